@@ -23,14 +23,14 @@ import pandas as pd
 
 __all__ = [
     "current_ratio",
-    "quick_ratio",
     "debt_ratio",
     "interest_coverage",
-    "net_margin",
-    "working_capital",
-    "net_worth",
-    "to_float_array",
     "like_input",
+    "net_margin",
+    "net_worth",
+    "quick_ratio",
+    "to_float_array",
+    "working_capital",
 ]
 
 

@@ -1,0 +1,124 @@
+"""The figures behind the Dashboard sheet: KPIs and the four chart series, computed from engine outputs.
+
+Pure: frames in, frames and numbers out. Rendering (cells and native charts) belongs to the adapters' side.
+Definitions (also in docs/finance-rules.md): DSO is the standard method over the trailing 365 days
+(receivables ÷ credit sales × 365); CEI uses the same 365-day period, with receivables at its start and end.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .engine import collection, openitems
+
+
+@dataclass(frozen=True)
+class DashboardData:
+    as_of: dt.date
+    kpis: dict[str, float | int | None]  # money KPIs in cents; ratios as floats
+    aging: pd.DataFrame  # bucket, amount (cents)
+    top_overdue: pd.DataFrame  # customer, overdue (cents)
+    abc: pd.DataFrame  # class, customers, revenue (cents)
+    monthly: pd.DataFrame  # month (date), invoiced, collected (cents)
+
+
+def _receivables_at(invoices: pd.DataFrame, allocations: pd.DataFrame, when: dt.date) -> tuple[int, int]:
+    """(total, current i.e. not yet due) receivables as they stood at the end of `when`."""
+    ts = pd.Timestamp(when)
+    inv = invoices[pd.to_datetime(invoices["invoice_date"]) <= ts]
+    if inv.empty:
+        return 0, 0
+    alloc = allocations
+    if "payment_date" in alloc.columns:
+        alloc = alloc[pd.to_datetime(alloc["payment_date"]) <= ts]
+    items = openitems.open_items(inv, alloc, when)
+    total = int(items["outstanding"].sum())
+    current = int(items.loc[pd.to_datetime(items["due_date"]) >= ts, "outstanding"].sum())
+    return total, current
+
+
+def build_dashboard(
+    *,
+    as_of: dt.date,
+    invoices: pd.DataFrame,
+    payments: pd.DataFrame,
+    allocations: pd.DataFrame,
+    open_items: pd.DataFrame,
+    aging_summary: pd.DataFrame,
+    bucket_labels: list[str],
+    scorecard: pd.DataFrame,
+    unapplied: pd.DataFrame,
+) -> DashboardData:
+    total_ar = int(open_items["outstanding"].sum()) if len(open_items) else 0
+    overdue = int(aging_summary["overdue"].sum()) if len(aging_summary) else 0
+    start = as_of - dt.timedelta(days=365)
+    inv_dates = pd.to_datetime(invoices["invoice_date"]) if len(invoices) else pd.Series(dtype="datetime64[ns]")
+    in_period = (inv_dates > pd.Timestamp(start)) & (inv_dates <= pd.Timestamp(as_of))
+    sign = np.where(invoices.get("doc_type", pd.Series(dtype=object)).eq("Credit Note"), -1, 1) if len(invoices) else 0
+    sales = int((invoices["amount"].to_numpy(dtype=np.int64) * sign)[in_period.to_numpy()].sum()) if len(invoices) else 0
+    begin_ar, _ = _receivables_at(invoices, allocations, start) if len(invoices) else (0, 0)
+    end_ar, end_current = _receivables_at(invoices, allocations, as_of) if len(invoices) else (0, 0)
+    dso = float(collection.dso(np.array([total_ar], dtype=float), np.array([sales], dtype=float), 365)[0]) if sales else None
+    cei = float(np.asarray(collection.cei(begin_ar, sales, end_ar, end_current)).ravel()[0]) if sales else None
+    over_limit = int(scorecard["over_limit"].fillna(False).astype(bool).sum()) if len(scorecard) else 0
+    with_open = int(open_items.loc[open_items["outstanding"] != 0, "customer_id"].nunique()) if len(open_items) else 0
+    unapplied_total = int(unapplied["unapplied_amount"].sum()) if len(unapplied) else 0
+    kpis: dict[str, float | int | None] = {
+        "kpi_total_ar": total_ar,
+        "kpi_overdue": overdue,
+        "kpi_overdue_pct": (overdue / total_ar) if total_ar else None,
+        "kpi_dso": None if dso is None or not np.isfinite(dso) else dso,
+        "kpi_cei": None if cei is None or not np.isfinite(cei) else cei,
+        "kpi_over_limit": over_limit,
+        "kpi_customers": with_open,
+        "kpi_unapplied": unapplied_total,
+    }
+    aging = pd.DataFrame({
+        "bucket": bucket_labels,
+        "amount": [int(aging_summary[b].sum()) if b in aging_summary else 0 for b in bucket_labels],
+    })
+    top = aging_summary.loc[aging_summary["overdue"] > 0, ["name", "customer_id", "overdue"]] if len(aging_summary) else \
+        pd.DataFrame(columns=["name", "customer_id", "overdue"])
+    top = top.sort_values(["overdue", "customer_id"], ascending=[False, True]).head(10)
+    top_overdue = pd.DataFrame({
+        "customer": [n if isinstance(n, str) and n else c for n, c in zip(top["name"], top["customer_id"])],
+        "overdue": top["overdue"].astype(np.int64).to_numpy(),
+    })
+    abc = _abc_split(scorecard)
+    monthly = _monthly(invoices, payments, as_of)
+    return DashboardData(as_of, kpis, aging, top_overdue, abc, monthly)
+
+
+def _abc_split(scorecard: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for cls in ("A", "B", "C"):
+        part = scorecard[scorecard["abc_class"] == cls] if len(scorecard) else scorecard
+        revenue = pd.to_numeric(part["revenue_12m"], errors="coerce").fillna(0).astype(np.int64).sum() if len(part) else 0
+        rows.append({"class": cls, "customers": int(len(part)), "revenue": int(revenue)})
+    return pd.DataFrame(rows)
+
+
+def _monthly(invoices: pd.DataFrame, payments: pd.DataFrame, as_of: dt.date, months: int = 24) -> pd.DataFrame:
+    """Invoiced (net of credit notes) and collected per calendar month, the last `months` months up to as_of."""
+    end = pd.Period(as_of, freq="M")
+    periods = pd.period_range(end - (months - 1), end, freq="M")
+    invoiced = pd.Series(0, index=periods, dtype=np.int64)
+    collected = pd.Series(0, index=periods, dtype=np.int64)
+    if len(invoices):
+        sign = np.where(invoices["doc_type"].eq("Credit Note"), -1, 1)
+        amounts = pd.Series(invoices["amount"].to_numpy(dtype=np.int64) * sign,
+                            index=pd.to_datetime(invoices["invoice_date"]).dt.to_period("M"))
+        invoiced = invoiced.add(amounts.groupby(level=0).sum(), fill_value=0).reindex(periods, fill_value=0)
+    if len(payments):
+        p = pd.Series(payments["amount"].to_numpy(dtype=np.int64),
+                      index=pd.to_datetime(payments["payment_date"]).dt.to_period("M"))
+        collected = collected.add(p.groupby(level=0).sum(), fill_value=0).reindex(periods, fill_value=0)
+    return pd.DataFrame({
+        "month": [p.to_timestamp().date() for p in periods],
+        "invoiced": invoiced.astype(np.int64).to_numpy(),
+        "collected": collected.astype(np.int64).to_numpy(),
+    })

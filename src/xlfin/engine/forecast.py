@@ -1,0 +1,214 @@
+"""Forecasts from the ledger: what each customer will buy next, and when each open invoice will be paid.
+
+Purchases: monthly net invoiced amount (invoices less credit notes, by invoice month) per customer, from the
+customer's first invoice month to the last complete month on or before ``as_of``; the months after it are
+forecast. Method by the length n of that history:
+
+- n ≥ 6: Holt's linear trend (level + trend exponential smoothing), α and β picked per customer from a small grid by
+  the sum of squared one-step errors; with n ≥ 24 seasonal-naive (same month last year) replaces it when its
+  one-step error over the last 12 months is lower (a yearly pattern beats a trend there);
+- 1 ≤ n < 6: the mean of the months so far;
+- no complete month yet: no forecast for that customer.
+
+Forecasts are never negative and are rounded half-up to whole cents.
+
+Payment dates: due date + the customer's amount-weighted median days beyond terms over its settled invoices; a
+customer without history takes the portfolio's median, and without any history at all the due date stands.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .aging import as_of_day, day_numbers
+from .openitems import CREDIT_NOTE, OpenItemsError, as_date64
+
+__all__ = [
+    "HOLT_MIN_MONTHS",
+    "SEASONAL_MIN_MONTHS",
+    "holt_forecast",
+    "purchase_forecast",
+    "expected_payment_dates",
+]
+
+HOLT_MIN_MONTHS = 6
+SEASONAL_MIN_MONTHS = 24
+_ALPHAS = np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9])
+_BETAS = np.array([0.01, 0.05, 0.1, 0.2, 0.3])
+_NAT = np.iinfo(np.int64).min
+
+
+def _holt_grid(y: np.ndarray, start: np.ndarray, horizon: int, recent: int = 12):
+    """Holt over every (α, β) on the grid at once for every series (rows of y, each starting at ``start``).
+
+    Returns (forecasts (C, horizon) with the best grid point per series, mean |one-step error| over the last
+    ``recent`` months for that grid point).
+    """
+    c, t_len = y.shape
+    alpha = np.repeat(_ALPHAS, _BETAS.size)[None, :]
+    beta = np.tile(_BETAS, _ALPHAS.size)[None, :]
+    level = np.zeros((c, alpha.size))
+    trend = np.zeros_like(level)
+    sse = np.zeros_like(level)
+    recent_abs = np.zeros_like(level)
+    for t in range(t_len):
+        obs = y[:, t][:, None]
+        first, second, later = (t == start)[:, None], (t == start + 1)[:, None], (t > start + 1)[:, None]
+        pred = level + trend
+        err = obs - pred
+        smoothed = alpha * obs + (1 - alpha) * pred
+        new_trend = beta * (smoothed - level) + (1 - beta) * trend
+        sse += np.where(later, err**2, 0.0)
+        if t >= t_len - recent:
+            recent_abs += np.where(later, np.abs(err), 0.0)
+        trend = np.where(second, obs - level, np.where(later, new_trend, trend))
+        level = np.where(first | second, obs, np.where(later, smoothed, level))
+    best = np.argmin(sse, axis=1)
+    rows = np.arange(c)
+    steps = np.arange(1, horizon + 1)[None, :]
+    fc = level[rows, best][:, None] + steps * trend[rows, best][:, None]
+    return fc, recent_abs[rows, best] / recent
+
+
+def holt_forecast(history: Any, horizon: int = 3) -> np.ndarray:
+    """Holt's linear trend on one series (oldest first) -> ``horizon`` forecasts (floats, may be negative).
+
+    Needs at least two points; the grid search uses one-step errors from the third point on.
+    """
+    y = np.asarray(history, dtype=np.float64).ravel()
+    if y.size < 2:
+        raise ValueError(f"Holt's method needs at least 2 points, got {y.size}")
+    fc, _ = _holt_grid(y[None, :], np.array([0]), horizon)
+    return fc[0]
+
+
+def _month_number(days: np.ndarray) -> np.ndarray:
+    """int64 day numbers -> months since 1970-01."""
+    return days.view("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+
+
+def _empty_forecast() -> pd.DataFrame:
+    return pd.DataFrame({
+        "customer_id": pd.Series(dtype=object),
+        "month": pd.Series(dtype="datetime64[s]"),
+        "forecast": pd.Series(dtype=np.int64),
+        "method": pd.Series(dtype=object),
+    })
+
+
+def purchase_forecast(invoices_df: pd.DataFrame, as_of: dt.date, horizon_months: int = 3) -> pd.DataFrame:
+    """Per customer and forecast month: customer_id, month (first day), forecast (int64 cents), method
+    (``holt`` / ``seasonal_naive`` / ``mean``), sorted by customer and month."""
+    if horizon_months < 1:
+        raise ValueError(f"forecast horizon must be at least one month, got {horizon_months}")
+    as_day = as_of_day(as_of)
+    if invoices_df is None or len(invoices_df) == 0:
+        return _empty_forecast()
+    missing = [c for c in ("customer_id", "invoice_date", "amount") if c not in invoices_df.columns]
+    if missing:
+        raise OpenItemsError(f"invoices: missing column(s) {', '.join(missing)}")
+    days = day_numbers(as_date64(invoices_df["invoice_date"]))
+    amount = pd.to_numeric(invoices_df["amount"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    if np.isnan(amount).any():
+        raise OpenItemsError("invoices.amount: blank or non-numeric amount")
+    is_cn = (invoices_df["doc_type"].astype(str).str.strip().str.lower().isin(["credit note", "credit", "cn"])
+             .to_numpy() if "doc_type" in invoices_df.columns else np.zeros(len(invoices_df), bool))
+    signed = np.where(is_cn, -amount, amount)
+    keep = (days != _NAT) & (days <= as_day)
+    if not keep.any():
+        return _empty_forecast()
+
+    as_of_month = _month_number(np.array([as_day]))[0]
+    month_complete = _month_number(np.array([as_day + 1]))[0] != as_of_month
+    last_month = as_of_month if month_complete else as_of_month - 1
+    months = _month_number(days[keep])
+    ids = invoices_df["customer_id"].to_numpy(dtype=object)[keep]
+    customers, code = np.unique(ids.astype(str), return_inverse=True)
+    original_ids = pd.Series(ids).groupby(code).first().to_numpy(dtype=object)
+    first_month = pd.Series(months).groupby(code).min().to_numpy()
+    has_history = first_month <= last_month
+    if not has_history.any():
+        return _empty_forecast()
+    grid_start = int(first_month[has_history].min())
+    t_len = int(last_month - grid_start + 1)
+    y = np.zeros((customers.size, t_len))
+    in_grid = months <= last_month
+    np.add.at(y, (code[in_grid], (months[in_grid] - grid_start).astype(np.int64)), signed[keep][in_grid])
+    start = (first_month - grid_start).astype(np.int64)
+    n = t_len - start
+
+    fc, holt_mae = _holt_grid(y, start, horizon_months)
+    col = np.arange(t_len)[None, :]
+    valid = col >= start[:, None]
+    mean = np.where(valid, y, 0.0).sum(axis=1) / np.maximum(n, 1)
+    method = np.where(n >= HOLT_MIN_MONTHS, "holt", "mean").astype(object)
+    result = np.where((n >= HOLT_MIN_MONTHS)[:, None], fc, mean[:, None])
+    if t_len >= SEASONAL_MIN_MONTHS:
+        seasonal_err = np.abs(y[:, t_len - 12:] - y[:, t_len - 24:t_len - 12]).mean(axis=1)
+        seasonal_fc = y[:, t_len - 12 + (np.arange(horizon_months) % 12)]
+        use_seasonal = (n >= SEASONAL_MIN_MONTHS) & (seasonal_err < holt_mae)
+        result = np.where(use_seasonal[:, None], seasonal_fc, result)
+        method = np.where(use_seasonal, "seasonal_naive", method).astype(object)
+
+    cents = np.floor(np.maximum(result, 0.0) + 0.5).astype(np.int64)
+    chosen = np.flatnonzero(has_history)
+    forecast_months = (last_month + 1 + np.arange(horizon_months)).astype("datetime64[M]").astype("datetime64[s]")
+    out = pd.DataFrame({
+        "customer_id": np.repeat(original_ids[chosen], horizon_months),
+        "month": np.tile(forecast_months, chosen.size),
+        "forecast": cents[chosen].ravel(),
+        "method": np.repeat(method[chosen], horizon_months),
+    })
+    return out.reset_index(drop=True)
+
+
+def _weighted_median_days(hist: pd.DataFrame, by: str | None) -> pd.Series | float:
+    """Lower weighted median of days_beyond_terms, weights = amount; per ``by`` group or overall."""
+    if hist.empty:
+        return pd.Series(dtype=np.float64) if by else float("nan")
+    keys = [by, "days_beyond_terms"] if by else ["days_beyond_terms"]
+    h = hist.sort_values(keys, kind="mergesort")
+    if by is None:
+        cum = h["amount"].cumsum().to_numpy()
+        return float(h["days_beyond_terms"].to_numpy()[np.searchsorted(cum * 2, cum[-1], side="left")])
+    g = h.groupby(by, sort=False)["amount"]
+    reached = h[g.cumsum() * 2 >= g.transform("sum")]
+    return reached.groupby(by, sort=True)["days_beyond_terms"].first().astype(np.float64)
+
+
+def expected_payment_dates(open_items_df: pd.DataFrame, experiences_df: pd.DataFrame | None,
+                           as_of: dt.date | None = None) -> pd.Series:
+    """Expected payment date per open invoice (index invoice_no, name ``expected_payment_date``).
+
+    Due date + the customer's amount-weighted median days beyond terms over its settled experiences (all
+    experiences when ``kind`` is absent), else the portfolio's, else the due date itself. With ``as_of``, a date
+    that has already passed becomes ``as_of`` (money not yet in cannot arrive in the past).
+    """
+    name = "expected_payment_date"
+    if open_items_df is None or len(open_items_df) == 0:
+        return pd.Series(dtype="datetime64[s]", name=name)
+    oi = open_items_df
+    is_invoice = oi["doc_type"].to_numpy() != CREDIT_NOTE if "doc_type" in oi.columns else np.ones(len(oi), bool)
+    due = day_numbers(oi["due_date"])
+    mask = is_invoice & (oi["outstanding"].to_numpy() > 0) & (due != _NAT)
+    if not mask.any():
+        return pd.Series(dtype="datetime64[s]", name=name)
+    hist = pd.DataFrame(columns=["customer_id", "amount", "days_beyond_terms"])
+    if experiences_df is not None and len(experiences_df):
+        hist = experiences_df
+        if "kind" in hist.columns:
+            hist = hist[hist["kind"] == "settled"]
+        hist = hist[hist["amount"] > 0][["customer_id", "amount", "days_beyond_terms"]]
+    per_customer = _weighted_median_days(hist, "customer_id")
+    portfolio = _weighted_median_days(hist, None)
+    delay = oi["customer_id"][mask].map(per_customer).astype(np.float64)
+    delay = delay.fillna(0.0 if np.isnan(portfolio) else portfolio).to_numpy()
+    expected = due[mask] + np.round(delay).astype(np.int64)
+    if as_of is not None:
+        expected = np.maximum(expected, as_of_day(as_of))
+    return pd.Series(pd.Series(expected.view("datetime64[D]")).astype("datetime64[s]").to_numpy(),
+                     index=pd.Index(oi["invoice_no"].to_numpy()[mask], name="invoice_no"), name=name)

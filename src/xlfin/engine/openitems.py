@@ -1,0 +1,288 @@
+"""Open items: what each invoice and credit note still owes, from invoices and payment allocations.
+
+Conventions (the rest of the engine relies on them):
+
+- Money columns are int64 cents. ``outstanding`` is signed: an invoice owes ``amount - paid`` (≥ 0 unless it was
+  over-allocated, which reconciliation never does), a credit note is a negative item ``-(amount - applied)``.
+- What a credit note has "applied" is the sum of allocations that name it either as the invoice (``invoice_no``) or as
+  the source of the money (``payment_id``): reconciliation records "credit note CN-1 settles INV-7" as an allocation
+  with ``payment_id = 'CN-1'``, which pays INV-7 and uses up CN-1 at the same time.
+- ``status``: credit note with something left → ``Credit``; nothing left → ``Paid``; invoice with nothing paid →
+  ``Open``; partly → ``Partly Paid``.
+- ``settled_date`` is the date the last allocation that closed the document was paid (allocations need a
+  ``payment_date``); NaT while anything is open or when any of its allocation dates is unknown.
+- ``as_of`` ignores allocations paid after it (a back-dated view); allocations without a date are always counted.
+  Documents dated after ``as_of`` are kept (one row per document): :func:`documents_as_of` drops them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "INVOICE",
+    "CREDIT_NOTE",
+    "STATUSES",
+    "OpenItemsError",
+    "open_items",
+    "invoice_payment_dates",
+    "fill_due_dates",
+    "documents_as_of",
+    "normalise_invoices",
+    "as_date64",
+]
+
+INVOICE = "Invoice"
+CREDIT_NOTE = "Credit Note"
+STATUSES = ("Open", "Partly Paid", "Paid", "Credit")
+
+_DATE_UNIT = "datetime64[s]"  # seconds, not ns: Excel dates reach 9999-12-31, beyond ns range
+_INVOICE_REQUIRED = ("invoice_no", "customer_id", "invoice_date", "due_date", "amount")
+_ALLOC_REQUIRED = ("payment_id", "invoice_no", "amount")
+_TRUE = {"yes", "y", "true", "1", "x", "是", "t"}
+_FALSE = {"no", "n", "false", "0", "否", "f", ""}
+
+
+class OpenItemsError(ValueError):
+    """Invoices or allocations that cannot be turned into open items (the message names the column and why)."""
+
+
+def as_date64(values: Any) -> pd.Series:
+    """A date column (datetime64 of any unit, date objects, ISO text, None) -> datetime64[s] Series at midnight."""
+    s = values if isinstance(values, pd.Series) else pd.Series(values)
+    if not pd.api.types.is_datetime64_any_dtype(s.dtype):
+        s = pd.to_datetime(s.astype(object).where(s.notna(), None))
+    if getattr(s.dt, "tz", None) is not None:
+        s = s.dt.tz_localize(None)
+    return s.dt.normalize().astype(_DATE_UNIT)
+
+
+def _require(df: pd.DataFrame, columns: Iterable[str], what: str) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise OpenItemsError(f"{what}: missing column(s) {', '.join(missing)}")
+
+
+def _cents(s: pd.Series, what: str) -> np.ndarray:
+    """A money column that must already be whole cents -> int64 (blank or fractional is an error, not a guess)."""
+    if s.isna().any():
+        rows = list(s.index[s.isna()][:5])
+        raise OpenItemsError(f"{what}: blank amount in row(s) {rows}")
+    if pd.api.types.is_bool_dtype(s.dtype) or not pd.api.types.is_numeric_dtype(s.dtype):
+        try:
+            s = pd.to_numeric(s)
+        except (TypeError, ValueError) as exc:
+            raise OpenItemsError(f"{what}: amounts must be integer cents ({exc})") from exc
+    if pd.api.types.is_integer_dtype(s.dtype):
+        return s.to_numpy(dtype=np.int64)
+    x = s.to_numpy(dtype=np.float64)
+    if not np.all(np.isfinite(x)) or np.any(x != np.round(x)):
+        raise OpenItemsError(f"{what}: amounts must be integer cents (convert with xlfin.money first)")
+    return x.astype(np.int64)
+
+
+def _dates(s: pd.Series, what: str) -> pd.Series:
+    try:
+        return as_date64(s)
+    except (TypeError, ValueError) as exc:
+        raise OpenItemsError(f"{what}: not a date column ({exc})") from exc
+
+
+def _flags(s: pd.Series, what: str) -> np.ndarray:
+    if pd.api.types.is_bool_dtype(s.dtype):
+        return s.fillna(False).to_numpy(dtype=bool)
+    out = np.zeros(len(s), dtype=bool)
+    for i, v in enumerate(s.to_numpy(dtype=object)):
+        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+            continue
+        if isinstance(v, (bool, np.bool_, int, np.integer, float)):
+            out[i] = bool(v)
+            continue
+        text = str(v).strip().lower()
+        if text in _TRUE:
+            out[i] = True
+        elif text not in _FALSE:
+            raise OpenItemsError(f"{what}: not yes/no: {v!r}")
+    return out
+
+
+def _doc_types(s: pd.Series) -> np.ndarray:
+    text = s.astype(object).where(s.notna(), "").astype(str).str.strip().str.lower()
+    out = np.where(text.isin(["credit note", "credit", "creditnote", "cn"]), CREDIT_NOTE, INVOICE)
+    unknown = ~text.isin(["", "invoice", "credit note", "credit", "creditnote", "cn"])
+    if unknown.any():
+        bad = sorted(set(s[unknown.to_numpy()].astype(str)))[:5]
+        raise OpenItemsError(f"invoices.doc_type: expected Invoice or Credit Note, got {bad}")
+    return out.astype(object)
+
+
+def normalise_invoices(invoices: pd.DataFrame) -> pd.DataFrame:
+    """Check and canonicalise an invoices frame: typed dates, int64 cents, doc_type and disputed filled in."""
+    _require(invoices, _INVOICE_REQUIRED, "invoices")
+    inv = invoices.reset_index(drop=True).copy()
+    numbers = inv["invoice_no"]
+    blank_no = numbers.isna() | (numbers.astype(str).str.strip() == "")
+    if blank_no.any():
+        raise OpenItemsError(f"invoices.invoice_no: blank in row(s) {list(inv.index[blank_no][:5])}")
+    dup = numbers.duplicated(keep=False)
+    if dup.any():
+        raise OpenItemsError(f"invoices.invoice_no: duplicate number(s) {sorted(set(numbers[dup].astype(str)))[:5]}")
+    if inv["customer_id"].isna().any():
+        raise OpenItemsError(f"invoices.customer_id: blank in row(s) {list(inv.index[inv['customer_id'].isna()][:5])}")
+    inv["amount"] = _cents(inv["amount"], "invoices.amount")
+    for col in ("invoice_date", "due_date"):
+        inv[col] = _dates(inv[col], f"invoices.{col}")
+    inv["doc_type"] = _doc_types(inv["doc_type"]) if "doc_type" in inv.columns else INVOICE
+    inv["disputed"] = _flags(inv["disputed"], "invoices.disputed") if "disputed" in inv.columns else False
+    return inv
+
+
+def _normalise_allocations(allocations: pd.DataFrame | None) -> pd.DataFrame:
+    cols = ["payment_id", "invoice_no", "amount", "payment_date"]
+    if allocations is None or len(allocations) == 0:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols[:2]}
+                            | {"amount": pd.Series(dtype=np.int64),
+                               "payment_date": pd.Series(dtype=_DATE_UNIT)})
+    _require(allocations, _ALLOC_REQUIRED, "allocations")
+    alloc = allocations.reset_index(drop=True)
+    out = pd.DataFrame({
+        "payment_id": alloc["payment_id"],
+        "invoice_no": alloc["invoice_no"],
+        "amount": _cents(alloc["amount"], "allocations.amount"),
+    })
+    if "payment_date" in alloc.columns:
+        out["payment_date"] = _dates(alloc["payment_date"], "allocations.payment_date")
+    else:
+        out["payment_date"] = pd.Series(pd.NaT, index=out.index, dtype=_DATE_UNIT)
+    return out
+
+
+def _keys(s: pd.Series) -> pd.Series:
+    """Document numbers as trimmed text, so that 1001 read as a number matches '1001' read as text."""
+    return s.astype(object).where(s.notna(), None).map(
+        lambda v: None if v is None else (str(int(v)) if isinstance(v, float) and v == int(v) else str(v).strip()))
+
+
+def _applied(inv: pd.DataFrame, alloc: pd.DataFrame) -> pd.DataFrame:
+    """Per document number: paid/applied cents, latest payment date, and whether any date is unknown."""
+    is_cn = inv["doc_type"].to_numpy() == CREDIT_NOTE
+    cn_numbers = _keys(inv.loc[is_cn, "invoice_no"])
+    by_invoice = pd.DataFrame({"doc": _keys(alloc["invoice_no"]), "amount": alloc["amount"],
+                               "payment_date": alloc["payment_date"]})
+    from_credit = _keys(alloc["payment_id"]).isin(cn_numbers).to_numpy()
+    by_credit = pd.DataFrame({"doc": _keys(alloc["payment_id"])[from_credit],
+                              "amount": alloc["amount"][from_credit],
+                              "payment_date": alloc["payment_date"][from_credit]})
+    both = pd.concat([by_invoice, by_credit], ignore_index=True)
+    both["unknown"] = both["payment_date"].isna().astype(np.int64)
+    return both.groupby("doc", sort=False).agg(
+        paid=("amount", "sum"), last=("payment_date", "max"), unknown=("unknown", "sum"))
+
+
+def open_items(invoices: pd.DataFrame, allocations: pd.DataFrame | None,
+               as_of: dt.date | None = None) -> pd.DataFrame:
+    """One row per document: the invoice columns + paid, outstanding (signed cents), status, settled_date."""
+    if invoices is None or len(invoices) == 0:
+        return _empty_open_items(invoices)
+    inv = normalise_invoices(invoices)
+    alloc = _normalise_allocations(allocations)
+    if as_of is not None:
+        alloc = alloc[~(alloc["payment_date"] > pd.Timestamp(as_of))]
+    paid = np.zeros(len(inv), dtype=np.int64)
+    last = pd.Series(pd.NaT, index=inv.index, dtype=_DATE_UNIT)
+    unknown = np.zeros(len(inv), dtype=bool)
+    if len(alloc):
+        applied = _applied(inv, alloc).reindex(_keys(inv["invoice_no"]).to_numpy())
+        paid = applied["paid"].fillna(0).to_numpy(dtype=np.int64)
+        last = pd.Series(applied["last"].to_numpy(), index=inv.index).astype(_DATE_UNIT)
+        unknown = applied["unknown"].fillna(0).to_numpy() > 0
+
+    amount = inv["amount"].to_numpy(dtype=np.int64)
+    is_cn = inv["doc_type"].to_numpy() == CREDIT_NOTE
+    left = amount - paid
+    outstanding = np.where(is_cn, -left, left)
+    closed = left <= 0
+    status = np.select(
+        [is_cn & ~closed, closed, paid > 0],
+        ["Credit", "Paid", "Partly Paid"],
+        default="Open",
+    ).astype(object)
+    settled = (left == 0) & (paid > 0) & ~unknown
+    inv["paid"] = paid
+    inv["outstanding"] = outstanding.astype(np.int64)
+    inv["status"] = status
+    inv["settled_date"] = last.where(settled).astype(_DATE_UNIT)
+    return inv
+
+
+def _empty_open_items(invoices: pd.DataFrame | None) -> pd.DataFrame:
+    given = [] if invoices is None else [c for c in invoices.columns]
+    cols = given + [c for c in (*_INVOICE_REQUIRED, "doc_type", "disputed") if c not in given]
+    out = pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    for c in ("invoice_date", "due_date"):
+        out[c] = pd.Series(dtype=_DATE_UNIT)
+    out["amount"] = pd.Series(dtype=np.int64)
+    out["disputed"] = pd.Series(dtype=bool)
+    out["paid"] = pd.Series(dtype=np.int64)
+    out["outstanding"] = pd.Series(dtype=np.int64)
+    out["status"] = pd.Series(dtype=object)
+    out["settled_date"] = pd.Series(dtype=_DATE_UNIT)
+    return out
+
+
+def invoice_payment_dates(allocations: pd.DataFrame, payments: pd.DataFrame,
+                          invoices: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Allocations + ``payment_date`` from tblPayments (by payment_id).
+
+    Allocations whose source is a credit note (payment_id = a credit note's number) take the credit note's
+    invoice_date when ``invoices`` is given; anything unmatched keeps NaT.
+    """
+    out = allocations.reset_index(drop=True).copy()
+    dates = pd.Series(pd.NaT, index=out.index, dtype=_DATE_UNIT)
+    if len(out) == 0:
+        out["payment_date"] = dates
+        return out
+    _require(out, ("payment_id",), "allocations")
+    if payments is not None and len(payments):
+        _require(payments, ("payment_id", "payment_date"), "payments")
+        by_id = pd.Series(_dates(payments["payment_date"], "payments.payment_date").to_numpy(),
+                          index=payments["payment_id"].to_numpy())
+        by_id = by_id[~by_id.index.duplicated(keep="first")]
+        dates = out["payment_id"].map(by_id).astype(_DATE_UNIT)
+    if invoices is not None and len(invoices):
+        inv = normalise_invoices(invoices)
+        cn = inv[inv["doc_type"] == CREDIT_NOTE]
+        cn_dates = pd.Series(cn["invoice_date"].to_numpy(), index=cn["invoice_no"].to_numpy())
+        dates = dates.fillna(out["payment_id"].map(cn_dates)).astype(_DATE_UNIT)
+    out["payment_date"] = dates
+    return out
+
+
+def fill_due_dates(invoices: pd.DataFrame, customers: pd.DataFrame | None = None,
+                   default_terms_days: int = 30) -> pd.DataFrame:
+    """Blank due dates -> invoice_date + the customer's payment_terms_days (blank terms: the Config default)."""
+    inv = invoices.reset_index(drop=True).copy()
+    _require(inv, ("customer_id", "invoice_date", "due_date"), "invoices")
+    inv["invoice_date"] = _dates(inv["invoice_date"], "invoices.invoice_date")
+    inv["due_date"] = _dates(inv["due_date"], "invoices.due_date")
+    terms = pd.Series(float(default_terms_days), index=inv.index)
+    if customers is not None and len(customers) and "payment_terms_days" in customers.columns:
+        per_customer = pd.Series(pd.to_numeric(customers["payment_terms_days"], errors="coerce").to_numpy(),
+                                 index=customers["customer_id"].to_numpy())
+        per_customer = per_customer[~per_customer.index.duplicated(keep="first")]
+        terms = inv["customer_id"].map(per_customer).astype(float).fillna(float(default_terms_days))
+    computed = inv["invoice_date"] + pd.to_timedelta(terms.to_numpy(), unit="D")
+    inv["due_date"] = inv["due_date"].fillna(computed).astype(_DATE_UNIT)
+    return inv
+
+
+def documents_as_of(invoices: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """Only the documents that existed on ``as_of`` (invoice_date ≤ as_of), for a strict back-dated snapshot."""
+    if len(invoices) == 0:
+        return invoices
+    dates = _dates(invoices["invoice_date"], "invoices.invoice_date")
+    return invoices[(dates <= pd.Timestamp(as_of)).to_numpy()].reset_index(drop=True)
