@@ -75,7 +75,7 @@ def test_short_incompressible_final_chunk_is_refused_not_padded() -> None:
 
 def test_vba_source_round_trips_and_shrinks() -> None:
     source = "".join(
-        f"Public Sub Step{i}(control As IRibbonControl)\r\n    RunPython \"import m; m.f{i}()\"\r\nEnd Sub\r\n\r\n"
+        f'Public Sub Step{i}(control As IRibbonControl)\r\n    RunPython "import m; m.f{i}()"\r\nEnd Sub\r\n\r\n'
         for i in range(400)
     ).encode("cp1252")
     packed = compress(source)
@@ -96,7 +96,9 @@ def test_random_bytes_round_trip_or_refuse_only_an_incompressible_tail(data: byt
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.sampled_from([b"Dim ", b"x", b"\r\n", b"    ", b"End Sub", b"\x00", b"\xff"]), max_size=3000))
+@given(
+    st.lists(st.sampled_from([b"Dim ", b"x", b"\r\n", b"    ", b"End Sub", b"\x00", b"\xff"]), max_size=3000)
+)
 def test_repetitive_text_round_trips(parts: list[bytes]) -> None:
     data = b"".join(parts)
     assert _both_decompressors(compress(data)) == (data, data)

@@ -37,7 +37,9 @@ def _modules() -> list[VBAModule]:
         document_module("Sheet2"),
         *xlwings_standalone_modules(),
         VBAModule("xlfinRibbon", ribbon_module_source("en"), "standard"),
-        VBAModule("Helpers", "Public Function Twice(x)\n    Twice = 2 * x ' caf\u00e9\nEnd Function", "standard"),
+        VBAModule(
+            "Helpers", "Public Function Twice(x)\n    Twice = 2 * x ' caf\u00e9\nEnd Function", "standard"
+        ),
     ]
 
 
@@ -184,7 +186,7 @@ def test_encryption_decodes_excel_values_and_round_trips() -> None:
 
 
 def test_codepage_is_used_for_source_and_unencodable_text_is_named() -> None:
-    module = VBAModule("Greek", "Sub A()\n    MsgBox \"\u03b1\"\nEnd Sub\n", "standard")
+    module = VBAModule("Greek", 'Sub A()\n    MsgBox "\u03b1"\nEnd Sub\n', "standard")
     with pytest.raises(VBAProjectError, match=r"line 3: '\\u03b1'|line 3: 'α'"):
         build_vba_project([module])
     info = read_vba_project(build_vba_project([module], codepage=1253))

@@ -3,7 +3,7 @@ English cheque-style words.
 
 Chinese rules follow the PBOC settlement rules (《支付结算办法》附一 正确填写票据和结算凭证的基本规定):
 
-- digits 零壹贰叁肆伍陆柒捌玖, place units 拾佰仟, group units 万 亿 (and 万亿 above 10^12);
+- digits 零壹贰叁肆伍陆柒捌玖, place units 拾佰仟, group units 万 and 亿 (10^12 is 壹万亿, 1.2·10^12 壹万贰仟亿);
 - a leading ten is written 壹拾 (10 → 壹拾元整), as finance departments do to stop anyone adding a digit in front;
 - zeros inside the number collapse into one 零; trailing zeros of a group are not written (1,005.20 → 壹仟零伍元贰角整,
   10,000,000.01 → 壹仟万元零壹分);
@@ -25,11 +25,10 @@ __all__ = ["AmountWordsError", "chinese_upper", "chinese_upper_cents", "english_
 
 _DIGITS = "零壹贰叁肆伍陆柒捌玖"
 _PLACES = ("", "拾", "佰", "仟")
-_GROUPS = ("", "万", "亿", "万亿")
 _MAX_CENTS = 10**16 * 100  # below 1 亿亿: beyond any receivable
 
-_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-         "seventeen eighteen nineteen").split()
+_ONES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+         "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")
 _TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
 _SCALES = ("", "thousand", "million", "billion", "trillion", "quadrillion")
 
@@ -76,23 +75,16 @@ def _group_zh(group: int) -> str:
 
 
 def _yuan_zh(yuan: int) -> str:
-    groups = []
-    while yuan:
-        groups.append(yuan % 10000)
-        yuan //= 10000
-    out: list[str] = []
-    need_zero = False
-    for index in range(len(groups) - 1, -1, -1):
-        group = groups[index]
-        if group == 0:
-            need_zero = bool(out)
-            continue
-        # A group under 1000 after a higher one reads with a 零 in front (壹万零伍), as does one after a zero group.
-        if out and (need_zero or group < 1000):
-            out.append("零")
-        need_zero = False
-        out.append(_group_zh(group) + _GROUPS[index])
-    return "".join(out)
+    """Whole yuan -> capitals. 亿 takes a count of up to 9999,9999 (壹万贰仟亿), and a lower part that does not fill
+    the highest place after it reads with a 零 in front (壹万零伍, 壹亿零壹仟)."""
+    for scale, unit, split in ((10**8, "亿", _yuan_zh), (10**4, "万", _group_zh)):
+        if yuan >= scale:
+            high, low = divmod(yuan, scale)
+            text = split(high) + unit
+            if low:
+                text += ("零" if low < scale // 10 else "") + _yuan_zh(low)
+            return text
+    return _group_zh(yuan)
 
 
 def chinese_upper_cents(cents: int) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .engine import collection, openitems
+from .engine import collection
 
 
 @dataclass(frozen=True)
@@ -24,21 +24,6 @@ class DashboardData:
     top_overdue: pd.DataFrame  # customer, overdue (cents)
     abc: pd.DataFrame  # class, customers, revenue (cents)
     monthly: pd.DataFrame  # month (date), invoiced, collected (cents)
-
-
-def _receivables_at(invoices: pd.DataFrame, allocations: pd.DataFrame, when: dt.date) -> tuple[int, int]:
-    """(total, current i.e. not yet due) receivables as they stood at the end of `when`."""
-    ts = pd.Timestamp(when)
-    inv = invoices[pd.to_datetime(invoices["invoice_date"]) <= ts]
-    if inv.empty:
-        return 0, 0
-    alloc = allocations
-    if "payment_date" in alloc.columns:
-        alloc = alloc[pd.to_datetime(alloc["payment_date"]) <= ts]
-    items = openitems.open_items(inv, alloc, when)
-    total = int(items["outstanding"].sum())
-    current = int(items.loc[pd.to_datetime(items["due_date"]) >= ts, "outstanding"].sum())
-    return total, current
 
 
 def build_dashboard(
@@ -55,15 +40,15 @@ def build_dashboard(
 ) -> DashboardData:
     total_ar = int(open_items["outstanding"].sum()) if len(open_items) else 0
     overdue = int(aging_summary["overdue"].sum()) if len(aging_summary) else 0
-    start = as_of - dt.timedelta(days=365)
-    inv_dates = pd.to_datetime(invoices["invoice_date"]) if len(invoices) else pd.Series(dtype="datetime64[ns]")
-    in_period = (inv_dates > pd.Timestamp(start)) & (inv_dates <= pd.Timestamp(as_of))
-    sign = np.where(invoices.get("doc_type", pd.Series(dtype=object)).eq("Credit Note"), -1, 1) if len(invoices) else 0
-    sales = int((invoices["amount"].to_numpy(dtype=np.int64) * sign)[in_period.to_numpy()].sum()) if len(invoices) else 0
-    begin_ar, _ = _receivables_at(invoices, allocations, start) if len(invoices) else (0, 0)
-    end_ar, end_current = _receivables_at(invoices, allocations, as_of) if len(invoices) else (0, 0)
+    start = as_of - dt.timedelta(days=364)  # 365 days including as_of
+    sales = 0
+    if len(invoices):
+        in_period = (pd.to_datetime(invoices["invoice_date"]) >= pd.Timestamp(start)) & \
+                    (pd.to_datetime(invoices["invoice_date"]) <= pd.Timestamp(as_of))
+        sign = np.where(invoices["doc_type"].eq("Credit Note"), -1, 1)
+        sales = int((invoices["amount"].to_numpy(dtype=np.int64) * sign)[in_period.to_numpy()].sum())
     dso = float(collection.dso(np.array([total_ar], dtype=float), np.array([sales], dtype=float), 365)[0]) if sales else None
-    cei = float(np.asarray(collection.cei(begin_ar, sales, end_ar, end_current)).ravel()[0]) if sales else None
+    cei = collection.period_cei(invoices, allocations, start, as_of) if sales else None
     over_limit = int(scorecard["over_limit"].fillna(False).astype(bool).sum()) if len(scorecard) else 0
     with_open = int(open_items.loc[open_items["outstanding"] != 0, "customer_id"].nunique()) if len(open_items) else 0
     unapplied_total = int(unapplied["unapplied_amount"].sum()) if len(unapplied) else 0

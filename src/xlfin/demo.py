@@ -118,7 +118,7 @@ def _demo_config(lang: Lang) -> dict[str, object]:
 
 def create_workbook(path: Path, *, lang: Lang = "en", demo: bool = False, seed: int = 42) -> dict | None:
     """`xlfin new`: write a workbook from the template; with demo data, also regenerate everything."""
-    from .adapters.file import atomic_write_bytes
+    from .atomic import atomic_write_bytes
 
     path = Path(path)
     atomic_write_bytes(path, demo_workbook_bytes(lang, seed, demo))
@@ -146,7 +146,7 @@ def run_demo(directory: Path, *, lang: Lang = "en", seed: int = 42, console=None
     letters = directory / "letters"
     say = console.print if console else (lambda *_a, **_k: None)
     say(f"building {path} ({lang}, seed {seed}) …")
-    from .adapters.file import atomic_write_bytes
+    from .atomic import atomic_write_bytes
 
     atomic_write_bytes(path, demo_workbook_bytes(lang, seed, True))
     summary = regenerate(path, letters_dir=letters, progress=lambda stage: say(f"  {stage} …"))

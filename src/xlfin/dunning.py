@@ -32,9 +32,11 @@ Rules and the decisions behind them:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
-from typing import Any, Mapping, Sequence
+from itertools import pairwise
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -45,18 +47,18 @@ from .schema import CUSTOMERS, DUNNING, DUNNING_LOG
 from .settings import DunningLevel, Settings
 
 __all__ = [
-    "DunningError",
-    "DunningRun",
-    "NOTICE_COLUMNS",
-    "ITEM_COLUMNS",
     "EXCLUDED_COLUMNS",
+    "EXCLUSION_REASONS",
+    "ITEM_COLUMNS",
     "LOG_COLUMNS",
     "LOG_WINDOW_DAYS",
-    "EXCLUSION_REASONS",
+    "NOTICE_COLUMNS",
+    "DunningError",
+    "DunningRun",
+    "attach_letters",
     "build_dunning",
     "interest_cents",
     "log_rows",
-    "attach_letters",
 ]
 
 NOTICE_COLUMNS: list[str] = DUNNING.keys
@@ -95,9 +97,6 @@ class DunningRun:
     excluded: pd.DataFrame  # customer_id, reason (a code of EXCLUSION_REASONS)
     levels: tuple[DunningLevel, ...] = field(default=())  # the ladder used, so letters find each level's template
 
-    def level(self, number: int) -> DunningLevel | None:
-        return next((lv for lv in self.levels if lv.level == number), None)
-
 
 # ---------------------------------------------------------------- inputs
 
@@ -110,7 +109,7 @@ def _ladder(levels: Sequence[DunningLevel]) -> tuple[DunningLevel, ...]:
     if len(set(numbers)) != len(numbers):
         raise DunningError(f"tblDunningLevels: level numbers must be unique, got {numbers}")
     days = [lv.from_days for lv in ladder]
-    if any(b <= a for a, b in zip(days, days[1:])):
+    if any(b <= a for a, b in pairwise(days)):
         raise DunningError(f"tblDunningLevels: from_days must increase with the level, got {days}")
     return ladder
 

@@ -100,8 +100,8 @@ def blank_mask(s: pd.Series) -> np.ndarray:
     if pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
         kind = pd.api.types.infer_dtype(s, skipna=True)
         if kind in ("string", "empty"):
-            text = s.astype(object).where(~na, "")
-            return na | (pd.Series(text, dtype=object).str.strip() == "").to_numpy(dtype=bool)
+            return np.fromiter((not (isinstance(v, str) and v.strip()) for v in s.to_numpy(dtype=object)),
+                               dtype=bool, count=len(s))
         if s.dtype == object and kind not in ("floating", "integer", "mixed-integer-float", "datetime", "date",
                                              "boolean", "decimal"):
             return np.fromiter((_is_blank_scalar(v) for v in s.to_numpy(dtype=object)), dtype=bool, count=len(s))
@@ -170,14 +170,18 @@ def _kind(s: pd.Series) -> str:
     return pd.api.types.infer_dtype(s, skipna=True)
 
 
+def _strip_or_none(v: Any) -> str | None:
+    if isinstance(v, str):
+        return v.strip() or None
+    return None
+
+
 def _coerce_text(s: pd.Series) -> tuple[pd.Series, Bad]:
-    kind = _kind(s)
-    if kind in ("string", "empty"):
-        na = s.isna().to_numpy(dtype=bool)
-        text = pd.Series(s.astype(object).where(~na, ""), dtype=object).str.strip()
-        out = text.where(text != "", None)
-        return pd.Series(out.to_numpy(dtype=object), dtype=object), []
-    return pd.Series([text_value(v) for v in s.to_numpy(dtype=object)], dtype=object), []
+    values = s.to_numpy(dtype=object)
+    if _kind(s) in ("string", "empty"):
+        # plain comprehension: several times faster than .str.strip() on object columns
+        return pd.Series([_strip_or_none(v) for v in values], dtype=object), []
+    return pd.Series([text_value(v) for v in values], dtype=object), []
 
 
 def _numeric_money(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -312,12 +316,12 @@ def _to_ns(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _datetime_objects(s: pd.Series) -> np.ndarray | None:
     """A column of date/datetime objects -> datetime64[D] in one pass; None when pandas cannot do it losslessly
-    (time zones, dates outside its range), leaving the per-cell path to report what is wrong."""
+    (time zones, mixed objects), leaving the per-cell path to parse and report."""
     try:
-        converted = pd.to_datetime(s.astype(object))
+        converted = pd.to_datetime(s.astype(object), cache=False)
     except (ValueError, TypeError, OverflowError):
         return None
-    if not pd.api.types.is_datetime64_dtype(converted.dtype) or getattr(converted.dt, "tz", None) is not None:
+    if not pd.api.types.is_datetime64_dtype(converted.dtype):
         return None
     if (converted.isna().to_numpy() != s.isna().to_numpy()).any():
         return None
@@ -532,6 +536,7 @@ def coerce_table(raw: RawTable, settings: Any | None = None) -> tuple[pd.DataFra
             problems.append(Problem(
                 "error", raw.sheet, raw.cell(c.key, int(rows[pos])), label, row_keys[pos], code,
                 _message(code, lang, column=label, value=_show(value), **extra)))
+    problems.sort(key=problem_sort_key)
 
     out = pd.DataFrame(typed)
     out["_row"] = rows.astype(np.int64)

@@ -31,17 +31,17 @@ import pandas as pd
 from .schema import PAYMENT_PLANS
 
 __all__ = [
-    "PaymentPlanError",
     "PLAN_COLUMNS",
     "STATUS_COLUMNS",
-    "parse_invoice_list",
-    "text_ids",
+    "PaymentPlanError",
     "add_months",
     "instalment_schedule",
     "normalise_plans",
-    "schedule_frame",
+    "parse_invoice_list",
     "plan_coverage",
     "plan_status",
+    "schedule_frame",
+    "text_ids",
 ]
 
 PLAN_COLUMNS = ["plan_id", "customer_id", "total", "instalments", "first_date", "frequency", "invoices"]

@@ -9,17 +9,21 @@ with Excel's quote prefix, never as a formula, so remittance text cannot inject 
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Sequence
+import math
+from copy import copy
+from dataclasses import replace
+from collections.abc import Iterable, Mapping, Sequence
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table as XlTable
 from openpyxl.worksheet.table import TableColumn, TableFormula, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .schema import Column, Lang, Table
+from .schema import YES_NO, Column, Lang, Table
 
 __all__ = [
     "NUMBER_FORMATS",
@@ -58,33 +62,46 @@ def cell_value(value: object, column: Column, lang: Lang) -> object:
     """A plain value -> what goes into the cell: closed-list values in the workbook's language, text made safe."""
     if value is None:
         return None
-    if isinstance(value, float) and value != value:  # NaN: blank, never the text "nan"
+    if isinstance(value, float) and math.isnan(value):  # NaN: blank, never the text "nan"
         return None
+    if column.type == "bool" and not column.choices:
+        column = replace(column, choices=YES_NO)  # a generated yes/no column shows Yes/No (是/否), not TRUE
     if column.choices:
+        if isinstance(value, str) and not value.strip():
+            return None  # blank stays blank (the yes/no list would read "" as "no")
         if isinstance(value, bool):
             value = "yes" if value else "no"
         canonical = column.canonical(value)
-        if canonical is not None:
-            for c in column.choices:
-                if c.value == canonical:
-                    return c.label(lang)
+        for c in column.choices:
+            if c.value == canonical:
+                return c.label(lang)
     if isinstance(value, str):
         text = ILLEGAL_CHARACTERS_RE.sub("", value)
         return text[:MAX_CELL_CHARS]
     return value
 
 
-def _write_value(ws: Worksheet, row: int, col: int, value: object, number_format: str | None) -> None:
-    cell = ws.cell(row=row, column=col)
-    cell.value = value
+def _write_value(ws: Worksheet, row: int, col: int, value: object, style: StyleArray | None) -> Cell:
+    cell = Cell(ws, row=row, column=col, value=value)
+    ws._cells[(row, col)] = cell  # direct insert: ws.cell() costs a lookup per cell on large tables
+    if style is not None:
+        cell._style = copy(style)
     if isinstance(value, str):
         # openpyxl turns "=..." into a formula on assignment; force a string cell. The quote prefix keeps Excel
         # from reading the text as a formula when a user later edits the cell.
         cell.data_type = "s"
         if value.startswith(_FORMULA_LEADS):
             cell.quotePrefix = True
-    if number_format and not (isinstance(value, str) and number_format != TEXT_FORMAT):
-        cell.number_format = number_format
+    return cell
+
+
+def _column_style(ws: Worksheet, number_format: str | None) -> StyleArray | None:
+    """The style of a data cell with this number format, computed once per column and copied to every cell."""
+    if number_format is None:
+        return None
+    probe = Cell(ws, row=1, column=1)
+    probe.number_format = number_format
+    return probe._style
 
 
 def column_number_format(column: Column, *, text_format: bool = True) -> str | None:
@@ -135,17 +152,17 @@ def write_table(ws: Worksheet, table: Table, rows: Sequence[Sequence[object]], l
         ws.column_dimensions[get_column_letter(left + j)].width = width
 
     formats = [column_number_format(c, text_format=text_format) for c in table.columns]
+    styles = [_column_style(ws, f) for f in formats]
+    formula_styles = [_column_style(ws, None if f == TEXT_FORMAT else f) for f in formats]
     body: Iterable[Sequence[object]] = rows if rows else [[]]
     for i, row in enumerate(body):
         r = top + 1 + i
         for j, column in enumerate(table.columns):
             if column.key in formulas:
-                cell = ws.cell(row=r, column=left + j, value=formulas[column.key])
-                if formats[j]:
-                    cell.number_format = formats[j] if formats[j] != TEXT_FORMAT else "General"
+                _write_value(ws, r, left + j, None, formula_styles[j]).value = formulas[column.key]
                 continue
             value = cell_value(row[j], column, lang) if j < len(row) else None
-            _write_value(ws, r, left + j, value, formats[j])
+            _write_value(ws, r, left + j, value, styles[j])
 
     ref = table_range(top_left, ncols, len(rows))
     xl = XlTable(displayName=name or table.name, ref=ref)

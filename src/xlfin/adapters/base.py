@@ -10,17 +10,28 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Self
 
 import pandas as pd
 
 from ..money import MoneyError, to_decimal
 from ..schema import (
-    ALL_TABLES, CONFIG, CONFIG_TABLES, DASHBOARD_SHEET, DUNNING_LEVELS, GENERATED_TABLES, INPUT_TABLES, START_SHEET,
-    HeaderMatch, Lang, Table, match_headers,
+    ALL_TABLES,
+    CONFIG,
+    CONFIG_TABLES,
+    DASHBOARD_SHEET,
+    DUNNING_LEVELS,
+    GENERATED_TABLES,
+    INPUT_TABLES,
+    START_SHEET,
+    HeaderMatch,
+    Lang,
+    Table,
+    match_headers,
 )
 from ..settings import DEFAULT_DUNNING_LEVELS, ConfigProblem, DunningLevel, Settings, settings_from_rows
 from ..tables import RawTable, WorkbookError, column_letter, to_cells
@@ -299,7 +310,8 @@ class Workbook(ABC):
             loc = Location(lo.sheet, lo.first_row, lo.first_col, lo.last_col, lo.last_row - lo.totals_rows, lo.name,
                            lo.totals_rows)
             return loc, match_headers(headers, table), list(headers)
-        candidates = self._candidates(table)
+        # a partial header elsewhere (Invoices also has Customer ID and Amount) is not this table
+        candidates = [c for c in self._candidates(table) if c.match.ok or c.on_own_sheet]
         if not candidates:
             raise WorkbookError(
                 f"{table.sheet_en}: table {table.name} not found (no Excel table of that name and no header row "
@@ -404,7 +416,7 @@ class Workbook(ABC):
                     level=_whole(rec.get("level"), "level"), from_days=_whole(rec.get("from_days"), "from_days"),
                     action="" if is_blank(rec.get("action")) else str(rec.get("action")).strip(),
                     template="" if is_blank(rec.get("template")) else str(rec.get("template")).strip(),
-                    fee=Decimal("0") if is_blank(fee) else to_decimal(fee)))
+                    fee=Decimal(0) if is_blank(fee) else to_decimal(fee)))
             except (ValueError, MoneyError) as exc:  # pydantic's ValidationError is a ValueError
                 msg = exc.errors()[0]["msg"] if hasattr(exc, "errors") else str(exc)
                 problems.append(ConfigProblem("dunning_levels", i, f"{raw.cell('level', i)}: {msg}"))
@@ -451,7 +463,7 @@ class Workbook(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
-    def __enter__(self) -> "Workbook":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -62,7 +62,7 @@ def _ole2_kind(path: Path) -> str:
     try:
         with olefile.OleFileIO(str(path)) as ole:
             streams = {"/".join(s).lower() for s in ole.listdir(streams=True, storages=False)}
-    except Exception:  # a damaged container is still not a workbook we can read
+    except Exception:  # noqa: BLE001 - a damaged container is still not a workbook we can read
         return "other"
     if {"encryptedpackage", "encryptioninfo"} & streams:
         return "encrypted"

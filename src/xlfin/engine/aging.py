@@ -13,24 +13,25 @@ Everything is numpy over day numbers: a million dates bucket in a few tens of mi
 from __future__ import annotations
 
 import datetime as dt
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 __all__ = [
-    "DEFAULT_EDGES",
     "CURRENT",
+    "DEFAULT_EDGES",
     "AgingError",
-    "parse_edges",
-    "bucket_labels",
-    "day_numbers",
-    "as_of_day",
-    "days_overdue",
     "age_days",
     "aging_bucket",
     "aging_detail",
     "aging_summary",
+    "as_of_day",
+    "bucket_labels",
+    "day_numbers",
+    "days_overdue",
+    "parse_edges",
 ]
 
 DEFAULT_EDGES = (30, 60, 90, 120)
@@ -60,7 +61,7 @@ def parse_edges(edges: Any = DEFAULT_EDGES) -> tuple[int, ...]:
     if any(not np.isfinite(v) or v != int(v) or v < 1 for v in values):
         raise AgingError(f"aging edges must be whole days ≥ 1, got {edges!r}")
     ints = tuple(int(v) for v in values)
-    if any(b <= a for a, b in zip(ints, ints[1:])):
+    if any(b <= a for a, b in pairwise(ints)):
         raise AgingError(f"aging edges must increase strictly, got {edges!r}")
     return ints
 
@@ -201,7 +202,13 @@ def aging_summary(detail_df: pd.DataFrame, customers_df: pd.DataFrame | None,
     if unknown:
         raise AgingError(f"aging detail has bucket(s) {sorted(unknown)} that edges {parse_edges(edges)} do not make")
     amounts = detail_df["outstanding"].to_numpy(dtype=np.int64)
-    customers, code = np.unique(detail_df["customer_id"].astype(object).to_numpy(), return_inverse=True)
+    code, customers = pd.factorize(detail_df["customer_id"].astype(object).to_numpy())
+    if (code < 0).any():
+        raise AgingError("aging detail: blank customer_id")
+    order = np.argsort(np.asarray(customers, dtype=object).astype(str), kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    customers, code = np.asarray(customers, dtype=object)[order], rank[code]
     bucket_pos = pd.Categorical(detail_df["bucket"], categories=labels).codes  # -1 = no bucket
     grid = np.zeros((len(customers), len(labels) + 1), dtype=np.int64)
     np.add.at(grid, (code, np.where(bucket_pos < 0, len(labels), bucket_pos)), amounts)

@@ -23,7 +23,8 @@ Definitions pinned here (vendors differ, research §6.10):
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,17 +32,17 @@ import pandas as pd
 from .aging import as_of_day, day_numbers
 
 __all__ = [
+    "add",
+    "ar_turnover",
+    "average_days_late",
+    "average_days_to_pay",
+    "best_dso",
+    "cei",
     "dso",
     "dso_countback",
     "dso_countback_many",
-    "best_dso",
-    "add",
-    "cei",
-    "ar_turnover",
-    "average_days_to_pay",
-    "average_days_late",
-    "receivables_at",
     "period_cei",
+    "receivables_at",
 ]
 
 _NAT = np.iinfo(np.int64).min

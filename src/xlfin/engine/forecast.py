@@ -30,9 +30,9 @@ from .openitems import CREDIT_NOTE, OpenItemsError, as_date64
 __all__ = [
     "HOLT_MIN_MONTHS",
     "SEASONAL_MIN_MONTHS",
+    "expected_payment_dates",
     "holt_forecast",
     "purchase_forecast",
-    "expected_payment_dates",
 ]
 
 HOLT_MIN_MONTHS = 6

@@ -18,22 +18,23 @@ Conventions (the rest of the engine relies on them):
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 __all__ = [
-    "INVOICE",
     "CREDIT_NOTE",
+    "INVOICE",
     "STATUSES",
     "OpenItemsError",
-    "open_items",
-    "invoice_payment_dates",
-    "fill_due_dates",
-    "documents_as_of",
-    "normalise_invoices",
     "as_date64",
+    "documents_as_of",
+    "fill_due_dates",
+    "invoice_payment_dates",
+    "normalise_invoices",
+    "open_items",
 ]
 
 INVOICE = "Invoice"
@@ -163,6 +164,11 @@ def _normalise_allocations(allocations: pd.DataFrame | None) -> pd.DataFrame:
 
 def _keys(s: pd.Series) -> pd.Series:
     """Document numbers as trimmed text, so that 1001 read as a number matches '1001' read as text."""
+    kind = pd.api.types.infer_dtype(s, skipna=True)
+    if kind in ("string", "empty"):
+        return s.astype(object).where(s.isna(), s.astype(str).str.strip())
+    if kind == "integer":
+        return s.astype(object).where(s.isna(), s.astype(str))
     return s.astype(object).where(s.notna(), None).map(
         lambda v: None if v is None else (str(int(v)) if isinstance(v, float) and v == int(v) else str(v).strip()))
 

@@ -26,10 +26,10 @@ from .openitems import CREDIT_NOTE
 __all__ = [
     "INDEX_KNOTS_DAYS",
     "INDEX_KNOTS_VALUE",
-    "index_from_days",
-    "weighted_index",
-    "payment_experiences",
     "customer_payment_index",
+    "index_from_days",
+    "payment_experiences",
+    "weighted_index",
 ]
 
 INDEX_KNOTS_DAYS = np.array([-30, -20, 0, 15, 22, 30, 60, 90, 120], dtype=np.float64)

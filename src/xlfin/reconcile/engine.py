@@ -72,7 +72,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "named_not_found": ("Applied To names invoice numbers that do not exist", "指定核销的发票号不存在"),
     "named_other_customer": ("named invoices belong to another customer", "指定发票属于其他客户"),
     "named_ambiguous": ("a named number fits several invoices", "发票号对应多张发票"),
-    "currency_mismatch": ("named invoices are in another currency", "指定发票币种不同"),
+    "currency_mismatch": ("the invoices are in another currency", "发票币种与付款不同"),
     "combination_limit": ("combination search stopped at its bound", "组合匹配超出搜索上限"),
     "no_match": ("no invoice matches the amount", "没有金额匹配的发票"),
     "no_open_items": ("customer has no open invoices; unapplied credit", "客户无未结发票，余额为预收款"),
@@ -97,14 +97,38 @@ class ReconcileResult:
 # ----------------------------------------------------------------------------------------------- input checks
 
 
-def _require(frame: pd.DataFrame, name: str, columns: list[str]) -> None:
+def _require(frame: pd.DataFrame, name: str, columns: list[str]) -> pd.DataFrame:
+    """The frame, with required columns checked (an empty frame may lack them: it gets them, empty)."""
     missing = [c for c in columns if c not in frame.columns]
-    if missing:
+    if missing and len(frame):
         raise ReconcileInputError(f"{name}: missing column(s) {', '.join(missing)}")
+    if missing:
+        frame = frame.assign(**{c: pd.Series([], dtype=object) for c in missing})
+    return frame
+
+
+_TRUE = {"true", "yes", "y", "1", "是", "x"}
+
+
+def _flags(series: pd.Series) -> np.ndarray:
+    """yes/no column -> bool; text such as 'no' is read, never taken as a truthy string."""
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return series.to_numpy(dtype=bool)
+    return np.array([v is True or (not isinstance(v, bool) and str(v).strip().casefold() in _TRUE)
+                     for v in series.tolist()], dtype=bool)
 
 
 def _text(series: pd.Series) -> list[str]:
-    return ["" if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA else str(v).strip() for v in series]
+    """A column -> stripped strings, '' for blanks; 1001.0 (a number Excel sent as a double) -> '1001'."""
+    return [v.strip() if isinstance(v, str) else _cell_text(v) for v in series.tolist()]
+
+
+def _cell_text(v: Any) -> str:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return ""
+    if isinstance(v, float):
+        return "" if v != v else (str(int(v)) if v.is_integer() else repr(v))
+    return str(v).strip()
 
 
 def _cents(series: pd.Series, name: str, ids: list[str]) -> np.ndarray:
@@ -144,7 +168,7 @@ class _Book:
     a lower position is an older invoice."""
 
     def __init__(self, invoices: pd.DataFrame) -> None:
-        _require(invoices, "invoices", ["invoice_no", "customer_id", "amount"])
+        invoices = _require(invoices, "invoices", ["invoice_no", "customer_id", "amount"])
         nos = _text(invoices["invoice_no"])
         _unique(nos, "invoices", "invoice_no")
         amounts = _cents(invoices["amount"], "invoices", nos)
@@ -152,6 +176,8 @@ class _Book:
             bad = [nos[i] for i in np.flatnonzero(amounts <= 0)[:5]]
             raise ReconcileInputError(f"invoices: amount must be > 0 (row(s) {', '.join(bad)})")
         custs = _text(invoices["customer_id"])
+        if "" in custs:
+            raise ReconcileInputError(f"invoices: invoice {nos[custs.index('')]} has no customer_id")
         n = len(nos)
         inv_date = _days(invoices["invoice_date"]) if "invoice_date" in invoices else np.full(n, _BIG)
         due = _days(invoices["due_date"]) if "due_date" in invoices else inv_date.copy()
@@ -159,12 +185,8 @@ class _Book:
         doc = _text(invoices["doc_type"]) if "doc_type" in invoices else [""] * n
         is_cn = np.array([d.casefold() in ("credit note", "贷项通知单", "credit_note", "cn") for d in doc], bool)
         cur = [c.upper() for c in _text(invoices["currency"])] if "currency" in invoices else [""] * n
-        disputed = (
-            invoices["disputed"].fillna(False).astype(bool).to_numpy()
-            if "disputed" in invoices
-            else np.zeros(n, bool)
-        )
-        order = sorted(range(n), key=lambda i: (custs[i], int(due[i]), int(inv_date[i]), nos[i]))
+        disputed = _flags(invoices["disputed"]) if "disputed" in invoices else np.zeros(n, bool)
+        order = np.lexsort((np.array(nos, dtype=str), inv_date, due, np.array(custs, dtype=str))).tolist()
         self.nos = [nos[i] for i in order]
         self.cust = [custs[i] for i in order]
         self.due = [int(due[i]) for i in order]
@@ -182,9 +204,11 @@ class _Book:
         self.index = InvoiceIndex.build(self.nos, self.cust)
         # outstanding -> positions (ascending = oldest first) of open, undisputed invoices, per customer
         self.by_amount: dict[str, dict[int, list[int]]] = {}
+        self.any_by_amount: dict[int, set[int]] = {}  # all customers: candidates for unidentified payers
         for p in range(n):
             if self._amount_rule_target(p):
                 self.by_amount.setdefault(self.cust[p], {}).setdefault(self.out[p], []).append(p)
+                self.any_by_amount.setdefault(self.out[p], set()).add(p)
 
     def _amount_rule_target(self, p: int) -> bool:
         return not self.is_cn[p] and not self.disputed[p] and self.out[p] > 0
@@ -200,8 +224,10 @@ class _Book:
             bucket.remove(p)
             if not bucket:
                 del self.by_amount[self.cust[p]][old]
+            self.any_by_amount[old].discard(p)
             if new > 0:
                 bisect.insort(self.by_amount[self.cust[p]].setdefault(new, []), p)
+                self.any_by_amount.setdefault(new, set()).add(p)
         self.out[p] = new
 
     def open_invoices(self, cust: str, currency: str, include_disputed: bool = False):
@@ -290,6 +316,11 @@ class _Run:
         reference = scan(ref, b.index, scope=cust, scope_positions=scope, is_open=b.is_open)
         named = [(m.position, "explicit", "high") for m in explicit.mentions]
         named += [(m.position, "reference", "medium" if m.how == "typo" else "high") for m in reference.mentions]
+        if not named and reference.ambiguous:
+            # a number that fits several invoices equally: the one whose outstanding is the payment decides
+            fits = [p for p in reference.ambiguous if b.out[p] == amount and _same_currency(currency, b.cur[p])]
+            if len(fits) == 1:
+                named = [(fits[0], "reference", "medium")]
         if named or explicit.unresolved or explicit.ambiguous or reference.ambiguous:
             self._named(pid, cust, amount, currency, named, explicit, reference, applied, ref)
             return
@@ -392,8 +423,13 @@ class _Run:
         open_now = list(b.open_invoices(cust, currency))
         if not open_now:
             disputed = [b.nos[p] for p in b.open_invoices(cust, currency, include_disputed=True)]
-            code = "no_match" if disputed else "no_open_items"
-            self._leave(pid, cust, amount, code, "only disputed invoices are open" if disputed else "", disputed)
+            other_currency = [b.nos[p] for p in b.open_invoices(cust, "", include_disputed=True)]
+            if disputed:
+                self._leave(pid, cust, amount, "no_match", "only disputed invoices are open", disputed)
+            elif other_currency:
+                self._leave(pid, cust, amount, "currency_mismatch", f"payment in {currency}", other_currency)
+            else:
+                self._leave(pid, cust, amount, "no_open_items", "", [])
             return
         combo, complete = find_combination(
             [(p, b.out[p]) for p in open_now if b.out[p] < amount],
@@ -430,12 +466,7 @@ class _Run:
 
     def _global_candidates(self, amount: int, currency: str) -> list[str]:
         b = self.book
-        out = []
-        for cust_amounts in b.by_amount.values():
-            for p in cust_amounts.get(amount, ()):
-                if _same_currency(currency, b.cur[p]):
-                    out.append(b.nos[p])
-        return sorted(out)
+        return sorted(b.nos[p] for p in b.any_by_amount.get(amount, ()) if _same_currency(currency, b.cur[p]))
 
 
 def find_combination(
@@ -548,7 +579,7 @@ def reconcile(
     max_combination_size: int = 6,
     combination_max_candidates: int = 40,
     combination_max_nodes: int = 20_000,
-    combination_max_chance: float = 0.002,
+    combination_max_chance: float = 0.01,
 ) -> ReconcileResult:
     """Allocate every payment to invoices by the SPEC §4 rules (see the module docstring)."""
     if tolerance_abs_cents < 0 or not (0 <= tolerance_pct < 1):
@@ -567,8 +598,8 @@ def reconcile(
     invoices = _empty_if_none(invoices, ["invoice_no", "customer_id", "amount"])
     payments = _empty_if_none(payments, ["payment_id", "amount"])
     customers = _empty_if_none(customers, ["customer_id", "name"])
-    _require(payments, "payments", ["payment_id", "amount"])
-    _require(customers, "customers", ["customer_id", "name"])
+    payments = _require(payments, "payments", ["payment_id", "amount"])
+    customers = _require(customers, "customers", ["customer_id", "name"])
     book = _Book(invoices)
     payers = PayerDirectory.build(_text(customers["customer_id"]), _text(customers["name"]))
     run = _Run(book, payers, settings)
@@ -601,9 +632,8 @@ def _empty_if_none(frame: pd.DataFrame | None, columns: list[str]) -> pd.DataFra
 
 
 def _frame(data: dict[str, list[Any]], columns: list[str], money: tuple[str, ...]) -> pd.DataFrame:
-    return pd.DataFrame(
-        {c: pd.Series(data[c], dtype=np.int64 if c in money else "str") for c in columns}, columns=columns
-    )
+    frame = pd.DataFrame(data, columns=columns)
+    return frame.astype({c: (np.int64 if c in money else "str") for c in columns})
 
 
 def summarize(result: ReconcileResult, payments: pd.DataFrame) -> dict[str, Any]:

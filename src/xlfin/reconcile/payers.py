@@ -3,7 +3,7 @@
 ``normalise_name`` keeps what identifies a company and drops what varies between spellings: case, width
 (NFKC), punctuation, spaces, a leading "The", and legal-form words — Ltd, Limited, Co., Company, Inc.,
 Incorporated, LLC, LLP, PLC, GmbH, AG, Corp, Corporation, S.A., B.V., Pty, and the Chinese 股份有限公司,
-有限责任公司, 有限公司, 公司 at the end (after an optional bracketed city, e.g. "（上海）" is kept as 上海).
+有限责任公司, 有限公司, 股份公司, 公司, 股份 at the end (after an optional bracketed city, e.g. "（上海）" is kept as 上海).
 "ACME Trading Co., Ltd." and "Acme Trading Limited" both become ``acmetrading``; "上海华信贸易有限公司" becomes
 ``上海华信贸易``.
 
@@ -78,6 +78,8 @@ class PayerDirectory:
                 ids = directory.by_name.setdefault(key, [])
                 if cid not in ids:
                     ids.append(cid)
+        for ids in directory.by_name.values():
+            ids.sort()  # the customers frame's row order must not change any result
         directory.sorted_names = sorted(directory.by_name)
         return directory
 

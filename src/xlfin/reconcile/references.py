@@ -31,6 +31,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
 
+import pandas as pd
+
 # Chinese wording around invoice numbers carries no digits; turning it into spaces keeps "发票号1001" a soft join.
 _ZH_PREFIX = re.compile(r"发票号码|发票编号|发票号|发票|票号|单号|编号|号码|号|第")
 _ZH_RANGE = re.compile(r"(?<=\d)\s*(?:至|到|~|～|TO)\s*(?=[A-Z]*\d)")
@@ -44,6 +46,7 @@ _MONEY_PATTERNS = (
     re.compile(r"(?<![0-9A-Z.])\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?(?![0-9])"),
 )
 _PREFIX = re.compile(r"^(?:INVOICE|INV|NUMBER|NUM|NO|NR)+(?=\d)")
+_PREFIX_ONLY = re.compile(r"(?:INVOICE|INV|NUMBER|NUM|NO|NR)+")
 _PART = re.compile(r"[A-Z0-9]+")
 _SOFT_SEP = re.compile(r"^[\s\-/._#:]{1,3}$")
 _RANGE_SEP = "~"  # _ZH_RANGE and explicit tildes are folded into this marker
@@ -143,21 +146,27 @@ class InvoiceIndex:
 
     @classmethod
     def build(cls, invoice_nos: Sequence[str], customers: Sequence[str]) -> "InvoiceIndex":
-        alnums = []
-        for no in invoice_nos:
-            t = _ZH_PREFIX.sub(" ", unicodedata.normalize("NFKC", str(no)).upper())
-            alnums.append("".join(_PART.findall(t)))
-        keys = [key_of_alnum(a) for a in alnums]
+        """Same rules as ``invoice_key``/``digits_key``, as column operations (100k numbers in ~0.2 s)."""
+        nfkc = pd.Series(list(invoice_nos), dtype=object).astype(str).str.normalize("NFKC")
+        alnum = nfkc.str.upper().str.replace(_ZH_PREFIX.pattern, " ", regex=True).str.replace(
+            "[^A-Z0-9]", "", regex=True
+        )
+        stripped = alnum.str.replace(_PREFIX.pattern, "", regex=True)
+        keys_s = stripped.str.lstrip("0")
+        keys_s = keys_s.where((keys_s != "") | (stripped == ""), "0")
+        digits = nfkc.str.replace("[^0-9]", "", regex=True).str.lstrip("0")
+        keys, alnums = keys_s.tolist(), alnum.tolist()
         idx = cls(keys=keys, alnums=alnums, customers=list(customers))
-        for pos, (k, no) in enumerate(zip(keys, invoice_nos)):
+        idx.alpha_starts = set(keys_s.str.extract(r"^([A-Z]+)[0-9]", expand=False).dropna().tolist())
+        by_key, by_digits = idx.by_key, idx.by_digits
+        for pos, (k, d) in enumerate(zip(keys, digits.tolist())):
             if k:
-                idx.by_key.setdefault(k, []).append(pos)
-                prefix = _alpha_prefix(k)
-                if prefix:
-                    idx.alpha_starts.add(prefix)
-            d = digits_key(no)
+                if k in by_key:
+                    by_key[k].append(pos)
+                else:
+                    by_key[k] = [pos]
             if len(d) >= 4 and d != k:
-                idx.by_digits.setdefault(d, []).append(pos)
+                by_digits.setdefault(d, []).append(pos)
         return idx
 
     def lookup(self, key: str, alnum: str, scope: str | None, use_digits: bool) -> list[int]:
@@ -235,6 +244,8 @@ def scan(
     ``is_open``: tells whether an invoice is still open (ranges and typos need it; without it they are off).
     ``explicit``: text from the Applied To column — every token counts, bare short numbers too, no typos.
     """
+    if not text:
+        return ScanResult([], [], [])
     norm = normalise_text(text)
     parts, seps = _parts(norm)
     n = len(parts)
@@ -259,9 +270,7 @@ def scan(
     i = 0
     while i < n:
         first = parts[i]
-        if not explicit and not (
-            any(c.isdigit() for c in first) or _PREFIX.match(first + "0") or first in index.alpha_starts
-        ):
+        if not explicit and first.isalpha() and not (_PREFIX.match(first + "0") or first in index.alpha_starts):
             i += 1
             continue
         run_end = i + 1
@@ -272,11 +281,8 @@ def scan(
         for j in range(run_end, i, -1):
             alnum = "".join(parts[i:j])
             key = key_of_alnum(alnum)
-            if not key or not any(c.isdigit() for c in key):
-                if explicit and key:
-                    pass
-                else:
-                    continue
+            if not key or (key.isalpha() and not explicit):
+                continue
             if not explicit and key.isdigit() and len(key) < MIN_BARE_DIGITS and j - i == 1:
                 continue
             hit = index.lookup(key, alnum, scope, use_digits)
@@ -316,10 +322,18 @@ def scan(
         i = hit_j
 
     if explicit:
-        # every token the user typed must resolve; report those that did not
-        for k in range(n):
-            if not consumed[k] and key_of_alnum(parts[k]):
-                unresolved.append(parts[k])
+        # every number the user typed must resolve; report those that did not, as typed
+        k = 0
+        while k < n:
+            if consumed[k]:
+                k += 1
+                continue
+            end = k + 1
+            while end < n and not consumed[end] and soft(end) and seps[end].strip():
+                end += 1
+            if not _PREFIX_ONLY.fullmatch("".join(parts[k:end])):
+                unresolved.append(norm_text_span(parts, seps, k, end))
+            k = end
     elif scope is not None and is_open is not None and scope_positions is not None:
         _typos(parts, seps, consumed, index, scope, scope_positions, is_open, seen, add, ambiguous)
     return ScanResult(mentions, unresolved, sorted(set(ambiguous)))
@@ -375,7 +389,7 @@ def _typos(
         found = False
         for j in range(end, i, -1):
             key = key_of_alnum("".join(parts[i:j]))
-            if len(key) < MIN_TYPO_KEY or not any(c.isdigit() for c in key):
+            if len(key) < MIN_TYPO_KEY or key.isalpha():
                 continue
             close = [p for p in index.typo_candidates(key, scope, scope_positions) if is_open(p) and p not in seen]
             if len(close) == 1:

@@ -1,0 +1,82 @@
+"""`workbook_template.xlsm`: build it from the schema, and check a built file (SPEC §2, §3, §6; issue 4).
+
+    build_template(lang) -> bytes          the .xlsm, byte-identical for the same code and language
+    write_template(path, lang)             build and write atomically
+    check_template(path, lang) -> [str]    structural problems, plus "stale" when it differs from a fresh build
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from pathlib import Path
+
+from ..schema import Lang
+from .builder import CODE_NAMES, SHEETS, build_workbook
+from .check import check_structure
+from .package import default_udf_module_path, package_xlsm, udf_module_from_file
+
+__all__ = [
+    "build_template",
+    "write_template",
+    "check_template",
+    "check_structure",
+    "default_udf_module_path",
+    "SHEETS",
+    "CODE_NAMES",
+]
+
+
+def build_template(lang: Lang = "en", udf_module: Path | None = None) -> bytes:
+    """The template's bytes: openpyxl sheets + VBA project + ribbon, packaged reproducibly.
+
+    udf_module: the xlwings UDF wrapper .bas to embed; default: the checkout's udfs/xlfin_udfs.bas if present.
+    """
+    from ..ribbon import customui_xml
+
+    wb = build_workbook(lang)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    path = udf_module if udf_module is not None else default_udf_module_path()
+    extra = [udf_module_from_file(path)] if path is not None else []
+    return package_xlsm(buffer.getvalue(), lang, customui_xml(lang), extra)
+
+
+def write_template(path: str | os.PathLike[str], lang: Lang = "en", udf_module: Path | None = None) -> Path:
+    """Build and write the template atomically (temporary file in the same folder, then rename)."""
+    target = Path(path)
+    data = build_template(lang, udf_module)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, _file_mode(target))
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def _file_mode(target: Path) -> int:
+    """Keep an existing file's permissions; a new file gets the usual 0644 less the umask (mkstemp makes 0600)."""
+    if target.exists():
+        return target.stat().st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def check_template(path: str | os.PathLike[str], lang: Lang = "en", udf_module: Path | None = None) -> list[str]:
+    """Problems with a built template: structural ones, and "stale" when it is not what a fresh build gives."""
+    target = Path(path)
+    if not target.is_file():
+        return [f"{target} does not exist; run: xlfin template build" + (f" --lang {lang}" if lang != "en" else "")]
+    data = target.read_bytes()
+    problems = check_structure(data, lang)
+    if data != build_template(lang, udf_module):
+        problems.append("stale: differs from a fresh build; run: xlfin template build"
+                        + (f" --lang {lang}" if lang != "en" else ""))
+    return problems

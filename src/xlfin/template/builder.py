@@ -22,7 +22,8 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from .. import schema
-from ..i18n import action_label
+from ..adapters.base import stacked_layout
+from ..ribbon import RIBBON_GROUPS, RIBBON_LABELS
 from ..schema import Column, Lang, Table
 from ..settings import CONFIG_KEY_NAMES, DEFAULT_DUNNING_LEVELS, config_rows, defined_name
 from ..xlsx_tables import freeze_header, side_by_side, write_table
@@ -90,7 +91,12 @@ def table_positions() -> dict[str, tuple[int, int]]:
     """Top-left cell (row, col) of every table in the template, by schema table key."""
     out: dict[str, tuple[int, int]] = {}
     for spec in SHEETS:
-        for table, pos in zip(spec.tables, side_by_side(spec.tables)):
+        if spec.kind == "generated":
+            # The layout the adapters write when they regenerate a sheet, so a fresh template looks the same.
+            positions = [(top, 1) for top in stacked_layout([0] * len(spec.tables))]
+        else:
+            positions = side_by_side(spec.tables)
+        for table, pos in zip(spec.tables, positions):
             out[table.key] = pos
     return out
 
@@ -307,13 +313,14 @@ def build_start_sheet(ws: Worksheet, lang: Lang, xlwings_version: str) -> None:
     heading(texts.HEAD_GENERATED, texts.COL_SHEET, ("Table", "表"), texts.COL_WHAT)
     sheet_rows(("generated", "dashboard"))
 
-    heading(texts.HEAD_RIBBON, texts.COL_GROUP, texts.COL_BUTTON, texts.COL_DOES)
-    for action, group_en, group_zh, does_en, does_zh in texts.RIBBON:
-        label = pick(texts.ABOUT_LABEL, lang) if action == "about" else action_label(action, lang)
-        _text(ws, row, 1, group_zh if lang == "zh-CN" else group_en)
-        _text(ws, row, 2, label)
-        _text(ws, row, 3, does_zh if lang == "zh-CN" else does_en)
-        row += 1
+    heading((f"Ribbon: the {RIBBON_LABELS['en']['tab']} tab", f"功能区：“{RIBBON_LABELS['zh-CN']['tab']}”选项卡"), texts.COL_GROUP, texts.COL_BUTTON, texts.COL_DOES)
+    labels = RIBBON_LABELS[lang]
+    for group, entries in RIBBON_GROUPS:
+        for entry in entries:
+            _text(ws, row, 1, labels[f"group.{group}"])
+            _text(ws, row, 2, labels[entry])
+            _text(ws, row, 3, pick(texts.RIBBON_DOES[entry], lang))
+            row += 1
     row += 1
 
     heading(texts.HEAD_FORMULAS, texts.COL_FORMULA, texts.COL_RETURNS, ("Syntax", "语法"))
@@ -444,7 +451,8 @@ def build_workbook(lang: Lang = "en") -> Workbook:
                 write_table(ws, table, [], lang, pos, formulas=formulas)
                 if spec.kind == "input":
                     add_validations(ws, table, pos, lang)
-            freeze_header(ws, spec.tables[0], positions[spec.tables[0].key])
+            if len(spec.tables) == 1:  # with stacked tables a frozen first header would hide the second one
+                freeze_header(ws, spec.tables[0], positions[spec.tables[0].key])
     add_conditional_formats(wb, lang, positions)
     wb.active = 0
     return wb

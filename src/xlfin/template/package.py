@@ -63,6 +63,13 @@ def udf_module_from_file(path: Path) -> VBAModule:
     return VBAModule(match.group(1), text, "standard")
 
 
+def default_udf_module_path() -> Path | None:
+    """`udfs/xlfin_udfs.bas` of the source checkout this package runs from, when it exists."""
+    root = Path(__file__).resolve().parents[3]
+    path = root / "udfs" / "xlfin_udfs.bas"
+    return path if (root / "pyproject.toml").is_file() and path.is_file() else None
+
+
 def macro_modules(xlsx: bytes, lang: str, extra: list[VBAModule]) -> list[VBAModule]:
     """Document modules for the package's code names, xlwings standalone VBA, the ribbon module, then extra."""
     with zipfile.ZipFile(io.BytesIO(xlsx)) as archive:

@@ -16,7 +16,6 @@ INTRO = (
 )
 HEAD_INPUT = ("Where you type (your data; xlfin never changes these cells)", "数据录入(您的数据；xlfin 从不改写这些单元格)")
 HEAD_GENERATED = ("Sheets xlfin writes (replaced on every run; do not type here)", "xlfin 生成的工作表(每次运行整体重写；请勿在此录入)")
-HEAD_RIBBON = ("Ribbon: the xlfin tab", "功能区：“客户财务”选项卡")
 HEAD_FORMULAS = ("Cell formulas (category xlfin)", "单元格公式(类别 xlfin)")
 HEAD_COMPUTED = ("Computed columns on the Invoices sheet", "“应收发票”表中的计算列")
 HEAD_SETUP = ("Set-up", "安装与设置")
@@ -53,24 +52,20 @@ SHEET_NOTES: dict[str, tuple[str, str]] = {
     "audit": ("Every run: who, when, what, how many rows.", "每次运行的记录：谁、何时、做了什么、多少行。"),
 }
 
-# (action key, group en, group zh, what it does en, zh); button labels come from xlfin.i18n.ACTION_LABELS.
-RIBBON: tuple[tuple[str, str, str, str, str], ...] = (
-    ("validate", "Data", "数据", "Checks every input table and lists the problems on Validation.",
-     "检查所有录入表，将问题列在“校验结果”中。"),
-    ("reconcile", "Receivables", "应收", "Applies payments to invoices; writes Reconciliation.",
-     "将收款核销到发票，写入“核销”。"),
-    ("aging", "Receivables", "应收", "Ages open items as of the Config date; writes Aging.", "按设置的基准日计算账龄，写入“账龄”。"),
-    ("dunning", "Receivables", "应收", "Lists the customers to chase and their level; writes Dunning.",
-     "列出需要催收的客户及级别，写入“催收”。"),
-    ("letters", "Receivables", "应收", "Writes a dunning letter per customer (.html, .txt, .eml) and logs it.",
-     "为每个客户生成催款函(.html、.txt、.eml)并记入催收记录。"),
-    ("scorecard", "Analysis", "分析", "Scores credit, suggests limits, flags risks; writes Scorecard.",
-     "评估信用、建议额度、提示风险，写入“信用评估”。"),
-    ("dashboard", "Analysis", "分析", "Rebuilds the Dashboard KPIs and charts.", "重建“仪表板”的指标和图表。"),
-    ("regenerate", "Analysis", "分析", "Runs everything above in order.", "按顺序运行以上全部操作。"),
-    ("about", "Help", "帮助", "Version and where the settings are.", "版本信息和设置位置。"),
-)
-ABOUT_LABEL = ("About / Settings", "关于 / 设置")
+# What each ribbon button does, by its entry in xlfin.ribbon (the labels themselves live there).
+RIBBON_DOES: dict[str, tuple[str, str]] = {
+    "validate": ("Checks every input table and lists the problems on Validation.", "检查所有录入表，将问题列在“校验结果”中。"),
+    "reconcile": ("Applies payments to invoices; writes Reconciliation.", "将收款核销到发票，写入“核销”。"),
+    "aging": ("Ages open items as of the Config date; writes Aging.", "按设置的基准日计算账龄，写入“账龄”。"),
+    "dunning": ("Lists the customers to chase and their level; writes Dunning.", "列出需要催收的客户及级别，写入“催收”。"),
+    "letters": ("Writes a dunning letter per customer (.html, .txt, .eml) and logs it.",
+                "为每个客户生成催款函(.html、.txt、.eml)并记入催收记录。"),
+    "scorecard": ("Scores credit, suggests limits, flags risks; writes Scorecard.", "评估信用、建议额度、提示风险，写入“信用评估”。"),
+    "dashboard": ("Rebuilds the Dashboard KPIs and charts.", "重建“仪表板”的指标和图表。"),
+    "regenerate_all": ("Runs everything above in order.", "按顺序运行以上全部操作。"),
+    "about": ("Version of xlfin and of xlwings.", "xlfin 与 xlwings 的版本信息。"),
+    "settings": ("Where the settings are (the Config sheet).", "设置所在位置(“设置”工作表)。"),
+}
 
 FORMULAS: tuple[tuple[str, str, str], ...] = (
     ("=AGING_BUCKET(due_date, [as_of], [edges])", "ageing bucket label (Current, 1-30, ...)", "账龄区间"),
@@ -97,8 +92,8 @@ FORMULAS_NOTE = (
 )
 
 COMPUTED: tuple[tuple[str, str], ...] = (
-    ("Paid: the sum of Amount on Reconciliation (tblAllocations) for this invoice.",
-     "已付金额：“核销”表(tblAllocations)中该发票的金额合计。"),
+    ("Paid: the sum of Amount on Reconciliation (tblAllocations) for this invoice; for a credit note, also what it "
+     "has settled.", "已付金额：“核销”表(tblAllocations)中该发票的金额合计；贷项通知单还包括其已抵扣的金额。"),
     ("Outstanding: Amount − Paid; negative for a credit note that is not used up.", "未付金额：金额 − 已付金额；未用完的贷项通知单为负数。"),
     ("Days Overdue: days from the due date (blank: invoice date + payment terms) to AsOfDate (blank: today), "
      "while something is outstanding.", "逾期天数：从到期日(留空则为开票日 + 付款周期)到基准日 AsOfDate(留空则为今天)的天数，仅在有未付金额时计算。"),

@@ -14,8 +14,9 @@ tests cross-check both directions against olefile.
 from __future__ import annotations
 
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping, Union
+from typing import Union
 
 SECTOR = 512
 MINI_SECTOR = 64
@@ -49,7 +50,7 @@ class _Node:
     name: str
     kind: int
     data: bytes = b""
-    children: list["_Node"] = field(default_factory=list)
+    children: list[_Node] = field(default_factory=list)
     sid: int = 0
     left: int = NOSTREAM
     right: int = NOSTREAM
@@ -185,7 +186,9 @@ def write_cfb(tree: Tree) -> bytes:
     while n_fat * _IDS_PER_SECTOR < n_fat + n_other:
         n_fat += 1
     if n_fat > _HEADER_DIFAT:
-        raise CFBError(f"{n_fat} FAT sectors needed; this writer supports at most {_HEADER_DIFAT} (about 7 MB)")
+        raise CFBError(
+            f"{n_fat} FAT sectors needed; this writer supports at most {_HEADER_DIFAT} (about 7 MB)"
+        )
 
     fat = [FREESECT] * (n_fat * _IDS_PER_SECTOR)
     for i in range(n_fat):

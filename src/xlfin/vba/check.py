@@ -14,10 +14,11 @@ import io
 import re
 import struct
 import zipfile
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
-from xml.etree.ElementTree import Element
+from xml.etree.ElementTree import Element, ParseError
 
+from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
 from xlfin.vba.cfb import CFBError, CompoundFile
@@ -160,7 +161,11 @@ def read_vba_project(data: bytes) -> VBAProjectInfo:
         elif record_id == 0x000F:
             declared = struct.unpack("<H", payload)[0]
         elif record_id == 0x0019:
-            current = {"name": payload.decode(f"cp{codepage}", errors="replace"), "offset": None, "type": None}
+            current = {
+                "name": payload.decode(f"cp{codepage}", errors="replace"),
+                "offset": None,
+                "type": None,
+            }
             raw_modules.append(current)
         elif current is not None:
             if record_id == 0x0047:
@@ -190,13 +195,17 @@ def read_vba_project(data: bytes) -> VBAProjectInfo:
     )
 
 
-def _read_module(cfb: CompoundFile, raw: Mapping[str, object], codepage: int, lines: Mapping[str, str]) -> ModuleInfo:
+def _read_module(
+    cfb: CompoundFile, raw: Mapping[str, object], codepage: int, lines: Mapping[str, str]
+) -> ModuleInfo:
     name = str(raw["name"])
     stream_name = str(raw.get("stream_name", name))
     offset = raw.get("offset")
     type_id = int(raw["type"]) if raw.get("type") is not None else 0
     declared = lines.get(name)
-    kind = {"Document": "document", "Module": "standard", "Class": "class", "BaseClass": "class"}.get(declared or "")
+    kind = {"Document": "document", "Module": "standard", "Class": "class", "BaseClass": "class"}.get(
+        declared or ""
+    )
     source: str | None = None
     problem: str | None = None
     if not isinstance(offset, int):
@@ -244,10 +253,15 @@ def check_vba_project(
             f"_VBA_PROJECT is {info.vba_project_stream[:8].hex()}..., not the source-only form "
             f"{VBA_PROJECT_STREAM.hex()} (version 0xFFFF, no performance cache)"
         )
-    problems += [f"stream {s} holds compiled state (source-only projects have no __SRP_ streams)"
-                 for s in info.streams if s.split("/")[-1].startswith("__SRP_")]
+    problems += [
+        f"stream {s} holds compiled state (source-only projects have no __SRP_ streams)"
+        for s in info.streams
+        if s.split("/")[-1].startswith("__SRP_")
+    ]
     if info.declared_module_count != len(info.modules):
-        problems.append(f"dir stream declares {info.declared_module_count} modules but describes {len(info.modules)}")
+        problems.append(
+            f"dir stream declares {info.declared_module_count} modules but describes {len(info.modules)}"
+        )
     problems += _module_problems(info)
     problems += _project_stream_problems(info, data)
     if code_names is not None:
@@ -255,7 +269,9 @@ def check_vba_project(
     if customui is not None:
         problems += callback_problems(customui, info.sources(), kinds={m.name: m.kind for m in info.modules})
         if "Office" not in info.references:
-            problems.append("ribbon callbacks take IRibbonControl, but the project has no reference to Office")
+            problems.append(
+                "ribbon callbacks take IRibbonControl, but the project has no reference to Office"
+            )
     return problems
 
 
@@ -266,9 +282,13 @@ def _module_problems(info: VBAProjectInfo) -> list[str]:
         if module.problem:
             problems.append(f"{where}: {module.problem}")
         if module.offset not in (0, -1):
-            problems.append(f"{where}: MODULEOFFSET {module.offset}, but a source-only module must start at 0")
+            problems.append(
+                f"{where}: MODULEOFFSET {module.offset}, but a source-only module must start at 0"
+            )
         if module.stream_name != module.name or (module.unicode_name not in (None, module.name)):
-            problems.append(f"{where}: stream/Unicode names {module.stream_name!r}/{module.unicode_name!r} differ")
+            problems.append(
+                f"{where}: stream/Unicode names {module.stream_name!r}/{module.unicode_name!r} differ"
+            )
         if module.type_id not in _KIND_BY_TYPE:
             problems.append(f"{where}: no MODULETYPE record")
         if module.kind is None:
@@ -278,7 +298,9 @@ def _module_problems(info: VBAProjectInfo) -> list[str]:
         if module.source is not None:
             first = module.source.split("\r\n", 1)[0]
             if first != f'Attribute VB_Name = "{module.name}"':
-                problems.append(f"{where}: source starts with {first[:60]!r}, not Attribute VB_Name = \"{module.name}\"")
+                problems.append(
+                    f'{where}: source starts with {first[:60]!r}, not Attribute VB_Name = "{module.name}"'
+                )
             if module.kind == "document" and "Attribute VB_Base = " not in module.source:
                 problems.append(f"{where}: document module without Attribute VB_Base")
     return problems
@@ -362,14 +384,16 @@ def callback_problems(
     and each Sub taking IRibbonControl is used by some control."""
     try:
         root = SafeET.fromstring(customui.encode("utf-8"))
-    except Exception as exc:  # defusedxml raises several types for hostile or broken XML
+    except (ParseError, DefusedXmlException) as exc:
         return [f"customUI XML does not parse: {exc}"]
     problems: list[str] = []
     namespace = root.tag[1:].split("}")[0] if root.tag.startswith("{") else ""
     if root.tag.rsplit("}", 1)[-1] != "customUI" or namespace not in (CUSTOMUI_NS_2009, CUSTOMUI_NS_2006):
         problems.append(f"customUI root is {root.tag!r}, not customUI in a customui namespace")
     kinds = kinds or {}
-    callable_sources = {m: s for m, s in sources.items() if kinds.get(m, "standard") in ("standard", "document")}
+    callable_sources = {
+        m: s for m, s in sources.items() if kinds.get(m, "standard") in ("standard", "document")
+    }
     subs = public_subs(callable_sources)
     used: set[str] = set()
     for tag, attr, value in _callback_attributes(root):
@@ -383,7 +407,9 @@ def callback_problems(
             problems.append(f"{where}: no Sub {sub!r} in the VBA project")
             continue
         if len(candidates) > 1:
-            problems.append(f"{where}: Sub {sub!r} is defined in several modules {[c[0] for c in candidates]}")
+            problems.append(
+                f"{where}: Sub {sub!r} is defined in several modules {[c[0] for c in candidates]}"
+            )
             continue
         owner, visibility, types = candidates[0]
         used.add(f"{owner}.{sub}".upper())
@@ -393,10 +419,16 @@ def callback_problems(
         if not types or types[0].upper() != expected.rsplit(" ", 1)[-1].upper():
             problems.append(f"{where}: Sub {owner}.{sub} must take ({expected}, ...) first")
         elif tag == "button" and attr == "onAction" and len(types) != 1:
-            problems.append(f"{where}: button callback {owner}.{sub} must take exactly (control As IRibbonControl)")
+            problems.append(
+                f"{where}: button callback {owner}.{sub} must take exactly (control As IRibbonControl)"
+            )
     for name, defs in subs.items():
         for owner, _visibility, types in defs:
-            if types and types[0].upper() in ("IRIBBONCONTROL", "IRIBBONUI") and f"{owner}.{name}".upper() not in used:
+            if (
+                types
+                and types[0].upper() in ("IRIBBONCONTROL", "IRIBBONUI")
+                and f"{owner}.{name}".upper() not in used
+            ):
                 problems.append(f"Sub {owner}.{name.lower()} takes {types[0]} but no ribbon control calls it")
     return problems
 
@@ -453,13 +485,20 @@ def check_xlsm(data: bytes) -> list[str]:
             return ["no [Content_Types].xml"]
         types = SafeET.fromstring(types_raw)
         overrides = {el.get("PartName"): el.get("ContentType") for el in types.iter(f"{{{NS_CT}}}Override")}
-        defaults = {el.get("Extension", "").lower(): el.get("ContentType") for el in types.iter(f"{{{NS_CT}}}Default")}
+        defaults = {
+            el.get("Extension", "").lower(): el.get("ContentType") for el in types.iter(f"{{{NS_CT}}}Default")
+        }
         if overrides.get("/xl/workbook.xml") != CT_MACRO_WORKBOOK:
-            problems.append(f"xl/workbook.xml has content type {overrides.get('/xl/workbook.xml')!r}, not {CT_MACRO_WORKBOOK}")
+            problems.append(
+                f"xl/workbook.xml has content type {overrides.get('/xl/workbook.xml')!r}, not {CT_MACRO_WORKBOOK}"
+            )
         if overrides.get("/xl/vbaProject.bin", defaults.get("bin")) != CT_VBA_PROJECT:
             problems.append(f"xl/vbaProject.bin lacks content type {CT_VBA_PROJECT}")
         workbook_rels = _relationships(_read_part(archive, "xl/_rels/workbook.xml.rels"))
-        if not any(r.get("Type") == REL_VBA_PROJECT and r.get("Target", "").endswith("vbaProject.bin") for r in workbook_rels):
+        if not any(
+            r.get("Type") == REL_VBA_PROJECT and r.get("Target", "").endswith("vbaProject.bin")
+            for r in workbook_rels
+        ):
             problems.append("xl/_rels/workbook.xml.rels has no vbaProject relationship")
         vba = _read_part(archive, "xl/vbaProject.bin")
         if vba is None:

@@ -31,9 +31,11 @@ def _match_length(data: bytes, candidate: int, current: int, end: int) -> int:
     length = 0
     limit = end - current
     step = 16
-    while length + step <= limit and data[candidate + length : candidate + length + step] == data[
-        current + length : current + length + step
-    ]:
+    while (
+        length + step <= limit
+        and data[candidate + length : candidate + length + step]
+        == data[current + length : current + length + step]
+    ):
         length += step
     while length < limit and data[candidate + length] == data[current + length]:
         length += 1
@@ -124,7 +126,9 @@ def decompress(container: bytes) -> bytes:
             raise OvbaError(f"bad chunk signature in header 0x{header:04X} at byte {pos}")
         chunk_end = pos + (header & 0x0FFF) + 3
         if chunk_end > len(container):
-            raise OvbaError(f"chunk at byte {pos} claims {chunk_end - pos} bytes, only {len(container) - pos} left")
+            raise OvbaError(
+                f"chunk at byte {pos} claims {chunk_end - pos} bytes, only {len(container) - pos} left"
+            )
         pos += 2
         chunk_start = len(out)
         if not header & 0x8000:

@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 import struct
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Sequence
+from typing import Literal
 
 from xlfin.vba.cfb import write_cfb
 from xlfin.vba.ovba import compress
@@ -35,11 +36,16 @@ MAX_NAME = 31
 
 # The Office library defines IRibbonControl, which every ribbon callback's signature needs.
 REFERENCES: tuple[tuple[str, str], ...] = (
-    ("stdole", r"*\G{00020430-0000-0000-C000-000000000046}#2.0#0#C:\Windows\System32\stdole2.tlb#OLE Automation"),
+    (
+        "stdole",
+        r"*\G{00020430-0000-0000-C000-000000000046}#2.0#0#C:\Windows\System32\stdole2.tlb#OLE Automation",
+    ),
     (
         "Office",
-        r"*\G{2DF8D04C-5BFA-101B-BDE5-00AA0044DE52}#2.0#0#C:\Program Files\Common Files\Microsoft Shared"
-        r"\OFFICE16\MSO.DLL#Microsoft Office 16.0 Object Library",
+        (
+            r"*\G{2DF8D04C-5BFA-101B-BDE5-00AA0044DE52}#2.0#0#C:\Program Files\Common Files\Microsoft Shared"
+            r"\OFFICE16\MSO.DLL#Microsoft Office 16.0 Object Library"
+        ),
     ),
 )
 
@@ -165,7 +171,9 @@ def normalized_source(module: VBAModule) -> str:
     text_lines = header + body
     for number, line in enumerate(text_lines, start=1):
         if len(line) > MAX_LINE:
-            raise VBAProjectError(f"module {module.name!r} line {number}: {len(line)} characters (VBA allows {MAX_LINE})")
+            raise VBAProjectError(
+                f"module {module.name!r} line {number}: {len(line)} characters (VBA allows {MAX_LINE})"
+            )
     return "\r\n".join(text_lines) + "\r\n"
 
 
@@ -175,7 +183,7 @@ def _encode(text: str, codepage: int, what: str) -> bytes:
     except UnicodeEncodeError as exc:
         line = text.count("\n", 0, exc.start) + 1
         raise VBAProjectError(
-            f"{what} line {line}: {exc.object[exc.start:exc.end]!r} is not in code page {codepage}; "
+            f"{what} line {line}: {exc.object[exc.start : exc.end]!r} is not in code page {codepage}; "
             "use ChrW() for such characters"
         ) from None
     except LookupError:
@@ -268,7 +276,7 @@ def _record(record_id: int, payload: bytes) -> bytes:
 
 def _dir_stream(modules: Sequence[VBAModule], project_name: str, codepage: int) -> bytes:
     """The decompressed dir stream (MS-OVBA 2.3.4.2): project info, references, modules."""
-    mbcs = lambda text: _encode(text, codepage, "dir stream")  # noqa: E731
+    mbcs = lambda text: _encode(text, codepage, "dir stream")
     out = bytearray()
     out += _record(0x0001, struct.pack("<I", 3))  # PROJECTSYSKIND: 64-bit Windows, as Excel writes
     out += _record(0x0002, struct.pack("<I", 0x0409))  # PROJECTLCID
@@ -337,7 +345,10 @@ def xlwings_standalone_modules() -> list[VBAModule]:
     import xlwings
 
     package = Path(xlwings.__file__).resolve().parent
-    sources = (("xlwings", package / "xlwings.bas", "standard"), ("Dictionary", package / "addin" / "Dictionary.cls", "class"))
+    sources = (
+        ("xlwings", package / "xlwings.bas", "standard"),
+        ("Dictionary", package / "addin" / "Dictionary.cls", "class"),
+    )
     modules: list[VBAModule] = []
     for name, path, kind in sources:
         if not path.is_file():

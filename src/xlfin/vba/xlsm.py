@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from typing import Sequence
+from collections.abc import Sequence
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import quoteattr
 
@@ -26,7 +26,13 @@ from xlfin.vba.check import (
     REL_VBA_PROJECT,
     workbook_code_names,
 )
-from xlfin.vba.project import VBAModule, VBAProjectError, build_vba_project, document_module, xlwings_standalone_modules
+from xlfin.vba.project import (
+    VBAModule,
+    VBAProjectError,
+    build_vba_project,
+    document_module,
+    xlwings_standalone_modules,
+)
 
 VBA_PART = "xl/vbaProject.bin"
 CUSTOMUI_PART = "customUI/customUI14.xml"
@@ -40,12 +46,16 @@ def _xml(root: ET.Element, namespace: str) -> bytes:
     """Serialise a flat package part (Types / Relationships: one level of attribute-only children).
 
     Written by hand because ElementTree's default_namespace rejects unqualified attributes."""
+
     def tag(element: ET.Element) -> str:
         if not element.tag.startswith(f"{{{namespace}}}"):
             raise VBAProjectError(f"unexpected element {element.tag!r} in a {namespace} part")
         return element.tag.split("}", 1)[1]
 
-    parts = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n', f"<{tag(root)} xmlns={quoteattr(namespace)}>"]
+    parts = [
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n',
+        f"<{tag(root)} xmlns={quoteattr(namespace)}>",
+    ]
     for child in root:
         attributes = "".join(f" {key}={quoteattr(value)}" for key, value in child.attrib.items())
         parts.append(f"<{tag(child)}{attributes}/>")
@@ -61,13 +71,19 @@ def _content_types(raw: bytes) -> bytes:
         if override.get("PartName") in ("/xl/vbaProject.bin", "/" + CUSTOMUI_PART):
             root.remove(override)
     ET.SubElement(root, f"{{{NS_CT}}}Override", PartName="/xl/vbaProject.bin", ContentType=CT_VBA_PROJECT)
-    defaults = {el.get("Extension", "").lower(): el.get("ContentType") for el in root.iter(f"{{{NS_CT}}}Default")}
+    defaults = {
+        el.get("Extension", "").lower(): el.get("ContentType") for el in root.iter(f"{{{NS_CT}}}Default")
+    }
     if defaults.get("xml") != "application/xml":
-        ET.SubElement(root, f"{{{NS_CT}}}Override", PartName="/" + CUSTOMUI_PART, ContentType="application/xml")
+        ET.SubElement(
+            root, f"{{{NS_CT}}}Override", PartName="/" + CUSTOMUI_PART, ContentType="application/xml"
+        )
     return _xml(root, NS_CT)
 
 
-def _with_relationship(raw: bytes | None, rel_id: str, rel_type: str, target: str, replaces: set[str]) -> bytes:
+def _with_relationship(
+    raw: bytes | None, rel_id: str, rel_type: str, target: str, replaces: set[str]
+) -> bytes:
     root = SafeET.fromstring(raw) if raw else ET.Element(f"{{{NS_REL}}}Relationships")
     for rel in list(root.iter(f"{{{NS_REL}}}Relationship")):
         if rel.get("Type") in replaces or rel.get("Id") == rel_id:
@@ -88,14 +104,20 @@ def inject_vba_and_ribbon(xlsx: bytes, vba_project: bytes, customui: str | None)
         _CONTENT_TYPES: _content_types(source.read(_CONTENT_TYPES)),
         _WORKBOOK_RELS: _with_relationship(
             source.read(_WORKBOOK_RELS) if _WORKBOOK_RELS in names else None,
-            "rIdXlfinVba", REL_VBA_PROJECT, "vbaProject.bin", {REL_VBA_PROJECT},
+            "rIdXlfinVba",
+            REL_VBA_PROJECT,
+            "vbaProject.bin",
+            {REL_VBA_PROJECT},
         ),
         VBA_PART: vba_project,
     }
     if customui is not None:
         replaced[_PACKAGE_RELS] = _with_relationship(
             source.read(_PACKAGE_RELS) if _PACKAGE_RELS in names else None,
-            "rIdXlfinUI", REL_CUSTOMUI_2007, CUSTOMUI_PART, {REL_CUSTOMUI_2007, REL_CUSTOMUI_2006},
+            "rIdXlfinUI",
+            REL_CUSTOMUI_2007,
+            CUSTOMUI_PART,
+            {REL_CUSTOMUI_2007, REL_CUSTOMUI_2006},
         )
         replaced[CUSTOMUI_PART] = customui.encode("utf-8")
     out = io.BytesIO()
@@ -109,7 +131,9 @@ def inject_vba_and_ribbon(xlsx: bytes, vba_project: bytes, customui: str | None)
     return out.getvalue()
 
 
-def template_modules(code_names: Sequence[str], lang: str = "en", extra: Sequence[VBAModule] = ()) -> list[VBAModule]:
+def template_modules(
+    code_names: Sequence[str], lang: str = "en", extra: Sequence[VBAModule] = ()
+) -> list[VBAModule]:
     """The template's modules: one document module per code name (the first is the workbook's),
     xlwings' standalone modules from the installed package, the ribbon module, then extra."""
     missing = [i for i, name in enumerate(code_names) if not name]

@@ -1,0 +1,31 @@
+"""Adapters move tables between a workbook and the engine: a file through openpyxl, or a live book through xlwings.
+
+Both implement `Workbook` (see `base`): read tables by name or header row, read Config, stage generated sheets and
+log rows, and write them all at `commit`.
+"""
+
+from ..tables import RawTable, WorkbookError
+from .base import Workbook, sheet_labels, stacked_layout
+from .file import FileWorkbook, open_workbook
+from .safety import Limits
+
+__all__ = [
+    "FileWorkbook",
+    "Limits",
+    "LiveWorkbook",
+    "RawTable",
+    "Workbook",
+    "WorkbookError",
+    "open_workbook",
+    "sheet_labels",
+    "stacked_layout",
+]
+
+
+def __getattr__(name: str):
+    # xlwings is imported only when the live adapter is wanted (the CLI on a server never needs it)
+    if name == "LiveWorkbook":
+        from .live import LiveWorkbook
+
+        return LiveWorkbook
+    raise AttributeError(name)

@@ -1,0 +1,144 @@
+"""The ribbon XML and its VBA callback module (SPEC section 6)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from defusedxml import ElementTree as SafeET
+
+from xlfin.ribbon import (
+    CUSTOMUI_NAMESPACE,
+    ENTRIES,
+    RIBBON_ICONS,
+    RIBBON_LABELS,
+    customui_xml,
+    ribbon_callbacks,
+    ribbon_module_source,
+    write_macro_sources,
+)
+from xlfin.vba.check import callback_problems
+
+REPO = Path(__file__).resolve().parents[1]
+NS = {"ui": CUSTOMUI_NAMESPACE}
+SPEC_ZH = {
+    "validate": "校验",
+    "reconcile": "核销",
+    "aging": "账龄",
+    "dunning": "催收清单",
+    "letters": "催款函",
+    "scorecard": "信用评估",
+    "dashboard": "仪表板",
+    "regenerate_all": "全部重算",
+    "about": "关于",
+    "settings": "设置",
+}
+
+
+def _layout(lang: str) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    root = SafeET.fromstring(customui_xml(lang).encode("utf-8"))
+    tab = root.find("ui:ribbon/ui:tabs/ui:tab", NS)
+    assert tab is not None
+    return [
+        (
+            group.get("label"),
+            [(b.get("label"), b.get("onAction"), b.get("imageMso")) for b in group.findall("ui:button", NS)],
+        )
+        for group in tab.findall("ui:group", NS)
+    ]
+
+
+def test_english_ribbon_matches_spec() -> None:
+    root = SafeET.fromstring(customui_xml("en").encode("utf-8"))
+    assert root.tag == f"{{{CUSTOMUI_NAMESPACE}}}customUI"
+    assert root.find("ui:ribbon/ui:tabs/ui:tab", NS).get("label") == "xlfin"
+    layout = [(group, [label for label, _, _ in buttons]) for group, buttons in _layout("en")]
+    assert layout == [
+        ("Data", ["Validate"]),
+        ("Receivables", ["Reconcile", "Aging", "Dunning List", "Letters"]),
+        ("Analysis", ["Scorecard", "Dashboard", "Regenerate All"]),
+        ("Help", ["About", "Settings"]),
+    ]
+
+
+def test_chinese_ribbon_matches_spec() -> None:
+    root = SafeET.fromstring(customui_xml("zh-CN").encode("utf-8"))
+    assert root.find("ui:ribbon/ui:tabs/ui:tab", NS).get("label") == "客户财务"
+    layout = _layout("zh-CN")
+    assert [group for group, _ in layout] == ["数据", "应收", "分析", "帮助"]
+    labels = {action: label for _, buttons in layout for label, action, _ in buttons}
+    assert labels == {f"xlfin_{entry}": text for entry, text in SPEC_ZH.items()}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_every_button_has_icon_and_callback(lang: str) -> None:
+    buttons = [b for _, group in _layout(lang) for b in group]
+    assert [action for _, action, _ in buttons] == [f"xlfin_{entry}" for entry in ENTRIES]
+    assert all(icon == RIBBON_ICONS[action[6:]] for _, action, icon in buttons)
+    ids = re.findall(r' id="([^"]+)"', customui_xml(lang))
+    assert len(ids) == len(set(ids))
+
+
+def test_label_tables_cover_the_same_keys() -> None:
+    assert set(RIBBON_LABELS) == {"en", "zh-CN"}
+    assert RIBBON_LABELS["en"].keys() == RIBBON_LABELS["zh-CN"].keys()
+    assert all(value.strip() for labels in RIBBON_LABELS.values() for value in labels.values())
+
+
+def test_unknown_language_is_refused() -> None:
+    with pytest.raises(ValueError, match="ribbon language 'fr'"):
+        customui_xml("fr")
+    with pytest.raises(ValueError, match="ribbon language"):
+        ribbon_module_source("de")
+
+
+def test_module_has_one_public_callback_per_button() -> None:
+    source = ribbon_module_source("en")
+    assert source.startswith('Attribute VB_Name = "xlfinRibbon"\r\n')
+    assert "\n" not in source.replace("\r\n", "")
+    source.encode("ascii")
+    subs = re.findall(
+        r"^Public Sub (\w+)\(control As IRibbonControl\)\r\n    RunPython \"([^\"]+)\"\r\nEnd Sub",
+        source,
+        re.MULTILINE,
+    )
+    assert dict(subs) == {
+        callback: f"import xlfin.macros as m; m.{entry}()" for callback, entry in ribbon_callbacks().items()
+    }
+    assert list(ribbon_callbacks().values()) == list(ENTRIES)
+    assert ENTRIES == (
+        "validate",
+        "reconcile",
+        "aging",
+        "dunning",
+        "letters",
+        "scorecard",
+        "dashboard",
+        "regenerate_all",
+        "about",
+        "settings",
+    )
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_xml_callbacks_and_module_agree(lang: str) -> None:
+    assert callback_problems(customui_xml(lang), {"xlfinRibbon": ribbon_module_source(lang)}) == []
+
+
+def test_committed_macro_sources_are_current(tmp_path: Path) -> None:
+    written = write_macro_sources(tmp_path)
+    assert [p.name for p in written] == ["customUI14.xml", "xlfinRibbon.bas"]
+    for path in written:
+        committed = REPO / "macros" / path.name
+        assert committed.read_bytes() == path.read_bytes(), f"{committed} is stale: run write_macro_sources"
+    assert (tmp_path / "xlfinRibbon.bas").read_bytes().count(b"\r\n") > 10
+
+
+def test_macros_module_provides_every_entry_when_present() -> None:
+    try:
+        from xlfin import macros
+    except ImportError:
+        pytest.skip("xlfin.macros is not written yet")
+    missing = [entry for entry in ENTRIES if not callable(getattr(macros, entry, None))]
+    assert missing == []

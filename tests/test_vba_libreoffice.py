@@ -1,0 +1,88 @@
+"""LibreOffice, an independent VBA importer, reads every generated module into its Basic library."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+import uuid
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from defusedxml import ElementTree as SafeET
+
+from xlfin.vba.check import read_vba_project
+from xlfin.vba.xlsm import make_macro_workbook
+
+SCRIPT_NS = "http://openoffice.org/2000/script"
+KIND_BY_LO_TYPE = {"normal": "standard", "class": "class", "document": "document"}
+
+pytestmark = pytest.mark.libreoffice
+
+
+def _soffice() -> str:
+    found = shutil.which("soffice")
+    if found:
+        return found
+    if os.environ.get("XLFIN_REQUIRE_LIBREOFFICE") == "1":
+        pytest.fail("XLFIN_REQUIRE_LIBREOFFICE=1 but soffice is not on PATH")
+    pytest.skip("soffice (LibreOffice) is not on PATH")
+
+
+def _xlsx() -> bytes:
+    workbook = openpyxl.Workbook()
+    workbook.code_name = "ThisWorkbook"
+    workbook.active.title = "Customers"
+    workbook.active.sheet_properties.codeName = "Sheet1"
+    workbook.create_sheet("xlwings.conf").sheet_properties.codeName = "Sheet2"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def test_every_module_reaches_the_basic_library(tmp_path: Path) -> None:
+    soffice = _soffice()
+    xlsm = make_macro_workbook(_xlsx(), lang="en")
+    source = tmp_path / "book.xlsm"
+    source.write_bytes(xlsm)
+    profile = Path("/tmp") / f"lo_profile_{uuid.uuid4().hex}"
+    try:
+        subprocess.run(
+            [
+                soffice,
+                f"-env:UserInstallation=file://{profile}",
+                "--headless",
+                "--convert-to",
+                "ods",
+                "--outdir",
+                str(tmp_path),
+                str(source),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    with zipfile.ZipFile(io.BytesIO(xlsm)) as archive:
+        expected = read_vba_project(archive.read("xl/vbaProject.bin"))
+    library = f"Basic/{expected.project_name}/"
+    with zipfile.ZipFile(tmp_path / "book.ods") as ods:
+        found = {}
+        for name in ods.namelist():
+            if name.startswith(library) and name.endswith(".xml") and not name.endswith("script-lb.xml"):
+                module = SafeET.fromstring(ods.read(name))
+                found[module.get(f"{{{SCRIPT_NS}}}name")] = (
+                    module.get(f"{{{SCRIPT_NS}}}moduleType"),
+                    module.text or "",
+                )
+    assert set(found) == {m.name for m in expected.modules}
+    for module in expected.modules:
+        lo_type, text = found[module.name]
+        assert KIND_BY_LO_TYPE[lo_type] == module.kind, module.name
+        body = [line for line in module.source.split("\r\n") if line and not line.startswith("Attribute ")]
+        lo_lines = set(text.splitlines())
+        assert all(line in lo_lines for line in body[:40]), module.name
