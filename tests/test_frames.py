@@ -9,11 +9,20 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from xlfin.dates import date_to_serial
-from xlfin.frames import Problem, apply_defaults, coerce_table, empty_frame, problems_frame, raw_table_from_frame
-from xlfin.schema import CUSTOMERS, INVOICES, PAYMENTS, TABLES
+from xlfin.frames import (
+    Problem,
+    apply_defaults,
+    coerce_table,
+    empty_frame,
+    problems_frame,
+    raw_table_from_frame,
+)
+from xlfin.schema import INVOICES, PAYMENTS, TABLES
 from xlfin.settings import Settings
 from xlfin.tables import RawTable
 

@@ -330,7 +330,7 @@ def test_every_code_has_both_languages_the_same_placeholders_and_a_documented_me
     for code, texts in MESSAGES.items():
         assert set(texts) == {"en", "zh-CN"}, code
         assert set(re.findall(r"{(\w+)}", texts["en"])) >= set(re.findall(r"{(\w+)}", texts["zh-CN"])), code
-        assert re.search(rf"^\| {code} +\| {SEVERITY[code]} ", doc, re.M), code
+        assert re.search(rf"^\| {code} +\| {SEVERITY[code]} ", doc, re.MULTILINE), code
 
 
 def test_message_falls_back_to_english_and_keeps_unknown_placeholders_visible():

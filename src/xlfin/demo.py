@@ -94,7 +94,7 @@ def set_config(wb: XlWorkbook, values: dict[str, object], lang: Lang) -> None:
 def demo_workbook_bytes(lang: Lang = "en", seed: int = 42, demo: bool = True) -> bytes:
     from .demo_data import generate_demo
     from .template.builder import build_workbook
-    from .template.package import package_workbook
+    from .template import package_workbook
 
     wb = build_workbook(lang)
     if demo:

@@ -28,7 +28,7 @@ import pandas as pd
 from .schema import DUNNING_LOG, TABLES, Lang
 from .settings import DEFAULT_DUNNING_LEVELS, config_rows
 
-__all__ = ["generate_demo", "DEMO_AS_OF"]
+__all__ = ["DEMO_AS_OF", "generate_demo"]
 
 DEMO_AS_OF = dt.date(2026, 11, 20)
 
@@ -262,7 +262,7 @@ def _invoice_days(rng: np.random.Generator, n: int, as_of: dt.date, lang: Lang) 
 def _invoices(rng: np.random.Generator, n: int, cus: dict, as_of: dt.date, lang: Lang, base: str) -> tuple[
         pd.DataFrame, dict]:
     n_cust = len(cus["ids"])
-    n_cn = int(round(n * 0.03)) if n >= 10 else 0
+    n_cn = round(n * 0.03) if n >= 10 else 0
     n_inv = n - n_cn
     cust = rng.choice(n_cust, size=n_inv, p=cus["share"])
     offsets = _invoice_days(rng, n_inv, as_of, lang)
@@ -525,7 +525,7 @@ def _payments(rng: np.random.Generator, target: int, cus: dict, inv: dict, as_of
     df = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in out.items()})
     df["payment_date"] = _dates(np.array(out["payment_date"], dtype="datetime64[D]"))
     df["amount"] = np.asarray(out["amount"], dtype=np.float64)
-    return df, set(int(i) for i in order)
+    return df, {int(i) for i in order}
 
 
 # ---------------------------------------------------------------- financials, plans, config

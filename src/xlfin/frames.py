@@ -22,11 +22,13 @@ Rule checks (required, unique, ranges, cross-table) live in `xlfin.validate`.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable, Literal, Sequence
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -37,15 +39,15 @@ from .schema import TABLES, VALIDATION, Column, Lang, Table
 from .tables import RawTable
 
 __all__ = [
+    "CURRENCY_ALIASES",
     "Problem",
-    "coerce_table",
     "apply_defaults",
-    "problems_frame",
     "blank_mask",
+    "coerce_table",
     "empty_frame",
+    "problems_frame",
     "raw_table_from_frame",
     "text_value",
-    "CURRENCY_ALIASES",
 ]
 
 Severity = Literal["error", "warning"]
@@ -86,7 +88,7 @@ def _is_blank_scalar(v: Any) -> bool:
     if isinstance(v, str):
         return v.strip() == ""
     if isinstance(v, float):
-        return v != v
+        return math.isnan(v)
     if isinstance(v, (np.floating, np.datetime64)):
         return bool(pd.isna(v))
     return False
@@ -194,7 +196,7 @@ def _numeric_money(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _money_scalar(v: Any) -> int:
-    if isinstance(v, (bool, np.bool_)) or isinstance(v, (dt.date, pd.Timestamp, np.datetime64)):
+    if isinstance(v, (bool, np.bool_, dt.date, pd.Timestamp, np.datetime64)):
         raise MoneyError(f"not an amount: {v!r}")
     if isinstance(v, str):
         v = unicodedata.normalize("NFKC", v)
@@ -365,7 +367,7 @@ def _coerce_date(s: pd.Series) -> tuple[pd.Series, Bad]:
             if d is not None:
                 days[i] = np.datetime64(d, "D")
     ns, out_of_range = _to_ns(days)
-    bad_pos = sorted(set(bad_pos) | set(int(i) for i in np.flatnonzero(out_of_range)))
+    bad_pos = sorted(set(bad_pos) | {int(i) for i in np.flatnonzero(out_of_range)})
     return pd.Series(ns), [(i, s.iat[i]) for i in bad_pos]
 
 

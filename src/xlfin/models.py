@@ -13,12 +13,14 @@ turns a typed frame from `xlfin.frames` (money in int cents, datetime64 dates) i
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, ClassVar, Literal, Mapping, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from typing_extensions import Self
 
 from .dates import DateError, parse_date
 from .frames import normalise_currency, text_value
@@ -26,7 +28,7 @@ from .money import MoneyError, cents_to_decimal, to_decimal
 from .schema import CUSTOMERS, FINANCIALS, INVOICES, PAYMENTS, Table, _norm
 from .validate import is_plausible_phone, is_valid_email, split_invoice_list
 
-__all__ = ["Customer", "Invoice", "Payment", "FinancialStatement", "records"]
+__all__ = ["Customer", "FinancialStatement", "Invoice", "Payment", "records"]
 
 M = TypeVar("M", bound="Record")
 
@@ -42,7 +44,7 @@ class Record(BaseModel):
     TABLE: ClassVar[Table]
 
     @classmethod
-    def from_row(cls: type[M], row: Mapping[str, Any]) -> M:
+    def from_row(cls, row: Mapping[str, Any]) -> Self:
         """A row keyed by column keys or header labels (either language) -> the model (ValidationError if bad)."""
         by_label: dict[str, str] = {}
         for c in cls.TABLE.columns:
@@ -212,7 +214,7 @@ class Invoice(Record):
         return cls._yes_no(v)
 
     @model_validator(mode="after")
-    def _due_not_before_issue(self) -> "Invoice":
+    def _due_not_before_issue(self) -> Invoice:
         if self.due_date is not None and self.due_date < self.invoice_date:
             raise ValueError(f"due date {self.due_date} is before the invoice date {self.invoice_date}")
         return self

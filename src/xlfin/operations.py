@@ -101,8 +101,9 @@ class Run:
 
     @cached_property
     def validation(self) -> ValidationReport:
+        raws = self.raws
         self.progress("validate")
-        return validate_workbook(self.raws, self.settings, self.config[1], self.as_of)
+        return validate_workbook(raws, self.settings, self.config[1], self.as_of)
 
     @cached_property
     def frames(self) -> dict[str, pd.DataFrame]:
@@ -220,9 +221,9 @@ class Run:
         rec = self.reconciliation
         self.wb.replace_sheet(schema.ALLOCATIONS.sheet_en,
                               [(schema.ALLOCATIONS, rec.allocations), (schema.UNAPPLIED, rec.unapplied)], self.lang)
-        summary = summarize(rec, self.frames["payments"])
+        summary = _money_to_units(_jsonable(summarize(rec, self.frames["payments"])))
         self._record("reconcile", len(self.frames["payments"]), len(rec.allocations))
-        return _jsonable(summary)
+        return summary
 
     def stage_aging(self) -> dict:
         summary, detail = self.aging
@@ -243,19 +244,18 @@ class Run:
                 "over_limit": int(card["over_limit"].fillna(False).astype(bool).sum()) if len(card) else 0}
 
     def stage_dunning(self, letters_dir: Path | None = None) -> dict:
-        from .dunning import log_rows
+        from .dunning import attach_letters, log_rows
 
         run = self.dunning
-        notices = run.notices.copy()
         paths: dict[str, str] = {}
         if letters_dir is not None:
-            from .letters import render_letters
+            from .letters import letter_paths, render_letters
 
-            files = render_letters(run, self.frames["customers"], self.settings, Path(letters_dir), self.lang,
-                                   self.as_of)
-            paths = {cid: str(lf.html) for cid, lf in files.items()}
-            notices["letter"] = notices["customer_id"].map(paths)
+            paths = letter_paths(render_letters(run, self.frames["customers"], self.settings, Path(letters_dir),
+                                                self.lang, self.as_of))
+            run = attach_letters(run, paths)
             self.wb.append_rows(schema.DUNNING_LOG, log_rows(run, self.as_of, paths), self.lang)
+        notices = run.notices
         self.wb.replace_sheet(schema.DUNNING.sheet_en, [(schema.DUNNING, notices)], self.lang)
         self._record("letters" if letters_dir else "dunning", len(self.open_items), len(notices))
         by_level = notices["level"].value_counts().sort_index() if len(notices) else pd.Series(dtype=int)
@@ -322,6 +322,16 @@ def _user() -> str:
         return getpass.getuser()
     except Exception:  # no login name in some service accounts; the audit row still records the run
         return ""
+
+
+def _money_to_units(summary: dict) -> dict:
+    """The reconcile summary counts money in cents; people read currency units."""
+    out = {}
+    for key, value in summary.items():
+        if key.startswith("amount_") or key in {"writeoffs_proposed", "applied_by_rule", "credit_notes_applied"}:
+            value = {k: v / 100 for k, v in value.items()} if isinstance(value, dict) else value / 100
+        out[key] = value
+    return out
 
 
 def _jsonable(value):

@@ -42,20 +42,37 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .frames import (Problem, apply_defaults, blank_mask, coerce_table, empty_frame, problem_sort_key, problems_frame,
-                     row_key_strings, text_value)
-from .schema import CONFIG, CURRENCIES, DUNNING_LEVELS, INPUT_TABLES, TABLES, Column, Lang, Table
+from .frames import (
+    Problem,
+    apply_defaults,
+    blank_mask,
+    coerce_table,
+    empty_frame,
+    problem_sort_key,
+    problems_frame,
+    text_value,
+)
+from .schema import CONFIG, CURRENCIES, DUNNING_LEVELS, INPUT_TABLES, Column, Lang, Table
 from .settings import DEFAULT_DUNNING_LEVELS, ConfigProblem, Settings
 from .tables import RawTable, quote_sheet
 
-__all__ = ["MESSAGES", "SEVERITY", "ValidationReport", "validate_workbook", "message", "is_valid_email",
-           "is_plausible_phone", "split_invoice_list"]
+__all__ = [
+    "MESSAGES",
+    "SEVERITY",
+    "ValidationReport",
+    "is_plausible_phone",
+    "is_valid_email",
+    "message",
+    "split_invoice_list",
+    "validate_workbook",
+]
 
 MESSAGES: dict[str, dict[str, str]] = {
     "missing_column": {"en": "Column {column} is missing from the table",

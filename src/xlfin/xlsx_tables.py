@@ -10,9 +10,9 @@ with Excel's quote prefix, never as a formula, so remittance text cannot inject 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from copy import copy
 from dataclasses import replace
-from collections.abc import Iterable, Mapping, Sequence
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font, PatternFill

@@ -19,6 +19,7 @@ from .package import default_udf_module_path, package_xlsm, udf_module_from_file
 
 __all__ = [
     "build_template",
+    "package_workbook",
     "write_template",
     "check_template",
     "check_structure",
@@ -33,9 +34,13 @@ def build_template(lang: Lang = "en", udf_module: Path | None = None) -> bytes:
 
     udf_module: the xlwings UDF wrapper .bas to embed; default: the checkout's udfs/xlfin_udfs.bas if present.
     """
+    return package_workbook(build_workbook(lang), lang, udf_module)
+
+
+def package_workbook(wb, lang: Lang = "en", udf_module: Path | None = None) -> bytes:
+    """An openpyxl workbook built from the template (possibly filled, e.g. with demo data) -> .xlsm bytes."""
     from ..ribbon import customui_xml
 
-    wb = build_workbook(lang)
     buffer = io.BytesIO()
     wb.save(buffer)
     path = udf_module if udf_module is not None else default_udf_module_path()
