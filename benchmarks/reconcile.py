@@ -39,7 +39,9 @@ def measure(result, data) -> pd.DataFrame:
     frame["scenario"] = data.scenario
     frame = frame.join(per_payment).fillna(0)
     exceptions = {
-        p for p, r in zip(result.unapplied["payment_id"], result.unapplied["reason"]) if reason_code(r) != "overpayment"
+        p
+        for p, r in zip(result.unapplied["payment_id"], result.unapplied["reason"])
+        if reason_code(r) != "overpayment"
     }
     frame["auto"] = (frame["got"] > 0) & ~frame.index.isin(list(exceptions))
     frame["has_truth"] = frame["true_pair"] > 0
@@ -52,7 +54,9 @@ def report(frame: pd.DataFrame, seconds: float, summary: dict) -> dict:
     figures = {
         "auto_rate": 100 * applicable["auto"].mean() if len(applicable) else 0.0,
         "precision": 100 * frame["correct"].sum() / frame["got"].sum() if frame["got"].sum() else 100.0,
-        "invoice_match": 100 * frame["exact_pair"].sum() / frame["true_pair"].sum() if frame["true_pair"].sum() else 0,
+        "invoice_match": 100 * frame["exact_pair"].sum() / frame["true_pair"].sum()
+        if frame["true_pair"].sum()
+        else 0,
         "garbage_left_unapplied": 100 * (garbage["got"] == 0).mean() if len(garbage) else 100.0,
         "seconds": seconds,
     }
@@ -62,8 +66,10 @@ def report(frame: pd.DataFrame, seconds: float, summary: dict) -> dict:
     print(f"allocation precision       {figures['precision']:8.3f} %   (target >= 99.5)")
     print(f"per-invoice match rate     {figures['invoice_match']:8.2f} %")
     print(f"garbage left unapplied     {figures['garbage_left_unapplied']:8.2f} %")
-    print(f"summarize(): auto-applied {summary['auto_applied_pct']} % of all payments; "
-          f"exceptions {summary['exceptions_by_reason']}")
+    print(
+        f"summarize(): auto-applied {summary['auto_applied_pct']} % of all payments; "
+        f"exceptions {summary['exceptions_by_reason']}"
+    )
     print("\nscenario            payments   auto %   precision %   pair match %")
     for name, g in frame.groupby("scenario"):
         prec = 100 * g["correct"].sum() / g["got"].sum() if g["got"].sum() else float("nan")
@@ -86,8 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     result = reconcile(data.invoices, data.payments, data.customers)
     seconds = time.perf_counter() - t0
     figures = report(measure(result, data), seconds, summarize(result, data.payments))
-    missed = figures["precision"] < 99.5 or figures["auto_rate"] < 95 or (
-        args.payments >= 50_000 and figures["seconds"] >= 10
+    missed = (
+        figures["precision"] < 99.5
+        or figures["auto_rate"] < 95
+        or (args.payments >= 50_000 and figures["seconds"] >= 10)
     )
     return 1 if (args.check and missed) else 0
 

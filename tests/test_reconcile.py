@@ -54,7 +54,10 @@ def pay_frame(*rows: dict) -> pd.DataFrame:
 
 
 CUSTOMERS = pd.DataFrame(
-    {"customer_id": ["C1", "C2", "C3"], "name": ["Acme Trading Co., Ltd.", "Blue Star Foods Inc.", "上海华信贸易有限公司"]}
+    {
+        "customer_id": ["C1", "C2", "C3"],
+        "name": ["Acme Trading Co., Ltd.", "Blue Star Foods Inc.", "上海华信贸易有限公司"],
+    }
 )
 
 
@@ -65,7 +68,10 @@ def allocs(result) -> list[tuple]:
 
 def unapplied(result) -> list[tuple]:
     u = result.unapplied
-    return [(p, amt, reason_code(r)) for p, amt, r in zip(u["payment_id"], u["unapplied_amount"].tolist(), u["reason"])]
+    return [
+        (p, amt, reason_code(r))
+        for p, amt, r in zip(u["payment_id"], u["unapplied_amount"].tolist(), u["reason"])
+    ]
 
 
 def outstanding(invoices, result) -> dict[str, int]:
@@ -78,9 +84,14 @@ def outstanding(invoices, result) -> dict[str, int]:
 
 def test_explicit_applies_in_the_order_given_and_leaves_overpayment_unapplied():
     invs = inv_frame(("INV-1", "C1", "2026-01-01", 10_000), ("INV-2", "C1", "2026-02-01", 5_000))
-    pays = pay_frame({"payment_id": "P1", "customer_id": "C1", "amount": 12_000, "applied_to": "INV-2; INV-1"})
+    pays = pay_frame(
+        {"payment_id": "P1", "customer_id": "C1", "amount": 12_000, "applied_to": "INV-2; INV-1"}
+    )
     r = reconcile(invs, pays, CUSTOMERS)
-    assert allocs(r) == [("P1", "INV-2", 5_000, "explicit", "high"), ("P1", "INV-1", 7_000, "explicit", "high")]
+    assert allocs(r) == [
+        ("P1", "INV-2", 5_000, "explicit", "high"),
+        ("P1", "INV-1", 7_000, "explicit", "high"),
+    ]
     assert unapplied(r) == []
 
 
@@ -130,7 +141,9 @@ def test_reference_numbers_are_allocated_in_order_of_appearance():
         ("INV-001002", "C1", "2026-01-02", 20_000),
         ("INV-001003", "C1", "2026-01-03", 30_000),
     )
-    pays = pay_frame({"payment_id": "P1", "customer_id": "C1", "amount": 45_000, "reference": "inv 1003 & 1001"})
+    pays = pay_frame(
+        {"payment_id": "P1", "customer_id": "C1", "amount": 45_000, "reference": "inv 1003 & 1001"}
+    )
     r = reconcile(invs, pays, CUSTOMERS)
     assert allocs(r) == [
         ("P1", "INV-001003", 30_000, "reference", "high"),
@@ -140,8 +153,12 @@ def test_reference_numbers_are_allocated_in_order_of_appearance():
 
 
 def test_reference_range_names_the_open_invoices_between():
-    invs = inv_frame(*[(f"INV-{n}", "C1", f"2026-01-{n - 1000:02d}", 1_000 * (n - 1000)) for n in range(1001, 1005)])
-    pays = pay_frame({"payment_id": "P1", "customer_id": "C1", "amount": 6_000, "reference": "Payment 1001-1003"})
+    invs = inv_frame(
+        *[(f"INV-{n}", "C1", f"2026-01-{n - 1000:02d}", 1_000 * (n - 1000)) for n in range(1001, 1005)]
+    )
+    pays = pay_frame(
+        {"payment_id": "P1", "customer_id": "C1", "amount": 6_000, "reference": "Payment 1001-1003"}
+    )
     r = reconcile(invs, pays, CUSTOMERS)
     assert {a[1] for a in allocs(r)} == {"INV-1001", "INV-1002", "INV-1003"}
     assert sum(a[2] for a in allocs(r)) == 6_000
@@ -173,7 +190,13 @@ def test_reference_to_settled_invoice_leaves_payment_unapplied():
     invs = inv_frame(("INV-1001", "C1", "2026-01-01", 10_000), ("INV-1002", "C1", "2026-01-02", 10_000))
     pays = pay_frame(
         {"payment_id": "P1", "customer_id": "C1", "amount": 10_000, "reference": "INV-1001"},
-        {"payment_id": "P2", "customer_id": "C1", "amount": 10_000, "reference": "INV-1001", "date": "2026-03-02"},
+        {
+            "payment_id": "P2",
+            "customer_id": "C1",
+            "amount": 10_000,
+            "reference": "INV-1001",
+            "date": "2026-03-02",
+        },
     )
     r = reconcile(invs, pays, CUSTOMERS)
     assert allocs(r) == [("P1", "INV-1001", 10_000, "reference", "high")]
@@ -191,7 +214,9 @@ def test_reference_short_payment_within_tolerance_proposes_writeoff():
 
 def test_reference_deliberate_partial_payment_gets_no_writeoff():
     invs = inv_frame(("INV-1001", "C1", "2026-01-01", 100_000))
-    pays = pay_frame({"payment_id": "P1", "customer_id": "C1", "amount": 40_000, "reference": "partial INV-1001"})
+    pays = pay_frame(
+        {"payment_id": "P1", "customer_id": "C1", "amount": 40_000, "reference": "partial INV-1001"}
+    )
     r = reconcile(invs, pays, CUSTOMERS)
     assert allocs(r) == [("P1", "INV-1001", 40_000, "reference", "high")]
     assert r.writeoffs.empty
@@ -201,7 +226,9 @@ def test_credit_note_named_by_payment_settles_the_invoice_it_names():
     invs = inv_frame(
         ("INV-1001", "C1", "2026-01-01", 100_000), ("CN-7", "C1", "2026-01-05", 20_000, "Credit Note")
     )
-    pays = pay_frame({"payment_id": "P1", "customer_id": "C1", "amount": 80_000, "reference": "INV-1001 less CN-7"})
+    pays = pay_frame(
+        {"payment_id": "P1", "customer_id": "C1", "amount": 80_000, "reference": "INV-1001 less CN-7"}
+    )
     r = reconcile(invs, pays, CUSTOMERS)
     assert allocs(r) == [
         ("CN-7", "INV-1001", 20_000, "credit_note", "high"),
@@ -233,7 +260,9 @@ def test_unknown_payer_identified_by_invoice_number():
     assert r.allocations["customer_id"].tolist() == ["C2"]
 
 
-@pytest.mark.parametrize("payer", ["ACME TRADING CO LTD", "acme trading limited", "Acme Trading", "ACME TRADING C"])
+@pytest.mark.parametrize(
+    "payer", ["ACME TRADING CO LTD", "acme trading limited", "Acme Trading", "ACME TRADING C"]
+)
 def test_unknown_payer_identified_by_normalised_name(payer):
     invs = inv_frame(("INV-1", "C1", "2026-01-01", 12_345), ("INV-2", "C2", "2026-01-01", 12_345))
     pays = pay_frame({"payment_id": "P1", "payer_name": payer, "amount": 12_345})
@@ -262,10 +291,16 @@ def test_payer_not_identified_is_unapplied_with_amount_candidates():
 def test_invoice_numbers_of_two_customers_are_decided_by_name_or_left():
     invs = inv_frame(("INV-1", "C1", "2026-01-01", 5_000), ("INV-2", "C2", "2026-01-01", 5_000))
     both = "INV-1 INV-2"
-    r = reconcile(invs, pay_frame({"payment_id": "P1", "amount": 5_000, "reference": both, "payer_name": "x"}), CUSTOMERS)
+    r = reconcile(
+        invs,
+        pay_frame({"payment_id": "P1", "amount": 5_000, "reference": both, "payer_name": "x"}),
+        CUSTOMERS,
+    )
     assert unapplied(r) == [("P1", 5_000, "ambiguous_payer")]
     r = reconcile(
-        invs, pay_frame({"payment_id": "P1", "amount": 5_000, "reference": both, "payer_name": "Blue Star Foods"}), CUSTOMERS
+        invs,
+        pay_frame({"payment_id": "P1", "amount": 5_000, "reference": both, "payer_name": "Blue Star Foods"}),
+        CUSTOMERS,
     )
     assert allocs(r) == [("P1", "INV-2", 5_000, "reference", "high")]
 
@@ -275,14 +310,19 @@ def test_invoice_numbers_of_two_customers_are_decided_by_name_or_left():
 
 def test_exact_amount_unique_is_high_and_several_take_oldest_due_medium():
     invs = inv_frame(
-        ("INV-1", "C1", "2026-02-01", 7_000), ("INV-2", "C1", "2026-01-01", 7_000), ("INV-3", "C1", "2026-01-01", 9_000)
+        ("INV-1", "C1", "2026-02-01", 7_000),
+        ("INV-2", "C1", "2026-01-01", 7_000),
+        ("INV-3", "C1", "2026-01-01", 9_000),
     )
     pays = pay_frame(
         {"payment_id": "P1", "customer_id": "C1", "amount": 9_000},
         {"payment_id": "P2", "customer_id": "C1", "amount": 7_000},
     )
     r = reconcile(invs, pays, CUSTOMERS)
-    assert allocs(r) == [("P1", "INV-3", 9_000, "exact_amount", "high"), ("P2", "INV-2", 7_000, "exact_amount", "medium")]
+    assert allocs(r) == [
+        ("P1", "INV-3", 9_000, "exact_amount", "high"),
+        ("P2", "INV-2", 7_000, "exact_amount", "medium"),
+    ]
 
 
 def test_exact_amount_sees_outstanding_after_earlier_payments():
@@ -303,7 +343,9 @@ def test_combination_fewest_then_oldest():
         ("INV-4", "C1", "2026-01-04", 1_123),
         ("INV-5", "C1", "2026-01-05", 3_456),
     )
-    pays = pay_frame({"payment_id": "P1", "customer_id": "C1", "amount": 4_579})  # 3456+1123 (pair) or 1111+2222+...
+    pays = pay_frame(
+        {"payment_id": "P1", "customer_id": "C1", "amount": 4_579}
+    )  # 3456+1123 (pair) or 1111+2222+...
     r = reconcile(invs, pays, CUSTOMERS)
     assert allocs(r) == [
         ("P1", "INV-3", 3_456, "combination", "medium"),
@@ -353,6 +395,15 @@ def test_tolerance_short_payment_is_applied_and_gap_proposed():
     assert r.writeoffs[["invoice_no", "amount", "rule"]].values.tolist() == [["INV-1", 80, "tolerance"]]
 
 
+def test_tolerance_needs_exactly_one_invoice_in_reach():
+    invs = inv_frame(("INV-1", "C1", "2026-01-01", 100_000), ("INV-2", "C1", "2026-01-02", 100_010))
+    pays = pay_frame({"payment_id": "P1", "customer_id": "C1", "amount": 99_950})
+    r = reconcile(invs, pays, CUSTOMERS, fifo=False)
+    assert allocs(r) == [] and r.writeoffs.empty
+    assert unapplied(r) == [("P1", 99_950, "no_match")]
+    assert r.unapplied["candidates"][0].startswith("INV-1, INV-2")
+
+
 def test_odoo_tolerance_example_percentage_accepts_fixed_rejects():
     invs = inv_frame(("INV-1", "C1", "2026-01-01", 100_000))
     pays = pay_frame({"payment_id": "P1", "customer_id": "C1", "amount": 98_000})
@@ -375,7 +426,9 @@ def test_odoo_overpayment_reconciles_and_surplus_stays_open():
 
 def test_fifo_oldest_due_first_only_when_nothing_else_matched():
     invs = inv_frame(
-        ("INV-1", "C1", "2026-03-01", 50_000), ("INV-2", "C1", "2026-01-01", 30_000), ("INV-3", "C1", "2026-02-01", 40_000)
+        ("INV-1", "C1", "2026-03-01", 50_000),
+        ("INV-2", "C1", "2026-01-01", 30_000),
+        ("INV-3", "C1", "2026-02-01", 40_000),
     )
     pays = pay_frame({"payment_id": "P1", "customer_id": "C1", "amount": 50_001})
     r = reconcile(invs, pays, CUSTOMERS)
@@ -412,7 +465,13 @@ def test_other_currency_is_never_allocated():
 def test_erpnext_payment_against_invoice_and_cancellation():
     invs = inv_frame(("SINV-0001", "C1", "2026-01-01", 20_000))
     p55 = {"payment_id": "PE-1", "customer_id": "C1", "amount": 5_500, "reference": "SINV-0001"}
-    p35 = {"payment_id": "PE-2", "customer_id": "C1", "amount": 3_500, "reference": "SINV-0001", "date": "2026-03-02"}
+    p35 = {
+        "payment_id": "PE-2",
+        "customer_id": "C1",
+        "amount": 3_500,
+        "reference": "SINV-0001",
+        "date": "2026-03-02",
+    }
     r = reconcile(invs, pay_frame(p55, p35), CUSTOMERS)
     assert outstanding(invs, r) == {"SINV-0001": 11_000}
     r = reconcile(invs, pay_frame(p35), CUSTOMERS)  # the 55 cancelled: reconcile recomputes from what is left
@@ -443,11 +502,19 @@ def test_payments_without_invoices_are_all_unapplied():
 @pytest.mark.parametrize(
     "invs, pays, message",
     [
-        (inv_frame(("INV-1", "C1", "2026-01-01", 100), ("INV-1", "C1", "2026-01-01", 5)), pay_frame(), "duplicate"),
+        (
+            inv_frame(("INV-1", "C1", "2026-01-01", 100), ("INV-1", "C1", "2026-01-01", 5)),
+            pay_frame(),
+            "duplicate",
+        ),
         (inv_frame(("INV-1", "C1", "2026-01-01", 0)), pay_frame(), "> 0"),
         (inv_frame(("INV-1", "", "2026-01-01", 10)), pay_frame(), "customer_id"),
         (inv_frame(), pay_frame({"payment_id": "P1", "amount": -5}), "> 0"),
-        (inv_frame(), pay_frame({"payment_id": "P1", "amount": 5}, {"payment_id": "P1", "amount": 6}), "duplicate"),
+        (
+            inv_frame(),
+            pay_frame({"payment_id": "P1", "amount": 5}, {"payment_id": "P1", "amount": 6}),
+            "duplicate",
+        ),
         (inv_frame(("INV-1", "C1", "2026-01-01", 10)).drop(columns="amount"), pay_frame(), "missing column"),
     ],
 )
@@ -466,7 +533,10 @@ def test_float_amounts_must_be_whole_cents():
 def test_disputed_yes_no_text_is_read():
     invs = inv_frame(("INV-1", "C1", "2026-01-01", 100), ("INV-2", "C1", "2026-01-02", 200))
     invs["disputed"] = ["no", "yes"]
-    pays = pay_frame({"payment_id": "P1", "customer_id": "C1", "amount": 200}, {"payment_id": "P2", "customer_id": "C1", "amount": 100})
+    pays = pay_frame(
+        {"payment_id": "P1", "customer_id": "C1", "amount": 200},
+        {"payment_id": "P2", "customer_id": "C1", "amount": 100},
+    )
     r = reconcile(invs, pays, CUSTOMERS)
     assert allocs(r) == [("P1", "INV-1", 100, "fifo", "low")]  # INV-2 is disputed: amount rules skip it
     assert unapplied(r) == [("P1", 100, "overpayment"), ("P2", 100, "no_match")]
@@ -475,7 +545,12 @@ def test_disputed_yes_no_text_is_read():
 def test_summarize_counts_auto_applied_and_exceptions():
     invs = inv_frame(("INV-1", "C1", "2026-01-01", 10_000), ("INV-2", "C1", "2026-01-02", 20_000))
     pays = pay_frame(
-        {"payment_id": "P1", "customer_id": "C1", "amount": 10_500, "reference": "INV-1"},  # overpaid: still auto
+        {
+            "payment_id": "P1",
+            "customer_id": "C1",
+            "amount": 10_500,
+            "reference": "INV-1",
+        },  # overpaid: still auto
         {"payment_id": "P2", "customer_id": "C1", "amount": 20_000},
         {"payment_id": "P3", "payer_name": "nobody", "amount": 7},
     )

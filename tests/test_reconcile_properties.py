@@ -55,14 +55,32 @@ def ledgers(draw):
                 else "",
             }
         )
-    inv_cols = ["invoice_no", "doc_type", "customer_id", "invoice_date", "due_date", "amount", "currency", "disputed"]
-    pay_cols = ["payment_id", "payment_date", "customer_id", "payer_name", "amount", "currency", "reference", "applied_to"]
+    inv_cols = [
+        "invoice_no",
+        "doc_type",
+        "customer_id",
+        "invoice_date",
+        "due_date",
+        "amount",
+        "currency",
+        "disputed",
+    ]
+    pay_cols = [
+        "payment_id",
+        "payment_date",
+        "customer_id",
+        "payer_name",
+        "amount",
+        "currency",
+        "reference",
+        "applied_to",
+    ]
     inv = pd.DataFrame(invoices, columns=inv_cols).astype({"amount": np.int64, "disputed": bool})
     pay = pd.DataFrame(payments, columns=pay_cols).astype({"amount": np.int64})
     cust = pd.DataFrame({"customer_id": CUSTOMER_IDS, "name": NAMES})
     tolerance = draw(st.sampled_from([(100, 0.005), (0, 0.03), (1_000, 0.0)]))
     fifo = draw(st.booleans())
-    return inv, pay, cust, dict(tolerance_abs_cents=tolerance[0], tolerance_pct=tolerance[1], fifo=fifo)
+    return inv, pay, cust, {"tolerance_abs_cents": tolerance[0], "tolerance_pct": tolerance[1], "fifo": fifo}
 
 
 SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -105,7 +123,9 @@ def _nothing_is_allocated_beyond_outstanding_or_credit(r, inv):
 
 def _rules_respect_disputes_and_naming(r, inv, pay, opts):
     disputed = set(inv.loc[inv["disputed"], "invoice_no"])
-    amount_rules = r.allocations[r.allocations["rule"].isin(["exact_amount", "combination", "tolerance", "fifo"])]
+    amount_rules = r.allocations[
+        r.allocations["rule"].isin(["exact_amount", "combination", "tolerance", "fifo"])
+    ]
     assert not (set(amount_rules["invoice_no"]) & disputed)
     named = set(pay.loc[pay["applied_to"] != "", "payment_id"])
     assert not (set(amount_rules["payment_id"]) & named)

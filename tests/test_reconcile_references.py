@@ -6,14 +6,25 @@ import pytest
 
 from xlfin.reconcile import InvoiceIndex, PayerDirectory, invoice_key, normalise_name, scan, within_one_edit
 
-NUMBERS = ["INV-001001", "INV-001002", "INV-001003", "INV-001004", "SI/2026/0042", "CN-7", "INV-2026-0001", "A17"]
+NUMBERS = [
+    "INV-001001",
+    "INV-001002",
+    "INV-001003",
+    "INV-001004",
+    "SI/2026/0042",
+    "CN-7",
+    "INV-2026-0001",
+    "A17",
+]
 OWNER = ["C1", "C1", "C1", "C1", "C1", "C1", "C1", "C1"]
 
 
 def found(text: str, *, explicit: bool = False, open_=None, scope: str | None = "C1") -> list[str]:
     index = InvoiceIndex.build(NUMBERS, OWNER)
     is_open = (lambda p: True) if open_ is None else (lambda p: NUMBERS[p] in open_)
-    result = scan(text, index, scope=scope, scope_positions=range(len(NUMBERS)), is_open=is_open, explicit=explicit)
+    result = scan(
+        text, index, scope=scope, scope_positions=range(len(NUMBERS)), is_open=is_open, explicit=explicit
+    )
     return [NUMBERS[m.position] for m in result.mentions]
 
 
@@ -91,7 +102,9 @@ def test_typo_needs_the_payer():
 def test_explicit_tokens_are_all_tried_and_bare_short_numbers_count():
     assert found("A17; INV-001002", explicit=True) == ["A17", "INV-001002"]
     index = InvoiceIndex.build(NUMBERS, OWNER)
-    res = scan("INV-9, 1002", index, scope="C1", scope_positions=range(8), is_open=lambda p: True, explicit=True)
+    res = scan(
+        "INV-9, 1002", index, scope="C1", scope_positions=range(8), is_open=lambda p: True, explicit=True
+    )
     assert [NUMBERS[m.position] for m in res.mentions] == ["INV-001002"]
     assert res.unresolved == ["INV-9"]
 
@@ -120,8 +133,16 @@ def test_invoice_key():
 
 @pytest.mark.parametrize(
     "a, b, close",
-    [("1001", "1001", True), ("1001", "1002", True), ("1001", "101", True), ("1001", "10011", True),
-     ("1234", "1324", True), ("1234", "4231", False), ("1001", "1022", False), ("12", "1234", False)],
+    [
+        ("1001", "1001", True),
+        ("1001", "1002", True),
+        ("1001", "101", True),
+        ("1001", "10011", True),
+        ("1234", "1324", True),
+        ("1234", "4231", False),
+        ("1001", "1022", False),
+        ("12", "1234", False),
+    ],
 )
 def test_within_one_edit(a, b, close):
     assert within_one_edit(a, b) is close and within_one_edit(b, a) is close
@@ -156,7 +177,12 @@ def test_normalise_name(name, key):
 def test_payer_directory_exact_truncated_and_ambiguous():
     d = PayerDirectory.build(
         ["C1", "C2", "C3", "C4"],
-        ["Acme Trading Co., Ltd.", "Acme Trading Shanghai Ltd", "Blue Star Foods Inc.", "Blue Star Foods Limited"],
+        [
+            "Acme Trading Co., Ltd.",
+            "Acme Trading Shanghai Ltd",
+            "Blue Star Foods Inc.",
+            "Blue Star Foods Limited",
+        ],
     )
     assert d.customers_for("ACME TRADING LIMITED") == ["C1"]
     assert d.customers_for("ACME TRADING SHANG") == ["C2"]  # bank truncation

@@ -61,6 +61,8 @@ def render_dashboard(wb, data: DashboardData, lang: Lang) -> None:
 def _render_openpyxl(ws, data: DashboardData, lang: Lang) -> None:
     from openpyxl.chart import BarChart, LineChart, PieChart, Reference
     from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.properties import PageSetupProperties
 
     title_font = Font(bold=True, size=16)
     head_font = Font(bold=True, color="FFFFFF")
@@ -78,9 +80,9 @@ def _render_openpyxl(ws, data: DashboardData, lang: Lang) -> None:
         row += 1
     ws.column_dimensions["A"].width = 34
     ws.column_dimensions["B"].width = 18
-    # Chart data blocks sit to the right (columns K onwards) so the charts can occupy D:J and below the KPIs.
-    col0, data_row = 11, 1
-    anchors = ["D3", "D20", "L38", "D38"]
+    # Charts in a 2x2 grid right of the KPIs (D:U); their data blocks further right, from column W.
+    col0, data_row = 23, 1
+    anchors = ["D3", "M3", "D21", "M21"]
     charts = []
     for (title_key, headers, rows, fmts), anchor in zip(_blocks(data, lang), anchors):
         ws.cell(data_row, col0, t(title_key, lang)).font = Font(bold=True)
@@ -107,6 +109,8 @@ def _render_openpyxl(ws, data: DashboardData, lang: Lang) -> None:
             chart.add_data(Reference(ws, min_col=col0 + 1, max_col=col0 + 2, min_row=first, max_row=last),
                            titles_from_data=True)
             chart.y_axis.numFmt = MONEY_FMT
+            for series in chart.series:
+                series.smooth = False  # a smoothed line invents values between months
         else:
             chart = BarChart()
             chart.type = "bar" if title_key == "chart_top_overdue" else "col"
@@ -115,8 +119,12 @@ def _render_openpyxl(ws, data: DashboardData, lang: Lang) -> None:
             chart.y_axis.numFmt = MONEY_FMT
         chart.set_categories(cats)
         chart.title = t(title_key, lang)
-        chart.width, chart.height = 16, 8
+        chart.width, chart.height = 15, 8.5
         ws.add_chart(chart, anchor)
+    ws.page_setup.orientation = "landscape"
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.print_area = f"A1:{get_column_letter(col0 - 2)}40"
 
 
 def _render_xlwings(sheet, data: DashboardData, lang: Lang) -> None:
@@ -126,9 +134,9 @@ def _render_xlwings(sheet, data: DashboardData, lang: Lang) -> None:
     sheet["A4"].value = [[label, value] for label, value, _ in kpis]
     row = 1
     for title_key, headers, rows, _fmts in _blocks(data, lang):
-        sheet.range((row, 11)).value = t(title_key, lang)
+        sheet.range((row, 23)).value = t(title_key, lang)
         block = [headers] + rows
-        rng = sheet.range((row + 1, 11)).resize(len(block), len(headers))
+        rng = sheet.range((row + 1, 23)).resize(len(block), len(headers))
         rng.value = block
         try:  # charts need a real Excel; the in-memory engine used in tests has none
             chart = sheet.charts.add()

@@ -422,9 +422,10 @@ def _payments(rng: np.random.Generator, target: int, cus: dict, inv: dict, as_of
     as_of64 = np.datetime64(as_of, "D")
     n = len(inv["cust"])
     risk = cus["risk"][inv["cust"]]
-    delay = -5 + 90 * risk**1.5 + rng.normal(0.0, 1.0, size=n) * (6 + 20 * risk)
-    never = rng.random(n) < 0.01 + 0.2 * risk**2
-    never |= inv["disputed"] & (rng.random(n) < 0.8)
+    delay = -5 + 70 * risk**1.5 + rng.normal(0.0, 1.0, size=n) * (5 + 15 * risk)
+    never = rng.random(n) < 0.003 + 0.06 * risk**2  # bad debts: rare, and mostly the risky customers
+    # disputes hold payment up for months, then get settled: only the recent ones are still unpaid
+    never |= inv["disputed"] & (inv["issued"] > as_of64 - np.timedelta64(240, "D")) & (rng.random(n) < 0.8)
     pay_day = inv["due"] + np.round(delay).astype("timedelta64[D]")
     pay_day = np.maximum(pay_day, inv["issued"] + np.timedelta64(1, "D"))
     due_cents = inv["cents"].copy()

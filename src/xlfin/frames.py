@@ -246,7 +246,7 @@ def _coerce_money(s: pd.Series, column: Column) -> tuple[pd.Series, Bad]:
 
 def _int_scalar(v: Any) -> int:
     if isinstance(v, (bool, np.bool_)):
-        raise ValueError("boolean")
+        raise TypeError("a yes/no value is not a number")
     if isinstance(v, (int, np.integer)):
         return int(v)
     if isinstance(v, (float, np.floating)):
@@ -254,7 +254,7 @@ def _int_scalar(v: Any) -> int:
     elif isinstance(v, (str, Decimal)):
         f = float(unicodedata.normalize("NFKC", str(v)).strip().replace(",", "").replace(" ", ""))
     else:
-        raise ValueError("not a number")
+        raise TypeError("not a number")
     if not np.isfinite(f) or not f.is_integer() or abs(f) > 2**53:
         raise ValueError("not whole")
     return int(f)
@@ -283,7 +283,7 @@ def _coerce_int(s: pd.Series) -> tuple[pd.Series, Bad]:
             try:
                 values[i] = _int_scalar(v)
                 ok[i] = True
-            except (ValueError, OverflowError):
+            except (ValueError, TypeError, OverflowError):
                 bad.append((i, v))
     return pd.Series(pd.arrays.IntegerArray(values, ~ok)), bad
 
@@ -299,11 +299,11 @@ def _coerce_float(s: pd.Series, pct: bool) -> tuple[pd.Series, Bad]:
             continue
         try:
             if isinstance(v, (bool, np.bool_)):
-                raise ValueError
+                raise TypeError("a yes/no value is not a number")
             text = unicodedata.normalize("NFKC", str(v)).strip().replace(",", "")
             scale = 100.0 if pct and text.endswith("%") else 1.0
             out[i] = float(text.rstrip("%")) / scale
-        except ValueError:
+        except (ValueError, TypeError):
             bad.append((i, v))
     return pd.Series(out), bad
 

@@ -15,18 +15,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from typing_extensions import Self
 
 from .dates import DateError, parse_date
 from .frames import normalise_currency, text_value
 from .money import MoneyError, cents_to_decimal, to_decimal
 from .schema import CUSTOMERS, FINANCIALS, INVOICES, PAYMENTS, Table, _norm
 from .validate import is_plausible_phone, is_valid_email, split_invoice_list
+
+if TYPE_CHECKING:  # annotations only: no runtime dependency on typing_extensions
+    from typing_extensions import Self
 
 __all__ = ["Customer", "FinancialStatement", "Invoice", "Payment", "records"]
 

@@ -282,9 +282,11 @@ def _from_nested(value: list | tuple) -> np.ndarray:
     if n == 0:
         return np.empty((0,), dtype=object)
     if isinstance(value[0], (list, tuple)):
-        if not set(map(type, value)) <= {list, tuple}:
-            raise _CallError(VALUE, "a range mixes rows and single values")
-        widths = set(map(len, value))
+        # xlwings hands over rectangular lists of rows; the width check is what guards Python callers
+        try:
+            widths = set(map(len, value))
+        except TypeError:
+            raise _CallError(VALUE, "a range mixes rows and single values") from None
         if len(widths) != 1:
             raise _CallError(VALUE, "the rows of a range have different lengths")
         m = widths.pop()
@@ -294,7 +296,7 @@ def _from_nested(value: list | tuple) -> np.ndarray:
 
 
 def _position(index: tuple[int, ...], shape: tuple[int, ...], ndim_in: int) -> str:
-    """' (row 3)' for a cell of a column, ' (row 3, column 2)' in a table, '' for a single value."""
+    """' (row 3 of its range)' for a cell of a column, ' (row 3, column 2 of its range)' in a table, '' for one value."""
     if ndim_in == 0 or len(shape) < 2:
         return ""
     r, c = index
@@ -302,11 +304,11 @@ def _position(index: tuple[int, ...], shape: tuple[int, ...], ndim_in: int) -> s
         return f" (item {r + 1})"
     rows, cols = shape
     if rows > 1 and cols > 1:
-        return f" (row {r + 1}, column {c + 1})"
+        return f" (row {r + 1}, column {c + 1} of its range)"
     if rows > 1:
-        return f" (row {r + 1})"
+        return f" (row {r + 1} of its range)"
     if cols > 1:
-        return f" (column {c + 1})"
+        return f" (column {c + 1} of its range)"
     return ""
 
 
@@ -439,8 +441,7 @@ def _dates(func: str, name: str, value: Any, *, blank_is_today: bool = False) ->
             blank = np.isnan(serials)
             bad = ~blank & ((serials < xdates.SERIAL_MIN) | (serials >= xdates.SERIAL_MAX + 1))
             for i in np.flatnonzero(bad):
-                builder.add(int(i), VALUE, f"{_show(float(serials.reshape(-1)[i]))} is not a date "
-                            f"(Excel dates are serials {xdates.SERIAL_MIN} to {xdates.SERIAL_MAX})")
+                builder.add(int(i), VALUE, _not_a_date(float(serials.reshape(-1)[i])))
             days = xdates.serials_to_datetime64(np.where(bad, np.nan, serials))
         elif pd.api.types.infer_dtype(arr.ravel(), skipna=True) in ("datetime", "date", "datetime64"):
             try:
@@ -459,7 +460,7 @@ def _dates(func: str, name: str, value: Any, *, blank_is_today: bool = False) ->
             try:
                 day = xdates.parse_date(cell)
             except xdates.DateError:
-                builder.add(i, VALUE, f"{_show(cell)} is not a date")
+                builder.add(i, VALUE, _not_a_date(cell))
                 continue
             if day is not None:
                 flat_days[i] = np.datetime64(day, "D")
@@ -468,6 +469,13 @@ def _dates(func: str, name: str, value: Any, *, blank_is_today: bool = False) ->
         days = np.where(blank, np.datetime64(xdates.today(), "D"), days)
         blank = np.zeros(arr.shape, dtype=bool)
     return builder.arg(days, blank, True)
+
+
+def _not_a_date(cell: Any) -> str:
+    if isinstance(cell, (int, float, np.integer, np.floating)) and not isinstance(cell, (bool, np.bool_)):
+        return (f"{_show(float(cell))} is not a date (Excel dates are serial numbers {xdates.SERIAL_MIN} to "
+                f"{xdates.SERIAL_MAX})")
+    return f"{_show(cell)} is not a date"
 
 
 def _texts(func: str, name: str, value: Any, *, default: str | None = None) -> _Arg:
@@ -617,8 +625,7 @@ class _Grid:
                 if kind == "ratio":
                     out[np.isposinf(v)] = INFINITY_TEXT
         else:
-            out = np.array(values, dtype=object)
-            self.blank |= self.ok & np.asarray(pd.isna(out), dtype=bool)
+            out = np.array(values, dtype=object)  # engines give None for blank labels: shown blank as they are
         out[self.blank | ~self.ok] = None
         if self.error_mask.any():
             out[self.error_mask] = self.errors[self.error_mask]
@@ -776,7 +783,8 @@ def udf(*, zh: str, returns: tuple[str, str], args: dict[str, tuple[str, str] | 
             bound.apply_defaults()
             caller = bound.arguments.pop("caller")
             try:
-                result = impl(**bound.arguments)
+                with np.errstate(all="ignore"):  # undefined cells are reported per cell, not as warnings
+                    result = impl(**bound.arguments)
             except _CallError as exc:
                 result = _Result.single(XlError(exc.code, exc.message))
             except Exception as exc:  # noqa: BLE001 - a formula never raises into Excel
@@ -813,7 +821,11 @@ def _to_excel(result: _Result) -> Any:
     """Windows/COM: XlError cells become VT_ERROR variants, so Excel shows real error values."""
     out = result.values.copy()
     if result.error_mask is not None and np.any(result.error_mask):
-        out[result.error_mask] = [_COM_ERROR(e.code) for e in out[result.error_mask]]
+        errors = out[result.error_mask]
+        variants = np.empty(errors.shape, dtype=object)  # filled one by one: a variant may look like a sequence
+        for k, e in enumerate(errors):
+            variants[k] = _COM_ERROR(e.code)
+        out[result.error_mask] = variants
     return _Result(out, result.error_mask, result.out_ndim).public()
 
 

@@ -20,13 +20,19 @@ Per payment:
    (one: high; several: the oldest due, medium).
 4. ``combination`` (medium): 2..max_combination_size open invoices whose outstanding sums exactly to the payment;
    fewest invoices first, then the oldest (the lexicographically smallest list of positions in due-date order).
-   The search is bounded by ``combination_max_candidates`` (the oldest open invoices not larger than the payment)
-   and ``combination_max_nodes`` (search steps). Steps, not seconds, so that the result never depends on the
-   machine's speed. When a bound stops the search before an answer, the payment is unapplied with reason
-   ``combination_limit`` (no tolerance or FIFO guess after an incomplete search).
-5. ``tolerance`` (medium): one open invoice short-paid by at most max(tolerance_abs_cents, ⌊tolerance_pct ×
-   outstanding⌋). Like Odoo's reconcile models, tolerance covers underpayments only; the smallest gap wins, then the
-   oldest. The payment settles that invoice partly and the gap is *proposed* as a write-off (``writeoffs``); it is
+   Pairs are found by hashing, unbounded. Sizes of 3 and more are bounded by ``combination_max_candidates`` (open
+   invoices smaller than the payment) and ``combination_max_nodes`` (search steps) — steps, not seconds, so that
+   the result never depends on the machine's speed. When a bound stops the search before an answer, the payment
+   is unapplied with reason ``combination_limit`` (no tolerance or FIFO guess after an incomplete search).
+   A size is not tried when a chance hit is likely: about C(n, size) ÷ (range of possible sums) subsets hit any
+   given cent amount; above ``combination_max_chance`` (1 %) an exact sum proves nothing, so that size and larger
+   ones are skipped and the later rules decide. A customer with more than 2,000 open invoices is never matched
+   by combination for the same reason.
+5. ``tolerance`` (medium): exactly one open invoice short-paid by at most max(tolerance_abs_cents,
+   ⌊tolerance_pct × outstanding⌋) — "max" so that either setting alone works (abs 0 + 3 % is Odoo's percentage
+   model, pct 0 + 10.00 its fixed one). Like Odoo, tolerance covers underpayments only. Two or more invoices within
+   tolerance are a guess, not a match: the payment goes on to FIFO (or stays unapplied with them as candidates).
+   The payment settles that invoice partly and the gap is *proposed* as a write-off (``writeoffs``); it is
    never booked, so the invoice keeps the gap as outstanding. An explicit/reference payment that uses up its money
    and leaves a named invoice short by no more than the tolerance gets the same proposal.
 6. ``fifo`` (low, when ``fifo``): oldest due first over the customer's open invoices.
@@ -42,6 +48,7 @@ allocations + unapplied == amount. Blank currency on either side matches any cur
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -65,9 +72,15 @@ RULES = ("explicit", "reference", "credit_note", "exact_amount", "combination", 
 
 # code -> (en, zh-CN). The reason cell reads "code: detail"; surfaces may translate by the code before the colon.
 REASONS: dict[str, tuple[str, str]] = {
-    "unknown_payer": ("payer not identified (no customer, invoice number or known payer name)", "无法识别付款方"),
+    "unknown_payer": (
+        "payer not identified (no customer, invoice number or known payer name)",
+        "无法识别付款方",
+    ),
     "ambiguous_payer": ("payer matches several customers", "付款方对应多个客户"),
-    "overpayment": ("paid more than the invoices it settles; unapplied credit", "超额付款，余额为未核销预收款"),
+    "overpayment": (
+        "paid more than the invoices it settles; unapplied credit",
+        "超额付款，余额为未核销预收款",
+    ),
     "named_settled": ("named invoices are already settled", "指定发票已结清"),
     "named_not_found": ("Applied To names invoice numbers that do not exist", "指定核销的发票号不存在"),
     "named_other_customer": ("named invoices belong to another customer", "指定发票属于其他客户"),
@@ -80,6 +93,8 @@ REASONS: dict[str, tuple[str, str]] = {
 
 _CONF_DOWN = {"high": "medium", "medium": "low", "low": "low"}
 _BIG = np.iinfo(np.int64).max // 4
+_SCAN_LIMIT = 2_000  # open items looked at for a combination; beyond, a customer is "crowded"
+_CN_LABELS = ("credit note", "贷项通知单", "credit_note", "cn")
 
 
 def reason_code(reason: str) -> str:
@@ -114,8 +129,13 @@ def _flags(series: pd.Series) -> np.ndarray:
     """yes/no column -> bool; text such as 'no' is read, never taken as a truthy string."""
     if pd.api.types.is_bool_dtype(series.dtype):
         return series.to_numpy(dtype=bool)
-    return np.array([v is True or (not isinstance(v, bool) and str(v).strip().casefold() in _TRUE)
-                     for v in series.tolist()], dtype=bool)
+    return np.array(
+        [
+            v is True or (not isinstance(v, bool) and str(v).strip().casefold() in _TRUE)
+            for v in series.tolist()
+        ],
+        dtype=bool,
+    )
 
 
 def _text(series: pd.Series) -> list[str]:
@@ -127,7 +147,7 @@ def _cell_text(v: Any) -> str:
     if v is None or v is pd.NA or v is pd.NaT:
         return ""
     if isinstance(v, float):
-        return "" if v != v else (str(int(v)) if v.is_integer() else repr(v))
+        return "" if np.isnan(v) else (str(int(v)) if v.is_integer() else repr(v))
     return str(v).strip()
 
 
@@ -183,7 +203,7 @@ class _Book:
         due = _days(invoices["due_date"]) if "due_date" in invoices else inv_date.copy()
         due = np.where(due == _BIG, inv_date, due)
         doc = _text(invoices["doc_type"]) if "doc_type" in invoices else [""] * n
-        is_cn = np.array([d.casefold() in ("credit note", "贷项通知单", "credit_note", "cn") for d in doc], bool)
+        is_cn = np.array([d.casefold() in _CN_LABELS for d in doc], bool)
         cur = [c.upper() for c in _text(invoices["currency"])] if "currency" in invoices else [""] * n
         disputed = _flags(invoices["disputed"]) if "disputed" in invoices else np.zeros(n, bool)
         order = np.lexsort((np.array(nos, dtype=str), inv_date, due, np.array(custs, dtype=str))).tolist()
@@ -209,6 +229,9 @@ class _Book:
             if self._amount_rule_target(p):
                 self.by_amount.setdefault(self.cust[p], {}).setdefault(self.out[p], []).append(p)
                 self.any_by_amount.setdefault(self.out[p], set()).add(p)
+        # the same open items as counts and as sorted distinct outstanding values (range queries for tolerance)
+        self.open_count = {c: sum(len(v) for v in d.values()) for c, d in self.by_amount.items()}
+        self.sorted_out = {c: sorted(d) for c, d in self.by_amount.items()}
 
     def _amount_rule_target(self, p: int) -> bool:
         return not self.is_cn[p] and not self.disputed[p] and self.out[p] > 0
@@ -220,14 +243,22 @@ class _Book:
         old = self.out[p]
         new = old - cents
         if self._amount_rule_target(p):
-            bucket = self.by_amount[self.cust[p]][old]
+            cust = self.cust[p]
+            amounts, values = self.by_amount[cust], self.sorted_out[cust]
+            bucket = amounts[old]
             bucket.remove(p)
             if not bucket:
-                del self.by_amount[self.cust[p]][old]
+                del amounts[old]
+                del values[bisect.bisect_left(values, old)]
             self.any_by_amount[old].discard(p)
             if new > 0:
-                bisect.insort(self.by_amount[self.cust[p]].setdefault(new, []), p)
+                if new not in amounts:
+                    amounts[new] = []
+                    bisect.insort(values, new)
+                bisect.insort(amounts[new], p)
                 self.any_by_amount.setdefault(new, set()).add(p)
+            else:
+                self.open_count[cust] -= 1
         self.out[p] = new
 
     def open_invoices(self, cust: str, currency: str, include_disputed: bool = False):
@@ -240,9 +271,13 @@ class _Book:
             h += 1
         self.head[cust] = h
         for p in range(h, r.stop):
-            if self.out[p] > 0 and not self.is_cn[p] and (include_disputed or not self.disputed[p]):
-                if _same_currency(currency, self.cur[p]):
-                    yield p
+            if (
+                self.out[p] > 0
+                and not self.is_cn[p]
+                and (include_disputed or not self.disputed[p])
+                and _same_currency(currency, self.cur[p])
+            ):
+                yield p
 
 
 def _same_currency(a: str, b: str) -> bool:
@@ -303,22 +338,30 @@ class _Run:
         self.writeoffs["rule"].append(rule)
 
     # -- one payment
-    def payment(self, pid: str, cust: str, payer: str, amount: int, currency: str, ref: str, applied: str) -> None:
+    def payment(
+        self, pid: str, cust: str, payer: str, amount: int, currency: str, ref: str, applied: str
+    ) -> None:
         b = self.book
         by_name = False
         if not cust:
             cust, by_name, problem = self._identify(payer, ref, applied)
             if problem:
-                self._leave(pid, "", amount, problem[0], problem[1], self._global_candidates(amount, currency))
+                self._leave(
+                    pid, "", amount, problem[0], problem[1], self._global_candidates(amount, currency)
+                )
                 return
         scope = b.slices.get(cust, range(0))
         explicit = scan(applied, b.index, scope=cust, scope_positions=scope, is_open=b.is_open, explicit=True)
         reference = scan(ref, b.index, scope=cust, scope_positions=scope, is_open=b.is_open)
         named = [(m.position, "explicit", "high") for m in explicit.mentions]
-        named += [(m.position, "reference", "medium" if m.how == "typo" else "high") for m in reference.mentions]
+        named += [
+            (m.position, "reference", "medium" if m.how == "typo" else "high") for m in reference.mentions
+        ]
         if not named and reference.ambiguous:
             # a number that fits several invoices equally: the one whose outstanding is the payment decides
-            fits = [p for p in reference.ambiguous if b.out[p] == amount and _same_currency(currency, b.cur[p])]
+            fits = [
+                p for p in reference.ambiguous if b.out[p] == amount and _same_currency(currency, b.cur[p])
+            ]
             if len(fits) == 1:
                 named = [(fits[0], "reference", "medium")]
         if named or explicit.unresolved or explicit.ambiguous or reference.ambiguous:
@@ -418,43 +461,41 @@ class _Run:
 
         exact = [p for p in b.by_amount.get(cust, {}).get(amount, ()) if _same_currency(currency, b.cur[p])]
         if exact:
-            self._allocate(pid, exact[0], amount, "exact_amount", conf("high" if len(exact) == 1 else "medium"))
+            self._allocate(
+                pid, exact[0], amount, "exact_amount", conf("high" if len(exact) == 1 else "medium")
+            )
             return
-        open_now = list(b.open_invoices(cust, currency))
-        if not open_now:
-            disputed = [b.nos[p] for p in b.open_invoices(cust, currency, include_disputed=True)]
-            other_currency = [b.nos[p] for p in b.open_invoices(cust, "", include_disputed=True)]
-            if disputed:
-                self._leave(pid, cust, amount, "no_match", "only disputed invoices are open", disputed)
-            elif other_currency:
-                self._leave(pid, cust, amount, "currency_mismatch", f"payment in {currency}", other_currency)
-            else:
-                self._leave(pid, cust, amount, "no_open_items", "", [])
+        first = next(b.open_invoices(cust, currency), None)
+        if first is None:
+            self._nothing_open(pid, cust, amount, currency)
             return
-        combo, complete = find_combination(
-            [(p, b.out[p]) for p in open_now if b.out[p] < amount],
-            amount,
-            self.s.max_combination_size,
-            self.s.combination_max_candidates,
-            self.s.combination_max_nodes,
-            self.s.combination_max_chance,
-        )
-        if combo:
-            for p in combo:
-                self._allocate(pid, p, b.out[p], "combination", conf("medium"))
-            return
-        if not complete:
-            self._leave(pid, cust, amount, "combination_limit", "", [b.nos[p] for p in open_now])
-            return
-        short = [(b.out[p] - amount, p) for p in open_now if 0 < b.out[p] - amount <= self.s.tolerance(b.out[p])]
-        if short:
-            gap, p = min(short)
+        # thousands of open items: sums of them match anything by chance, and listing them costs too much
+        if b.open_count.get(cust, 0) <= _SCAN_LIMIT:
+            open_now = list(b.open_invoices(cust, currency))
+            combo, complete = find_combination(
+                [(p, b.out[p]) for p in open_now if b.out[p] < amount],
+                amount,
+                self.s.max_combination_size,
+                self.s.combination_max_candidates,
+                self.s.combination_max_nodes,
+                self.s.combination_max_chance,
+            )
+            if combo:
+                for p in combo:
+                    self._allocate(pid, p, b.out[p], "combination", conf("medium"))
+                return
+            if not complete:
+                self._leave(pid, cust, amount, "combination_limit", "", [b.nos[p] for p in open_now])
+                return
+        short = self._within_tolerance(cust, amount, currency)
+        if len(short) == 1:
+            gap, p = short[0]
             self._allocate(pid, p, amount, "tolerance", conf("medium"))
             self._propose_writeoff(pid, p, gap, "tolerance")
             return
         if self.s.fifo:
             remaining = amount
-            for p in open_now:
+            for p in b.open_invoices(cust, currency):
                 take = min(remaining, b.out[p])
                 self._allocate(pid, p, take, "fifo", "low")
                 remaining -= take
@@ -462,7 +503,36 @@ class _Run:
                     return
             self._leave(pid, cust, remaining, "overpayment", "after FIFO", [])
             return
-        self._leave(pid, cust, amount, "no_match", "", [b.nos[p] for p in open_now])
+        candidates = [b.nos[p] for _, p in short] + [
+            b.nos[p] for p in itertools.islice(b.open_invoices(cust, currency), 11)
+        ]
+        self._leave(pid, cust, amount, "no_match", "", candidates)
+
+    def _within_tolerance(self, cust: str, amount: int, currency: str) -> list[tuple[int, int]]:
+        """(gap, position) of the open invoices the payment falls short of by no more than the tolerance."""
+        b = self.book
+        values = b.sorted_out.get(cust, [])
+        # out − amount ≤ max(abs, pct × out)  ⇔  out ≤ max(amount + abs, amount ÷ (1 − pct))
+        top = max(amount + self.s.tolerance_abs_cents, int(amount / (1 - self.s.tolerance_pct)) + 1)
+        lo, hi = bisect.bisect_right(values, amount), bisect.bisect_right(values, top)
+        return [
+            (out - amount, p)
+            for out in values[lo:hi]
+            if out - amount <= self.s.tolerance(out)
+            for p in b.by_amount[cust][out]
+            if _same_currency(currency, b.cur[p])
+        ]
+
+    def _nothing_open(self, pid: str, cust: str, amount: int, currency: str) -> None:
+        b = self.book
+        disputed = [b.nos[p] for p in b.open_invoices(cust, currency, include_disputed=True)]
+        other_currency = [b.nos[p] for p in b.open_invoices(cust, "", include_disputed=True)]
+        if disputed:
+            self._leave(pid, cust, amount, "no_match", "only disputed invoices are open", disputed)
+        elif other_currency:
+            self._leave(pid, cust, amount, "currency_mismatch", f"payment in {currency}", other_currency)
+        else:
+            self._leave(pid, cust, amount, "no_open_items", "", [])
 
     def _global_candidates(self, amount: int, currency: str) -> list[str]:
         b = self.book
@@ -615,7 +685,12 @@ def reconcile(
     def col(name: str) -> list[str]:
         return _text(payments[name]) if name in payments else [""] * n
 
-    custs, payer_names, refs, applied = col("customer_id"), col("payer_name"), col("reference"), col("applied_to")
+    custs, payer_names, refs, applied = (
+        col("customer_id"),
+        col("payer_name"),
+        col("reference"),
+        col("applied_to"),
+    )
     currencies = [c.upper() for c in col("currency")]
     days = _days(payments["payment_date"]) if "payment_date" in payments else np.zeros(n, np.int64)
     for i in sorted(range(n), key=lambda i: (int(days[i]), pids[i])):
@@ -680,8 +755,10 @@ def invoice_balances(invoices: pd.DataFrame, allocations: pd.DataFrame) -> pd.Da
     nos = _text(invoices["invoice_no"]) if "invoice_no" in invoices else []
     amounts = _cents(invoices["amount"], "invoices", nos) if "amount" in invoices else np.zeros(0, np.int64)
     doc = _text(invoices["doc_type"]) if "doc_type" in invoices else [""] * len(nos)
-    is_cn = np.array([d.casefold() in ("credit note", "贷项通知单", "credit_note", "cn") for d in doc], bool)
-    paid_to = allocations.groupby("invoice_no")["amount"].sum() if len(allocations) else pd.Series(dtype=np.int64)
+    is_cn = np.array([d.casefold() in _CN_LABELS for d in doc], bool)
+    paid_to = (
+        allocations.groupby("invoice_no")["amount"].sum() if len(allocations) else pd.Series(dtype=np.int64)
+    )
     used = (
         allocations[allocations["rule"] == "credit_note"].groupby("payment_id")["amount"].sum()
         if len(allocations)
@@ -693,7 +770,9 @@ def invoice_balances(invoices: pd.DataFrame, allocations: pd.DataFrame) -> pd.Da
     return pd.DataFrame(
         {
             "invoice_no": pd.Series(nos, dtype="str"),
-            "customer_id": pd.Series(_text(invoices["customer_id"]) if "customer_id" in invoices else nos, dtype="str"),
+            "customer_id": pd.Series(
+                _text(invoices["customer_id"]) if "customer_id" in invoices else nos, dtype="str"
+            ),
             "paid": np.where(is_cn, credit_used, paid).astype(np.int64),
             "outstanding": outstanding.astype(np.int64),
         }

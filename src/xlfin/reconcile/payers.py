@@ -17,11 +17,32 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 _LATIN_SUFFIXES = frozenset(
-    "ltd limited co company inc incorporated llc llp plc gmbh ag corp corporation sa bv pty lp kg srl spa".split()
+    [
+        "ltd",
+        "limited",
+        "co",
+        "company",
+        "inc",
+        "incorporated",
+        "llc",
+        "llp",
+        "plc",
+        "gmbh",
+        "ag",
+        "corp",
+        "corporation",
+        "sa",
+        "bv",
+        "pty",
+        "lp",
+        "kg",
+        "srl",
+        "spa",
+    ]
 )
 _ZH_SUFFIX = re.compile(r"(?:股份有限公司|有限责任公司|有限公司|股份公司|公司|股份)$")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -70,7 +91,7 @@ class PayerDirectory:
     _cache: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, customer_ids: Sequence[str], names: Sequence[object]) -> "PayerDirectory":
+    def build(cls, customer_ids: Sequence[str], names: Sequence[object]) -> PayerDirectory:
         directory = cls()
         for cid, name in zip(customer_ids, names):
             key = normalise_name(name)

@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
 
 import pandas as pd
 
@@ -118,7 +118,12 @@ def within_one_edit(a: str, b: str) -> bool:
         diff = [i for i in range(la) if a[i] != b[i]]
         if len(diff) == 1:
             return True
-        return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+        return (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )
     if la > lb:
         a, b = b, a
     # b is one longer: skipping one character of b must give a
@@ -145,11 +150,13 @@ class InvoiceIndex:
     _typo_cache: dict[str, dict[str, list[int]]] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, invoice_nos: Sequence[str], customers: Sequence[str]) -> "InvoiceIndex":
+    def build(cls, invoice_nos: Sequence[str], customers: Sequence[str]) -> InvoiceIndex:
         """Same rules as ``invoice_key``/``digits_key``, as column operations (100k numbers in ~0.2 s)."""
         nfkc = pd.Series(list(invoice_nos), dtype=object).astype(str).str.normalize("NFKC")
-        alnum = nfkc.str.upper().str.replace(_ZH_PREFIX.pattern, " ", regex=True).str.replace(
-            "[^A-Z0-9]", "", regex=True
+        alnum = (
+            nfkc.str.upper()
+            .str.replace(_ZH_PREFIX.pattern, " ", regex=True)
+            .str.replace("[^A-Z0-9]", "", regex=True)
         )
         stripped = alnum.str.replace(_PREFIX.pattern, "", regex=True)
         keys_s = stripped.str.lstrip("0")
@@ -214,7 +221,9 @@ class Mention:
 @dataclass
 class ScanResult:
     mentions: list[Mention]
-    unresolved: list[str]  # tokens that looked like invoice numbers but matched nothing (for explicit: not found)
+    unresolved: list[
+        str
+    ]  # tokens that looked like invoice numbers but matched nothing (for explicit: not found)
     ambiguous: list[int]  # invoices a number fits equally well (same key, or a typo close to several)
 
 
@@ -270,7 +279,11 @@ def scan(
     i = 0
     while i < n:
         first = parts[i]
-        if not explicit and first.isalpha() and not (_PREFIX.match(first + "0") or first in index.alpha_starts):
+        if (
+            not explicit
+            and first.isalpha()
+            and not (_PREFIX.match(first + "0") or first in index.alpha_starts)
+        ):
             i += 1
             continue
         run_end = i + 1
@@ -391,7 +404,9 @@ def _typos(
             key = key_of_alnum("".join(parts[i:j]))
             if len(key) < MIN_TYPO_KEY or key.isalpha():
                 continue
-            close = [p for p in index.typo_candidates(key, scope, scope_positions) if is_open(p) and p not in seen]
+            close = [
+                p for p in index.typo_candidates(key, scope, scope_positions) if is_open(p) and p not in seen
+            ]
             if len(close) == 1:
                 add(close[0], "typo", norm_text_span(parts, seps, i, j))
                 i = j

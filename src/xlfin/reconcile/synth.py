@@ -18,27 +18,187 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-_ADJ = (
-    "Blue Red Green Silver Golden Northern Southern Eastern Western Pacific Atlantic Royal Grand Prime Apex Summit "
-    "Bright Clear Swift Solid Iron Stone Oak Pine Cedar Maple River Lake Harbor Bay Ocean Delta Alpine Polar Sunny "
-    "Crystal Coral Amber Ivory"
-).split()
-_NOUN = (
-    "Star Bridge Tower Field Valley Peak Point Gate Crown Arrow Anchor Beacon Compass Falcon Eagle Lion Tiger Wolf "
-    "Fox Bear Horizon Vista Crest Ridge Forge Mill Works Link Path Way Source Spring Wave Wind Cloud Light Stone "
-    "Leaf Root"
-).split()
-_TRADE = (
-    "Trading Logistics Foods Textiles Electronics Machinery Chemicals Plastics Metals Paper Furniture Pharma "
-    "Software Services Construction Packaging Motors Optics Energy Retail"
-).split()
+_ADJ = [
+    "Blue",
+    "Red",
+    "Green",
+    "Silver",
+    "Golden",
+    "Northern",
+    "Southern",
+    "Eastern",
+    "Western",
+    "Pacific",
+    "Atlantic",
+    "Royal",
+    "Grand",
+    "Prime",
+    "Apex",
+    "Summit",
+    "Bright",
+    "Clear",
+    "Swift",
+    "Solid",
+    "Iron",
+    "Stone",
+    "Oak",
+    "Pine",
+    "Cedar",
+    "Maple",
+    "River",
+    "Lake",
+    "Harbor",
+    "Bay",
+    "Ocean",
+    "Delta",
+    "Alpine",
+    "Polar",
+    "Sunny",
+    "Crystal",
+    "Coral",
+    "Amber",
+    "Ivory",
+]
+_NOUN = [
+    "Star",
+    "Bridge",
+    "Tower",
+    "Field",
+    "Valley",
+    "Peak",
+    "Point",
+    "Gate",
+    "Crown",
+    "Arrow",
+    "Anchor",
+    "Beacon",
+    "Compass",
+    "Falcon",
+    "Eagle",
+    "Lion",
+    "Tiger",
+    "Wolf",
+    "Fox",
+    "Bear",
+    "Horizon",
+    "Vista",
+    "Crest",
+    "Ridge",
+    "Forge",
+    "Mill",
+    "Works",
+    "Link",
+    "Path",
+    "Way",
+    "Source",
+    "Spring",
+    "Wave",
+    "Wind",
+    "Cloud",
+    "Light",
+    "Stone",
+    "Leaf",
+    "Root",
+]
+_TRADE = [
+    "Trading",
+    "Logistics",
+    "Foods",
+    "Textiles",
+    "Electronics",
+    "Machinery",
+    "Chemicals",
+    "Plastics",
+    "Metals",
+    "Paper",
+    "Furniture",
+    "Pharma",
+    "Software",
+    "Services",
+    "Construction",
+    "Packaging",
+    "Motors",
+    "Optics",
+    "Energy",
+    "Retail",
+]
 _SUFFIX = ("Co., Ltd.", "Ltd", "Limited", "Inc.", "LLC", "GmbH", "Corp", "Co.", "")
-_CITY = "上海 北京 广州 深圳 杭州 南京 苏州 天津 重庆 成都 武汉 西安 宁波 青岛 厦门 长沙 郑州 济南 合肥 福州".split()
-_BRAND = (
-    "华信 恒通 远大 宏达 金源 鑫盛 瑞丰 永安 天成 博远 东方 中联 新华 汇通 德邦 安泰 嘉禾 兴业 明辉 顺达 "
-    "腾飞 海纳 长城 光明 正泰 富源 锦程 佳美 宝利 盛世"
-).split()
-_ZH_TRADE = "贸易 物流 食品 纺织 电子 机械 化工 塑料 金属 纸业 家具 医药 软件 科技 建设 包装 汽车 光学 能源 商贸".split()
+_CITY = [
+    "上海",
+    "北京",
+    "广州",
+    "深圳",
+    "杭州",
+    "南京",
+    "苏州",
+    "天津",
+    "重庆",
+    "成都",
+    "武汉",
+    "西安",
+    "宁波",
+    "青岛",
+    "厦门",
+    "长沙",
+    "郑州",
+    "济南",
+    "合肥",
+    "福州",
+]
+_BRAND = [
+    "华信",
+    "恒通",
+    "远大",
+    "宏达",
+    "金源",
+    "鑫盛",
+    "瑞丰",
+    "永安",
+    "天成",
+    "博远",
+    "东方",
+    "中联",
+    "新华",
+    "汇通",
+    "德邦",
+    "安泰",
+    "嘉禾",
+    "兴业",
+    "明辉",
+    "顺达",
+    "腾飞",
+    "海纳",
+    "长城",
+    "光明",
+    "正泰",
+    "富源",
+    "锦程",
+    "佳美",
+    "宝利",
+    "盛世",
+]
+_ZH_TRADE = [
+    "贸易",
+    "物流",
+    "食品",
+    "纺织",
+    "电子",
+    "机械",
+    "化工",
+    "塑料",
+    "金属",
+    "纸业",
+    "家具",
+    "医药",
+    "软件",
+    "科技",
+    "建设",
+    "包装",
+    "汽车",
+    "光学",
+    "能源",
+    "商贸",
+]
 _ZH_SUFFIX = ("有限公司", "股份有限公司", "有限责任公司", "公司")
 
 SCENARIOS: dict[str, float] = {
@@ -75,10 +235,14 @@ def _customer_names(rng: random.Random, n: int) -> tuple[list[str], list[bool]]:
         if zh:
             name = rng.choice(_CITY) + rng.choice(_BRAND) + rng.choice(_ZH_TRADE) + rng.choice(_ZH_SUFFIX)
         else:
-            name = f"{rng.choice(_ADJ)} {rng.choice(_NOUN)} {rng.choice(_TRADE)} {rng.choice(_SUFFIX)}".strip()
+            name = (
+                f"{rng.choice(_ADJ)} {rng.choice(_NOUN)} {rng.choice(_TRADE)} {rng.choice(_SUFFIX)}".strip()
+            )
         key = normalise_name(name)
         if key in keys:
-            if len(keys) > 0.6 * (len(_ADJ) * len(_NOUN) * len(_TRADE) + len(_CITY) * len(_BRAND) * len(_ZH_TRADE)):
+            if len(keys) > 0.6 * (
+                len(_ADJ) * len(_NOUN) * len(_TRADE) + len(_CITY) * len(_BRAND) * len(_ZH_TRADE)
+            ):
                 name = f"{name} {len(names)}"  # name space nearly used up: number the rest
                 key = normalise_name(name)
             else:
@@ -156,7 +320,11 @@ def generate(n_payments: int = 50_000, n_invoices: int = 100_000, seed: int = 0)
         inv_cust.extend([c] * rng.choice((1, 1, 1, 2, 2, 3, 4)))
     inv_cust = inv_cust[:n_invoices]
     is_cn = nprng.random(n_invoices) < 0.02
-    amounts = np.round(np.exp(nprng.normal(np.log(250_000), 1.2, n_invoices))).astype(np.int64).clip(5_000, 20_000_000)
+    amounts = (
+        np.round(np.exp(nprng.normal(np.log(250_000), 1.2, n_invoices)))
+        .astype(np.int64)
+        .clip(5_000, 20_000_000)
+    )
     amounts = np.where(is_cn, (amounts // 5).clip(1_000, None), amounts)
     start = np.datetime64("2025-01-01")
     inv_dates = start + nprng.integers(0, 640, n_invoices).astype("timedelta64[D]")
@@ -209,12 +377,25 @@ def generate(n_payments: int = 50_000, n_invoices: int = 100_000, seed: int = 0)
         rng.shuffle(pool)
         return pool[:count]
 
-    rows: dict[str, list] = {c: [] for c in ("payment_id", "payment_date", "customer_id", "payer_name", "amount",
-                                              "currency", "reference", "applied_to")}
+    rows: dict[str, list] = {
+        c: []
+        for c in (
+            "payment_id",
+            "payment_date",
+            "customer_id",
+            "payer_name",
+            "amount",
+            "currency",
+            "reference",
+            "applied_to",
+        )
+    }
     truth: dict[str, list] = {"payment_id": [], "invoice_no": [], "amount": []}
     scenario: list[str] = []
     kinds, weights = list(SCENARIOS), list(SCENARIOS.values())
-    pay_dates = np.sort(np.datetime64("2025-02-01") + nprng.integers(0, 640, n_payments).astype("timedelta64[D]"))
+    pay_dates = np.sort(
+        np.datetime64("2025-02-01") + nprng.integers(0, 640, n_payments).astype("timedelta64[D]")
+    )
 
     def emit(kind, k_list, alloc, amount, ref="", applied="", blank_customer=False, payer=None, cust=None):
         pid = f"P{len(scenario) + 1:07d}"
@@ -257,13 +438,25 @@ def generate(n_payments: int = 50_000, n_invoices: int = 100_000, seed: int = 0)
             ks = [k] + more
             sep = rng.choice((", ", ";", " "))
             applied = sep.join(numbers[j] if rng.random() < 0.7 else numbers[j].split("-")[1] for j in ks)
-            emit(kind, ks, [amounts[j] for j in ks], sum(int(amounts[j]) for j in ks), applied=applied,
-                 ref=rng.choice(("", "payment", "see remittance")))
+            emit(
+                kind,
+                ks,
+                [amounts[j] for j in ks],
+                sum(int(amounts[j]) for j in ks),
+                applied=applied,
+                ref=rng.choice(("", "payment", "see remittance")),
+            )
         elif kind == "unique_amount":
             k = pick(unique_amount)
             if k < 0:
                 continue
-            emit(kind, [k], [amounts[k]], amounts[k], ref=rng.choice(("", "PAYMENT", "TRANSFER", "货款", "OCT PAYMENT")))
+            emit(
+                kind,
+                [k],
+                [amounts[k]],
+                amounts[k],
+                ref=rng.choice(("", "PAYMENT", "TRANSFER", "货款", "OCT PAYMENT")),
+            )
         elif kind == "multi_ref":
             k = pick()
             if k < 0:
@@ -271,8 +464,13 @@ def generate(n_payments: int = 50_000, n_invoices: int = 100_000, seed: int = 0)
             style = rng.randrange(4)
             if style == 3:  # a range of consecutive numbers of one customer
                 run = [k]
-                while run[-1] + 1 < n_invoices and inv_cust[run[-1] + 1] == inv_cust[k] and not is_cn[run[-1] + 1] \
-                        and not used[run[-1] + 1] and len(run) < 4:
+                while (
+                    run[-1] + 1 < n_invoices
+                    and inv_cust[run[-1] + 1] == inv_cust[k]
+                    and not is_cn[run[-1] + 1]
+                    and not used[run[-1] + 1]
+                    and len(run) < 4
+                ):
                     run.append(run[-1] + 1)
                 if len(run) < 2:
                     continue
@@ -320,8 +518,15 @@ def generate(n_payments: int = 50_000, n_invoices: int = 100_000, seed: int = 0)
                 continue
             c = inv_cust[k]
             ref = _ref_style(rng, numbers[k], False) if rng.random() < 0.5 else ""
-            emit(kind, [k], [amounts[k]], amounts[k], ref=ref, blank_customer=True,
-                 payer=_name_variant(rng, names[c], is_zh[c]))
+            emit(
+                kind,
+                [k],
+                [amounts[k]],
+                amounts[k],
+                ref=ref,
+                blank_customer=True,
+                payer=_name_variant(rng, names[c], is_zh[c]),
+            )
         elif kind == "net_credit_note":
             k = pick()
             if k < 0:
@@ -336,7 +541,16 @@ def generate(n_payments: int = 50_000, n_invoices: int = 100_000, seed: int = 0)
         else:  # garbage: a person's transfer with no usable information
             payer = rng.choice(("J SMITH", "MARIA GARCIA", "张伟", "李娜", "CASH DEPOSIT", ""))
             ref = rng.choice(("TRANSFER", "FT26" + str(rng.randint(10**9, 10**10)), "GIFT", ""))
-            emit(kind, [], [], rng.randint(1_000, 500_000), ref=ref, blank_customer=True, payer=payer, cust=None)
+            emit(
+                kind,
+                [],
+                [],
+                rng.randint(1_000, 500_000),
+                ref=ref,
+                blank_customer=True,
+                payer=payer,
+                cust=None,
+            )
 
     payments = pd.DataFrame(rows)
     payments["payment_date"] = pd.to_datetime(payments["payment_date"])
