@@ -586,3 +586,25 @@ def test_synthetic_ledger_meets_precision_and_auto_rate():
     with_truth = set(data.truth["payment_id"])
     applied = set(cash["payment_id"]) & with_truth
     assert len(applied) / len(with_truth) >= 0.95
+
+
+def test_payment_without_date_goes_last_and_rerun_is_identical():
+    invs = inv_frame(("INV-1", "C1", "2026-01-01", 10_000))
+    pays = pay_frame(
+        {"payment_id": "A-undated", "customer_id": "C1", "amount": 10_000},
+        {"payment_id": "B-dated", "customer_id": "C1", "amount": 10_000},
+    )
+    pays.loc[0, "payment_date"] = pd.NaT
+    first = reconcile(invs, pays, CUSTOMERS)
+    assert allocs(first) == [("B-dated", "INV-1", 10_000, "exact_amount", "high")]
+    again = reconcile(invs, pays, CUSTOMERS)
+    pd.testing.assert_frame_equal(first.allocations, again.allocations)
+    pd.testing.assert_frame_equal(first.unapplied, again.unapplied)
+
+
+def test_blank_due_date_falls_back_to_invoice_date_for_age():
+    invs = inv_frame(("INV-1", "C1", "2026-03-01", 10_000), ("INV-2", "C1", "2026-02-01", 10_000))
+    invs.loc[0, "due_date"] = pd.NaT  # invoice date 2026-01-30: older than INV-2's due date
+    pays = pay_frame({"payment_id": "P1", "customer_id": "C1", "amount": 10_000})
+    r = reconcile(invs, pays, CUSTOMERS)
+    assert allocs(r) == [("P1", "INV-1", 10_000, "exact_amount", "medium")]

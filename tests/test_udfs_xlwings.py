@@ -199,7 +199,7 @@ def test_ratio_infinity_and_scores(excel_engine, xlfuncs):
     assert call_udf(xlfuncs, "CREDIT_SCORE", 1.8, 0.45, "∞", 0.06, 75.0, 0.12) == pytest.approx(
         udfs.CREDIT_SCORE(1.8, 0.45, 1e9, 0.06, 75.0, 0.12))
     assert call_udf(xlfuncs, "ABC_CLASS", [[500.0], [300.0], [100.0], [50.0], [10.0]]) == [
-        ["A"], ["A"], ["B"], ["C"], ["C"]]
+        ["A"], ["A"], ["B"], ["B"], ["C"]]  # shares before: 0, .52, .83, .94, .99
     assert call_udf(xlfuncs, "PAYMENT_INDEX", [[-5.0], [0.0], [15.0], [45.0]],
                     [[1000.0], [2000.0], [500.0], [1500.0]]) == pytest.approx(69.0)
 

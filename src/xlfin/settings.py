@@ -176,6 +176,7 @@ class ConfigProblem:
     key: str
     row: int | None  # 0-based row in the key/value table, None when the key is missing
     message: str
+    code: Literal["unknown_key", "bad_value", "unusual_currency"] = "bad_value"
 
 
 _YES = {"yes", "y", "true", "1", "是", "x"}
@@ -245,7 +246,7 @@ def settings_from_rows(rows: Iterable[tuple[Any, Any]], lang: Lang | None = None
             continue
         k = str(key).strip()
         if k not in Settings.model_fields:
-            problems.append(ConfigProblem(k, i, f"unknown Config key {k!r}"))
+            problems.append(ConfigProblem(k, i, f"unknown Config key {k!r}", "unknown_key"))
             continue
         try:
             v = _parse_value(k, raw)
@@ -272,7 +273,7 @@ def settings_from_rows(rows: Iterable[tuple[Any, Any]], lang: Lang | None = None
     settings = Settings(**good)
     if settings.base_currency not in CURRENCIES:
         problems.append(ConfigProblem("base_currency", None, f"base_currency {settings.base_currency} is not a common "
-                                                             "ISO 4217 code; check it"))
+                                                             "ISO 4217 code; check it", "unusual_currency"))
     return settings, problems
 
 

@@ -471,12 +471,7 @@ def _config_problems(ck: _Checker, config_problems: Sequence[ConfigProblem]) -> 
         row = cp.row
         if row is None and cp.key in keys:
             row = keys.index(cp.key)
-        if cp.key not in Settings.model_fields:
-            code = "config_unknown_key"
-        elif cp.key == "base_currency" and "ISO 4217" in cp.message and "common" in cp.message:
-            code = "config_unusual_currency"
-        else:
-            code = "config_bad_value"
+        code = f"config_{cp.code}"
         column_key = "key" if code == "config_unknown_key" else "value"
         cell = raw.cell(column_key, row) if raw is not None and row is not None else quote_sheet(sheet)
         detail = cp.message.split(": ", 1)[1] if cp.message.startswith(f"{cp.key}: ") else cp.message

@@ -221,10 +221,10 @@ class Mention:
 @dataclass
 class ScanResult:
     mentions: list[Mention]
-    unresolved: list[
-        str
-    ]  # tokens that looked like invoice numbers but matched nothing (for explicit: not found)
-    ambiguous: list[int]  # invoices a number fits equally well (same key, or a typo close to several)
+    # Applied To text that matched no invoice of the payer, as typed
+    unresolved: list[str]
+    # invoices a number fits equally well (same key, or a typo close to several)
+    ambiguous: list[int]
 
 
 def _parts(text: str) -> tuple[list[str], list[str]]:
