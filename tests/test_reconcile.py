@@ -13,6 +13,7 @@ from xlfin.reconcile import (
     ReconcileInputError,
     find_combination,
     invoice_balances,
+    localise_reason,
     reason_code,
     reconcile,
     summarize,
@@ -608,3 +609,13 @@ def test_blank_due_date_falls_back_to_invoice_date_for_age():
     pays = pay_frame({"payment_id": "P1", "customer_id": "C1", "amount": 10_000})
     r = reconcile(invs, pays, CUSTOMERS)
     assert allocs(r) == [("P1", "INV-1", 10_000, "exact_amount", "medium")]
+
+
+def test_reason_cells_read_in_both_languages():
+    invs = inv_frame(("INV-1", "C1", "2026-01-01", 10_000))
+    pays = pay_frame({"payment_id": "P1", "customer_id": "C1", "amount": 10_000, "applied_to": "INV-9"})
+    reason = reconcile(invs, pays, CUSTOMERS).unapplied["reason"][0]
+    assert reason == "named_not_found: Applied To names invoice numbers that do not exist (INV-9)"
+    assert localise_reason(reason, "zh-CN") == "named_not_found: 指定核销的发票号不存在 (INV-9)"
+    assert localise_reason(reason, "en") == reason
+    assert reason_code(localise_reason(reason, "zh-CN")) == "named_not_found"

@@ -146,7 +146,8 @@ class Run:
 
     @cached_property
     def allocations(self) -> pd.DataFrame:
-        return openitems.invoice_payment_dates(self.reconciliation.allocations, self.frames["payments"])
+        return openitems.invoice_payment_dates(self.reconciliation.allocations, self.frames["payments"],
+                                               self.frames["invoices"])
 
     @cached_property
     def open_items(self) -> pd.DataFrame:
@@ -218,9 +219,14 @@ class Run:
     def stage_reconciliation(self) -> dict:
         from .reconcile import summarize
 
+        from .reconcile import localise_reason
+
         rec = self.reconciliation
+        unapplied = rec.unapplied.assign(reason=[localise_reason(r, self.lang) for r in rec.unapplied["reason"]])
+        writeoffs = rec.writeoffs.rename(columns={"amount": "writeoff_amount"})
         self.wb.replace_sheet(schema.ALLOCATIONS.sheet_en,
-                              [(schema.ALLOCATIONS, rec.allocations), (schema.UNAPPLIED, rec.unapplied)], self.lang)
+                              [(schema.ALLOCATIONS, rec.allocations), (schema.UNAPPLIED, unapplied),
+                               (schema.WRITEOFFS, writeoffs)], self.lang)
         summary = _money_to_units(_jsonable(summarize(rec, self.frames["payments"])))
         self._record("reconcile", len(self.frames["payments"]), len(rec.allocations))
         return summary

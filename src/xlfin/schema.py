@@ -317,6 +317,10 @@ UNAPPLIED = Table(
     (G("payment_id"), G("customer_id"), G("unapplied_amount", "money"), G("reason", width=40),
      G("candidates", width=30)),
 )
+WRITEOFFS = Table(
+    "writeoffs", "tblWriteoffs", "Reconciliation", "核销", "generated",
+    (G("payment_id"), G("invoice_no"), G("customer_id"), G("writeoff_amount", "money"), G("rule")),
+)
 AGING_DETAIL = Table(
     "aging_detail", "tblAgingDetail", "Aging", "账龄", "generated",
     (G("invoice_no"), G("customer_id"), G("due_date", "date"), G("days_overdue", "int"), G("bucket"),
@@ -382,7 +386,7 @@ AGING = aging_table()
 
 INPUT_TABLES: tuple[Table, ...] = (CUSTOMERS, INVOICES, PAYMENTS, FINANCIALS, PAYMENT_PLANS)
 CONFIG_TABLES: tuple[Table, ...] = (CONFIG, DUNNING_LEVELS)
-GENERATED_TABLES: tuple[Table, ...] = (VALIDATION, ALLOCATIONS, UNAPPLIED, AGING, AGING_DETAIL, SCORECARD, DUNNING,
+GENERATED_TABLES: tuple[Table, ...] = (VALIDATION, ALLOCATIONS, UNAPPLIED, WRITEOFFS, AGING, AGING_DETAIL, SCORECARD, DUNNING,
                                        DUNNING_LOG, AUDIT)
 ALL_TABLES: tuple[Table, ...] = INPUT_TABLES + CONFIG_TABLES + GENERATED_TABLES
 TABLES: dict[str, Table] = {t.key: t for t in ALL_TABLES}

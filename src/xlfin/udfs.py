@@ -482,19 +482,33 @@ def _texts(func: str, name: str, value: Any, *, default: str | None = None) -> _
     """A text argument (stripped); numbers stay numbers for the formula to judge."""
     arr, ndim_in = _cells(value)
     builder = _Builder(func, name, arr.shape, ndim_in)
-    out = np.empty(arr.shape, dtype=object)
-    flat_out = out.reshape(-1)
-    blank = np.zeros(arr.shape, dtype=bool)
-    flat_blank = blank.reshape(-1)
-    for i, cell in enumerate(arr.ravel()):
-        err = _error_text_of(cell)
-        if err is not None:
-            builder.add(i, _propagated(err), f"the cell holds {err}")
-        elif cell is None or (isinstance(cell, str) and not cell.strip()) or (
-                isinstance(cell, float) and np.isnan(cell)):
-            flat_blank[i] = True
-        else:
-            flat_out[i] = cell.strip() if isinstance(cell, str) else cell
+    flat = arr.ravel()
+    if pd.api.types.infer_dtype(flat, skipna=True) in ("string", "empty"):
+        # texts and blanks only: stripped in numpy's C loops; error texts (#N/A) are looked at one by one
+        missing = np.asarray(pd.isna(flat), dtype=bool)
+        stripped = np.strings.strip(np.where(missing, "", flat).astype(str))
+        blank = (missing | (stripped == "")).reshape(arr.shape)
+        out = stripped.astype(object).reshape(arr.shape)
+        flagged = np.flatnonzero(np.strings.startswith(stripped, "#"))
+        for i in flagged:
+            err = _error_text_of(str(stripped[i]))
+            if err is not None:
+                builder.add(int(i), _propagated(err), f"the cell holds {err}")
+    else:
+        out = np.empty(arr.shape, dtype=object)
+        flat_out = out.reshape(-1)
+        blank = np.zeros(arr.shape, dtype=bool)
+        flat_blank = blank.reshape(-1)
+        for i, cell in enumerate(flat):
+            err = _error_text_of(cell)
+            if err is not None:
+                builder.add(i, _propagated(err), f"the cell holds {err}")
+            elif cell is None or (isinstance(cell, str) and not cell.strip()) or (
+                    isinstance(cell, float) and np.isnan(cell)):
+                flat_blank[i] = True
+            else:
+                flat_out[i] = cell.strip() if isinstance(cell, str) else cell
+    out[blank | builder.mask] = None
     if default is not None:
         out[blank] = default
         blank = np.zeros(arr.shape, dtype=bool)
@@ -1117,7 +1131,7 @@ def ALTMAN_Z(current_assets, current_liabilities, retained_earnings, ebit, equit
     no_sales = np.zeros(models.shape, dtype=bool)
     blank_sales = np.zeros(models.shape, dtype=bool)
     wc = ratios.working_capital(ca, cl)
-    codes, uniques = pd.factorize(pd.Series(models, dtype=object).map(str).where(pd.notna(models)))
+    codes, uniques = pd.factorize(models)  # error cells hold None: code -1, left alone
     for k, raw in enumerate(uniques):  # one pass per distinct model text, usually one
         sel = codes == k
         key = _model_key(raw)
@@ -1234,30 +1248,42 @@ def CREDIT_LIMIT(net_worth, working_capital, grade, pct_net_worth=0.10, pct_work
     rd = _numbers(f, "rounding", rounding, default=1000)
     g = _grid(f, nw, wc, gr, p1, p2, rd)
     letters = _flat(g.values(gr, None))
-    known = _known_grades(letters)
-    g.fail(~known.reshape(g.shape) & g.ok, VALUE, "grade must be A, B, C, D or E")
+    grade_norm = _normalised_grades(letters)
+    g.fail(~(np.isin(grade_norm, list(credit.GRADE_FACTORS)) | (grade_norm == "")).reshape(g.shape) & g.ok,
+           VALUE, "grade must be A, B, C, D or E")
     nw_c, wc_c = (_to_cents(_flat(g.values(a))) for a in (nw, wc))
-    params = np.column_stack([_flat(g.values(a)) for a in (p1, p2, rd)])
+    params = [_flat(g.values(a)) for a in (p1, p2, rd)]
     out = np.full(letters.shape, np.nan)
     group_errors = np.full(letters.shape, None, dtype=object)
-    codes, uniques = pd.factorize(pd.MultiIndex.from_arrays(params.T)) if params.size else (np.zeros(0, int), [])
-    for k, combo in enumerate(uniques):
-        sel = codes == k
-        try:
-            cents = credit.suggested_limit(nw_c[sel], wc_c[sel], letters[sel], *combo)
-        except ValueError as exc:
-            group_errors[sel] = str(exc)
-            continue
-        out[sel] = np.asarray(pd.array(cents, dtype="Float64").to_numpy(dtype=np.float64, na_value=np.nan)) / 100.0
+    if all(a.values.size == 1 for a in (p1, p2, rd)):  # the usual case: one set of parameters for every cell
+        codes, combos = np.zeros(letters.shape, dtype=np.int64), [tuple(float(p[0]) for p in params)]
+    else:
+        combos_arr, codes = np.unique(np.column_stack(params), axis=0, return_inverse=True)
+        combos, codes = [tuple(row) for row in combos_arr.tolist()], codes.reshape(-1)
+    # one engine call per (parameters, grade): the grade goes in as one letter, the amounts as columns
+    for k, combo in enumerate(combos):
+        in_combo = codes == k
+        for letter in credit.GRADE_FACTORS:
+            sel = in_combo & (grade_norm == letter)
+            if not sel.any():
+                continue
+            try:
+                cents = credit.suggested_limit(nw_c[sel], wc_c[sel], letter, *combo)
+            except ValueError as exc:
+                group_errors[sel] = str(exc)
+                continue
+            out[sel] = np.asarray(pd.array(cents, dtype="Float64").to_numpy(dtype=np.float64,
+                                                                              na_value=np.nan)) / 100.0
     bad = pd.notna(group_errors).reshape(g.shape)
     g.fail_each(np.asarray(bad) & g.ok, VALUE, group_errors.reshape(g.shape))
     return g.result(out.reshape(g.shape))
 
 
-def _known_grades(letters: np.ndarray) -> np.ndarray:
-    s = pd.Series(letters, dtype=object)
-    is_text = s.map(lambda v: isinstance(v, str))
-    return (s.isna() | (is_text & s.where(is_text, "").str.strip().str.upper().isin(credit.GRADE_FACTORS))).to_numpy()
+def _normalised_grades(letters: np.ndarray) -> np.ndarray:
+    """Grade cells as stripped upper-case text ('' for blank; numbers become text that matches no grade)."""
+    blank = np.asarray(pd.isna(letters), dtype=bool)
+    text = np.where(blank, "", letters).astype(str)
+    return np.strings.upper(np.strings.strip(text))
 
 
 def _to_cents(values: np.ndarray) -> np.ndarray:

@@ -102,6 +102,17 @@ def reason_code(reason: str) -> str:
     return reason.split(":", 1)[0].strip()
 
 
+def localise_reason(reason: str, lang: str) -> str:
+    """An unapplied reason cell in the workbook's language ('en' or 'zh-CN'); the code and detail are kept."""
+    code = reason_code(reason)
+    if lang != "zh-CN" or code not in REASONS:
+        return reason
+    en, zh = REASONS[code]
+    rest = reason.split(":", 1)[1].strip() if ":" in reason else ""
+    detail = rest[len(en) :].strip() if rest.startswith(en) else ""
+    return f"{code}: {zh}" + (f" {detail}" if detail else "")
+
+
 @dataclass(frozen=True)
 class ReconcileResult:
     allocations: pd.DataFrame  # payment_id, invoice_no, customer_id, amount (cents), rule, confidence
