@@ -14,7 +14,8 @@ from typing import Iterable, Literal, Sequence
 
 Lang = Literal["en", "zh-CN"]
 LANGS: tuple[Lang, ...] = ("en", "zh-CN")
-ColumnType = Literal["text", "int", "money", "date", "bool", "enum", "currency", "email", "phone", "float", "pct"]
+ColumnType = Literal["text", "int", "money", "date", "bool", "enum", "currency", "email", "phone", "float", "pct",
+                     "link"]  # link: a file path shown as a clickable hyperlink (generated letters)
 TableKind = Literal["input", "config", "generated"]
 
 
@@ -342,13 +343,13 @@ DUNNING = Table(
     (
         G("customer_id"), G("name", width=28), G("level", "int"), G("invoices", width=30), G("overdue_amount", "money"),
         G("max_days_overdue", "int"), G("interest", "money"), G("fee", "money"), G("total_due", "money"),
-        G("contact"), G("email", width=26), G("action", width=34), G("letter", width=40),
+        G("contact"), G("email", width=26), G("action", width=34), G("letter", "link", width=40),
     ),
 )
 DUNNING_LOG = Table(
     "dunning_log", "tblDunningLog", "Dunning Log", "催收记录", "generated",
     (G("date", "date"), G("customer_id"), G("level", "int"), G("invoices", width=30), G("total_due", "money"),
-     G("letter", width=40)),
+     G("letter", "link", width=40)),
 )
 AUDIT = Table(
     "audit", "tblAudit", "Audit", "操作日志", "generated",

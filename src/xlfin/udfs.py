@@ -31,6 +31,7 @@ import datetime as dt
 import functools
 import inspect
 import itertools
+import re
 import sys
 import threading
 from collections import OrderedDict
@@ -226,14 +227,32 @@ def last_errors() -> list[dict[str, Any]]:
              "message": e.message} for p, e in zip(block.flat_positions, block.errors)]
 
 
-def _cell_key(rng: Any) -> tuple[str, str, int, int] | None:
-    """(book, sheet, row, column) of an xlwings Range's top-left cell; None when it is not a range."""
-    if rng is None:
+_ADDRESS = re.compile(r"^'?\[(?P<book>[^\]]+)\](?P<sheet>.+?)'?!\$?(?P<col>[A-Za-z]{1,3})\$?(?P<row>\d+)")
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for ch in letters.upper():
+        number = number * 26 + ord(ch) - 64
+    return number
+
+
+def _cell_key(where: Any) -> tuple[str, str, int, int] | None:
+    """(book, sheet, row, column) of a cell's top-left corner, from an external address as VBA's
+    ``Range.Address(True, True, xlA1, True)`` writes it (``'[Book 1.xlsm]My Sheet'!$B$2:$B$9``) or from an
+    xlwings Range; None when it is neither."""
+    if where is None:
         return None
+    if isinstance(where, str):
+        m = _ADDRESS.match(where.strip())
+        if m is None:
+            return None
+        sheet = m["sheet"].replace("''", "'") if where.strip().startswith("'") else m["sheet"]
+        return (m["book"], sheet, int(m["row"]), _column_number(m["col"]))
     try:
-        sheet = rng.sheet
-        return (str(sheet.book.name), str(sheet.name), int(rng.row), int(rng.column))
-    except Exception:  # noqa: BLE001 - anything that is not a live range has no address
+        sheet = where.sheet
+        return (str(sheet.book.name), str(sheet.name), int(where.row), int(where.column))
+    except Exception:  # noqa: BLE001 - anything that is not a range has no address
         return None
 
 
@@ -718,12 +737,19 @@ class ArgInfo:
     name: str
     en: str
     zh: str
-    kind: str = "cells"  # "cells": one value or a range; "list": a list by nature; "reference": a cell reference
+    kind: str = "cells"  # "cells": one value or a range; "list": a list by nature; "reference": a cell reference;
+    # "hidden": not shown in Excel, VBA passes the expression in HIDDEN_VBA instead
     optional: bool = False
     default: Any = None
 
     @property
+    def visible(self) -> bool:
+        return self.kind != "hidden"
+
+    @property
     def xlwings_options(self) -> dict[str, Any]:
+        if self.kind == "hidden":
+            return {"vba": HIDDEN_VBA[self.name]}
         if self.kind == "reference":
             return {"convert": "range"}
         # ndim=2 keeps a column a column (default ndim flattens it); err_to_str lets input errors propagate
@@ -752,7 +778,22 @@ class UdfInfo:
     function: Callable[..., Any] = field(compare=False, repr=False)
 
 
+    @property
+    def visible_args(self) -> tuple[ArgInfo, ...]:
+        """The arguments a user types in Excel (the VBA function's parameters)."""
+        return tuple(a for a in self.args if a.visible)
+
+
 REGISTRY: "OrderedDict[str, UdfInfo]" = OrderedDict()
+
+# Hidden arguments: the VBA wrapper passes these expressions (xlwings' ``vba=`` option) instead of user input.
+# The caller's external address names the result's top-left cell for the error log; it is a plain string, so unlike
+# xlwings' reserved ``caller`` argument it costs no COM call back into Excel.
+CALLER_ARG = "caller_address"
+HIDDEN_VBA = {
+    CALLER_ARG: "Application.Caller.Address(True, True, 1, True)",
+    "cell_address": "cell.Address(True, True, 1, True)",
+}
 
 
 def apply_xlwings_decorators(fn: Callable, info: UdfInfo, func_deco: Callable, arg_deco: Callable) -> Callable:
@@ -760,6 +801,7 @@ def apply_xlwings_decorators(fn: Callable, info: UdfInfo, func_deco: Callable, a
     resets the category)."""
     for a in info.args:
         fn = arg_deco(a.name, doc=a.en, **a.xlwings_options)(fn)
+    fn = arg_deco(CALLER_ARG, doc="", vba=HIDDEN_VBA[CALLER_ARG])(fn)
     return func_deco(category=CATEGORY, call_in_wizard=info.call_in_wizard)(fn)
 
 
@@ -768,8 +810,9 @@ def udf(*, zh: str, returns: tuple[str, str], args: dict[str, tuple[str, str] | 
     """Register a formula: ``args`` maps each parameter to (en doc, zh doc[, kind]); the docstring's first paragraph
     is the English summary (Excel's function description, ≤ 255 characters).
 
-    The function Excel calls gets one extra, hidden parameter ``caller`` (xlwings passes the calling cell) so that
-    error messages can be filed under the result's address for ``=XLFIN_ERROR(cell)``.
+    The function Excel calls gets one extra, hidden parameter ``caller_address`` (the VBA wrapper passes the calling
+    cell's external address) so that error messages are filed under the result's address for ``=XLFIN_ERROR(cell)``.
+    Called with a caller address on Windows, error cells are handed back as COM error values.
     """
 
     def deco(impl: Callable) -> Callable:
@@ -785,7 +828,7 @@ def udf(*, zh: str, returns: tuple[str, str], args: dict[str, tuple[str, str] | 
         summary = inspect.cleandoc(impl.__doc__ or "").split("\n\n")[0].replace("\n", " ")
         name = impl.__name__
         params = [*sig.parameters.values(),
-                  inspect.Parameter("caller", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None)]
+                  inspect.Parameter(CALLER_ARG, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None)]
         entry_sig = sig.replace(parameters=params, return_annotation=inspect.Signature.empty)
 
         @functools.wraps(impl)
@@ -795,7 +838,7 @@ def udf(*, zh: str, returns: tuple[str, str], args: dict[str, tuple[str, str] | 
             except TypeError as exc:
                 return _Result.single(XlError(VALUE, f"{name}: {exc}")).public()
             bound.apply_defaults()
-            caller = bound.arguments.pop("caller")
+            caller = bound.arguments.pop(CALLER_ARG)
             try:
                 with np.errstate(all="ignore"):  # undefined cells are reported per cell, not as warnings
                     result = impl(**bound.arguments)
@@ -823,7 +866,7 @@ def _file_errors(name: str, caller: Any, result: _Result) -> None:
         ERROR_LOG.record(None, name, result.values, result.error_mask)
         return
     if not has_errors and not ERROR_LOG.has_blocks():
-        return  # nothing to file and nothing stale to forget: no COM calls for the address
+        return  # nothing to file and nothing stale to forget
     anchor = _cell_key(caller)
     if anchor is None:
         ERROR_LOG.record(None, name, result.values, result.error_mask)
@@ -1440,12 +1483,13 @@ def CLV(margin, retention, discount_rate, acquisition_cost=0):
 @udf(
     zh="某个单元格中 xlfin 错误值的原因（例如 =XLFIN_ERROR(B7)）；该单元格没有 xlfin 错误时为空。",
     returns=("The message, or blank when the cell holds no xlfin error.", "错误原因；无 xlfin 错误时为空。"),
-    args={"cell": ("The cell showing the error (a reference).", "显示错误的单元格（引用）。", "reference")},
+    args={"cell": ("The cell showing the error (a reference).", "显示错误的单元格（引用）。", "reference"),
+          "cell_address": ("", "", "hidden")},
 )
-def XLFIN_ERROR(cell):
+def XLFIN_ERROR(cell, cell_address=None):
     """Why an xlfin formula shows an error in a cell: =XLFIN_ERROR(B7) gives the message (function, argument, row
     and reason) of the error in B7, or blank when there is none."""
-    key = _cell_key(cell)
+    key = _cell_key(cell_address) or _cell_key(cell)
     if key is None:
         return _Result.single(XlError(VALUE, "XLFIN_ERROR: cell must be a cell reference such as B7"))
     return _Result.single(ERROR_LOG.message_at(*key))

@@ -162,7 +162,9 @@ def write_table(ws: Worksheet, table: Table, rows: Sequence[Sequence[object]], l
                 _write_value(ws, r, left + j, None, formula_styles[j]).value = formulas[column.key]
                 continue
             value = cell_value(row[j], column, lang) if j < len(row) else None
-            _write_value(ws, r, left + j, value, styles[j])
+            cell = _write_value(ws, r, left + j, value, styles[j])
+            if column.type == "link" and value:
+                cell.hyperlink = str(value)  # a link to our own generated file, never a HYPERLINK() formula
 
     ref = table_range(top_left, ncols, len(rows))
     xl = XlTable(displayName=name or table.name, ref=ref)

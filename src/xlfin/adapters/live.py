@@ -47,6 +47,19 @@ def excel_text(value: object) -> object:
     return value
 
 
+def _add_links(rng: Any, table: Table, rows: list[list[object]]) -> None:
+    """Make `link` columns (generated letter paths) clickable; one call per letter, only where there is one."""
+    for j, column in enumerate(table.columns):
+        if column.type != "link":
+            continue
+        for i, row in enumerate(rows):
+            if j < len(row) and row[j]:
+                try:
+                    rng[i + 1, j].add_hyperlink(str(row[j]), text_to_display=str(row[j]))
+                except Exception:  # noqa: BLE001 - the path is already in the cell as text; the link is a convenience
+                    break
+
+
 class LiveWorkbook(Workbook):
     """A book open in Excel. `book` is an `xw.Book` (e.g. `xw.Book.caller()` in a ribbon macro)."""
 
@@ -159,6 +172,7 @@ class LiveWorkbook(Workbook):
         for (table, rows), top in zip(op.blocks, tops):
             body = rows if rows else [[None] * len(table.columns)]
             rng = self._write_block(sheet, table, top, 1, body, op.lang, table.headers(op.lang))
+            _add_links(rng, table, rows)
             if table.name.lower() in kept:
                 kept[table.name.lower()].resize(rng)
             else:
