@@ -38,13 +38,14 @@ def test_every_formula_is_declared_with_its_parameters(generated):
     functions = declared(generated)
     assert set(functions) == set(udfs.__all__)
     for name, info in udfs.REGISTRY.items():
-        assert functions[name] == [(a.name, a.optional) for a in info.args], name
+        assert functions[name] == [(a.name, a.optional) for a in info.visible_args], name
     assert functions["ALTMAN_Z"][-2:] == [("sales", True), ("model", True)]
 
 
 def test_wrappers_call_the_udf_module_with_the_hidden_caller(generated):
     for name, info in udfs.REGISTRY.items():
-        names = ", ".join([a.name for a in info.args] + ["Nothing"])
+        names = ", ".join([a.name if a.visible else udfs.HIDDEN_VBA[a.name] for a in info.args]
+                          + ["Application.Caller.Address(True, True, 1, True)"])
         call = f'{name} = XLPy.CallUDF("xlfin_udfs", "{name}", Array({names}), ThisWorkbook, Application.Caller)'
         assert call in generated, name
     assert generated.count('Application.CommandBars("Standard").Controls(1).Enabled') == sum(

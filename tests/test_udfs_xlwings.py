@@ -79,12 +79,19 @@ def xlfuncs():
 
 
 class FakeRange:
-    """A caller / reference range: what call_udf and conversion.read(convert='range') touch."""
+    """A range passed by reference: what conversion.read(convert='range') touches, plus the external address
+    that VBA's ``Range.Address(True, True, xlA1, True)`` gives for it."""
 
     def __init__(self, book, sheet, row, column, engine=None):
         self.row, self.column = row, column
         app = type("App", (), {"engine": engine})()
         self.sheet = type("S", (), {"name": sheet, "book": type("B", (), {"name": book, "app": app})()})()
+        col = ""
+        n = column
+        while n:
+            n, rem = divmod(n - 1, 26)
+            col = chr(65 + rem) + col
+        self.external_address = f"[{book}]{sheet}!${col}${row}"
 
 
 def com_value(value):
@@ -96,18 +103,25 @@ def com_value(value):
 
 
 def call_udf(xlfuncs, name, *args, caller=None):
-    """xlwings.udfs.call_udf without COM: read every argument, call, write, unwrap as CallUDF does."""
+    """xlwings.udfs.call_udf without COM: the VBA wrapper's Array(...) (typed arguments, MISSING for omitted
+    optionals, the vba= expressions evaluated), then read every argument, call, write, unwrap as CallUDF does."""
     func = xlfuncs[name]
     info = func.__xlfunc__
-    args_info = info["args"]
-    n_visible = len([a for a in args_info if a["name"] != "caller"])
-    values = list(args) + [MISSING] * (n_visible - len(args)) + [None]  # VBA passes Nothing for caller
+    typed = iter(args)
+    vba_values = {"Application.Caller.Address(True, True, 1, True)":
+                  caller.external_address if caller is not None else None}
+    values = []
+    for arg_info in info["args"]:
+        if arg_info["vba"]:
+            if arg_info["vba"].startswith("cell."):
+                values.append(values[0].external_address)  # cell.Address(...) of XLFIN_ERROR's reference
+            else:
+                values.append(vba_values[arg_info["vba"]])
+        else:
+            values.append(next(typed, MISSING))
     read = []
-    for i, arg in enumerate(values):
-        arg_info = args_info[min(i, len(args_info) - 1)]
-        if arg_info["name"] == "caller":
-            read.append(caller)
-        elif isinstance(arg, int) and arg == MISSING:
+    for arg, arg_info in zip(values, info["args"]):
+        if isinstance(arg, int) and arg == MISSING:
             read.append(arg_info.get("optional", None))
         elif isinstance(arg, FakeRange):
             read.append(conversion.read(arg, None, arg_info["options"]))
@@ -132,14 +146,18 @@ AS_OF = dt.date(2026, 3, 31)
 def test_classic_metadata(xlfuncs):
     info = xlfuncs["AGING_BUCKET"].__xlfunc__
     assert info["category"] == "xlfin" and info["call_in_wizard"] is False and info["volatile"] is False
-    assert [a["name"] for a in info["args"]] == ["due_date", "as_of", "edges", "caller"]
+    assert [a["name"] for a in info["args"]] == ["due_date", "as_of", "edges", "caller_address"]
+    assert info["args"][3]["vba"] == "Application.Caller.Address(True, True, 1, True)"
     assert info["args"][0]["options"] == {"ndim": 2, "err_to_str": True}
     assert info["args"][0]["doc"].startswith("Due date(s)")
     assert "optional" in info["args"][1] and info["args"][1]["optional"] is None
     assert xlfuncs["DSO"].__xlfunc__["args"][2]["optional"] == 365
     assert xlfuncs["XLFIN_ERROR"].__xlfunc__["args"][0]["options"] == {"convert": "range"}
     assert info["ret"]["doc"] == udfs.REGISTRY["AGING_BUCKET"].summary_en
-    assert not hasattr(udfs.AGING_BUCKET, "__xlfunc__") or udfs.AGING_BUCKET is not xlfuncs["AGING_BUCKET"]
+    assert udfs.AGING_BUCKET is not xlfuncs["AGING_BUCKET"]  # the module's own functions stay unmarked
+    xe = xlfuncs["XLFIN_ERROR"].__xlfunc__["args"]
+    assert [(a["name"], a["vba"]) for a in xe] == [("cell", None), ("cell_address", "cell.Address(True, True, 1, True)"),
+                                                    ("caller_address", "Application.Caller.Address(True, True, 1, True)")]
 
 
 def test_single_cells_come_back_as_scalars(excel_engine, xlfuncs):
@@ -213,4 +231,4 @@ def test_caller_files_messages_for_xlfin_error(excel_engine, xlfuncs):
     message = call_udf(xlfuncs, "XLFIN_ERROR", FakeRange("template.xlsm", "Invoices", 3, 14, excel_engine))
     assert message == "#VALUE! DAYS_OVERDUE: due_date (row 2 of its range): TRUE is not a date"
     assert call_udf(xlfuncs, "XLFIN_ERROR", FakeRange("template.xlsm", "Invoices", 4, 14, excel_engine)) == ""
-    assert call_udf(xlfuncs, "XLFIN_ERROR", "N3") == "#VALUE!"  # a value, not a reference
+    # (typing a value instead of a reference fails in VBA: cell.Address raises, the wrapper shows Err.Description)

@@ -6,10 +6,10 @@ Function ABC_CLASS(values, Optional cutoffs)
     If (Not Application.CommandBars("Standard").Controls(1).Enabled) Then Exit Function
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        ABC_CLASS = XLPy.CallUDF("xlfin_udfs", "ABC_CLASS", Array(values, cutoffs, Nothing), ThisWorkbook, Application.Caller)
+        ABC_CLASS = XLPy.CallUDF("xlfin_udfs", "ABC_CLASS", Array(values, cutoffs, Application.Caller.Address(True, True, 1, True)), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        ABC_CLASS = XLPy.CallUDF("xlfin_udfs", "ABC_CLASS", Array(values, cutoffs, Nothing))
+        ABC_CLASS = XLPy.CallUDF("xlfin_udfs", "ABC_CLASS", Array(values, cutoffs, Application.Caller.Address(True, True, 1, True)))
         Exit Function
     #End If
 failed:
@@ -20,10 +20,10 @@ Function AGING_BUCKET(due_date, Optional as_of, Optional edges)
     If (Not Application.CommandBars("Standard").Controls(1).Enabled) Then Exit Function
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        AGING_BUCKET = XLPy.CallUDF("xlfin_udfs", "AGING_BUCKET", Array(due_date, as_of, edges, Nothing), ThisWorkbook, Application.Caller)
+        AGING_BUCKET = XLPy.CallUDF("xlfin_udfs", "AGING_BUCKET", Array(due_date, as_of, edges, Application.Caller.Address(True, True, 1, True)), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        AGING_BUCKET = XLPy.CallUDF("xlfin_udfs", "AGING_BUCKET", Array(due_date, as_of, edges, Nothing))
+        AGING_BUCKET = XLPy.CallUDF("xlfin_udfs", "AGING_BUCKET", Array(due_date, as_of, edges, Application.Caller.Address(True, True, 1, True)))
         Exit Function
     #End If
 failed:
@@ -33,10 +33,10 @@ End Function
 Function ALTMAN_Z(current_assets, current_liabilities, retained_earnings, ebit, equity, total_assets, total_liabilities, Optional sales, Optional model)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        ALTMAN_Z = XLPy.CallUDF("xlfin_udfs", "ALTMAN_Z", Array(current_assets, current_liabilities, retained_earnings, ebit, equity, total_assets, total_liabilities, sales, model, Nothing), ThisWorkbook, Application.Caller)
+        ALTMAN_Z = XLPy.CallUDF("xlfin_udfs", "ALTMAN_Z", Array(current_assets, current_liabilities, retained_earnings, ebit, equity, total_assets, total_liabilities, sales, model, Application.Caller.Address(True, True, 1, True)), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        ALTMAN_Z = XLPy.CallUDF("xlfin_udfs", "ALTMAN_Z", Array(current_assets, current_liabilities, retained_earnings, ebit, equity, total_assets, total_liabilities, sales, model, Nothing))
+        ALTMAN_Z = XLPy.CallUDF("xlfin_udfs", "ALTMAN_Z", Array(current_assets, current_liabilities, retained_earnings, ebit, equity, total_assets, total_liabilities, sales, model, Application.Caller.Address(True, True, 1, True)))
         Exit Function
     #End If
 failed:
@@ -46,10 +46,10 @@ End Function
 Function BEST_DSO(current_receivables, credit_sales, Optional days)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        BEST_DSO = XLPy.CallUDF("xlfin_udfs", "BEST_DSO", Array(current_receivables, credit_sales, days, Nothing), ThisWorkbook, Application.Caller)
+        BEST_DSO = XLPy.CallUDF("xlfin_udfs", "BEST_DSO", Array(current_receivables, credit_sales, days, Application.Caller.Address(True, True, 1, True)), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        BEST_DSO = XLPy.CallUDF("xlfin_udfs", "BEST_DSO", Array(current_receivables, credit_sales, days, Nothing))
+        BEST_DSO = XLPy.CallUDF("xlfin_udfs", "BEST_DSO", Array(current_receivables, credit_sales, days, Application.Caller.Address(True, True, 1, True)))
         Exit Function
     #End If
 failed:
@@ -59,10 +59,10 @@ End Function
 Function CEI(begin_ar, credit_sales, end_ar, end_current_ar)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        CEI = XLPy.CallUDF("xlfin_udfs", "CEI", Array(begin_ar, credit_sales, end_ar, end_current_ar, Nothing), ThisWorkbook, Application.Caller)
+        CEI = XLPy.CallUDF("xlfin_udfs", "CEI", Array(begin_ar, credit_sales, end_ar, end_current_ar, Application.Caller.Address(True, True, 1, True)), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        CEI = XLPy.CallUDF("xlfin_udfs", "CEI", Array(begin_ar, credit_sales, end_ar, end_current_ar, Nothing))
+        CEI = XLPy.CallUDF("xlfin_udfs", "CEI", Array(begin_ar, credit_sales, end_ar, end_current_ar, Application.Caller.Address(True, True, 1, True)))
         Exit Function
     #End If
 failed:
@@ -72,10 +72,10 @@ End Function
 Function CLV(margin, retention, discount_rate, Optional acquisition_cost)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        CLV = XLPy.CallUDF("xlfin_udfs", "CLV", Array(margin, retention, discount_rate, acquisition_cost, Nothing), ThisWorkbook, Application.Caller)
+        CLV = XLPy.CallUDF("xlfin_udfs", "CLV", Array(margin, retention, discount_rate, acquisition_cost, Application.Caller.Address(True, True, 1, True)), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        CLV = XLPy.CallUDF("xlfin_udfs", "CLV", Array(margin, retention, discount_rate, acquisition_cost, Nothing))
+        CLV = XLPy.CallUDF("xlfin_udfs", "CLV", Array(margin, retention, discount_rate, acquisition_cost, Application.Caller.Address(True, True, 1, True)))
         Exit Function
     #End If
 failed:
@@ -85,10 +85,10 @@ End Function
 Function CREDIT_GRADE(score, Optional cutoffs)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        CREDIT_GRADE = XLPy.CallUDF("xlfin_udfs", "CREDIT_GRADE", Array(score, cutoffs, Nothing), ThisWorkbook, Application.Caller)
+        CREDIT_GRADE = XLPy.CallUDF("xlfin_udfs", "CREDIT_GRADE", Array(score, cutoffs, Application.Caller.Address(True, True, 1, True)), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        CREDIT_GRADE = XLPy.CallUDF("xlfin_udfs", "CREDIT_GRADE", Array(score, cutoffs, Nothing))
+        CREDIT_GRADE = XLPy.CallUDF("xlfin_udfs", "CREDIT_GRADE", Array(score, cutoffs, Application.Caller.Address(True, True, 1, True)))
         Exit Function
     #End If
 failed:
@@ -98,10 +98,10 @@ End Function
 Function CREDIT_LIMIT(net_worth, working_capital, grade, Optional pct_net_worth, Optional pct_working_capital, Optional rounding)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        CREDIT_LIMIT = XLPy.CallUDF("xlfin_udfs", "CREDIT_LIMIT", Array(net_worth, working_capital, grade, pct_net_worth, pct_working_capital, rounding, Nothing), ThisWorkbook, Application.Caller)
+        CREDIT_LIMIT = XLPy.CallUDF("xlfin_udfs", "CREDIT_LIMIT", Array(net_worth, working_capital, grade, pct_net_worth, pct_working_capital, rounding, Application.Caller.Address(True, True, 1, True)), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        CREDIT_LIMIT = XLPy.CallUDF("xlfin_udfs", "CREDIT_LIMIT", Array(net_worth, working_capital, grade, pct_net_worth, pct_working_capital, rounding, Nothing))
+        CREDIT_LIMIT = XLPy.CallUDF("xlfin_udfs", "CREDIT_LIMIT", Array(net_worth, working_capital, grade, pct_net_worth, pct_working_capital, rounding, Application.Caller.Address(True, True, 1, True)))
         Exit Function
     #End If
 failed:
@@ -112,10 +112,10 @@ Function CREDIT_SCORE(current_ratio, debt_ratio, interest_coverage, net_margin, 
     If (Not Application.CommandBars("Standard").Controls(1).Enabled) Then Exit Function
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        CREDIT_SCORE = XLPy.CallUDF("xlfin_udfs", "CREDIT_SCORE", Array(current_ratio, debt_ratio, interest_coverage, net_margin, payment_index, overdue_share, weights, Nothing), ThisWorkbook, Application.Caller)
+        CREDIT_SCORE = XLPy.CallUDF("xlfin_udfs", "CREDIT_SCORE", Array(current_ratio, debt_ratio, interest_coverage, net_margin, payment_index, overdue_share, weights, Application.Caller.Address(True, True, 1, True)), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        CREDIT_SCORE = XLPy.CallUDF("xlfin_udfs", "CREDIT_SCORE", Array(current_ratio, debt_ratio, interest_coverage, net_margin, payment_index, overdue_share, weights, Nothing))
+        CREDIT_SCORE = XLPy.CallUDF("xlfin_udfs", "CREDIT_SCORE", Array(current_ratio, debt_ratio, interest_coverage, net_margin, payment_index, overdue_share, weights, Application.Caller.Address(True, True, 1, True)))
         Exit Function
     #End If
 failed:
@@ -125,10 +125,10 @@ End Function
 Function CURRENT_RATIO(current_assets, current_liabilities)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        CURRENT_RATIO = XLPy.CallUDF("xlfin_udfs", "CURRENT_RATIO", Array(current_assets, current_liabilities, Nothing), ThisWorkbook, Application.Caller)
+        CURRENT_RATIO = XLPy.CallUDF("xlfin_udfs", "CURRENT_RATIO", Array(current_assets, current_liabilities, Application.Caller.Address(True, True, 1, True)), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        CURRENT_RATIO = XLPy.CallUDF("xlfin_udfs", "CURRENT_RATIO", Array(current_assets, current_liabilities, Nothing))
+        CURRENT_RATIO = XLPy.CallUDF("xlfin_udfs", "CURRENT_RATIO", Array(current_assets, current_liabilities, Application.Caller.Address(True, True, 1, True)))
         Exit Function
     #End If
 failed:
@@ -139,10 +139,10 @@ Function DAYS_OVERDUE(due_date, Optional as_of)
     If (Not Application.CommandBars("Standard").Controls(1).Enabled) Then Exit Function
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        DAYS_OVERDUE = XLPy.CallUDF("xlfin_udfs", "DAYS_OVERDUE", Array(due_date, as_of, Nothing), ThisWorkbook, Application.Caller)
+        DAYS_OVERDUE = XLPy.CallUDF("xlfin_udfs", "DAYS_OVERDUE", Array(due_date, as_of, Application.Caller.Address(True, True, 1, True)), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        DAYS_OVERDUE = XLPy.CallUDF("xlfin_udfs", "DAYS_OVERDUE", Array(due_date, as_of, Nothing))
+        DAYS_OVERDUE = XLPy.CallUDF("xlfin_udfs", "DAYS_OVERDUE", Array(due_date, as_of, Application.Caller.Address(True, True, 1, True)))
         Exit Function
     #End If
 failed:
@@ -152,10 +152,10 @@ End Function
 Function DEBT_RATIO(total_liabilities, total_assets)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        DEBT_RATIO = XLPy.CallUDF("xlfin_udfs", "DEBT_RATIO", Array(total_liabilities, total_assets, Nothing), ThisWorkbook, Application.Caller)
+        DEBT_RATIO = XLPy.CallUDF("xlfin_udfs", "DEBT_RATIO", Array(total_liabilities, total_assets, Application.Caller.Address(True, True, 1, True)), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        DEBT_RATIO = XLPy.CallUDF("xlfin_udfs", "DEBT_RATIO", Array(total_liabilities, total_assets, Nothing))
+        DEBT_RATIO = XLPy.CallUDF("xlfin_udfs", "DEBT_RATIO", Array(total_liabilities, total_assets, Application.Caller.Address(True, True, 1, True)))
         Exit Function
     #End If
 failed:
@@ -165,10 +165,10 @@ End Function
 Function DSO(receivables, credit_sales, Optional days)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        DSO = XLPy.CallUDF("xlfin_udfs", "DSO", Array(receivables, credit_sales, days, Nothing), ThisWorkbook, Application.Caller)
+        DSO = XLPy.CallUDF("xlfin_udfs", "DSO", Array(receivables, credit_sales, days, Application.Caller.Address(True, True, 1, True)), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        DSO = XLPy.CallUDF("xlfin_udfs", "DSO", Array(receivables, credit_sales, days, Nothing))
+        DSO = XLPy.CallUDF("xlfin_udfs", "DSO", Array(receivables, credit_sales, days, Application.Caller.Address(True, True, 1, True)))
         Exit Function
     #End If
 failed:
@@ -179,10 +179,10 @@ Function DSO_COUNTBACK(receivables, sales_newest_first, Optional days_per_period
     If (Not Application.CommandBars("Standard").Controls(1).Enabled) Then Exit Function
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        DSO_COUNTBACK = XLPy.CallUDF("xlfin_udfs", "DSO_COUNTBACK", Array(receivables, sales_newest_first, days_per_period, Nothing), ThisWorkbook, Application.Caller)
+        DSO_COUNTBACK = XLPy.CallUDF("xlfin_udfs", "DSO_COUNTBACK", Array(receivables, sales_newest_first, days_per_period, Application.Caller.Address(True, True, 1, True)), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        DSO_COUNTBACK = XLPy.CallUDF("xlfin_udfs", "DSO_COUNTBACK", Array(receivables, sales_newest_first, days_per_period, Nothing))
+        DSO_COUNTBACK = XLPy.CallUDF("xlfin_udfs", "DSO_COUNTBACK", Array(receivables, sales_newest_first, days_per_period, Application.Caller.Address(True, True, 1, True)))
         Exit Function
     #End If
 failed:
@@ -192,10 +192,10 @@ End Function
 Function INTEREST_COVERAGE(ebit, interest_expense)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        INTEREST_COVERAGE = XLPy.CallUDF("xlfin_udfs", "INTEREST_COVERAGE", Array(ebit, interest_expense, Nothing), ThisWorkbook, Application.Caller)
+        INTEREST_COVERAGE = XLPy.CallUDF("xlfin_udfs", "INTEREST_COVERAGE", Array(ebit, interest_expense, Application.Caller.Address(True, True, 1, True)), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        INTEREST_COVERAGE = XLPy.CallUDF("xlfin_udfs", "INTEREST_COVERAGE", Array(ebit, interest_expense, Nothing))
+        INTEREST_COVERAGE = XLPy.CallUDF("xlfin_udfs", "INTEREST_COVERAGE", Array(ebit, interest_expense, Application.Caller.Address(True, True, 1, True)))
         Exit Function
     #End If
 failed:
@@ -206,10 +206,10 @@ Function PAYMENT_INDEX(days_beyond_terms, Optional amounts)
     If (Not Application.CommandBars("Standard").Controls(1).Enabled) Then Exit Function
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        PAYMENT_INDEX = XLPy.CallUDF("xlfin_udfs", "PAYMENT_INDEX", Array(days_beyond_terms, amounts, Nothing), ThisWorkbook, Application.Caller)
+        PAYMENT_INDEX = XLPy.CallUDF("xlfin_udfs", "PAYMENT_INDEX", Array(days_beyond_terms, amounts, Application.Caller.Address(True, True, 1, True)), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        PAYMENT_INDEX = XLPy.CallUDF("xlfin_udfs", "PAYMENT_INDEX", Array(days_beyond_terms, amounts, Nothing))
+        PAYMENT_INDEX = XLPy.CallUDF("xlfin_udfs", "PAYMENT_INDEX", Array(days_beyond_terms, amounts, Application.Caller.Address(True, True, 1, True)))
         Exit Function
     #End If
 failed:
@@ -219,10 +219,10 @@ End Function
 Function QUICK_RATIO(current_assets, inventory, current_liabilities)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        QUICK_RATIO = XLPy.CallUDF("xlfin_udfs", "QUICK_RATIO", Array(current_assets, inventory, current_liabilities, Nothing), ThisWorkbook, Application.Caller)
+        QUICK_RATIO = XLPy.CallUDF("xlfin_udfs", "QUICK_RATIO", Array(current_assets, inventory, current_liabilities, Application.Caller.Address(True, True, 1, True)), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        QUICK_RATIO = XLPy.CallUDF("xlfin_udfs", "QUICK_RATIO", Array(current_assets, inventory, current_liabilities, Nothing))
+        QUICK_RATIO = XLPy.CallUDF("xlfin_udfs", "QUICK_RATIO", Array(current_assets, inventory, current_liabilities, Application.Caller.Address(True, True, 1, True)))
         Exit Function
     #End If
 failed:
@@ -232,10 +232,10 @@ End Function
 Function XLFIN_ERROR(cell)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        XLFIN_ERROR = XLPy.CallUDF("xlfin_udfs", "XLFIN_ERROR", Array(cell, Nothing), ThisWorkbook, Application.Caller)
+        XLFIN_ERROR = XLPy.CallUDF("xlfin_udfs", "XLFIN_ERROR", Array(cell, cell.Address(True, True, 1, True), Application.Caller.Address(True, True, 1, True)), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        XLFIN_ERROR = XLPy.CallUDF("xlfin_udfs", "XLFIN_ERROR", Array(cell, Nothing))
+        XLFIN_ERROR = XLPy.CallUDF("xlfin_udfs", "XLFIN_ERROR", Array(cell, cell.Address(True, True, 1, True), Application.Caller.Address(True, True, 1, True)))
         Exit Function
     #End If
 failed:

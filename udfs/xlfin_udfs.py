@@ -5,5 +5,5 @@ as well once xlfin is installed. ``xlfin_udfs.bas`` next to this file is the mat
 (``python -m xlfin.udf_registration`` regenerates it).
 """
 
-from xlfin.udfs import *  # noqa: F401,F403 - re-export every formula for xlwings' Import Functions
+from xlfin.udfs import *  # re-export every formula for xlwings' Import Functions
 from xlfin.udfs import __all__  # noqa: F401

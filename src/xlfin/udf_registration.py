@@ -21,13 +21,22 @@ import functools
 import io
 import sys
 import types
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from xlfin import udfs
 
-__all__ = ["UDF_MODULE", "BAS_PATH", "VBA_MODULE_NAME", "classic_xlwings_udfs", "decorated_functions",
-           "generate_udf_module", "write_udf_module", "main"]
+__all__ = [
+    "BAS_PATH",
+    "UDF_MODULE",
+    "VBA_MODULE_NAME",
+    "classic_xlwings_udfs",
+    "decorated_functions",
+    "generate_udf_module",
+    "main",
+    "write_udf_module",
+]
 
 UDF_MODULE = "xlfin_udfs"  # the UDF Modules setting of the workbook (udfs/xlfin_udfs.py)
 VBA_MODULE_NAME = "xlwings_udfs"  # the component name xlwings' Import Functions uses
@@ -123,7 +132,7 @@ def _register_sub() -> list[str]:
         "    On Error Resume Next",
     ]
     for name, info in udfs.REGISTRY.items():
-        docs = [_vba_string(a.en[:255]) for a in info.args]
+        docs = [_vba_string(a.en[:255]) for a in info.visible_args]
         head = (f"    Application.MacroOptions Macro:=\"'\" & ThisWorkbook.Name & \"'!{name}\", "
                 f"Description:={_vba_string(info.summary_en[:255])}, Category:={_vba_string(udfs.CATEGORY)}")
         if not docs:

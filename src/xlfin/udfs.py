@@ -35,8 +35,9 @@ import re
 import sys
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -47,25 +48,30 @@ from xlfin.engine import aging, altman, collection, credit, payment_index, ratio
 from xlfin.money import float_cents, round_half_up_array
 
 __all__ = [
+    "ABC_CLASS",
     "AGING_BUCKET",
-    "DAYS_OVERDUE",
-    "DSO",
-    "DSO_COUNTBACK",
+    "ALTMAN_Z",
     "BEST_DSO",
     "CEI",
-    "PAYMENT_INDEX",
-    "ALTMAN_Z",
-    "CREDIT_SCORE",
+    "CLV",
     "CREDIT_GRADE",
     "CREDIT_LIMIT",
+    "CREDIT_SCORE",
     "CURRENT_RATIO",
-    "QUICK_RATIO",
+    "DAYS_OVERDUE",
     "DEBT_RATIO",
+    "DSO",
+    "DSO_COUNTBACK",
     "INTEREST_COVERAGE",
-    "ABC_CLASS",
-    "CLV",
+    "PAYMENT_INDEX",
+    "QUICK_RATIO",
     "XLFIN_ERROR",
 ]
+
+# SPEC §5 order, for the function reference
+FORMULAS = ("AGING_BUCKET", "DAYS_OVERDUE", "DSO", "DSO_COUNTBACK", "BEST_DSO", "CEI", "PAYMENT_INDEX", "ALTMAN_Z",
+            "CREDIT_SCORE", "CREDIT_GRADE", "CREDIT_LIMIT", "CURRENT_RATIO", "QUICK_RATIO", "DEBT_RATIO",
+            "INTEREST_COVERAGE", "ABC_CLASS", "CLV", "XLFIN_ERROR")
 
 CATEGORY = "xlfin"
 VALUE, DIV0, NUM, NA = "#VALUE!", "#DIV/0!", "#NUM!", "#N/A"
@@ -90,7 +96,7 @@ _INFINITY_WORDS = {"∞", "+∞", "inf", "+inf", "infinity", "+infinity"}
 class XlError(str):
     """One cell's Excel error: ``str(e)`` is the error text (``#VALUE!``), ``e.message`` the reason."""
 
-    def __new__(cls, code: str, message: str = "") -> "XlError":
+    def __new__(cls, code: str, message: str = ""):  # returns an XlError (Self needs Python 3.11)
         obj = super().__new__(cls, code)
         obj.message = message
         return obj
@@ -637,7 +643,7 @@ class _Grid:
         self.blank &= ~mask
 
     def result(self, values: np.ndarray, *, undefined: tuple[str, str] | None = None,
-               kind: str = "float") -> "_Result":
+               kind: str = "float") -> _Result:
         """Per-cell answer: values where the cell is fine, None where blank, the XlError where bad.
 
         ``undefined`` = (code, message) for cells whose inputs are fine but the engine found no answer (NaN).
@@ -672,7 +678,7 @@ class _Result:
     out_ndim: int
 
     @classmethod
-    def single(cls, value: Any) -> "_Result":
+    def single(cls, value: Any) -> _Result:
         arr = np.empty((), dtype=object)
         arr[()] = value
         mask = np.array(isinstance(value, XlError))
@@ -784,7 +790,7 @@ class UdfInfo:
         return tuple(a for a in self.args if a.visible)
 
 
-REGISTRY: "OrderedDict[str, UdfInfo]" = OrderedDict()
+REGISTRY: OrderedDict[str, UdfInfo] = OrderedDict()
 
 # Hidden arguments: the VBA wrapper passes these expressions (xlwings' ``vba=`` option) instead of user input.
 # The caller's external address names the result's top-left cell for the error log; it is a plain string, so unlike
@@ -941,8 +947,8 @@ def AGING_BUCKET(due_date, as_of=None, edges=None):
     returns=("Whole days overdue, 0 when not yet due.", "逾期整天数，未到期为 0。"),
     args={
         "due_date": ("Due date(s): a date, a serial number or a range of them.", "到期日：日期、序列号或其区域。"),
-        "as_of": ("Date to count to (default today; use the AsOfDate name). A range counts each row to its own "
-                  "date, e.g. payment dates.", "计算截止日（默认今天）；给区域时逐行使用各自日期，例如收款日。"),
+        "as_of": (("Date to count to (default today; use the AsOfDate name). A range counts each row to its own "
+                  "date, e.g. payment dates."), "计算截止日（默认今天）；给区域时逐行使用各自日期，例如收款日。"),
     },
     example=Example(([[dt.date(2026, 4, 15)], [dt.date(2026, 3, 10)], [dt.date(2026, 2, 1)],
                       [dt.date(2025, 12, 20)], [dt.date(2025, 10, 1)], [None]], dt.date(2026, 3, 31))),
