@@ -316,20 +316,12 @@ def test_letter_base_templates_exist(lang: str) -> None:
 # ---------------------------------------------------------------- values written into generated tables
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "gap: Scorecard.risk_flags is written as English codes (over_limit; overdue_90; ...) in a zh-CN workbook; "
-    "no zh-CN catalogue exists. Expected: xlfin.i18n.STRINGS['risk_<code>'] for every xlfin.engine.risk.FLAG_CODES "
-    "entry, used by the Scorecard writer."))
 def test_every_risk_flag_has_a_label_in_both_languages() -> None:
     for code in risk.FLAG_CODES:
         entry = i18n.STRINGS[f"risk_{code}"]
         _check_pair(entry["en"], entry["zh-CN"])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "gap: tblAllocations.rule is written as English rule names (explicit, reference, credit_note, exact_amount, "
-    "combination, tolerance, fifo) in a zh-CN workbook; no zh-CN catalogue exists. Expected: "
-    "xlfin.i18n.STRINGS['rule_<rule>'] for every xlfin.reconcile.RULES entry, used by the Reconciliation writer."))
 def test_every_reconciliation_rule_has_a_label_in_both_languages() -> None:
     for rule in reconcile_engine.RULES:
         entry = i18n.STRINGS[f"rule_{rule}"]

@@ -39,11 +39,43 @@ STRINGS: dict[str, dict[str, str]] = {
     "skipped_rows": {"en": "{count} row(s) with errors were left out of the calculation; see the Validation sheet",
                      "zh-CN": "有 {count} 行因数据错误未参与计算，请查看“校验结果”工作表"},
     "validation_summary": {"en": "{errors} error(s), {warnings} warning(s)", "zh-CN": "{errors} 个错误，{warnings} 个警告"},
-    "about": {"en": "xlfin {version}: customer finance inside Excel, powered by Python.",
-              "zh-CN": "xlfin {version}：基于 Python 的 Excel 客户财务管理工具。"},
+    "about": {"en": "xlfin {version} (xlwings {xlwings}): customer finance inside Excel, powered by Python.",
+              "zh-CN": "xlfin {version}(xlwings {xlwings})：基于 Python 的 Excel 客户财务管理工具。"},
     "settings_hint": {"en": "Settings live on the Config sheet (tblConfig and tblDunningLevels).",
                       "zh-CN": "设置位于“设置”工作表(tblConfig 与 tblDunningLevels)。"},
 }
+
+# Codes written into generated tables: a zh-CN workbook shows the Chinese label, an English one the stable code
+# (documented in docs/finance-rules.md), which filters and formulas can rely on.
+CODE_LABELS: dict[str, dict[str, str]] = {
+    "risk_over_limit": {"en": "over_limit", "zh-CN": "超信用额度"},
+    "risk_overdue_90": {"en": "overdue_90", "zh-CN": "逾期超90天"},
+    "risk_overdue_amount": {"en": "overdue_amount", "zh-CN": "逾期金额超限"},
+    "risk_payment_index_falling": {"en": "payment_index_falling", "zh-CN": "付款指数下降"},
+    "risk_stale_financials": {"en": "stale_financials", "zh-CN": "财务报表过期"},
+    "rule_explicit": {"en": "explicit", "zh-CN": "指定发票"},
+    "rule_reference": {"en": "reference", "zh-CN": "附言匹配"},
+    "rule_credit_note": {"en": "credit_note", "zh-CN": "贷项抵扣"},
+    "rule_exact_amount": {"en": "exact_amount", "zh-CN": "金额相等"},
+    "rule_combination": {"en": "combination", "zh-CN": "组合匹配"},
+    "rule_tolerance": {"en": "tolerance", "zh-CN": "容差内少付"},
+    "rule_fifo": {"en": "fifo", "zh-CN": "先到期先核销"},
+}
+STRINGS.update(CODE_LABELS)
+
+
+def code_label(prefix: str, code: str, lang: Lang = "en") -> str:
+    """A rule or flag code as the workbook shows it; unknown codes pass through unchanged."""
+    entry = CODE_LABELS.get(f"{prefix}_{code}")
+    return entry[lang] if entry and lang in entry else code
+
+
+def code_labels(prefix: str, joined: str | None, lang: Lang = "en", sep: str = "; ") -> str | None:
+    """Translate a `sep`-joined list of codes (e.g. Scorecard risk_flags)."""
+    if not joined:
+        return joined
+    return sep.join(code_label(prefix, c.strip(), lang) for c in str(joined).split(sep.strip()) if c.strip())
+
 
 ACTION_LABELS: dict[str, dict[str, str]] = {
     "validate": {"en": "Validate", "zh-CN": "校验"},

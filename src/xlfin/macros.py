@@ -33,7 +33,7 @@ def _caller(book=None):
 
 
 def _letters_dir(book) -> Path:
-    """Letters go next to the workbook (letters/<as-of date>/), where a clerk expects to find them."""
+    """Letters go next to the workbook, in letters/ (file names start with the as-of date)."""
     full = getattr(book, "fullname", "") or ""
     base = Path(full).parent if full and Path(full).parent.exists() else Path.home()
     return base / "letters"
@@ -109,7 +109,9 @@ def about(book=None):
     from .adapters.live import LiveWorkbook
 
     lang = LiveWorkbook(book).language()
-    _alert(book, t("about", lang, version=__version__))
+    import xlwings
+
+    _alert(book, t("about", lang, version=__version__, xlwings=xlwings.__version__))
 
 
 def settings(book=None):

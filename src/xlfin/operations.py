@@ -25,6 +25,7 @@ from . import __version__, schema
 from .dashboard import DashboardData, build_dashboard
 from .engine import aging, openitems, payment_index, scorecard
 from .frames import coerce_table, problems_frame
+from .i18n import code_label, code_labels
 from .schema import Lang, Table
 from .settings import ConfigProblem, DunningLevel, Settings
 from .tables import RawTable, WorkbookError
@@ -224,8 +225,13 @@ class Run:
         rec = self.reconciliation
         unapplied = rec.unapplied.assign(reason=[localise_reason(r, self.lang) for r in rec.unapplied["reason"]])
         writeoffs = rec.writeoffs.rename(columns={"amount": "writeoff_amount"})
+        if self.lang != "en":
+            allocations = rec.allocations.assign(rule=[code_label("rule", r, self.lang) for r in rec.allocations["rule"]])
+            writeoffs = writeoffs.assign(rule=[code_label("rule", r, self.lang) for r in writeoffs["rule"]])
+        else:
+            allocations = rec.allocations
         self.wb.replace_sheet(schema.ALLOCATIONS.sheet_en,
-                              [(schema.ALLOCATIONS, rec.allocations), (schema.UNAPPLIED, unapplied),
+                              [(schema.ALLOCATIONS, allocations), (schema.UNAPPLIED, unapplied),
                                (schema.WRITEOFFS, writeoffs)], self.lang)
         summary = _money_to_units(_jsonable(summarize(rec, self.frames["payments"])))
         self._record("reconcile", len(self.frames["payments"]), len(rec.allocations))
@@ -243,7 +249,10 @@ class Run:
 
     def stage_scorecard(self) -> dict:
         card = self.scorecard
-        self.wb.replace_sheet(schema.SCORECARD.sheet_en, [(schema.SCORECARD, card)], self.lang)
+        shown = card
+        if self.lang != "en":
+            shown = card.assign(risk_flags=[code_labels("risk", f, self.lang) for f in card["risk_flags"]])
+        self.wb.replace_sheet(schema.SCORECARD.sheet_en, [(schema.SCORECARD, shown)], self.lang)
         self._record("scorecard", len(self.frames["customers"]), len(card))
         grades = card["grade"].value_counts().sort_index() if len(card) else pd.Series(dtype=int)
         return {"customers": int(len(card)), "grades": {str(k): int(v) for k, v in grades.items()},
@@ -265,7 +274,9 @@ class Run:
         self.wb.replace_sheet(schema.DUNNING.sheet_en, [(schema.DUNNING, notices)], self.lang)
         self._record("letters" if letters_dir else "dunning", len(self.open_items), len(notices))
         by_level = notices["level"].value_counts().sort_index() if len(notices) else pd.Series(dtype=int)
+        excluded = run.excluded["reason"].value_counts().sort_index() if len(run.excluded) else pd.Series(dtype=int)
         return {"notices": int(len(notices)), "by_level": {str(k): int(v) for k, v in by_level.items()},
+                "excluded": {str(k): int(v) for k, v in excluded.items()},
                 "total_due": int(notices["total_due"].sum()) / 100 if len(notices) else 0.0,
                 "letters": len(paths), "letters_dir": str(letters_dir) if letters_dir else None}
 

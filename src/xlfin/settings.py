@@ -41,6 +41,10 @@ class Settings(BaseModel):
     dunning_min_amount: Decimal = Decimal("100")
     dunning_interest_pa: float = 0.0
     overdue_flag_amount: Decimal = Decimal("10000")
+    altman_model: Literal["Z", "Z'", "Z''"] = "Z''"
+    clv_retention: float = Field(0.8, ge=0, lt=1)
+    clv_discount_rate: float = Field(0.10, ge=0)
+    clv_acquisition_cost: Decimal = Decimal("0")
     allow_mixed_currency: bool = False
     letter_template_dir: str = ""
     company_name: str = ""
@@ -130,6 +134,11 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey("dunning_min_amount", "Customers owing less overdue are not dunned", "逾期金额低于此值不催收"),
     ConfigKey("dunning_interest_pa", "Late interest, % per year", "逾期利息(年利率%)"),
     ConfigKey("overdue_flag_amount", "Risk flag when a customer's overdue amount reaches this", "逾期金额达到此值时提示风险"),
+    ConfigKey("altman_model", "Altman model for the Scorecard: Z'' (default), Z' (private firms) or Z (public "
+              "manufacturers, needs market value of equity)", "评分卡使用的 Altman 模型：Z''(默认)、Z'(非上市公司)或 Z(上市制造业)"),
+    ConfigKey("clv_retention", "CLV: yearly retention rate", "客户终身价值：年留存率"),
+    ConfigKey("clv_discount_rate", "CLV: yearly discount rate", "客户终身价值：年折现率"),
+    ConfigKey("clv_acquisition_cost", "CLV: acquisition cost per customer", "客户终身价值：获客成本"),
     ConfigKey("allow_mixed_currency", "Allow invoices in a currency other than the customer's (yes/no)",
               "允许发票币种与客户币种不同(是/否)"),
     ConfigKey("letter_template_dir", "Folder with your own letter templates (optional)", "自定义催款函模板文件夹(可选)"),

@@ -257,7 +257,8 @@ def build_scorecard(customers: pd.DataFrame, invoices: pd.DataFrame, open_items:
     gross_profit = np.where(revenue_12m <= 0, 0.0, revenue_12m * gross_margin)
     customer_value = clv(gross_profit, retention, float(_setting(settings, "clv_discount_rate",
                                                                 DEFAULT_CLV_DISCOUNT_RATE)),
-                         float(_setting(settings, "clv_acquisition_cost", DEFAULT_CLV_ACQUISITION_COST)))
+                         float(_money_setting_cents(settings, "clv_acquisition_cost",
+                                                    Decimal(DEFAULT_CLV_ACQUISITION_COST))))
 
     flags = risk_flags(
         ids, outstanding=outstanding, credit_limit=credit_limit, max_days_overdue=max_days, overdue=overdue,

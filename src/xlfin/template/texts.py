@@ -62,7 +62,8 @@ RIBBON_DOES: dict[str, tuple[str, str]] = {
                 "为每个客户生成催款函(.html、.txt、.eml)并记入催收记录。"),
     "scorecard": ("Scores credit, suggests limits, flags risks; writes Scorecard.", "评估信用、建议额度、提示风险，写入“信用评估”。"),
     "dashboard": ("Rebuilds the Dashboard KPIs and charts.", "重建“仪表板”的指标和图表。"),
-    "regenerate_all": ("Runs everything above in order.", "按顺序运行以上全部操作。"),
+    "regenerate_all": ("Runs Validate, Reconcile, Aging, Scorecard, Dunning List and Dashboard in order "
+                       "(letters only come from Letters).", "按顺序运行校验、核销、账龄、信用评估、催收清单和仪表板(催款函仅由“催款函”按钮生成)。"),
     "about": ("Version of xlfin and of xlwings.", "xlfin 与 xlwings 的版本信息。"),
     "settings": ("Where the settings are (the Config sheet).", "设置所在位置(“设置”工作表)。"),
 }
