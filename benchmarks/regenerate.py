@@ -12,8 +12,8 @@ Stages, each timed with a wall clock:
   layer's progress callback (each includes staging that stage's sheet as cell rows);
 - save: the commit — write every staged sheet into the workbook and save it atomically (temporary file, `.bak`,
   rename).
-Peak memory is the process's maximum resident set size (`resource.getrusage(RUSAGE_SELF).ru_maxrss`), which
-includes the fill. Targets: regenerate (open..save) under 60 s and peak RSS under 2 GB.
+Peak memory is the maximum resident set size (`resource.getrusage(...).ru_maxrss`) of the regenerate process; the
+fill runs in a child process (its own peak is reported apart), so the figure is what `xlfin regenerate` needs. Targets: regenerate (open..save) under 60 s and peak RSS under 2 GB.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import cProfile
 import json
 import platform
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -42,10 +43,18 @@ TARGET_SECONDS = 60.0
 TARGET_BYTES = 2 * 1024 ** 3
 
 
-def peak_rss_bytes() -> int:
+def peak_rss_bytes(who: int = resource.RUSAGE_SELF) -> int:
     """ru_maxrss is in KiB on Linux and in bytes on macOS."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = resource.getrusage(who).ru_maxrss
     return peak if sys.platform == "darwin" else peak * 1024
+
+
+def fill_in_child(path: Path, args: argparse.Namespace) -> dict[str, int]:
+    """The fill in a child process, so that its memory does not count towards the regenerate figure."""
+    cmd = [sys.executable, __file__, "--fill-only", str(path), "--customers", str(args.customers), "--invoices",
+           str(args.invoices), "--payments", str(args.payments), "--seed", str(args.seed), "--lang", args.lang]
+    done = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return json.loads(done.stdout)
 
 
 def fill(path: Path, *, customers: int, invoices: int, payments: int, seed: int, lang: str) -> dict[str, int]:
@@ -100,13 +109,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--letters", action="store_true", help="also render dunning letters (as `xlfin demo` does)")
     parser.add_argument("--profile", type=Path, help="write a cProfile of the regenerate run here")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--fill-only", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.fill_only:
+        counts = fill(args.fill_only, customers=args.customers, invoices=args.invoices, payments=args.payments,
+                      seed=args.seed, lang=args.lang)
+        print(json.dumps(counts))
+        return 0
 
     with tempfile.TemporaryDirectory(prefix="xlfin-bench-") as tmp:
         path = Path(tmp) / "bench.xlsm"
         started = time.perf_counter()
-        counts = fill(path, customers=args.customers, invoices=args.invoices, payments=args.payments,
-                      seed=args.seed, lang=args.lang)
+        counts = fill_in_child(path, args)
         fill_seconds = time.perf_counter() - started
         size = path.stat().st_size
         letters = Path(tmp) / "letters" if args.letters else None
@@ -130,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         "stages_seconds": {k: round(seconds.get(k, 0.0), 2) for k in STAGES},
         "regenerate_seconds": round(total, 2),
         "peak_rss_mb": round(peak_rss_bytes() / 1024 ** 2),
+        "fill_peak_rss_mb": round(peak_rss_bytes(resource.RUSAGE_CHILDREN) / 1024 ** 2),
         "results": {k: summary["results"][k] for k in ("aging", "dunning") if k in summary["results"]},
     }
     if args.json:
@@ -141,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
         for stage in STAGES:
             print(f"  {stage:<10} {seconds.get(stage, 0.0):8.2f} s")
         print(f"regenerate (open..save): {total:.2f} s (target < {TARGET_SECONDS:.0f} s)")
-        print(f"peak RSS: {figures['peak_rss_mb']:,} MB (target < {TARGET_BYTES // 1024 ** 2:,} MB)")
+        print(f"peak RSS of the regenerate process: {figures['peak_rss_mb']:,} MB "
+              f"(target < {TARGET_BYTES // 1024 ** 2:,} MB); the fill's child process: {figures['fill_peak_rss_mb']:,} MB")
     ok = total < TARGET_SECONDS and peak_rss_bytes() < TARGET_BYTES
     return 0 if ok else 1
 

@@ -61,14 +61,17 @@ class StubExcelEngine:
 
 @pytest.fixture(scope="module")
 def excel_engine():
-    had = "excel" in xlwings.engines.engines_by_name
+    """The stub as xlwings' "excel" engine for this module only (whatever was registered before comes back)."""
+    previous = xlwings.engines.engines_by_name.get("excel")
     engine = Engine(impl=StubExcelEngine())
-    if not had:
-        xlwings.engines.add(engine)
+    xlwings.engines.engines.append(engine)
+    xlwings.engines.engines_by_name["excel"] = engine
     yield engine
-    if not had:
-        xlwings.engines.engines.remove(engine)
+    xlwings.engines.engines.remove(engine)
+    if previous is None:
         del xlwings.engines.engines_by_name["excel"]
+    else:
+        xlwings.engines.engines_by_name["excel"] = previous
 
 
 @pytest.fixture(scope="module")

@@ -38,7 +38,7 @@ __all__ = [
     "write_udf_module",
 ]
 
-UDF_MODULE = "xlfin_udfs"  # the UDF Modules setting of the workbook (udfs/xlfin_udfs.py)
+UDF_MODULE = "xlfin_udfs"  # the UDF Modules setting of the workbook (udfs/__init__.py, installed as the package xlfin_udfs)
 VBA_MODULE_NAME = "xlwings_udfs"  # the component name xlwings' Import Functions uses
 WORKBOOK_NAME = "workbook_template.xlsm"  # .xlsm → the wrappers pass ThisWorkbook (an .xlam would pass ActiveWorkbook)
 BAS_PATH = Path(__file__).resolve().parents[2] / "udfs" / "xlfin_udfs.bas"

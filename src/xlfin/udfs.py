@@ -1,6 +1,6 @@
 """xlfin cell formulas (SPEC §5): xlwings UDF wrappers over the engine, one Python call per formula.
 
-Excel imports these through xlwings (``UDF Modules`` = ``xlfin_udfs``, the shim in ``udfs/xlfin_udfs.py``). Each
+Excel imports these through xlwings (``UDF Modules`` = ``xlfin_udfs``, the shim ``udfs/__init__.py``, installed as the package ``xlfin_udfs``). Each
 wrapper only converts what Excel hands over (floats, datetimes, text, None, 2-D lists), broadcasts it, calls the
 engine once on whole arrays and assembles the per-cell answer. The finance lives in :mod:`xlfin.engine`.
 

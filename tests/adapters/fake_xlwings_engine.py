@@ -147,6 +147,7 @@ class App(base_classes.App):
         self._status_bar: str | bool = False
         self.status_history: list[str | bool] = []
         self.calculations = 0
+        self.alerts: list[dict[str, Any]] = []  # what app.alert showed, for tests of the ribbon's messages
         if add_book:
             self._books.add()
 
@@ -193,6 +194,7 @@ class App(base_classes.App):
             self.apps._apps.remove(self)
 
     def alert(self, prompt, title, buttons, mode, callback):
+        self.alerts.append({"prompt": prompt, "title": title, "buttons": buttons, "mode": mode})
         return "ok"
 
 

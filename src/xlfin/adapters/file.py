@@ -8,14 +8,19 @@ rename. openpyxl drops the ribbon's package relationship (customUI), so it is pu
 
 from __future__ import annotations
 
+import io
 import os
+import posixpath
+import re
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from defusedxml import DefusedXmlException
 from openpyxl import load_workbook
 from openpyxl.utils import range_boundaries
+from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.workbook.workbook import Workbook as XlWorkbook
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -33,6 +38,7 @@ from .base import (
     sheet_labels,
     stacked_layout,
 )
+from .fastread import FastXlsx, Unsupported, table_bounds
 from .safety import (
     DEFAULT_LIMITS,
     MACRO_SUFFIXES,
@@ -44,11 +50,22 @@ from .safety import (
 )
 
 UI_REL_SUFFIX = "/ui/extensibility"
+SST_REL_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
+SST_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+R_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+# Worksheets whose cell data is at least this large are not parsed by the writable load: their <sheetData> is set
+# aside and put back, byte for byte, into the saved file (xlfin never writes into an input sheet).
+SPLICE_MIN_BYTES = 256 * 1024
+_SHEET_DATA = re.compile(rb"<sheetData\b[^>]*?(?:/>|>.*?</sheetData>)", re.S)
+_EMPTY_SHEET_DATA = re.compile(rb"<sheetData\s*(?:/>|>\s*</sheetData>)")
+_DIMENSION = re.compile(rb"<dimension\b[^>]*?/>")
+# openpyxl attaches these to cell objects on load; a sheet that has them is loaded whole instead
+_CELL_BOUND = re.compile(rb"<mergeCell\b|<hyperlink\b|<legacyDrawing\b")
 
 
-def _load(path: Path, **kw: Any) -> XlWorkbook:
+def _load(path: Path, source: Any = None, **kw: Any) -> XlWorkbook:
     try:
-        return load_workbook(path, **kw)
+        return load_workbook(path if source is None else source, **kw)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a damaged package; the user needs one line
         cause: BaseException | None = exc
         while cause is not None:  # openpyxl wraps the parser's error
@@ -73,8 +90,14 @@ class FileWorkbook(Workbook):
         ensure_safe_parser()
         self._opened_stat = self.path.stat()
         self._keep_vba = self.path.suffix.lower() in MACRO_SUFFIXES
-        self._values: XlWorkbook | None = _load(self.path, data_only=True, keep_links=True)
+        self._fast: FastXlsx | None = None
+        self._values: XlWorkbook | None = None
+        try:
+            self._fast = FastXlsx(self.path)
+        except Unsupported:
+            self._values = _load(self.path, data_only=True, keep_links=True)
         self._writable: XlWorkbook | None = None
+        self._set_aside: dict[str, _SheetData] = {}
         self._lo_cache: list[ListObjectInfo] | None = None
 
     @property
@@ -85,16 +108,35 @@ class FileWorkbook(Workbook):
 
     def _vwb(self) -> XlWorkbook:
         if self._values is None:
-            raise WorkbookError(f"{self.path}: the workbook is closed")
+            if self._fast is None:
+                raise WorkbookError(f"{self.path}: the workbook is closed")
+            self._fast.close()  # something the fast reader does not handle: openpyxl reads everything instead
+            self._fast = None
+            self._lo_cache = None
+            self._values = _load(self.path, data_only=True, keep_links=True)
         return self._values
+
+    def _fast_or_none(self) -> FastXlsx | None:
+        return self._fast if self._values is None else None
 
     def _ws(self, sheet: str) -> Worksheet:
         return self._vwb()[sheet]
 
     def _sheet_names(self) -> list[str]:
+        fast = self._fast_or_none()
+        if fast is not None:
+            return list(fast.sheets)
         return [ws.title for ws in self._vwb().worksheets]
 
     def _list_objects(self) -> list[ListObjectInfo]:
+        fast = self._fast_or_none()
+        if self._lo_cache is None and fast is not None:
+            found = []
+            for t in fast.tables:
+                first_row, first_col, last_row, last_col = table_bounds(t)
+                found.append(ListObjectInfo(t.name, t.sheet, first_row, first_col, last_row, last_col, t.header_rows,
+                                            t.totals_rows))
+            self._lo_cache = found
         if self._lo_cache is None:
             found = []
             for ws in self._vwb().worksheets:
@@ -106,17 +148,35 @@ class FileWorkbook(Workbook):
             self._lo_cache = found
         return self._lo_cache
 
+    def _with_fast(self, read):
+        fast = self._fast_or_none()
+        if fast is None:
+            return None
+        try:
+            return (read(fast),)
+        except Unsupported:
+            self._vwb()  # switch to openpyxl for the rest of this workbook's reads
+            return None
+
     def _extent(self, sheet: str) -> tuple[int, int]:
+        got = self._with_fast(lambda f: (f.cells(sheet).max_row, f.cells(sheet).max_col))
+        if got is not None:
+            return got[0]
         ws = self._ws(sheet)
         return ws.max_row, ws.max_column
 
     def _read_block(self, sheet: str, first_row: int, first_col: int, last_row: int, last_col: int) -> Cells:
+        got = self._with_fast(lambda f: f.block(sheet, first_row, first_col, last_row, last_col))
+        if got is not None:
+            return got[0]
         ws = self._ws(sheet)
         return [list(r) for r in ws.iter_rows(min_row=first_row, max_row=last_row, min_col=first_col,
                                               max_col=last_col, values_only=True)]
 
     def _merged_in(self, sheet: str, first_row: int, first_col: int, last_row: int, last_col: int) -> str | None:
-        hits = [str(m) for m in self._ws(sheet).merged_cells.ranges
+        got = self._with_fast(lambda f: [CellRange(r) for r in f.merged(sheet)])
+        ranges = got[0] if got is not None else self._ws(sheet).merged_cells.ranges
+        hits = [str(m) for m in ranges
                 if m.min_row <= last_row and m.max_row >= first_row and m.min_col <= last_col
                 and m.max_col >= first_col]
         return ", ".join(sorted(hits)) if hits else None
@@ -127,7 +187,7 @@ class FileWorkbook(Workbook):
         if self.read_only:
             raise WorkbookError(f"{self.path}: opened read-only; nothing can be written")
         if self._writable is None:
-            self._writable = _load(self.path, keep_vba=self._keep_vba, keep_links=True)
+            self._writable, self._set_aside = _load_writable(self.path, self._keep_vba)
         return self._writable
 
     def _generated_sheet(self, sheet_en: str, lang: Lang) -> Worksheet:
@@ -139,6 +199,7 @@ class FileWorkbook(Workbook):
                    if n in wb.sheetnames and isinstance(wb[n], Worksheet)), None)
         if ws is None:
             return wb.create_sheet(target, insert_position(wb.sheetnames, sheet_en))
+        self._set_aside.pop(ws.title, None)  # replaced whole: its old cells are not put back
         clear_sheet(ws)
         ws._charts.clear()
         ws._images.clear()
@@ -189,12 +250,15 @@ class FileWorkbook(Workbook):
             raise WorkbookError(f"{self.path}: the file changed since it was opened (saved in Excel?); run again")
         wb = self._wwb()
         self._apply_staged()
-        atomic_save(wb, self.path, target)
+        atomic_save(wb, self.path, target, self._set_aside)
         if output is None:
             self._opened_stat = self.path.stat()
         return target
 
     def close(self) -> None:
+        if self._fast is not None:
+            self._fast.close()
+            self._fast = None
         for wb in (self._values, self._writable):
             if wb is not None and getattr(wb, "vba_archive", None) is not None:
                 wb.vba_archive.close()
@@ -209,12 +273,154 @@ def open_workbook(path: Path, *, read_only: bool = False, limits: Limits = DEFAU
 # ---------------------------------------------------------------- saving
 
 
-def atomic_save(wb: XlWorkbook, source: Path, target: Path) -> None:
-    """Save to a temporary file next to `target`, restore the ribbon parts, fsync, back up, rename."""
+@dataclass(frozen=True)
+class _SheetData:
+    """A worksheet's cells as they are in the file, set aside while openpyxl handles the rest of the sheet."""
+
+    sheet_data: bytes
+    dimension: bytes | None
+    shared_strings: bool  # its cells refer to the package's shared-string table
+
+
+def _rels(zf: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
+    """Relationship id -> (type, part name) of a package part."""
+    from defusedxml.ElementTree import fromstring
+
+    folder, name = posixpath.split(part)
+    rels_name = posixpath.join(folder, "_rels", name + ".rels")
+    if rels_name not in zf.namelist():
+        return {}
+    out = {}
+    for el in fromstring(zf.read(rels_name)):
+        target = el.get("Target", "")
+        if el.get("TargetMode") == "External":
+            continue
+        full = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+        out[el.get("Id", "")] = (el.get("Type", ""), full)
+    return out
+
+
+def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Worksheet name -> its part name, from the workbook part and its relationships."""
+    from defusedxml.ElementTree import fromstring
+
+    workbook = next((n for n in zf.namelist() if n.lower() == "xl/workbook.xml"), None)
+    if workbook is None:
+        return {}
+    rels = _rels(zf, workbook)
+    out = {}
+    for el in fromstring(zf.read(workbook)).iter():
+        if el.tag.rsplit("}", 1)[-1] == "sheet" and el.get(R_NS) in rels:
+            rel_type, part = rels[el.get(R_NS)]
+            if rel_type.endswith("/worksheet"):
+                out[el.get("name", "")] = part
+    return out
+
+
+def _load_writable(path: Path, keep_vba: bool) -> tuple[XlWorkbook, dict[str, _SheetData]]:
+    """The keep_vba load, without parsing the cells of large sheets: those are set aside and put back on save.
+
+    openpyxl takes seconds per hundred thousand cells to load and again to save; the input sheets it would load
+    are never changed by xlfin, so their <sheetData> travels through unchanged (style indices stay valid because
+    openpyxl keeps the cell formats in file order). Falls back to a full load when anything else in such a sheet
+    would need its cells (merged cells, hyperlinks, comments)."""
+    set_aside: dict[str, _SheetData] = {}
+    with zipfile.ZipFile(path) as zf:
+        parts = _sheet_parts(zf)
+        big = {name: part for name, part in parts.items() if zf.getinfo(part).file_size >= SPLICE_MIN_BYTES}
+        if not big:
+            return _load(path, keep_vba=keep_vba, keep_links=True), {}
+        slim = io.BytesIO()
+        with zipfile.ZipFile(slim, "w", zipfile.ZIP_STORED) as out:
+            by_part = {part: name for name, part in big.items()}
+            for info in zf.infolist():
+                data = zf.read(info.filename)
+                name = by_part.get(info.filename)
+                if name is not None and not _CELL_BOUND.search(data):
+                    m = _SHEET_DATA.search(data)
+                    if m is not None:
+                        dim = _DIMENSION.search(data, 0, m.start())
+                        body = m.group(0)
+                        set_aside[name] = _SheetData(body, dim.group(0) if dim else None,
+                                                     re.search(rb'\bt="s"', body) is not None)
+                        data = data[:m.start()] + b"<sheetData/>" + data[m.end():]
+                out.writestr(info, data)
+    wb = _load(path, slim, keep_vba=keep_vba, keep_links=True)
+    if any(wb[name]._cells for name in set_aside if name in wb.sheetnames) or not set(set_aside) <= set(wb.sheetnames):
+        return _load(path, keep_vba=keep_vba, keep_links=True), {}
+    return wb, set_aside
+
+
+def _splice(set_aside: dict[str, _SheetData], source: Path) -> Callable[[dict[str, bytes]], None]:
+    """An edit of the saved package's parts that puts the set-aside cells back into their sheets."""
+
+    def edit(data: dict[str, bytes]) -> None:
+        if not set_aside:
+            return
+        with zipfile.ZipFile(io.BytesIO(_zip_of(data))) as zf:
+            parts = _sheet_parts(zf)
+        needs_sst = False
+        for name, kept in set_aside.items():
+            part = parts.get(name)
+            if part is None:
+                raise WorkbookError(f"internal: sheet {name} vanished while saving")
+            xml = data[part]
+            m = _EMPTY_SHEET_DATA.search(xml)
+            if m is None:
+                raise WorkbookError(f"internal: sheet {name} was written to although its cells were set aside")
+            head, tail = xml[:m.start()], xml[m.end():]
+            dim = _DIMENSION.search(head)
+            if dim is not None:
+                head = head[:dim.start()] + (kept.dimension or b"") + head[dim.end():]
+            data[part] = head + kept.sheet_data + tail
+            needs_sst |= kept.shared_strings
+        if needs_sst:
+            _add_shared_strings(source, data)
+
+    return edit
+
+
+def _zip_of(parts: dict[str, bytes]) -> bytes:
+    """The package's relationship and workbook parts as a small zip, so the zip-based readers can map sheets."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as zf:
+        for name, value in parts.items():
+            if name.endswith(".rels") or name == "xl/workbook.xml":
+                zf.writestr(name, value)
+    return buffer.getvalue()
+
+
+def _add_shared_strings(source: Path, data: dict[str, bytes]) -> None:
+    """Spliced cells that point into the original shared-string table need that table in the saved package."""
+    with zipfile.ZipFile(source) as zf:
+        workbook = next(n for n in zf.namelist() if n.lower() == "xl/workbook.xml")
+        sst = next((part for t, part in _rels(zf, workbook).values() if t == SST_REL_TYPE), None)
+        if sst is None:
+            raise WorkbookError(f"{source}: cells refer to shared strings but the package has none")
+        sst_bytes = zf.read(sst)
+    target = "xl/sharedStrings.xml"
+    data[target] = sst_bytes
+    rels = data["xl/_rels/workbook.xml.rels"]
+    if SST_REL_TYPE.encode() not in rels:
+        ids = set(_attr_values(rels, "Relationship", "Id"))
+        rid = "rIdXlfinSst"
+        while rid in ids:
+            rid += "x"
+        data["xl/_rels/workbook.xml.rels"] = _insert_before_close(
+            rels, b"</Relationships>", f'<Relationship Id="{rid}" Type="{SST_REL_TYPE}" Target="sharedStrings.xml"/>')
+    types = data["[Content_Types].xml"]
+    if b"/xl/sharedStrings.xml" not in types:
+        data["[Content_Types].xml"] = _insert_before_close(
+            types, b"</Types>", f'<Override PartName="/{target}" ContentType="{SST_CONTENT_TYPE}"/>')
+
+
+def atomic_save(wb: XlWorkbook, source: Path, target: Path, set_aside: dict[str, _SheetData] | None = None) -> None:
+    """Save to a temporary file next to `target`, put back set-aside cells and the ribbon parts, fsync, back up,
+    rename."""
 
     def write(tmp: Path) -> None:
         wb.save(tmp)
-        restore_custom_ui(source, tmp)
+        restore_custom_ui(source, tmp, _splice(set_aside or {}, source))
 
     atomic_write(target, write, mode_from=source)
 
@@ -233,13 +439,14 @@ def _insert_before_close(xml: bytes, closing: bytes, fragment: str) -> bytes:
     return xml[:at] + fragment.encode("utf-8") + xml[at:]
 
 
-def restore_custom_ui(source: Path, saved: Path) -> None:
-    """Put back the ribbon (customUI parts, their package relationship and content types) openpyxl dropped."""
+def restore_custom_ui(source: Path, saved: Path, edit: Callable[[dict[str, bytes]], None] | None = None) -> None:
+    """Put back the ribbon (customUI parts, their package relationship and content types) openpyxl dropped; `edit`
+    may change other parts in the same rewrite of the package."""
     from defusedxml.ElementTree import fromstring
 
     with zipfile.ZipFile(source) as src:
         ui_parts = [n for n in src.namelist() if n.lower().startswith("customui/")]
-        if not ui_parts:
+        if not ui_parts and edit is None:
             return
         ui_data = {n: src.read(n) for n in ui_parts}
         src_rels = fromstring(src.read("_rels/.rels"))
@@ -248,6 +455,8 @@ def restore_custom_ui(source: Path, saved: Path) -> None:
     with zipfile.ZipFile(saved) as out:
         infos = out.infolist()
         data = {i.filename: out.read(i.filename) for i in infos}
+    if edit is not None:
+        edit(data)
     rels = data["_rels/.rels"]
     ids = set(_attr_values(rels, "Relationship", "Id"))
     targets = {t.lstrip("/") for t in _attr_values(rels, "Relationship", "Target")}
@@ -285,13 +494,16 @@ def restore_custom_ui(source: Path, saved: Path) -> None:
     if fragment:
         data["[Content_Types].xml"] = _insert_before_close(types, b"</Types>", fragment)
     data.update(ui_data)
-    order = [i.filename for i in infos] + [n for n in ui_parts if n not in {i.filename for i in infos}]
+    present = {i.filename for i in infos}
+    order = [i.filename for i in infos] + [n for n in data if n not in present]
     rebuilt = saved.with_name(saved.name + ".ui")
     try:
         with zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_DEFLATED) as zf:
             for name in order:
+                # large sheets: fast compression (level 1 is ~4x faster and ~15 % bigger on sheet XML)
+                level = 1 if len(data[name]) > SPLICE_MIN_BYTES else 6
                 zf.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data[name],
-                            compress_type=zipfile.ZIP_DEFLATED)
+                            compress_type=zipfile.ZIP_DEFLATED, compresslevel=level)
         os.replace(rebuilt, saved)
     except BaseException:
         rebuilt.unlink(missing_ok=True)

@@ -64,10 +64,13 @@ def udf_module_from_file(path: Path) -> VBAModule:
 
 
 def default_udf_module_path() -> Path | None:
-    """`udfs/xlfin_udfs.bas` of the source checkout this package runs from, when it exists."""
-    root = Path(__file__).resolve().parents[3]
-    path = root / "udfs" / "xlfin_udfs.bas"
-    return path if (root / "pyproject.toml").is_file() and path.is_file() else None
+    """`xlfin_udfs.bas` beside the installed `xlfin_udfs` package (udfs/ in a checkout; shipped as package data)."""
+    try:
+        import xlfin_udfs
+    except ImportError:  # xlfin without its UDF package: build without formulas rather than fail
+        return None
+    path = Path(xlfin_udfs.__file__).resolve().parent / "xlfin_udfs.bas"
+    return path if path.is_file() else None
 
 
 def macro_modules(xlsx: bytes, lang: str, extra: list[VBAModule]) -> list[VBAModule]:

@@ -131,6 +131,15 @@ def inject_vba_and_ribbon(xlsx: bytes, vba_project: bytes, customui: str | None)
     return out.getvalue()
 
 
+# Function Wizard help (descriptions, category, argument help) for the formulas; the UDF module defines the Sub.
+WORKBOOK_OPEN = (
+    "Private Sub Workbook_Open()\n"
+    "    On Error Resume Next\n"
+    '    Application.Run "xlfin_RegisterFunctions"\n'
+    "End Sub\n"
+)
+
+
 def template_modules(
     code_names: Sequence[str], lang: str = "en", extra: Sequence[VBAModule] = ()
 ) -> list[VBAModule]:
@@ -142,7 +151,11 @@ def template_modules(
             "every workbook and sheet needs a code name (set wb.code_name and ws.sheet_properties.codeName); "
             f"missing at positions {missing or [0]}"
         )
-    documents = [document_module(name, workbook=index == 0) for index, name in enumerate(code_names)]
+    registers = any("Sub xlfin_RegisterFunctions()" in m.source for m in extra)
+    documents = [
+        document_module(name, WORKBOOK_OPEN if index == 0 and registers else "", workbook=index == 0)
+        for index, name in enumerate(code_names)
+    ]
     ribbon = VBAModule(RIBBON_MODULE, ribbon_module_source(lang), "standard")
     return [*documents, *xlwings_standalone_modules(), ribbon, *extra]
 

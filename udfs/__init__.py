@@ -1,0 +1,9 @@
+"""``xlfin_udfs``: the module Excel imports through xlwings (``UDF Modules`` = ``xlfin_udfs``), xlfin's cell formulas.
+
+This folder is installed as the top-level package ``xlfin_udfs`` (pyproject maps it), so a workbook anywhere finds it
+once xlfin is pip-installed. A thin shim: the wrappers live in :mod:`xlfin.udfs`. ``xlfin_udfs.bas`` beside this file
+is the matching VBA module (``python -m xlfin.udf_registration`` regenerates it); the template embeds it.
+"""
+
+from xlfin.udfs import *  # re-export every formula for xlwings' Import Functions
+from xlfin.udfs import __all__  # noqa: F401
