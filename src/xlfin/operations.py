@@ -117,6 +117,15 @@ class Run:
             ok = df[required].notna().all(axis=1) if required else pd.Series(True, index=df.index)
             self.skipped_rows += int((~ok).sum())
             out[key] = df[ok].reset_index(drop=True)
+        # The ledger as it stood on as_of: documents dated later (a back-dated --as-of run, invoices raised in
+        # advance) are not receivables yet, and later receipts had not arrived.
+        self.rows_after_as_of = 0
+        cutoff = pd.Timestamp(self.as_of)
+        for key, column in (("invoices", "invoice_date"), ("payments", "payment_date")):
+            if key in out and column in out[key].columns and len(out[key]):
+                later = pd.to_datetime(out[key][column]) > cutoff
+                self.rows_after_as_of += int(later.sum())
+                out[key] = out[key][~later.to_numpy()].reset_index(drop=True)
         for key in OPTIONAL_INPUTS:
             out.setdefault(key, pd.DataFrame(columns=schema.TABLES[key].keys))
         return out
@@ -325,6 +334,8 @@ def execute(wb, actions: Iterable[str], *, as_of: dt.date | None = None, output:
     _ = run.frames
     if run.skipped_rows:
         summary.validation["rows_left_out"] = run.skipped_rows
+    if run.rows_after_as_of:
+        summary.validation["rows_after_as_of"] = run.rows_after_as_of
     run.stage_audit()
     if progress:
         progress("save")
