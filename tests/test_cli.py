@@ -379,7 +379,6 @@ def test_template_build_and_check(tmp_path: Path) -> None:
     assert stale.exit_code == 1 and str(target) in stale.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="cli: the callback needs invoke_without_command=True for a bare --version")
 def test_version() -> None:
     result = xlfin("--version")
     assert result.exit_code == 0 and result.stdout.startswith("xlfin ")

@@ -120,7 +120,7 @@ def _print_summary(result: dict) -> None:
         out.print(f"written: {result['output']} ({result['seconds']:.1f} s)")
 
 
-@app.callback()
+@app.callback(invoke_without_command=True)
 def main_options(
     debug: bool = typer.Option(False, "--debug", help="Show a traceback on internal errors."),
     version: bool = typer.Option(False, "--version", help="Print the version and exit."),

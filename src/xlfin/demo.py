@@ -175,7 +175,10 @@ def _print_demo(console, result: dict) -> None:
     console.print(f"  CEI                 {'-' if cei is None else f'{cei:.1f} %'}")
     console.print(f"  over credit limit   {dash.get('kpi_over_limit')}")
     if rec:
-        console.print(f"  cash application    {rec}")
+        exceptions = ", ".join(f"{k} {v}" for k, v in (rec.get("exceptions_by_reason") or {}).items())
+        console.print(f"  cash application    {rec.get('payments')} payments, {rec.get('auto_applied_pct')} % applied "
+                      f"automatically, {money(rec.get('amount_unapplied'))} unapplied"
+                      + (f" (exceptions: {exceptions})" if exceptions else ""))
     if dun:
         console.print(f"  dunning notices     {dun.get('notices')} {dun.get('by_level')}, letters in {result['letters_dir']}")
     worst = dash.get("top_overdue") or []

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from .engine.aging import day_numbers
+from .engine.openitems import is_credit_note
 from .payment_plans import plan_coverage, plan_status, text_ids
 from .schema import CUSTOMERS, DUNNING, DUNNING_LOG
 from .settings import DunningLevel, Settings
@@ -171,7 +172,7 @@ def _overdue_items(open_items: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     days = np.where(due_days == _NAT, 0, np.datetime64(as_of, "D").astype(np.int64) - due_days)
     is_invoice = np.ones(len(frame), dtype=bool)
     if "doc_type" in frame.columns:
-        is_invoice = (_text(frame["doc_type"]) != "Credit Note").to_numpy()
+        is_invoice = ~is_credit_note(frame["doc_type"])
     overdue = is_invoice & (outstanding > 0) & (days >= 1)
     n = len(frame)
     items = pd.DataFrame({

@@ -49,7 +49,10 @@ def to_decimal(value: Any) -> Decimal:
             d = -d
     else:
         raise MoneyError(f"not an amount: {value!r}")
-    return d.quantize(CENT, rounding=ROUND_HALF_UP)
+    try:
+        return d.quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation as exc:  # more digits than the decimal context holds, e.g. 1E+40
+        raise MoneyError(f"amount too large: {value!r}") from exc
 
 
 def to_cents(value: Any) -> int:

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .engine.openitems import is_credit_note
 from .schema import PAYMENT_PLANS
 
 __all__ = [
@@ -198,7 +199,7 @@ def _open_invoices(open_items: pd.DataFrame) -> pd.DataFrame:
         "outstanding": pd.to_numeric(open_items["outstanding"]).astype(np.int64),
     })
     if "doc_type" in open_items.columns:
-        frame = frame[(open_items["doc_type"].astype(object).fillna("Invoice") != "Credit Note").to_numpy()]
+        frame = frame[~is_credit_note(open_items["doc_type"])]
     return frame
 
 

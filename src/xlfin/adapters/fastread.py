@@ -29,7 +29,9 @@ from ..tables import WorkbookError
 R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 MAIN_NS = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 
-_CELL = re.compile(rb"<c\b([^>]*?)(/>|>(.*?)</c>)", re.S)
+# the content alternative is "unrolled" ([^<]* runs, then one "<" not starting "</c>"), so long formulas are skipped at
+# C speed instead of one lazy step per character
+_CELL = re.compile(rb"<c\b([^>]*?)(/>|>([^<]*(?:<(?!/c>)[^<]*)*)</c>)")
 _REF = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
 _TYPE = re.compile(rb'\bt="(\w+)"')
 _STYLE = re.compile(rb'\bs="(\d+)"')
@@ -38,8 +40,35 @@ _TEXT = re.compile(rb"<t\b[^>]*?(?:/>|>(.*?)</t>)", re.S)
 _PHONETIC = re.compile(rb"<rPh\b.*?</rPh>", re.S)
 _SI = re.compile(rb"<si\b[^>]*?(?:/>|>(.*?)</si>)", re.S)
 _MERGE = re.compile(rb'<mergeCell\b[^>]*?\bref="([^"]+)"')
-_SHEET_DATA = re.compile(rb"<sheetData\b[^>]*?(?:/>|>(.*?)</sheetData>)", re.S)
 _DTD = re.compile(rb"<!DOCTYPE|<!ENTITY", re.I)
+
+
+def sheet_data_span(data: bytes) -> tuple[int, int] | None:
+    """(start, end) of the <sheetData> element in a worksheet part; found with plain searches, not a lazy regex
+    that would step through hundreds of megabytes one character at a time."""
+    start = data.find(b"<sheetData")
+    if start < 0:
+        return None
+    head_end = data.find(b">", start)
+    if head_end < 0:
+        return None
+    if data[head_end - 1:head_end] == b"/":
+        return start, head_end + 1
+    close = data.rfind(b"</sheetData>")
+    if close < head_end:
+        return None
+    return start, close + len(b"</sheetData>")
+
+
+def sheet_data_body(data: bytes) -> tuple[bytes, int]:
+    """The cells' XML inside <sheetData> and the offset just after the element."""
+    span = sheet_data_span(data)
+    if span is None:
+        return b"", 0
+    start, end = span
+    inner_start = data.find(b">", start) + 1
+    inner_end = end - len(b"</sheetData>") if data[inner_start - 2:inner_start - 1] != b"/" else inner_start
+    return data[inner_start:max(inner_end, inner_start)], end
 
 
 class Unsupported(Exception):
@@ -79,6 +108,21 @@ def _text(xml: bytes) -> str:
 def _unescape(raw: bytes) -> str:
     text = raw.decode("utf-8")
     return html.unescape(text) if "&" in text else text
+
+
+def _cell_value(inner: bytes) -> bytes | None:
+    """The text of the cell's <v> element (after any <f>), None when there is none or it is empty."""
+    at = inner.rfind(b"<v")
+    if at < 0:
+        return None
+    end = inner.find(b">", at)
+    if end < 0 or inner[end - 1:end] == b"/":
+        return None
+    if inner[at + 2:at + 3] not in (b">", b" ", b"\t", b"\n", b"\r"):
+        vm = _VALUE.search(inner)  # "<v" was the start of another tag name; let the full pattern decide
+        return vm.group(1) if vm else None
+    close = inner.find(b"</v>", end)
+    return inner[end + 1:close] if close >= 0 else None
 
 
 def _number(raw: bytes) -> int | float:
@@ -207,12 +251,12 @@ class FastXlsx:
         data = self._read(self.sheets[sheet])
         if MAIN_NS not in data[:2048]:
             raise Unsupported(f"{sheet}: the main namespace is not the default one")
-        m = _SHEET_DATA.search(data)
-        body = (m.group(1) or b"") if m else b""
+        body, after = sheet_data_body(data)
         rows: dict[int, list[object]] = {}
         max_row = max_col = 0
         dates, deltas, epoch = self._date_styles, self._timedelta_styles, self.epoch
         sst = None
+        metas: dict[bytes, tuple[bytes, int | None]] = {}  # the attributes besides r -> (type, date style)
         for cm in _CELL.finditer(body):
             attrs, inner = cm.group(1), cm.group(3)
             ref = _REF.search(attrs)
@@ -221,24 +265,25 @@ class FastXlsx:
             col, row = _col_number(ref.group(1)), int(ref.group(2))
             value: object = None
             if inner:
-                tm = _TYPE.search(attrs)
-                kind = tm.group(1) if tm else b"n"
+                rest = attrs[:ref.start()] + attrs[ref.end():]
+                meta = metas.get(rest)
+                if meta is None:
+                    tm, sm = _TYPE.search(rest), _STYLE.search(rest)
+                    style = int(sm.group(1)) if sm else 0
+                    meta = metas[rest] = (tm.group(1) if tm else b"n", style if style in dates else None)
+                kind, date_style = meta
                 if kind == b"inlineStr":
                     value = _text(inner)
                 else:
-                    vm = _VALUE.search(inner)
-                    raw = vm.group(1) if vm else None
-                    if raw is not None and raw != b"":
+                    raw = _cell_value(inner)
+                    if raw:
                         if kind == b"n":
                             value = _number(raw)
-                            sm = _STYLE.search(attrs)
-                            if sm is not None:
-                                style = int(sm.group(1))
-                                if style in dates:
-                                    try:
-                                        value = from_excel(value, epoch, timedelta=style in deltas)
-                                    except (OverflowError, ValueError):  # as openpyxl: a date out of range
-                                        value = "#VALUE!"
+                            if date_style is not None:
+                                try:
+                                    value = from_excel(value, epoch, timedelta=date_style in deltas)
+                                except (OverflowError, ValueError):  # as openpyxl: a date out of range
+                                    value = "#VALUE!"
                         elif kind == b"s":
                             if sst is None:
                                 sst = self._shared_strings()
@@ -259,7 +304,7 @@ class FastXlsx:
                 max_row = row
             if col > max_col:
                 max_col = col
-        merged = [mm.group(1).decode() for mm in _MERGE.finditer(data, m.end() if m else 0)]
+        merged = [mm.group(1).decode() for mm in _MERGE.finditer(data, after)]
         return SheetCells(rows, max(max_row, 1), max(max_col, 1), merged)
 
     def block(self, sheet: str, first_row: int, first_col: int, last_row: int, last_col: int) -> list[list[object]]:

@@ -38,7 +38,7 @@ from .base import (
     sheet_labels,
     stacked_layout,
 )
-from .fastread import FastXlsx, Unsupported, table_bounds
+from .fastread import FastXlsx, Unsupported, sheet_data_span, table_bounds
 from .safety import (
     DEFAULT_LIMITS,
     MACRO_SUFFIXES,
@@ -56,7 +56,6 @@ R_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 # Worksheets whose cell data is at least this large are not parsed by the writable load: their <sheetData> is set
 # aside and put back, byte for byte, into the saved file (xlfin never writes into an input sheet).
 SPLICE_MIN_BYTES = 256 * 1024
-_SHEET_DATA = re.compile(rb"<sheetData\b[^>]*?(?:/>|>.*?</sheetData>)", re.S)
 _EMPTY_SHEET_DATA = re.compile(rb"<sheetData\s*(?:/>|>\s*</sheetData>)")
 _DIMENSION = re.compile(rb"<dimension\b[^>]*?/>")
 # openpyxl attaches these to cell objects on load; a sheet that has them is loaded whole instead
@@ -336,14 +335,13 @@ def _load_writable(path: Path, keep_vba: bool) -> tuple[XlWorkbook, dict[str, _S
             for info in zf.infolist():
                 data = zf.read(info.filename)
                 name = by_part.get(info.filename)
-                if name is not None and not _CELL_BOUND.search(data):
-                    m = _SHEET_DATA.search(data)
-                    if m is not None:
-                        dim = _DIMENSION.search(data, 0, m.start())
-                        body = m.group(0)
-                        set_aside[name] = _SheetData(body, dim.group(0) if dim else None,
-                                                     re.search(rb'\bt="s"', body) is not None)
-                        data = data[:m.start()] + b"<sheetData/>" + data[m.end():]
+                span = sheet_data_span(data) if name is not None else None
+                if span is not None and not _CELL_BOUND.search(data, span[1]):
+                    start, end = span
+                    dim = _DIMENSION.search(data, 0, start)
+                    body = data[start:end]
+                    set_aside[name] = _SheetData(body, dim.group(0) if dim else None, b't="s"' in body)
+                    data = data[:start] + b"<sheetData/>" + data[end:]
                 out.writestr(info, data)
     wb = _load(path, slim, keep_vba=keep_vba, keep_links=True)
     if any(wb[name]._cells for name in set_aside if name in wb.sheetnames) or not set(set_aside) <= set(wb.sheetnames):

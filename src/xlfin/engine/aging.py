@@ -75,6 +75,8 @@ def bucket_labels(edges: Any = DEFAULT_EDGES) -> list[str]:
 
 def as_of_day(as_of: Any) -> np.int64:
     """A date-like as_of (date, datetime, Timestamp, datetime64, ISO text) -> int64 days since 1970."""
+    if isinstance(as_of, np.ndarray) and as_of.ndim == 0:
+        as_of = as_of[()]
     if isinstance(as_of, dt.date) and not isinstance(as_of, dt.datetime):
         return np.datetime64(as_of, "D").astype(np.int64)
     try:
@@ -104,13 +106,29 @@ def day_numbers(dates: Any) -> np.ndarray:
 
 
 def age_days(basis_dates: Any, as_of: Any) -> np.ndarray:
-    """Signed age in days (as_of − date) as float; NaN for blank dates."""
+    """Signed age in days (as_of − date) as float; NaN for blank dates.
+
+    ``as_of`` is one date, or dates that broadcast against ``basis_dates`` (each item ages to its own date, e.g. its
+    payment date); a blank among those gives NaN there, while a blank single as_of is an error.
+    """
     d = day_numbers(basis_dates)
-    return np.where(d == _NAT, np.nan, (as_of_day(as_of) - d).astype(np.float64))
+    if _is_one_date(as_of):
+        return np.where(d == _NAT, np.nan, (as_of_day(as_of) - d).astype(np.float64))
+    a = day_numbers(as_of)
+    try:
+        d, a = np.broadcast_arrays(d, a)
+    except ValueError as exc:
+        raise AgingError(f"as_of: {a.shape} dates do not match {d.shape} basis dates") from exc
+    return np.where((d == _NAT) | (a == _NAT), np.nan, (a - d).astype(np.float64))
+
+
+def _is_one_date(as_of: Any) -> bool:
+    return np.ndim(as_of) == 0
 
 
 def days_overdue(due: Any, as_of: Any) -> np.ndarray:
-    """Whole days past due as float, ≥ 0 (not yet due → 0); NaN for a blank due date."""
+    """Whole days past due as float, ≥ 0 (not yet due → 0); NaN for a blank due date. ``as_of`` as in
+    :func:`age_days`."""
     return np.maximum(age_days(due, as_of), 0.0)
 
 
@@ -122,7 +140,8 @@ def _bucket_index(age: np.ndarray, edges: tuple[int, ...]) -> np.ndarray:
 
 
 def aging_bucket(basis_dates: Any, as_of: Any, edges: Any = DEFAULT_EDGES) -> np.ndarray:
-    """Bucket label per date (object array, same shape as the input); None for blank dates."""
+    """Bucket label per date (object array, the broadcast shape of the dates and ``as_of``); None for blank dates.
+    ``as_of`` as in :func:`age_days`."""
     e = parse_edges(edges)
     age = age_days(basis_dates, as_of)
     labels = np.array([*bucket_labels(e), None], dtype=object)  # index -1 picks the None

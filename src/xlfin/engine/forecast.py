@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .aging import as_of_day, day_numbers
-from .openitems import CREDIT_NOTE, OpenItemsError, as_date64
+from .openitems import OpenItemsError, as_date64, is_credit_note
 
 __all__ = [
     "HOLT_MIN_MONTHS",
@@ -115,8 +115,8 @@ def purchase_forecast(invoices_df: pd.DataFrame, as_of: dt.date, horizon_months:
     amount = pd.to_numeric(invoices_df["amount"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     if np.isnan(amount).any():
         raise OpenItemsError("invoices.amount: blank or non-numeric amount")
-    is_cn = (invoices_df["doc_type"].astype(str).str.strip().str.lower().isin(["credit note", "credit", "cn"])
-             .to_numpy() if "doc_type" in invoices_df.columns else np.zeros(len(invoices_df), bool))
+    is_cn = (is_credit_note(invoices_df["doc_type"]) if "doc_type" in invoices_df.columns
+             else np.zeros(len(invoices_df), bool))
     signed = np.where(is_cn, -amount, amount)
     keep = (days != _NAT) & (days <= as_day)
     if not keep.any():
@@ -192,7 +192,7 @@ def expected_payment_dates(open_items_df: pd.DataFrame, experiences_df: pd.DataF
     if open_items_df is None or len(open_items_df) == 0:
         return pd.Series(dtype="datetime64[s]", name=name)
     oi = open_items_df
-    is_invoice = oi["doc_type"].to_numpy() != CREDIT_NOTE if "doc_type" in oi.columns else np.ones(len(oi), bool)
+    is_invoice = ~is_credit_note(oi["doc_type"]) if "doc_type" in oi.columns else np.ones(len(oi), bool)
     due = day_numbers(oi["due_date"])
     mask = is_invoice & (oi["outstanding"].to_numpy() > 0) & (due != _NAT)
     if not mask.any():

@@ -24,15 +24,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from xlfin.schema import INVOICES
+
 __all__ = [
     "CREDIT_NOTE",
     "INVOICE",
     "STATUSES",
     "OpenItemsError",
     "as_date64",
+    "doc_types",
     "documents_as_of",
     "fill_due_dates",
     "invoice_payment_dates",
+    "is_credit_note",
     "normalise_invoices",
     "open_items",
 ]
@@ -46,6 +50,7 @@ _INVOICE_REQUIRED = ("invoice_no", "customer_id", "invoice_date", "due_date", "a
 _ALLOC_REQUIRED = ("payment_id", "invoice_no", "amount")
 _TRUE = {"yes", "y", "true", "1", "x", "是", "t"}
 _FALSE = {"no", "n", "false", "0", "否", "f", ""}
+_DOC_TYPE = INVOICES.column("doc_type")
 
 
 class OpenItemsError(ValueError):
@@ -111,14 +116,37 @@ def _flags(s: pd.Series, what: str) -> np.ndarray:
     return out
 
 
+def doc_types(values: Any) -> np.ndarray:
+    """doc_type cells -> canonical ``Invoice`` / ``Credit Note`` (object array, flattened); blank -> ``Invoice``,
+    a spelling the schema does not know -> None.
+
+    Every spelling of :data:`xlfin.schema.INVOICES` ``doc_type`` counts (value, en and zh-CN labels, aliases, in
+    any case and width); only the distinct cells are looked up, so a million rows cost a handful of lookups.
+    """
+    cells = values.to_numpy(dtype=object) if isinstance(values, (pd.Series, pd.Index)) else values
+    codes, uniques = pd.factorize(np.asarray(cells, dtype=object).ravel())
+    canonical = [_canonical_doc_type(u) for u in uniques]
+    return np.array([*canonical, INVOICE], dtype=object)[codes]  # code -1 (None / NaN) picks the blank's Invoice
+
+
+def _canonical_doc_type(value: Any) -> str | None:
+    if isinstance(value, str) and not value.strip():
+        return INVOICE
+    return _DOC_TYPE.canonical(value)
+
+
+def is_credit_note(values: Any) -> np.ndarray:
+    """True where a doc_type cell names a credit note, in any spelling the schema accepts (bool array, flattened)."""
+    return doc_types(values) == CREDIT_NOTE
+
+
 def _doc_types(s: pd.Series) -> np.ndarray:
-    text = s.astype(object).where(s.notna(), "").astype(str).str.strip().str.lower()
-    out = np.where(text.isin(["credit note", "credit", "creditnote", "cn"]), CREDIT_NOTE, INVOICE)
-    unknown = ~text.isin(["", "invoice", "credit note", "credit", "creditnote", "cn"])
+    out = doc_types(s)
+    unknown = pd.isna(out)
     if unknown.any():
-        bad = sorted(set(s[unknown.to_numpy()].astype(str)))[:5]
+        bad = sorted(set(s[unknown].astype(str)))[:5]
         raise OpenItemsError(f"invoices.doc_type: expected Invoice or Credit Note, got {bad}")
-    return out.astype(object)
+    return out
 
 
 def normalise_invoices(invoices: pd.DataFrame) -> pd.DataFrame:

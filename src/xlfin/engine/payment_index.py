@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .aging import as_of_day, day_numbers
-from .openitems import CREDIT_NOTE
+from .openitems import is_credit_note
 
 __all__ = [
     "INDEX_KNOTS_DAYS",
@@ -92,7 +92,7 @@ def payment_experiences(open_items_df: pd.DataFrame, as_of: dt.date) -> pd.DataF
         return _empty_experiences()
     oi = open_items_df
     as_day = as_of_day(as_of)
-    is_invoice = oi["doc_type"].to_numpy() != CREDIT_NOTE if "doc_type" in oi.columns else np.ones(len(oi), bool)
+    is_invoice = ~is_credit_note(oi["doc_type"]) if "doc_type" in oi.columns else np.ones(len(oi), bool)
     due = day_numbers(oi["due_date"])
     settled = day_numbers(oi["settled_date"]) if "settled_date" in oi.columns else np.full(len(oi), _NAT)
     outstanding = oi["outstanding"].to_numpy(dtype=np.int64)

@@ -19,18 +19,16 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from .openitems import CREDIT_NOTE, is_credit_note
+
 __all__ = ["CREDIT_NOTE", "customer_revenue", "document_sign"]
 
-CREDIT_NOTE = "Credit Note"
-_CREDIT_NOTE_FORMS = ("credit note", "credit", "creditnote", "cn")
 _COLUMNS = ["customer_id", "revenue_12m", "cost_12m", "gross_margin"]
 
 
 def document_sign(doc_type: pd.Series) -> np.ndarray:
-    """+1 for invoices (and blank type), −1 for credit notes (canonical 'Credit Note' or its short forms)."""
-    text = doc_type.astype(object).where(doc_type.notna(), "").astype(str).str.strip().str.lower()
-    is_credit = text.isin(_CREDIT_NOTE_FORMS)
-    return np.where(is_credit.to_numpy(dtype=bool), -1, 1).astype(np.int64)
+    """+1 for invoices (and blank type), −1 for credit notes (any spelling the schema accepts)."""
+    return np.where(is_credit_note(doc_type), -1, 1).astype(np.int64)
 
 
 def _cents(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -56,6 +56,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from xlfin.engine.openitems import is_credit_note
+
 from .payers import PayerDirectory
 from .references import InvoiceIndex, join_numbers, scan
 
@@ -94,7 +96,6 @@ REASONS: dict[str, tuple[str, str]] = {
 _CONF_DOWN = {"high": "medium", "medium": "low", "low": "low"}
 _BIG = np.iinfo(np.int64).max // 4
 _SCAN_LIMIT = 2_000  # open items looked at for a combination; beyond, a customer is "crowded"
-_CN_LABELS = ("credit note", "贷项通知单", "credit_note", "cn")
 
 
 def reason_code(reason: str) -> str:
@@ -213,8 +214,7 @@ class _Book:
         inv_date = _days(invoices["invoice_date"]) if "invoice_date" in invoices else np.full(n, _BIG)
         due = _days(invoices["due_date"]) if "due_date" in invoices else inv_date.copy()
         due = np.where(due == _BIG, inv_date, due)
-        doc = _text(invoices["doc_type"]) if "doc_type" in invoices else [""] * n
-        is_cn = np.array([d.casefold() in _CN_LABELS for d in doc], bool)
+        is_cn = is_credit_note(invoices["doc_type"]) if "doc_type" in invoices else np.zeros(n, bool)
         cur = [c.upper() for c in _text(invoices["currency"])] if "currency" in invoices else [""] * n
         disputed = _flags(invoices["disputed"]) if "disputed" in invoices else np.zeros(n, bool)
         order = np.lexsort((np.array(nos, dtype=str), inv_date, due, np.array(custs, dtype=str))).tolist()
@@ -765,8 +765,7 @@ def invoice_balances(invoices: pd.DataFrame, allocations: pd.DataFrame) -> pd.Da
     """
     nos = _text(invoices["invoice_no"]) if "invoice_no" in invoices else []
     amounts = _cents(invoices["amount"], "invoices", nos) if "amount" in invoices else np.zeros(0, np.int64)
-    doc = _text(invoices["doc_type"]) if "doc_type" in invoices else [""] * len(nos)
-    is_cn = np.array([d.casefold() in _CN_LABELS for d in doc], bool)
+    is_cn = is_credit_note(invoices["doc_type"]) if "doc_type" in invoices else np.zeros(len(nos), bool)
     paid_to = (
         allocations.groupby("invoice_no")["amount"].sum() if len(allocations) else pd.Series(dtype=np.int64)
     )
