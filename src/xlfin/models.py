@@ -13,18 +13,18 @@ turns a typed frame from `xlfin.frames` (money in int cents, datetime64 dates) i
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from .dates import DateError, parse_date
 from .frames import normalise_currency, text_value
 from .money import MoneyError, cents_to_decimal, to_decimal
-from .schema import CUSTOMERS, FINANCIALS, INVOICES, PAYMENTS, Table, _norm
+from .schema import CUSTOMERS, FINANCIALS, INVOICES, PAYMENTS, Column, Table, _norm
 from .validate import is_plausible_phone, is_valid_email, split_invoice_list
 
 if TYPE_CHECKING:  # annotations only: no runtime dependency on typing_extensions
@@ -60,56 +60,70 @@ class Record(BaseModel):
             data[key] = None if _blank(value) else value
         return cls.model_validate(data)
 
-    # ------------------------------------------------------------ shared field conversions
-
-    @staticmethod
-    def _text(v: Any) -> str | None:
-        return text_value(v)
-
-    @staticmethod
-    def _money(v: Any) -> Decimal | None:
-        if _blank(v):
-            return None
-        try:
-            return to_decimal(v)
-        except MoneyError as exc:
-            raise ValueError(f"{v!r} is not an amount") from exc
-
-    @staticmethod
-    def _date(v: Any) -> dt.date | None:
-        try:
-            return parse_date(v)
-        except DateError as exc:
-            raise ValueError(str(exc)) from exc
-
+    @field_validator("*", mode="before")
     @classmethod
-    def _choice(cls, key: str, v: Any) -> str | None:
-        if _blank(v):
-            return None
-        column = cls.TABLE.column(key)
-        value = column.canonical(text_value(v))
-        if value is None:
-            allowed = " / ".join(c.value for c in column.choices)
-            raise ValueError(f"{v!r} is not one of {allowed}")
-        return value
+    def _from_cell(cls, v: Any, info: ValidationInfo) -> Any:
+        """Every field reads its cell by its schema column type, the same way in every model; a blank closed-list
+        cell takes the field's default."""
+        column = cls.TABLE.column(info.field_name)
+        if column.type == "enum":
+            return _choice(column, v) or cls.model_fields[info.field_name].default
+        convert = _CONVERTERS.get(column.type)
+        return v if convert is None else convert(v)
 
-    @staticmethod
-    def _yes_no(v: Any) -> bool:
-        if _blank(v):
-            return False
-        if isinstance(v, (bool, np.bool_)):
-            return bool(v)
-        value = INVOICES.column("disputed").canonical(text_value(v))
-        if value is None:
-            raise ValueError(f"{v!r} is not yes or no")
-        return value == "yes"
 
-    @staticmethod
-    def _currency(v: Any) -> str | None:
-        code = normalise_currency(v)
-        if code is not None and not isinstance(code, str):
-            raise ValueError(f"{v!r} is not a three-letter currency code")
-        return code
+# ------------------------------------------------------------ cell conversions, by schema column type
+
+
+def _money(v: Any) -> Decimal | None:
+    if _blank(v):
+        return None
+    try:
+        return to_decimal(v)
+    except MoneyError as exc:
+        raise ValueError(f"{v!r} is not an amount") from exc
+
+
+def _date(v: Any) -> dt.date | None:
+    try:
+        return parse_date(v)
+    except DateError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+def _choice(column: Column, v: Any) -> str | None:
+    if _blank(v):
+        return None
+    value = column.canonical(text_value(v))
+    if value is None:
+        allowed = " / ".join(c.value for c in column.choices)
+        raise ValueError(f"{v!r} is not one of {allowed}")
+    return value
+
+
+def _yes_no(v: Any) -> bool:
+    if _blank(v):
+        return False
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    value = INVOICES.column("disputed").canonical(text_value(v))
+    if value is None:
+        raise ValueError(f"{v!r} is not yes or no")
+    return value == "yes"
+
+
+def _currency(v: Any) -> str | None:
+    code = normalise_currency(v)
+    if code is not None and not isinstance(code, str):
+        raise ValueError(f"{v!r} is not a three-letter currency code")
+    return code
+
+
+# "int" columns are left to pydantic; "enum" columns need their column's choices (Record._from_cell)
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "text": text_value, "email": text_value, "phone": text_value, "money": _money, "date": _date, "bool": _yes_no,
+    "currency": _currency,
+}
 
 
 class Customer(Record):
@@ -128,31 +142,6 @@ class Customer(Record):
     status: Literal["Active", "On Hold", "Closed"] = "Active"
     dunning_hold: bool = False
     notes: str | None = None
-
-    @field_validator("customer_id", "name", "contact", "phone", "email", "industry", "region", "notes", mode="before")
-    @classmethod
-    def _texts(cls, v: Any) -> Any:
-        return cls._text(v)
-
-    @field_validator("credit_limit", mode="before")
-    @classmethod
-    def _amounts(cls, v: Any) -> Any:
-        return cls._money(v)
-
-    @field_validator("currency", mode="before")
-    @classmethod
-    def _currencies(cls, v: Any) -> Any:
-        return cls._currency(v)
-
-    @field_validator("status", mode="before")
-    @classmethod
-    def _statuses(cls, v: Any) -> Any:
-        return cls._choice("status", v) or "Active"
-
-    @field_validator("dunning_hold", mode="before")
-    @classmethod
-    def _flags(cls, v: Any) -> Any:
-        return cls._yes_no(v)
 
     @field_validator("email")
     @classmethod
@@ -185,36 +174,6 @@ class Invoice(Record):
     disputed: bool = False
     notes: str | None = None
 
-    @field_validator("invoice_no", "customer_id", "project", "contract_no", "notes", mode="before")
-    @classmethod
-    def _texts(cls, v: Any) -> Any:
-        return cls._text(v)
-
-    @field_validator("amount", "cost", mode="before")
-    @classmethod
-    def _amounts(cls, v: Any) -> Any:
-        return cls._money(v)
-
-    @field_validator("invoice_date", "due_date", mode="before")
-    @classmethod
-    def _dates(cls, v: Any) -> Any:
-        return cls._date(v)
-
-    @field_validator("currency", mode="before")
-    @classmethod
-    def _currencies(cls, v: Any) -> Any:
-        return cls._currency(v)
-
-    @field_validator("doc_type", mode="before")
-    @classmethod
-    def _types(cls, v: Any) -> Any:
-        return cls._choice("doc_type", v) or "Invoice"
-
-    @field_validator("disputed", mode="before")
-    @classmethod
-    def _flags(cls, v: Any) -> Any:
-        return cls._yes_no(v)
-
     @model_validator(mode="after")
     def _due_not_before_issue(self) -> Invoice:
         if self.due_date is not None and self.due_date < self.invoice_date:
@@ -244,38 +203,10 @@ class Payment(Record):
     applied_to: str | None = None
     notes: str | None = None
 
-    @field_validator("payment_id", "customer_id", "payer_name", "reference", "applied_to", "notes", mode="before")
-    @classmethod
-    def _texts(cls, v: Any) -> Any:
-        return cls._text(v)
-
-    @field_validator("amount", mode="before")
-    @classmethod
-    def _amounts(cls, v: Any) -> Any:
-        return cls._money(v)
-
-    @field_validator("payment_date", mode="before")
-    @classmethod
-    def _dates(cls, v: Any) -> Any:
-        return cls._date(v)
-
-    @field_validator("currency", mode="before")
-    @classmethod
-    def _currencies(cls, v: Any) -> Any:
-        return cls._currency(v)
-
-    @field_validator("method", mode="before")
-    @classmethod
-    def _methods(cls, v: Any) -> Any:
-        return cls._choice("method", v)
-
     @property
     def applied_invoices(self) -> list[str]:
         """The invoice numbers named in Applied To, in the order given."""
         return split_invoice_list(self.applied_to)
-
-
-_FIN_MONEY = tuple(c.key for c in FINANCIALS.columns if c.type == "money")
 
 
 class FinancialStatement(Record):
@@ -297,21 +228,6 @@ class FinancialStatement(Record):
     net_income: Decimal | None = None
     operating_cash_flow: Decimal | None = None
     market_value_equity: Decimal | None = None
-
-    @field_validator("customer_id", mode="before")
-    @classmethod
-    def _texts(cls, v: Any) -> Any:
-        return cls._text(v)
-
-    @field_validator(*_FIN_MONEY, mode="before")
-    @classmethod
-    def _amounts(cls, v: Any) -> Any:
-        return cls._money(v)
-
-    @field_validator("period_end", mode="before")
-    @classmethod
-    def _dates(cls, v: Any) -> Any:
-        return cls._date(v)
 
     @field_validator("total_assets", "total_liabilities", "current_assets", "current_liabilities", "inventory",
                      "cash", "revenue", "interest_expense")

@@ -7,15 +7,34 @@ Parsing never raises on a bad row: it returns the defaults for that key plus a p
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Iterable, Literal
+from itertools import pairwise
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from .dates import DateError, parse_date
 from .money import MoneyError, to_decimal
 from .schema import CURRENCIES, Lang
+
+
+def _increasing(v: tuple[float, ...]) -> bool:
+    return all(a < b for a, b in pairwise(v))
+
+
+# Config keys that hold a list of numbers: (the rule the list must fit, what to tell the user when it does not)
+_NUMBER_LIST_RULES: dict[str, tuple[Callable[[tuple[float, ...]], bool], str]] = {
+    "aging_edges": (lambda v: bool(v) and v[0] > 0 and _increasing(v),
+                    "edges must be positive and strictly increasing, e.g. 30,60,90,120"),
+    "score_weights": (lambda v: len(v) == 6 and min(v) >= 0 and sum(v) > 0,
+                      "six non-negative weights: liquidity, leverage, coverage, profitability, payment, arrears"),
+    "grade_cutoffs": (lambda v: len(v) == 4 and _increasing(v[::-1]),
+                      "four decreasing cut-offs for A, B, C, D, e.g. 80,65,50,35"),
+    "abc_cutoffs": (lambda v: len(v) == 2 and 0 < v[0] < v[1] <= 1,
+                    "two increasing shares between 0 and 1, e.g. 0.80,0.95"),
+}
 
 
 class Settings(BaseModel):
@@ -54,32 +73,12 @@ class Settings(BaseModel):
     company_phone: str = ""
     language: Lang = "en"
 
-    @field_validator("aging_edges")
+    @field_validator("aging_edges", "score_weights", "grade_cutoffs", "abc_cutoffs")
     @classmethod
-    def _edges_increasing(cls, v: tuple[int, ...]) -> tuple[int, ...]:
-        if not v or any(b <= a for a, b in zip(v, v[1:])) or v[0] <= 0:
-            raise ValueError("edges must be positive and strictly increasing, e.g. 30,60,90,120")
-        return v
-
-    @field_validator("score_weights")
-    @classmethod
-    def _six_weights(cls, v: tuple[float, ...]) -> tuple[float, ...]:
-        if len(v) != 6 or any(w < 0 for w in v) or sum(v) <= 0:
-            raise ValueError("six non-negative weights: liquidity, leverage, coverage, profitability, payment, arrears")
-        return v
-
-    @field_validator("grade_cutoffs")
-    @classmethod
-    def _four_cutoffs(cls, v: tuple[float, ...]) -> tuple[float, ...]:
-        if len(v) != 4 or any(b >= a for a, b in zip(v, v[1:])):
-            raise ValueError("four decreasing cut-offs for A, B, C, D, e.g. 80,65,50,35")
-        return v
-
-    @field_validator("abc_cutoffs")
-    @classmethod
-    def _two_cutoffs(cls, v: tuple[float, ...]) -> tuple[float, ...]:
-        if len(v) != 2 or not (0 < v[0] < v[1] <= 1):
-            raise ValueError("two increasing shares between 0 and 1, e.g. 0.80,0.95")
+    def _number_list(cls, v: tuple[float, ...], info: ValidationInfo) -> tuple[float, ...]:
+        fits, problem = _NUMBER_LIST_RULES[info.field_name]
+        if not fits(v):
+            raise ValueError(problem)
         return v
 
     @field_validator("base_currency")

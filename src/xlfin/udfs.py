@@ -717,23 +717,6 @@ def _engine_error(func: str, name: str, exc: Exception) -> _CallError:
     return _CallError(VALUE, f"{func}: {name}: {exc}")
 
 
-def _elementwise_localised(fn: Callable[..., np.ndarray], arrays: list[np.ndarray]) -> tuple[np.ndarray, dict]:
-    """Run an elementwise engine function over columns; if it rejects the batch, find the rejected elements by
-    halving (k bad elements cost about 2k·log n calls) so that the other cells still get their answer."""
-    n = len(arrays[0]) if arrays else 0
-    try:
-        return np.asarray(fn(*arrays), dtype=np.float64).reshape(n), {}
-    except ValueError as exc:
-        if n <= 1:
-            return np.full(n, np.nan), {0: str(exc)} if n else {}
-    half = n // 2
-    left, left_err = _elementwise_localised(fn, [a[:half] for a in arrays])
-    right, right_err = _elementwise_localised(fn, [a[half:] for a in arrays])
-    errors = dict(left_err)
-    errors.update({half + k: v for k, v in right_err.items()})
-    return np.concatenate([left, right]), errors
-
-
 # ----------------------------------------------------------------------------------------------------------------
 # the registry and the decorator
 
@@ -896,14 +879,12 @@ def _to_excel(result: _Result) -> Any:
 # ageing
 
 
-def _as_of_rebased(due: np.ndarray, as_of: np.ndarray) -> tuple[np.ndarray, np.datetime64]:
-    """Due dates shifted so that every cell ages against one reference date: (due − as_of) is kept exactly, so
-    the engine's scalar as_of serves a column of as_of dates without a loop."""
-    if as_of.size and np.all(as_of == as_of.reshape(-1)[0]):
-        return due, as_of.reshape(-1)[0]
-    reference = np.datetime64("2000-01-01", "D")
-    shifted = due + (reference - as_of)
-    return shifted, reference
+def _due_and_as_of(f: str, due_date: Any, as_of: Any) -> tuple[_Grid, np.ndarray, np.ndarray]:
+    """The grid of an ageing formula and its due and as_of columns (a blank as_of is today)."""
+    due = _dates(f, "due_date", due_date)
+    when = _dates(f, "as_of", as_of, blank_is_today=True)
+    g = _grid(f, due, when)
+    return g, _flat(g.values(due, np.datetime64("NaT"))), _flat(g.values(when, np.datetime64(xdates.today(), "D")))
 
 
 @udf(
@@ -932,14 +913,8 @@ def AGING_BUCKET(due_date, as_of=None, edges=None):
         labels_edges = aging.parse_edges(edge_list)
     except ValueError as exc:
         raise _engine_error(f, "edges", exc) from None
-    due = _dates(f, "due_date", due_date)
-    when = _dates(f, "as_of", as_of, blank_is_today=True)
-    g = _grid(f, due, when)
-    d = g.values(due, np.datetime64("NaT"))
-    a = g.values(when, np.datetime64(xdates.today(), "D"))
-    shifted, reference = _as_of_rebased(_flat(d), _flat(a))
-    labels = aging.aging_bucket(shifted, reference, labels_edges)
-    return g.result(labels.reshape(g.shape), kind="object")
+    g, due, when = _due_and_as_of(f, due_date, as_of)
+    return g.result(aging.aging_bucket(due, when, labels_edges).reshape(g.shape), kind="object")
 
 
 @udf(
@@ -956,15 +931,8 @@ def AGING_BUCKET(due_date, as_of=None, edges=None):
 )
 def DAYS_OVERDUE(due_date, as_of=None):
     """Whole days from each due date to as_of (default today), 0 when not yet due."""
-    f = "DAYS_OVERDUE"
-    due = _dates(f, "due_date", due_date)
-    when = _dates(f, "as_of", as_of, blank_is_today=True)
-    g = _grid(f, due, when)
-    d = g.values(due, np.datetime64("NaT"))
-    a = g.values(when, np.datetime64(xdates.today(), "D"))
-    shifted, reference = _as_of_rebased(_flat(d), _flat(a))
-    days = aging.days_overdue(shifted, reference)
-    return g.result(days.reshape(g.shape), kind="int")
+    g, due, when = _due_and_as_of("DAYS_OVERDUE", due_date, as_of)
+    return g.result(aging.days_overdue(due, when).reshape(g.shape), kind="int")
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -983,13 +951,9 @@ def DAYS_OVERDUE(due_date, as_of=None):
 )
 def DSO(receivables, credit_sales, days=365):
     """Standard DSO = receivables / credit sales x days in the period (default 365)."""
-    f = "DSO"
-    r = _numbers(f, "receivables", receivables)
-    s = _numbers(f, "credit_sales", credit_sales)
-    d = _numbers(f, "days", days, default=365)
-    g = _grid(f, r, s, d)
-    out = collection.dso(_flat(g.values(r)), _flat(g.values(s)), _flat(g.values(d)))
-    return g.result(np.reshape(out, g.shape), undefined=(DIV0, "credit_sales is 0, so DSO is undefined"))
+    return _numeric_udf("DSO", collection.dso,
+                        {"receivables": receivables, "credit_sales": credit_sales, "days": days},
+                        defaults={"days": 365}, undefined=(DIV0, "credit_sales is 0, so DSO is undefined"))
 
 
 @udf(
@@ -1004,13 +968,9 @@ def DSO(receivables, credit_sales, days=365):
 )
 def BEST_DSO(current_receivables, credit_sales, days=365):
     """Best possible DSO = current (not yet due) receivables / credit sales x days (default 365)."""
-    f = "BEST_DSO"
-    r = _numbers(f, "current_receivables", current_receivables)
-    s = _numbers(f, "credit_sales", credit_sales)
-    d = _numbers(f, "days", days, default=365)
-    g = _grid(f, r, s, d)
-    out = collection.best_dso(_flat(g.values(r)), _flat(g.values(s)), _flat(g.values(d)))
-    return g.result(np.reshape(out, g.shape), undefined=(DIV0, "credit_sales is 0, so best DSO is undefined"))
+    return _numeric_udf("BEST_DSO", collection.best_dso,
+                        {"current_receivables": current_receivables, "credit_sales": credit_sales, "days": days},
+                        defaults={"days": 365}, undefined=(DIV0, "credit_sales is 0, so best DSO is undefined"))
 
 
 @udf(
@@ -1093,13 +1053,9 @@ def _countback_series(f: str, r: _Arg, s: _Arg, rows: int) -> tuple[np.ndarray, 
 def CEI(begin_ar, credit_sales, end_ar, end_current_ar):
     """Collection effectiveness index (%) = (begin AR + credit sales - end AR) / (begin AR + credit sales - end
     current AR) x 100."""
-    f = "CEI"
-    args = [_numbers(f, n, v) for n, v in (("begin_ar", begin_ar), ("credit_sales", credit_sales),
-                                           ("end_ar", end_ar), ("end_current_ar", end_current_ar))]
-    g = _grid(f, *args)
-    out = collection.cei(*(_flat(g.values(a)) for a in args))
-    return g.result(np.reshape(out, g.shape),
-                    undefined=(DIV0, "begin_ar + credit_sales - end_current_ar is 0, so CEI is undefined"))
+    return _numeric_udf("CEI", collection.cei, {"begin_ar": begin_ar, "credit_sales": credit_sales, "end_ar": end_ar,
+                                                "end_current_ar": end_current_ar},
+                        undefined=(DIV0, "begin_ar + credit_sales - end_current_ar is 0, so CEI is undefined"))
 
 
 @udf(
@@ -1297,7 +1253,7 @@ def CREDIT_LIMIT(net_worth, working_capital, grade, pct_net_worth=0.10, pct_work
     rd = _numbers(f, "rounding", rounding, default=1000)
     g = _grid(f, nw, wc, gr, p1, p2, rd)
     letters = _flat(g.values(gr, None))
-    grade_norm = _normalised_grades(letters)
+    grade_norm = credit.normalise_grades(letters)
     g.fail(~(np.isin(grade_norm, list(credit.GRADE_FACTORS)) | (grade_norm == "")).reshape(g.shape) & g.ok,
            VALUE, "grade must be A, B, C, D or E")
     nw_c, wc_c = (_to_cents(_flat(g.values(a))) for a in (nw, wc))
@@ -1309,30 +1265,18 @@ def CREDIT_LIMIT(net_worth, working_capital, grade, pct_net_worth=0.10, pct_work
     else:
         combos_arr, codes = np.unique(np.column_stack(params), axis=0, return_inverse=True)
         combos, codes = [tuple(row) for row in combos_arr.tolist()], codes.reshape(-1)
-    # one engine call per (parameters, grade): the grade goes in as one letter, the amounts as columns
+    # the engine takes one set of parameters per call, and the amounts and grades as columns
     for k, combo in enumerate(combos):
-        in_combo = codes == k
-        for letter in credit.GRADE_FACTORS:
-            sel = in_combo & (grade_norm == letter)
-            if not sel.any():
-                continue
-            try:
-                cents = credit.suggested_limit(nw_c[sel], wc_c[sel], letter, *combo)
-            except ValueError as exc:
-                group_errors[sel] = str(exc)
-                continue
-            out[sel] = np.asarray(pd.array(cents, dtype="Float64").to_numpy(dtype=np.float64,
-                                                                              na_value=np.nan)) / 100.0
+        sel = codes == k
+        try:
+            cents = credit.suggested_limit(nw_c[sel], wc_c[sel], letters[sel], *combo)
+        except ValueError as exc:
+            group_errors[sel] = str(exc)
+            continue
+        out[sel] = pd.array(cents, dtype="Float64").to_numpy(dtype=np.float64, na_value=np.nan) / 100.0
     bad = pd.notna(group_errors).reshape(g.shape)
     g.fail_each(np.asarray(bad) & g.ok, VALUE, group_errors.reshape(g.shape))
     return g.result(out.reshape(g.shape))
-
-
-def _normalised_grades(letters: np.ndarray) -> np.ndarray:
-    """Grade cells as stripped upper-case text ('' for blank; numbers become text that matches no grade)."""
-    blank = np.asarray(pd.isna(letters), dtype=bool)
-    text = np.where(blank, "", letters).astype(str)
-    return np.strings.upper(np.strings.strip(text))
 
 
 def _to_cents(values: np.ndarray) -> np.ndarray:
@@ -1342,12 +1286,25 @@ def _to_cents(values: np.ndarray) -> np.ndarray:
     return np.where(finite, cents, np.nan)
 
 
-def _ratio_udf(func: str, engine_fn: Callable, names: tuple[str, ...], given: tuple, optional: tuple[str, ...],
-               undefined: str) -> _Result:
-    nums = [_numbers(func, n, v, required=n not in optional) for n, v in zip(names, given)]
+def _numeric_udf(func: str, engine_fn: Callable, inputs: dict[str, Any], *, undefined: tuple[str, str],
+                 kind: str = "float", optional: tuple[str, ...] = (),
+                 defaults: dict[str, float] | None = None) -> _Result:
+    """A formula over numbers only: each argument parsed by name (``optional`` ones may be blank, ``defaults`` fill
+    blanks), broadcast, one engine call over the columns in ``inputs`` order, the per-cell answer."""
+    defaults = defaults or {}
+    nums = [_numbers(func, name, value, required=name not in optional, default=defaults.get(name))
+            for name, value in inputs.items()]
     g = _grid(func, *nums)
     out = engine_fn(*(_flat(g.values(a)) for a in nums))
-    return g.result(np.reshape(out, g.shape), undefined=(DIV0, undefined), kind="ratio")
+    return g.result(np.reshape(out, g.shape), undefined=undefined, kind=kind)
+
+
+def _ratio_udf(func: str, engine_fn: Callable, inputs: dict[str, Any], undefined: str,
+               optional: tuple[str, ...] = ()) -> _Result:
+    return _numeric_udf(func, engine_fn, inputs, undefined=(DIV0, undefined), kind="ratio", optional=optional)
+
+
+_NO_CURRENT_LIABILITIES = "current_liabilities is 0 or negative, so the ratio is undefined"
 
 
 @udf(
@@ -1361,9 +1318,9 @@ def _ratio_udf(func: str, engine_fn: Callable, names: tuple[str, ...], given: tu
 )
 def CURRENT_RATIO(current_assets, current_liabilities):
     """Current ratio = current assets / current liabilities."""
-    return _ratio_udf("CURRENT_RATIO", ratios.current_ratio, ("current_assets", "current_liabilities"),
-                      (current_assets, current_liabilities), (),
-                      "current_liabilities is 0 or negative, so the ratio is undefined")
+    return _ratio_udf("CURRENT_RATIO", ratios.current_ratio,
+                      {"current_assets": current_assets, "current_liabilities": current_liabilities},
+                      _NO_CURRENT_LIABILITIES)
 
 
 @udf(
@@ -1378,9 +1335,9 @@ def CURRENT_RATIO(current_assets, current_liabilities):
 )
 def QUICK_RATIO(current_assets, inventory, current_liabilities):
     """Quick ratio = (current assets - inventory) / current liabilities; a blank inventory counts as none."""
-    return _ratio_udf("QUICK_RATIO", ratios.quick_ratio, ("current_assets", "inventory", "current_liabilities"),
-                      (current_assets, inventory, current_liabilities), ("inventory",),
-                      "current_liabilities is 0 or negative, so the ratio is undefined")
+    return _ratio_udf("QUICK_RATIO", ratios.quick_ratio, {"current_assets": current_assets, "inventory": inventory,
+                                                           "current_liabilities": current_liabilities},
+                      _NO_CURRENT_LIABILITIES, optional=("inventory",))
 
 
 @udf(
@@ -1394,8 +1351,8 @@ def QUICK_RATIO(current_assets, inventory, current_liabilities):
 )
 def DEBT_RATIO(total_liabilities, total_assets):
     """Debt ratio = total liabilities / total assets."""
-    return _ratio_udf("DEBT_RATIO", ratios.debt_ratio, ("total_liabilities", "total_assets"),
-                      (total_liabilities, total_assets), (),
+    return _ratio_udf("DEBT_RATIO", ratios.debt_ratio,
+                      {"total_liabilities": total_liabilities, "total_assets": total_assets},
                       "total_assets is 0 or negative, so the ratio is undefined")
 
 
@@ -1411,9 +1368,10 @@ def DEBT_RATIO(total_liabilities, total_assets):
 )
 def INTEREST_COVERAGE(ebit, interest_expense):
     """Interest coverage = EBIT / interest expense."""
-    return _ratio_udf("INTEREST_COVERAGE", ratios.interest_coverage, ("ebit", "interest_expense"),
-                      (ebit, interest_expense), ("interest_expense",),
-                      "no interest expense and EBIT is not positive, so coverage is undefined")
+    return _ratio_udf("INTEREST_COVERAGE", ratios.interest_coverage,
+                      {"ebit": ebit, "interest_expense": interest_expense},
+                      "no interest expense and EBIT is not positive, so coverage is undefined",
+                      optional=("interest_expense",))
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -1467,17 +1425,9 @@ def CLV(margin, retention, discount_rate, acquisition_cost=0):
     ac = _numbers(f, "acquisition_cost", acquisition_cost, default=0)
     g = _grid(f, m, r, i, ac)
     cols = [_flat(g.values(a)) for a in (m, r, i, ac)]
-    try:  # a parameter-free probe: an engine that rejects blanks is a bug, not the user's input
-        segmentation.clv(np.array([np.nan]), np.array([np.nan]), np.array([np.nan]), np.array([0.0]))
-    except ValueError as exc:
-        raise _engine_error(f, "arguments", exc) from None
-    values, rejected = _elementwise_localised(segmentation.clv, cols)
-    if rejected:
-        messages = np.full(values.shape, "", dtype=object)
-        mask = np.zeros(values.shape, dtype=bool)
-        for k, msg in rejected.items():
-            mask[k], messages[k] = True, msg.replace("CLV: ", "")
-        g.fail_each(mask.reshape(g.shape), VALUE, messages.reshape(g.shape))
+    values = segmentation.clv(*cols)
+    # an error even where another input is blank: the retention typed is wrong whatever the rest
+    g.fail(segmentation.bad_retention(cols[1]).reshape(g.shape), VALUE, segmentation.RETENTION_ERROR)
     return g.result(round_half_up_array(values, 2).reshape(g.shape),
                     undefined=(NUM, "retention must be below 1 + discount_rate (the value does not converge)"))
 

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from .aging import as_of_day, day_numbers
+from .ratios import coerce_float_array
 
 __all__ = [
     "add",
@@ -48,13 +49,6 @@ __all__ = [
 _NAT = np.iinfo(np.int64).min
 
 
-def _floats(x: Any) -> np.ndarray:
-    if isinstance(x, pd.Series):
-        return pd.to_numeric(x, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    return np.asarray(pd.to_numeric(pd.Series(np.ravel(np.asarray(x, dtype=object))), errors="coerce")
-                      .to_numpy(dtype=np.float64, na_value=np.nan)).reshape(np.shape(x))
-
-
 def _result(values: np.ndarray, *inputs: Any):
     """Scalar out when every input was a scalar, else a float array."""
     if all(np.ndim(i) == 0 for i in inputs):
@@ -69,7 +63,7 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 def dso(receivables: Any, credit_sales: Any, days: Any = 365):
     """Standard DSO = receivables ÷ credit sales × days (150,000 / 1,800,000 × 365 = 30.4). NaN where sales are 0."""
-    r, s, d = _floats(receivables), _floats(credit_sales), _floats(days)
+    r, s, d = coerce_float_array(receivables), coerce_float_array(credit_sales), coerce_float_array(days)
     return _result(_ratio(r, s) * d, receivables, credit_sales, days)
 
 
@@ -80,13 +74,13 @@ def best_dso(current_receivables: Any, credit_sales: Any, days: Any = 365):
 
 def add(dso_value: Any, best: Any):
     """Average days delinquent = DSO − best possible DSO."""
-    return _result(_floats(dso_value) - _floats(best), dso_value, best)
+    return _result(coerce_float_array(dso_value) - coerce_float_array(best), dso_value, best)
 
 
 def dso_countback(receivables: float, sales_newest_first: Sequence[float],
                   days_per_period: float | Sequence[float] = 30) -> float:
     """Countback DSO (AR 212,000; sales 100,000 / 80,000 / 70,000 newest first; 30-day periods → 73.7)."""
-    sales = _floats(list(sales_newest_first) if not isinstance(sales_newest_first, np.ndarray)
+    sales = coerce_float_array(list(sales_newest_first) if not isinstance(sales_newest_first, np.ndarray)
                     else sales_newest_first).ravel()
     return float(dso_countback_many(np.array([receivables], dtype=object), sales[np.newaxis, :],
                                     days_per_period)[0])
@@ -98,14 +92,14 @@ def dso_countback_many(receivables: Any, sales_newest_first: Any,
 
     ``days_per_period`` is one number or one per period (e.g. calendar month lengths, newest first).
     """
-    ar = _floats(receivables).ravel()
-    sales = _floats(sales_newest_first)
+    ar = coerce_float_array(receivables).ravel()
+    sales = coerce_float_array(sales_newest_first)
     if sales.ndim == 1:
         sales = sales[np.newaxis, :]
     n, periods = sales.shape
     if n != ar.size:
         raise ValueError(f"countback: {ar.size} receivables but {n} rows of sales")
-    per = _floats(days_per_period).ravel()
+    per = coerce_float_array(days_per_period).ravel()
     if per.size == 1:
         days = np.full(periods, per[0])
     elif per.size >= periods:
@@ -133,18 +127,18 @@ def dso_countback_many(receivables: Any, sales_newest_first: Any,
 
 def cei(begin_ar: Any, credit_sales: Any, end_ar: Any, end_current_ar: Any):
     """Collection effectiveness index in percent (BR 100k, CS 1,000k, ETR 120k, ECR 100k → 98.0)."""
-    b, s, e, c = (_floats(v) for v in (begin_ar, credit_sales, end_ar, end_current_ar))
+    b, s, e, c = (coerce_float_array(v) for v in (begin_ar, credit_sales, end_ar, end_current_ar))
     return _result(_ratio(b + s - e, b + s - c) * 100.0, begin_ar, credit_sales, end_ar, end_current_ar)
 
 
 def ar_turnover(credit_sales: Any, begin_ar: Any, end_ar: Any):
     """Credit sales ÷ average receivables. NaN when the average is 0."""
-    s, b, e = _floats(credit_sales), _floats(begin_ar), _floats(end_ar)
+    s, b, e = coerce_float_array(credit_sales), coerce_float_array(begin_ar), coerce_float_array(end_ar)
     return _result(_ratio(s, (b + e) / 2.0), credit_sales, begin_ar, end_ar)
 
 
 def _weighted_days(amounts: Any, start: Any, end: Any, early_as_zero: bool = False) -> float:
-    w = _floats(amounts).ravel()
+    w = coerce_float_array(amounts).ravel()
     a, b = day_numbers(start).ravel(), day_numbers(end).ravel()
     if not (w.size == a.size == b.size):
         raise ValueError(f"amounts and dates differ in length ({w.size}, {a.size}, {b.size})")

@@ -45,6 +45,7 @@ __all__ = [
     "CreditInputError",
     "credit_grade",
     "credit_score",
+    "normalise_grades",
     "subscore",
     "subscores",
     "suggested_limit",
@@ -152,12 +153,25 @@ def credit_grade(score: Any, cutoffs: Sequence[float] = DEFAULT_GRADE_CUTOFFS) -
     return like_input(grade, score)
 
 
-def _grade_factors(grade: Any) -> np.ndarray:
+def _distinct_grades(grade: Any) -> tuple[np.ndarray, list[str]]:
+    """(code per cell, the input's shape; stripped upper-case text per code): a column holds a handful of distinct
+    grades, so only those are looked at. Blank cells have code -1, which picks the last text, ''."""
     g = np.asarray(grade.to_numpy(dtype=object) if isinstance(grade, pd.Series) else grade, dtype=object)
-    letters = pd.Series(g.ravel(), dtype=object)
-    letters = letters.where(letters.map(lambda v: isinstance(v, str)))  # None / NaN / numbers -> blank
-    factors = letters.str.strip().str.upper().map(GRADE_FACTORS)
-    return factors.to_numpy(dtype=np.float64, na_value=np.nan).reshape(g.shape)
+    codes, uniques = pd.factorize(g.ravel())
+    return codes.reshape(g.shape), [str(u).strip().upper() for u in uniques] + [""]
+
+
+def normalise_grades(grade: Any) -> np.ndarray:
+    """Grade cells -> stripped upper-case text of the input's shape; '' for a blank cell. A cell that is not text
+    (a number) becomes text that is no grade, so it reads as "not a grade" rather than as blank."""
+    codes, texts = _distinct_grades(grade)
+    return np.array(texts)[codes]
+
+
+def _grade_factors(grade: Any) -> np.ndarray:
+    """Factor per grade cell (float, the input's shape); NaN where the cell is blank or not a grade."""
+    codes, texts = _distinct_grades(grade)
+    return np.array([GRADE_FACTORS.get(t, np.nan) for t in texts], dtype=np.float64)[codes]
 
 
 def suggested_limit(net_worth: Any, working_capital: Any, grade: Any, pct_net_worth: float = 0.10,

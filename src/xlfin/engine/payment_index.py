@@ -22,6 +22,7 @@ import pandas as pd
 
 from .aging import as_of_day, day_numbers
 from .openitems import is_credit_note
+from .ratios import coerce_float_array
 
 __all__ = [
     "INDEX_KNOTS_DAYS",
@@ -40,9 +41,7 @@ EXPERIENCE_COLUMNS = ["customer_id", "invoice_no", "amount", "days_beyond_terms"
 
 def index_from_days(days_beyond_terms: Any) -> np.ndarray:
     """Days beyond terms -> index in [1, 100] (float array of the input's shape; NaN stays NaN)."""
-    d = np.asarray(pd.to_numeric(pd.Series(np.ravel(np.asarray(days_beyond_terms, dtype=object))),
-                                 errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan))
-    d = d.reshape(np.shape(days_beyond_terms))
+    d = coerce_float_array(days_beyond_terms)
     last_day, last_value = INDEX_KNOTS_DAYS[-1], INDEX_KNOTS_VALUE[-1]
     inside = np.interp(d, INDEX_KNOTS_DAYS, INDEX_KNOTS_VALUE)  # clamps to 100 before −30
     beyond = np.maximum(last_value - (d - last_day) / 10.0, 1.0)
@@ -58,8 +57,7 @@ def weighted_index(days: Any, amounts: Any = None) -> float:
     if amounts is None:
         w = np.ones_like(idx)
     else:
-        w = np.asarray(pd.to_numeric(pd.Series(np.ravel(np.asarray(amounts, dtype=object))), errors="coerce")
-                       .to_numpy(dtype=np.float64, na_value=np.nan))
+        w = coerce_float_array(amounts).ravel()
         if w.size != idx.size:
             raise ValueError(f"payment index: {idx.size} day counts but {w.size} amounts")
         if np.any(w < 0):

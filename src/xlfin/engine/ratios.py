@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "coerce_float_array",
     "current_ratio",
     "debt_ratio",
     "interest_coverage",
@@ -36,6 +37,23 @@ __all__ = [
 
 class RatioInputError(ValueError):
     """An input that is not a number (or blank)."""
+
+
+def coerce_float_array(values: Any) -> np.ndarray:
+    """Any scalar / list / array / Series -> float64 ndarray of the input's shape; whatever is not a number
+    (blank, text) becomes NaN, without an error (the metrics that use it call such a value undefined).
+
+    Numeric numpy input and plain numbers take a fast path: no object round trip, no copy of a float64 array.
+    """
+    if isinstance(values, np.ndarray) and values.dtype.kind in "fiu":
+        return values.astype(np.float64, copy=False)
+    if isinstance(values, (int, float, np.integer, np.floating)) and not isinstance(values, (bool, np.bool_)):
+        return np.asarray(values, dtype=np.float64)
+    if isinstance(values, pd.Series):
+        return pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    flat = pd.Series(np.ravel(np.asarray(values, dtype=object)))
+    return (pd.to_numeric(flat, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+            .reshape(np.shape(values)))
 
 
 def to_float_array(values: Any, name: str = "value") -> np.ndarray:

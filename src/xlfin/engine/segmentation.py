@@ -8,7 +8,8 @@ in the total; a blank value gets no class (None).
 
 CLV (Gupta & Lehmann): m · r / (1 + i − r) − AC, margin received at the end of each period, constant retention r and
 discount rate i per period, infinite horizon (m 100, r 0.8, i 0.1 → 266.67). Where 1 + i − r ≤ 0 the sum diverges:
-NaN.
+NaN. A retention outside 0..1 is an input error: NaN for that element of an array (:func:`bad_retention` tells
+which, :data:`RETENTION_ERROR` why); a single retention given for every element raises instead.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ import pandas as pd
 
 from xlfin.engine.ratios import like_input, to_float_array
 
-__all__ = ["DEFAULT_ABC_CUTOFFS", "SegmentationInputError", "abc_class", "clv"]
+__all__ = ["DEFAULT_ABC_CUTOFFS", "RETENTION_ERROR", "SegmentationInputError", "abc_class", "bad_retention", "clv"]
 
 DEFAULT_ABC_CUTOFFS: tuple[float, float] = (0.80, 0.95)
+RETENTION_ERROR = "retention must be a share between 0 and 1"
 
 
 class SegmentationInputError(ValueError):
@@ -67,10 +69,16 @@ def clv(margin: Any, retention: Any, discount_rate: Any, acquisition_cost: Any =
     r = to_float_array(retention, "retention")
     i = to_float_array(discount_rate, "discount_rate")
     ac = np.nan_to_num(to_float_array(acquisition_cost, "acquisition_cost"), nan=0.0)
-    bad_r = (r < 0) | (r > 1)
-    if np.any(bad_r):
-        raise SegmentationInputError("CLV: retention must be a share between 0 and 1")
+    bad_r = bad_retention(r)
+    if bad_r.ndim == 0 and bad_r:  # bad for every element, so there is nothing to save: say why instead of NaN
+        raise SegmentationInputError(f"CLV: {RETENTION_ERROR}")
     denom = 1.0 + i - r
     with np.errstate(invalid="ignore", divide="ignore"):
-        value = np.where(denom > 0, m * r / np.where(denom > 0, denom, 1.0) - ac, np.nan)
+        value = np.where((denom > 0) & ~bad_r, m * r / np.where(denom > 0, denom, 1.0) - ac, np.nan)
     return like_input(value, margin, retention, discount_rate, acquisition_cost)
+
+
+def bad_retention(retention: Any) -> np.ndarray:
+    """True where a retention is outside 0..1 (blank is not bad: it is blank); the shape of the input."""
+    r = to_float_array(retention, "retention")
+    return (r < 0) | (r > 1)

@@ -192,6 +192,17 @@ def _unique(ids: list[str], name: str, what: str) -> None:
         raise ReconcileInputError(f"{name}: {blanks} row(s) without {what}")
 
 
+def _documents(frame: pd.DataFrame, name: str, id_column: str) -> tuple[list[str], np.ndarray]:
+    """(ids, amounts in cents) of an invoices or payments frame: ids unique and given, every amount > 0."""
+    ids = _text(frame[id_column])
+    _unique(ids, name, id_column)
+    amounts = _cents(frame["amount"], name, ids)
+    if (amounts <= 0).any():
+        bad = [ids[i] for i in np.flatnonzero(amounts <= 0)[:5]]
+        raise ReconcileInputError(f"{name}: amount must be > 0 (row(s) {', '.join(bad)})")
+    return ids, amounts
+
+
 # ------------------------------------------------------------------------------------------------ the state
 
 
@@ -201,12 +212,7 @@ class _Book:
 
     def __init__(self, invoices: pd.DataFrame) -> None:
         invoices = _require(invoices, "invoices", ["invoice_no", "customer_id", "amount"])
-        nos = _text(invoices["invoice_no"])
-        _unique(nos, "invoices", "invoice_no")
-        amounts = _cents(invoices["amount"], "invoices", nos)
-        if (amounts <= 0).any():
-            bad = [nos[i] for i in np.flatnonzero(amounts <= 0)[:5]]
-            raise ReconcileInputError(f"invoices: amount must be > 0 (row(s) {', '.join(bad)})")
+        nos, amounts = _documents(invoices, "invoices", "invoice_no")
         custs = _text(invoices["customer_id"])
         if "" in custs:
             raise ReconcileInputError(f"invoices: invoice {nos[custs.index('')]} has no customer_id")
@@ -685,12 +691,7 @@ def reconcile(
     payers = PayerDirectory.build(_text(customers["customer_id"]), _text(customers["name"]))
     run = _Run(book, payers, settings)
 
-    pids = _text(payments["payment_id"])
-    _unique(pids, "payments", "payment_id")
-    amounts = _cents(payments["amount"], "payments", pids)
-    if (amounts <= 0).any():
-        bad = [pids[i] for i in np.flatnonzero(amounts <= 0)[:5]]
-        raise ReconcileInputError(f"payments: amount must be > 0 (row(s) {', '.join(bad)})")
+    pids, amounts = _documents(payments, "payments", "payment_id")
     n = len(pids)
 
     def col(name: str) -> list[str]:

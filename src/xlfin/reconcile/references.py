@@ -341,15 +341,22 @@ def scan(
             if consumed[k]:
                 k += 1
                 continue
-            end = k + 1
-            while end < n and not consumed[end] and soft(end) and seps[end].strip():
-                end += 1
+            end = _free_run_end(k, consumed, lambda e: soft(e) and bool(seps[e].strip()))
             if not _PREFIX_ONLY.fullmatch("".join(parts[k:end])):
                 unresolved.append(norm_text_span(parts, seps, k, end))
             k = end
     elif scope is not None and is_open is not None and scope_positions is not None:
         _typos(parts, seps, consumed, index, scope, scope_positions, is_open, seen, add, ambiguous)
     return ScanResult(mentions, unresolved, sorted(set(ambiguous)))
+
+
+def _free_run_end(start: int, consumed: list[bool], joins: Callable[[int], bool], most: int | None = None) -> int:
+    """End (exclusive) of the run of parts from ``start`` that no hit consumed and whose separators ``joins``
+    accepts, ``most`` parts at the most."""
+    end = start + 1
+    while end < len(consumed) and (most is None or end - start < most) and not consumed[end] and joins(end):
+        end += 1
+    return end
 
 
 def norm_text_span(parts: list[str], seps: list[str], i: int, j: int) -> str:
@@ -396,9 +403,7 @@ def _typos(
         if consumed[i]:
             i += 1
             continue
-        end = i + 1
-        while end < n and end - i < 3 and not consumed[end] and _SOFT_SEP.match(seps[end]):
-            end += 1
+        end = _free_run_end(i, consumed, lambda e: bool(_SOFT_SEP.match(seps[e])), most=3)
         found = False
         for j in range(end, i, -1):
             key = key_of_alnum("".join(parts[i:j]))
