@@ -6,18 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xlfin.reconcile import (
-    ALLOCATION_COLUMNS,
-    UNAPPLIED_COLUMNS,
-    WRITEOFF_COLUMNS,
-    ReconcileInputError,
-    find_combination,
-    invoice_balances,
-    localise_reason,
-    reason_code,
-    reconcile,
-    summarize,
-)
+from xlfin.reconcile import (ALLOCATION_COLUMNS, UNAPPLIED_COLUMNS, WRITEOFF_COLUMNS, ReconcileInputError,
+                             find_combination, invoice_balances, localise_reason, reason_code, reconcile, summarize)
 
 
 def inv_frame(*rows: tuple, **extra_cols) -> pd.DataFrame:

@@ -9,10 +9,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from xlfin.reconcile import reconcile
+from xlfin.schema import INVOICES, PAYMENTS
 
 CUSTOMER_IDS = ["C1", "C2", "C3"]
 NAMES = ["Acme Trading Co., Ltd.", "Blue Star Foods Inc.", "上海华信贸易有限公司"]
 PAYER_NAMES = NAMES + ["ACME TRADING LTD", "上海华信贸易", "J SMITH", ""]
+
+# the schema's input columns, less those reconcile does not read
+INVOICE_COLUMNS = [c.key for c in INVOICES.input_columns if c.key not in ("cost", "project", "contract_no", "notes")]
+PAYMENT_COLUMNS = [c.key for c in PAYMENTS.input_columns if c.key not in ("method", "notes")]
 
 # small amounts from a short list, so that equal outstanding amounts and exact combinations really happen
 AMOUNTS = st.sampled_from([500, 1_000, 1_500, 2_000, 2_500, 3_333, 9_990, 10_000])
@@ -55,28 +60,8 @@ def ledgers(draw):
                 else "",
             }
         )
-    inv_cols = [
-        "invoice_no",
-        "doc_type",
-        "customer_id",
-        "invoice_date",
-        "due_date",
-        "amount",
-        "currency",
-        "disputed",
-    ]
-    pay_cols = [
-        "payment_id",
-        "payment_date",
-        "customer_id",
-        "payer_name",
-        "amount",
-        "currency",
-        "reference",
-        "applied_to",
-    ]
-    inv = pd.DataFrame(invoices, columns=inv_cols).astype({"amount": np.int64, "disputed": bool})
-    pay = pd.DataFrame(payments, columns=pay_cols).astype({"amount": np.int64})
+    inv = pd.DataFrame(invoices, columns=INVOICE_COLUMNS).astype({"amount": np.int64, "disputed": bool})
+    pay = pd.DataFrame(payments, columns=PAYMENT_COLUMNS).astype({"amount": np.int64})
     cust = pd.DataFrame({"customer_id": CUSTOMER_IDS, "name": NAMES})
     tolerance = draw(st.sampled_from([(100, 0.005), (0, 0.03), (1_000, 0.0)]))
     fifo = draw(st.booleans())

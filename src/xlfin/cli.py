@@ -163,7 +163,7 @@ def validate(
     """Check every table; exit 0 clean, 1 errors found, 2 unusable input."""
     from .adapters.file import open_workbook
     from .frames import problems_frame
-    from .operations import Run, execute
+    from .operations import Run
 
     if write:
         result = _run(path, ["validate"], output, as_of, as_json)

@@ -97,9 +97,9 @@ def _render_openpyxl(ws, data: DashboardData, lang: Lang) -> None:
                 elif fmts[j] != "@":
                     cell.number_format = fmts[j]
         first, last = data_row + 1, data_row + 1 + max(len(rows), 1)
-        charts.append((title_key, first, last, len(headers), anchor))
+        charts.append((title_key, first, last, anchor))
         data_row = last + 2
-    for title_key, first, last, width, anchor in charts:
+    for title_key, first, last, anchor in charts:
         cats = Reference(ws, min_col=col0, min_row=first + 1, max_row=last)
         if title_key == "chart_abc":
             chart = PieChart()

@@ -875,6 +875,19 @@ def _to_excel(result: _Result) -> Any:
     return _Result(out, result.error_mask, result.out_ndim).public()
 
 
+# argument docs (en, zh-CN) that several formulas share, word for word
+_DOC: dict[str, tuple[str, str]] = {
+    "due_date": ("Due date(s): a date, a serial number or a range of them.", "到期日：日期、序列号或其区域。"),
+    "credit_sales": ("Credit sales of the period.", "本期赊销额。"),
+    "days": ("Days in the period (default 365).", "期间天数（默认 365）。"),
+    "current_assets": ("Current assets.", "流动资产。"),
+    "current_liabilities": ("Current liabilities.", "流动负债。"),
+    "ebit": ("Earnings before interest and tax.", "息税前利润。"),
+    "total_assets": ("Total assets.", "资产总额。"),
+    "total_liabilities": ("Total liabilities.", "负债总额。"),
+}
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # ageing
 
@@ -892,7 +905,7 @@ def _due_and_as_of(f: str, due_date: Any, as_of: Any) -> tuple[_Grid, np.ndarray
     returns=("Bucket label: Current, 1-30, 31-60, 61-90, 91-120 or 120+ (labels follow edges).",
              "账龄区间名称：Current、1-30、31-60、61-90、91-120 或 120+（随 edges 变化）。"),
     args={
-        "due_date": ("Due date(s): a date, a serial number or a range of them.", "到期日：日期、序列号或其区域。"),
+        "due_date": _DOC["due_date"],
         "as_of": ("Date to age at (default today; use the AsOfDate name). A range ages each row at its own date.",
                   "账龄截止日（默认今天，可用 AsOfDate 名称）；给区域时逐行使用各自日期。"),
         "edges": ("Upper bounds of the buckets in days, e.g. \"30,60,90,120\" or a range (default 30,60,90,120).",
@@ -921,7 +934,7 @@ def AGING_BUCKET(due_date, as_of=None, edges=None):
     zh="到期日至截止日的逾期天数（整数，未到期为 0）。",
     returns=("Whole days overdue, 0 when not yet due.", "逾期整天数，未到期为 0。"),
     args={
-        "due_date": ("Due date(s): a date, a serial number or a range of them.", "到期日：日期、序列号或其区域。"),
+        "due_date": _DOC["due_date"],
         "as_of": (("Date to count to (default today; use the AsOfDate name). A range counts each row to its own "
                   "date, e.g. payment dates."), "计算截止日（默认今天）；给区域时逐行使用各自日期，例如收款日。"),
     },
@@ -944,8 +957,8 @@ def DAYS_OVERDUE(due_date, as_of=None):
     returns=("Days sales outstanding.", "应收账款周转天数。"),
     args={
         "receivables": ("Receivables at the end of the period.", "期末应收账款。"),
-        "credit_sales": ("Credit sales of the period.", "本期赊销额。"),
-        "days": ("Days in the period (default 365).", "期间天数（默认 365）。"),
+        "credit_sales": _DOC["credit_sales"],
+        "days": _DOC["days"],
     },
     example=Example((150000.0, 1800000.0, 365.0)),
 )
@@ -961,8 +974,8 @@ def DSO(receivables, credit_sales, days=365):
     returns=("Best possible DSO.", "最佳可能应收账款周转天数。"),
     args={
         "current_receivables": ("Receivables not yet due at the end of the period.", "期末未到期应收账款。"),
-        "credit_sales": ("Credit sales of the period.", "本期赊销额。"),
-        "days": ("Days in the period (default 365).", "期间天数（默认 365）。"),
+        "credit_sales": _DOC["credit_sales"],
+        "days": _DOC["days"],
     },
     example=Example((100000.0, 1800000.0, 365.0)),
 )
@@ -1044,7 +1057,7 @@ def _countback_series(f: str, r: _Arg, s: _Arg, rows: int) -> tuple[np.ndarray, 
     returns=("Collection effectiveness index in percent.", "回款效率指数（百分数）。"),
     args={
         "begin_ar": ("Receivables at the start of the period.", "期初应收账款。"),
-        "credit_sales": ("Credit sales of the period.", "本期赊销额。"),
+        "credit_sales": _DOC["credit_sales"],
         "end_ar": ("Receivables at the end of the period.", "期末应收账款。"),
         "end_current_ar": ("Receivables not yet due at the end of the period.", "期末未到期应收账款。"),
     },
@@ -1100,14 +1113,14 @@ def PAYMENT_INDEX(days_beyond_terms, amounts=None):
     zh="Altman Z 分数：默认 Z″（非制造业），可选 Z（上市制造业，equity 用股权市值）与 Z′（非上市企业）。",
     returns=("Z score (Z'': distress < 1.10, safe > 2.60).", "Z 分数（Z″：< 1.10 危险，> 2.60 安全）。"),
     args={
-        "current_assets": ("Current assets.", "流动资产。"),
-        "current_liabilities": ("Current liabilities.", "流动负债。"),
+        "current_assets": _DOC["current_assets"],
+        "current_liabilities": _DOC["current_liabilities"],
         "retained_earnings": ("Retained earnings.", "留存收益。"),
-        "ebit": ("Earnings before interest and tax.", "息税前利润。"),
+        "ebit": _DOC["ebit"],
         "equity": ("Book equity (Z', Z''); market value of equity for model Z.",
                    "所有者权益账面值（Z′、Z″）；模型 Z 用股权市值。"),
-        "total_assets": ("Total assets.", "资产总额。"),
-        "total_liabilities": ("Total liabilities.", "负债总额。"),
+        "total_assets": _DOC["total_assets"],
+        "total_liabilities": _DOC["total_liabilities"],
         "sales": ("Sales (needed by models Z and Z').", "营业收入（模型 Z 与 Z′ 需要）。"),
         "model": ("\"Z''\" (default), \"Z'\" or \"Z\".", "\"Z''\"（默认）、\"Z'\" 或 \"Z\"。"),
     },
@@ -1311,8 +1324,8 @@ _NO_CURRENT_LIABILITIES = "current_liabilities is 0 or negative, so the ratio is
     zh="流动比率 = 流动资产 ÷ 流动负债（无流动负债且资产为正时为 ∞）。",
     returns=("Current ratio (the text ∞ when there are no current liabilities).", "流动比率（无流动负债时为 ∞）。"),
     args={
-        "current_assets": ("Current assets.", "流动资产。"),
-        "current_liabilities": ("Current liabilities.", "流动负债。"),
+        "current_assets": _DOC["current_assets"],
+        "current_liabilities": _DOC["current_liabilities"],
     },
     example=Example((450000.0, 300000.0)),
 )
@@ -1327,9 +1340,9 @@ def CURRENT_RATIO(current_assets, current_liabilities):
     zh="速动比率 =（流动资产 − 存货）÷ 流动负债；存货空白视为 0。",
     returns=("Quick ratio (the text ∞ when there are no current liabilities).", "速动比率（无流动负债时为 ∞）。"),
     args={
-        "current_assets": ("Current assets.", "流动资产。"),
+        "current_assets": _DOC["current_assets"],
         "inventory": ("Inventory (blank = none).", "存货（空白为 0）。"),
-        "current_liabilities": ("Current liabilities.", "流动负债。"),
+        "current_liabilities": _DOC["current_liabilities"],
     },
     example=Example((450000.0, 120000.0, 300000.0)),
 )
@@ -1344,8 +1357,8 @@ def QUICK_RATIO(current_assets, inventory, current_liabilities):
     zh="资产负债率 = 负债总额 ÷ 资产总额。",
     returns=("Debt ratio.", "资产负债率。"),
     args={
-        "total_liabilities": ("Total liabilities.", "负债总额。"),
-        "total_assets": ("Total assets.", "资产总额。"),
+        "total_liabilities": _DOC["total_liabilities"],
+        "total_assets": _DOC["total_assets"],
     },
     example=Example((600000.0, 1000000.0)),
 )
@@ -1361,7 +1374,7 @@ def DEBT_RATIO(total_liabilities, total_assets):
     returns=("Interest coverage (the text ∞ when there is no interest and EBIT > 0).",
              "利息保障倍数（无利息且利润为正时为 ∞）。"),
     args={
-        "ebit": ("Earnings before interest and tax.", "息税前利润。"),
+        "ebit": _DOC["ebit"],
         "interest_expense": ("Interest expense (either sign; blank = none).", "利息费用（正负皆可；空白为无）。"),
     },
     example=Example((90000.0, 30000.0)),

@@ -6,16 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xlfin.engine.ratios import (
-    RatioInputError,
-    current_ratio,
-    debt_ratio,
-    interest_coverage,
-    net_margin,
-    net_worth,
-    quick_ratio,
-    working_capital,
-)
+from xlfin.engine.ratios import (RatioInputError, current_ratio, debt_ratio, interest_coverage, net_margin, net_worth,
+                                 quick_ratio, working_capital)
 
 
 def test_scalar_values():

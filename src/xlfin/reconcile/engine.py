@@ -421,7 +421,7 @@ class _Run:
         usable = [(p, r, c) for p, r, c in ordered if p not in wrong_currency]
         invoices = [(p, r, c) for p, r, c in usable if not b.is_cn[p]]
         before = {p: b.out[p] for p, _, _ in invoices}
-        for cn, rule, conf in (t for t in usable if b.is_cn[t[0]]):
+        for cn, _rule, conf in (t for t in usable if b.is_cn[t[0]]):
             for p, _, _ in invoices:
                 take = min(b.out[cn], b.out[p])
                 if take > 0:
