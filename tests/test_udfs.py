@@ -283,6 +283,18 @@ def test_clv_bad_retention_only_spoils_its_cell():
     assert is_error(flat[1]) and is_error(flat[2]) and "retention" in flat[1].message
 
 
+def test_clv_bad_retention_is_an_error_even_beside_a_blank_margin():
+    out = u.CLV(col(None, None, 100.0), col(1.5, 0.8, 0.8), 0.1).reshape(-1).tolist()
+    assert is_error(out[0]) and out[0].message == "CLV: retention must be a share between 0 and 1"
+    assert out[1] is None and out[2] == 266.67
+
+
+def test_credit_limit_reads_a_column_of_mixed_grades():
+    out = u.CREDIT_LIMIT(2500000.0, 1200000.0, col("A", " b", "c ", "D", "e", None, "X", 7.0)).reshape(-1).tolist()
+    assert out[:6] == [240000.0, 180000.0, 120000.0, 60000.0, 0.0, None]
+    assert is_error(out[6]) and is_error(out[7]) and "grade must be" in out[6].message
+
+
 def test_credit_limit_parameters_per_cell():
     out = u.CREDIT_LIMIT(col(2500000.0, 2500000.0, 2500000.0), 1200000.0, "B", 0.1, 0.2, col(1000.0, -1.0, 1.0))
     flat = out.reshape(-1).tolist()

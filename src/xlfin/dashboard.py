@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .engine import collection
+from .engine.profitability import document_sign
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ def build_dashboard(
     if len(invoices):
         in_period = (pd.to_datetime(invoices["invoice_date"]) >= pd.Timestamp(start)) & \
                     (pd.to_datetime(invoices["invoice_date"]) <= pd.Timestamp(as_of))
-        sign = np.where(invoices["doc_type"].eq("Credit Note"), -1, 1)
+        sign = document_sign(invoices["doc_type"])
         sales = int((invoices["amount"].to_numpy(dtype=np.int64) * sign)[in_period.to_numpy()].sum())
     dso = float(collection.dso(np.array([total_ar], dtype=float), np.array([sales], dtype=float), 365)[0]) if sales else None
     cei = collection.period_cei(invoices, allocations, start, as_of) if sales else None
@@ -94,7 +95,7 @@ def _monthly(invoices: pd.DataFrame, payments: pd.DataFrame, as_of: dt.date, mon
     invoiced = pd.Series(0, index=periods, dtype=np.int64)
     collected = pd.Series(0, index=periods, dtype=np.int64)
     if len(invoices):
-        sign = np.where(invoices["doc_type"].eq("Credit Note"), -1, 1)
+        sign = document_sign(invoices["doc_type"])
         amounts = pd.Series(invoices["amount"].to_numpy(dtype=np.int64) * sign,
                             index=pd.to_datetime(invoices["invoice_date"]).dt.to_period("M"))
         invoiced = invoiced.add(amounts.groupby(level=0).sum(), fill_value=0).reindex(periods, fill_value=0)

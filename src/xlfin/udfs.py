@@ -717,6 +717,32 @@ def _engine_error(func: str, name: str, exc: Exception) -> _CallError:
     return _CallError(VALUE, f"{func}: {name}: {exc}")
 
 
+def _numeric_udf(func: str, engine_fn: Callable, inputs: dict[str, Any], *, undefined: tuple[str, str],
+                 kind: str = "float", optional: tuple[str, ...] = (),
+                 defaults: dict[str, float] | None = None) -> _Result:
+    """A formula over numbers only: each argument parsed by name (``optional`` ones may be blank, ``defaults`` fill
+    blanks), broadcast, one engine call over the columns in ``inputs`` order, the per-cell answer."""
+    defaults = defaults or {}
+    nums = [_numbers(func, name, value, required=name not in optional, default=defaults.get(name))
+            for name, value in inputs.items()]
+    g = _grid(func, *nums)
+    out = engine_fn(*(_flat(g.values(a)) for a in nums))
+    return g.result(np.reshape(out, g.shape), undefined=undefined, kind=kind)
+
+
+def _label_udf(func: str, engine_fn: Callable, name: str, value: Any, cutoffs: Any,
+               default_cutoffs: tuple[float, ...]) -> _Result:
+    """A formula that labels numbers (grade, ABC class) by cut-offs: a bad ``cutoffs`` spoils the whole call."""
+    c = _number_list(func, "cutoffs", cutoffs)
+    v = _numbers(func, name, value)
+    g = _grid(func, v)
+    try:
+        labels = engine_fn(_flat(g.values(v)), c if c is not None else default_cutoffs)
+    except ValueError as exc:
+        raise _engine_error(func, "cutoffs", exc) from None
+    return g.result(np.asarray(labels, dtype=object).reshape(g.shape), kind="object")
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # the registry and the decorator
 
@@ -888,6 +914,10 @@ _DOC: dict[str, tuple[str, str]] = {
 }
 
 
+def _docs(*names: str) -> dict[str, tuple[str, str]]:
+    return {name: _DOC[name] for name in names}
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # ageing
 
@@ -905,7 +935,7 @@ def _due_and_as_of(f: str, due_date: Any, as_of: Any) -> tuple[_Grid, np.ndarray
     returns=("Bucket label: Current, 1-30, 31-60, 61-90, 91-120 or 120+ (labels follow edges).",
              "账龄区间名称：Current、1-30、31-60、61-90、91-120 或 120+（随 edges 变化）。"),
     args={
-        "due_date": _DOC["due_date"],
+        **_docs("due_date"),
         "as_of": ("Date to age at (default today; use the AsOfDate name). A range ages each row at its own date.",
                   "账龄截止日（默认今天，可用 AsOfDate 名称）；给区域时逐行使用各自日期。"),
         "edges": ("Upper bounds of the buckets in days, e.g. \"30,60,90,120\" or a range (default 30,60,90,120).",
@@ -934,7 +964,7 @@ def AGING_BUCKET(due_date, as_of=None, edges=None):
     zh="到期日至截止日的逾期天数（整数，未到期为 0）。",
     returns=("Whole days overdue, 0 when not yet due.", "逾期整天数，未到期为 0。"),
     args={
-        "due_date": _DOC["due_date"],
+        **_docs("due_date"),
         "as_of": (("Date to count to (default today; use the AsOfDate name). A range counts each row to its own "
                   "date, e.g. payment dates."), "计算截止日（默认今天）；给区域时逐行使用各自日期，例如收款日。"),
     },
@@ -957,8 +987,7 @@ def DAYS_OVERDUE(due_date, as_of=None):
     returns=("Days sales outstanding.", "应收账款周转天数。"),
     args={
         "receivables": ("Receivables at the end of the period.", "期末应收账款。"),
-        "credit_sales": _DOC["credit_sales"],
-        "days": _DOC["days"],
+        **_docs("credit_sales", "days"),
     },
     example=Example((150000.0, 1800000.0, 365.0)),
 )
@@ -974,8 +1003,7 @@ def DSO(receivables, credit_sales, days=365):
     returns=("Best possible DSO.", "最佳可能应收账款周转天数。"),
     args={
         "current_receivables": ("Receivables not yet due at the end of the period.", "期末未到期应收账款。"),
-        "credit_sales": _DOC["credit_sales"],
-        "days": _DOC["days"],
+        **_docs("credit_sales", "days"),
     },
     example=Example((100000.0, 1800000.0, 365.0)),
 )
@@ -1057,7 +1085,7 @@ def _countback_series(f: str, r: _Arg, s: _Arg, rows: int) -> tuple[np.ndarray, 
     returns=("Collection effectiveness index in percent.", "回款效率指数（百分数）。"),
     args={
         "begin_ar": ("Receivables at the start of the period.", "期初应收账款。"),
-        "credit_sales": _DOC["credit_sales"],
+        **_docs("credit_sales"),
         "end_ar": ("Receivables at the end of the period.", "期末应收账款。"),
         "end_current_ar": ("Receivables not yet due at the end of the period.", "期末未到期应收账款。"),
     },
@@ -1113,14 +1141,10 @@ def PAYMENT_INDEX(days_beyond_terms, amounts=None):
     zh="Altman Z 分数：默认 Z″（非制造业），可选 Z（上市制造业，equity 用股权市值）与 Z′（非上市企业）。",
     returns=("Z score (Z'': distress < 1.10, safe > 2.60).", "Z 分数（Z″：< 1.10 危险，> 2.60 安全）。"),
     args={
-        "current_assets": _DOC["current_assets"],
-        "current_liabilities": _DOC["current_liabilities"],
+        **_docs("current_assets", "current_liabilities", "ebit", "total_assets", "total_liabilities"),
         "retained_earnings": ("Retained earnings.", "留存收益。"),
-        "ebit": _DOC["ebit"],
         "equity": ("Book equity (Z', Z''); market value of equity for model Z.",
                    "所有者权益账面值（Z′、Z″）；模型 Z 用股权市值。"),
-        "total_assets": _DOC["total_assets"],
-        "total_liabilities": _DOC["total_liabilities"],
         "sales": ("Sales (needed by models Z and Z').", "营业收入（模型 Z 与 Z′ 需要）。"),
         "model": ("\"Z''\" (default), \"Z'\" or \"Z\".", "\"Z''\"（默认）、\"Z'\" 或 \"Z\"。"),
     },
@@ -1230,15 +1254,7 @@ def CREDIT_SCORE(current_ratio, debt_ratio, interest_coverage, net_margin, payme
 )
 def CREDIT_GRADE(score, cutoffs=None):
     """Grade A-E from a credit score: A >= 80, B >= 65, C >= 50, D >= 35, else E (cutoffs from Config)."""
-    f = "CREDIT_GRADE"
-    c = _number_list(f, "cutoffs", cutoffs)
-    s = _numbers(f, "score", score)
-    g = _grid(f, s)
-    try:
-        grades = credit.credit_grade(_flat(g.values(s)), c if c is not None else credit.DEFAULT_GRADE_CUTOFFS)
-    except ValueError as exc:
-        raise _engine_error(f, "cutoffs", exc) from None
-    return g.result(np.asarray(grades, dtype=object).reshape(g.shape), kind="object")
+    return _label_udf("CREDIT_GRADE", credit.credit_grade, "score", score, cutoffs, credit.DEFAULT_GRADE_CUTOFFS)
 
 
 @udf(
@@ -1299,19 +1315,6 @@ def _to_cents(values: np.ndarray) -> np.ndarray:
     return np.where(finite, cents, np.nan)
 
 
-def _numeric_udf(func: str, engine_fn: Callable, inputs: dict[str, Any], *, undefined: tuple[str, str],
-                 kind: str = "float", optional: tuple[str, ...] = (),
-                 defaults: dict[str, float] | None = None) -> _Result:
-    """A formula over numbers only: each argument parsed by name (``optional`` ones may be blank, ``defaults`` fill
-    blanks), broadcast, one engine call over the columns in ``inputs`` order, the per-cell answer."""
-    defaults = defaults or {}
-    nums = [_numbers(func, name, value, required=name not in optional, default=defaults.get(name))
-            for name, value in inputs.items()]
-    g = _grid(func, *nums)
-    out = engine_fn(*(_flat(g.values(a)) for a in nums))
-    return g.result(np.reshape(out, g.shape), undefined=undefined, kind=kind)
-
-
 def _ratio_udf(func: str, engine_fn: Callable, inputs: dict[str, Any], undefined: str,
                optional: tuple[str, ...] = ()) -> _Result:
     return _numeric_udf(func, engine_fn, inputs, undefined=(DIV0, undefined), kind="ratio", optional=optional)
@@ -1324,8 +1327,7 @@ _NO_CURRENT_LIABILITIES = "current_liabilities is 0 or negative, so the ratio is
     zh="流动比率 = 流动资产 ÷ 流动负债（无流动负债且资产为正时为 ∞）。",
     returns=("Current ratio (the text ∞ when there are no current liabilities).", "流动比率（无流动负债时为 ∞）。"),
     args={
-        "current_assets": _DOC["current_assets"],
-        "current_liabilities": _DOC["current_liabilities"],
+        **_docs("current_assets", "current_liabilities"),
     },
     example=Example((450000.0, 300000.0)),
 )
@@ -1340,9 +1342,8 @@ def CURRENT_RATIO(current_assets, current_liabilities):
     zh="速动比率 =（流动资产 − 存货）÷ 流动负债；存货空白视为 0。",
     returns=("Quick ratio (the text ∞ when there are no current liabilities).", "速动比率（无流动负债时为 ∞）。"),
     args={
-        "current_assets": _DOC["current_assets"],
+        **_docs("current_assets", "current_liabilities"),
         "inventory": ("Inventory (blank = none).", "存货（空白为 0）。"),
-        "current_liabilities": _DOC["current_liabilities"],
     },
     example=Example((450000.0, 120000.0, 300000.0)),
 )
@@ -1357,8 +1358,7 @@ def QUICK_RATIO(current_assets, inventory, current_liabilities):
     zh="资产负债率 = 负债总额 ÷ 资产总额。",
     returns=("Debt ratio.", "资产负债率。"),
     args={
-        "total_liabilities": _DOC["total_liabilities"],
-        "total_assets": _DOC["total_assets"],
+        **_docs("total_liabilities", "total_assets"),
     },
     example=Example((600000.0, 1000000.0)),
 )
@@ -1374,7 +1374,7 @@ def DEBT_RATIO(total_liabilities, total_assets):
     returns=("Interest coverage (the text ∞ when there is no interest and EBIT > 0).",
              "利息保障倍数（无利息且利润为正时为 ∞）。"),
     args={
-        "ebit": _DOC["ebit"],
+        **_docs("ebit"),
         "interest_expense": ("Interest expense (either sign; blank = none).", "利息费用（正负皆可；空白为无）。"),
     },
     example=Example((90000.0, 30000.0)),
@@ -1406,16 +1406,8 @@ def INTEREST_COVERAGE(ebit, interest_expense):
 def ABC_CLASS(values, cutoffs=None):
     """ABC class per value: ranked descending, A while the cumulative share before it is below 80%, B below 95%,
     else C; zero or negative values are C."""
-    f = "ABC_CLASS"
-    c = _number_list(f, "cutoffs", cutoffs)
-    v = _numbers(f, "values", values)
-    g = _grid(f, v)
-    try:
-        classes = segmentation.abc_class(_flat(g.values(v)),
-                                         c if c is not None else segmentation.DEFAULT_ABC_CUTOFFS)
-    except ValueError as exc:
-        raise _engine_error(f, "cutoffs", exc) from None
-    return g.result(np.asarray(classes, dtype=object).reshape(g.shape), kind="object")
+    return _label_udf("ABC_CLASS", segmentation.abc_class, "values", values, cutoffs,
+                      segmentation.DEFAULT_ABC_CUTOFFS)
 
 
 @udf(

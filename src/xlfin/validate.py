@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .engine.openitems import is_credit_note
 from .frames import (
     Problem,
     apply_defaults,
@@ -419,7 +420,7 @@ def _credit_rules(ck: _Checker, defaults: dict[str, pd.DataFrame], as_of: dt.dat
     if inv is None:
         return
     dated = (inv["invoice_date"] <= pd.Timestamp(as_of)).fillna(False).to_numpy(dtype=bool)
-    is_cn = (inv["doc_type"] == "Credit Note").to_numpy(dtype=bool)
+    is_cn = is_credit_note(inv["doc_type"])
     invoiced = _sum_by_customer(inv, dated & ~is_cn)
     credited = _sum_by_customer(inv, dated & is_cn)
 

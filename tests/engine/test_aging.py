@@ -83,6 +83,22 @@ def test_as_of_forms_agree():
         days_overdue([ago(1)], None)
 
 
+def test_as_of_per_item_broadcasts():
+    due = np.array([ago(10), ago(10), ago(40), None], dtype="datetime64[D]")
+    as_of = np.array([AS_OF, ago(20), AS_OF, AS_OF], dtype="datetime64[D]")  # e.g. each item's payment date
+    assert age_days(due, as_of).tolist()[:3] == [10.0, -10.0, 40.0] and np.isnan(age_days(due, as_of)[3])
+    assert days_overdue(due, as_of).tolist()[:3] == [10.0, 0.0, 40.0]
+    assert aging_bucket(due, as_of).tolist() == ["1-30", "Current", "31-60", None]
+    # a blank among the as_of dates has no age there (a single blank as_of stays an error, above)
+    as_of[1] = np.datetime64("NaT")
+    assert aging_bucket(due, as_of).tolist() == ["1-30", None, "31-60", None]
+    # a column of due dates against a row of as_of dates gives the table of ages
+    table = age_days(due[:3].reshape(3, 1), pd.to_datetime([AS_OF, ago(-30)]).to_numpy())
+    assert table.tolist() == [[10.0, 40.0], [10.0, 40.0], [40.0, 70.0]]
+    with pytest.raises(AgingError, match="as_of"):
+        age_days(due, as_of[:2])
+
+
 def test_a_million_dates_bucket_well_under_half_a_second():
     rng = np.random.default_rng(7)
     dates = np.datetime64(AS_OF) - rng.integers(-60, 400, 1_000_000).astype("timedelta64[D]")

@@ -20,6 +20,7 @@ from xlfin.engine.collection import (
     period_cei,
     receivables_at,
 )
+from xlfin.engine.ratios import coerce_float_array
 
 D = dt.date
 
@@ -152,3 +153,17 @@ def test_period_cei_for_january():
     expected = (100_000 + 75_000 - 75_000) / (100_000 + 75_000 - 80_000) * 100
     assert period_cei(inv, alloc, D(2026, 1, 1), D(2026, 1, 31)) == pytest.approx(expected)
     assert math.isnan(period_cei(inv.iloc[0:0], None, D(2026, 1, 1), D(2026, 1, 31)))
+
+
+def test_numeric_arrays_take_the_fast_path_and_agree_with_any_other_form():
+    receivables = np.array([150_000.0, 10.0, np.nan, 7.0])
+    sales = np.array([1_800_000, 0, 10, 7], dtype=np.int64)
+    fast = dso(receivables, sales)
+    slow = dso(receivables.astype(object).tolist(), pd.Series(sales.astype(object)))
+    np.testing.assert_array_equal(fast, slow)
+    assert coerce_float_array(receivables) is receivables  # a float64 column is used as it is, not copied
+    assert coerce_float_array(sales).dtype == np.float64
+    assert coerce_float_array(np.int64(5)).shape == () and coerce_float_array(2.5) == 2.5
+    text = coerce_float_array(np.array(["1.5", "late", None], dtype=object))
+    assert text[0] == 1.5 and np.isnan(text[1:]).all()  # not a number: undefined, not an error
+    assert coerce_float_array(np.array([True, False])).tolist() == [1.0, 0.0]

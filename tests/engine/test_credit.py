@@ -14,6 +14,7 @@ from xlfin.engine.credit import (
     CreditInputError,
     credit_grade,
     credit_score,
+    normalise_grades,
     subscore,
     subscores,
     suggested_limit,
@@ -152,3 +153,13 @@ def test_empty_in_empty_out():
     e = np.array([])
     assert len(credit_grade(e)) == 0
     assert len(suggested_limit(e, e, np.array([], dtype=object))) == 0
+
+
+def test_grades_are_read_as_a_column():
+    nw, wc = 1_000_000_00, 600_000_00
+    grades = np.array([" a", "b ", "C", "d", "E", None, np.nan, "", "F", 3.0, "AA"], dtype=object)
+    out = suggested_limit(np.full(grades.size, nw), np.full(grades.size, wc), grades)
+    assert out[:5].tolist() == [100_000_00, 75_000_00, 50_000_00, 25_000_00, 0]
+    assert all(pd.isna(v) for v in out[5:])  # blank, or not a grade: no limit can be assessed
+    assert normalise_grades(grades).tolist() == ["A", "B", "C", "D", "E", "", "", "", "F", "3.0", "AA"]
+    assert normalise_grades(pd.Series(["b"])).tolist() == ["B"] and normalise_grades([]).size == 0

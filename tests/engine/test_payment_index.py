@@ -37,6 +37,14 @@ def test_blank_in_blank_out():
     assert index_from_days(pd.Series([15, 22])).tolist() == [70, 60]
 
 
+def test_numeric_arrays_keep_their_shape_and_agree_with_lists():
+    days = np.array([[-40.0, 0.0], [np.nan, 130.0]])
+    out = index_from_days(days)
+    assert out.shape == (2, 2) and np.isnan(out[1, 0])
+    assert out[[0, 0, 1], [0, 1, 1]].tolist() == [100.0, 80.0, 19.0]
+    assert index_from_days(np.array([15, 22], dtype=np.int32)).tolist() == [70.0, 60.0]
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.floats(-1e6, 1e6), st.floats(0, 1e4))
 def test_index_is_within_1_100_and_never_rises_with_lateness(days, more):

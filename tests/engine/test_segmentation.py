@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xlfin.engine.segmentation import SegmentationInputError, abc_class, clv
+from xlfin.engine.segmentation import RETENTION_ERROR, SegmentationInputError, abc_class, bad_retention, clv
 
 
 def test_share_before_rule():
@@ -46,3 +46,14 @@ def test_clv_vectorised_and_divergent():
     assert out[0] == pytest.approx(400.0) and np.isnan(out[1]) and out[2] == 0.0
     with pytest.raises(SegmentationInputError):
         clv(100, 1.5, 0.1)
+
+
+def test_clv_bad_retention_spoils_only_its_element():
+    retention = np.array([0.8, 1.5, -0.1, np.nan, 0.95])
+    out = clv(np.full(5, 100.0), retention, 0.1)
+    assert out[0] == pytest.approx(266.6667, abs=1e-4) and out[4] == pytest.approx(633.3333, abs=1e-4)
+    assert np.isnan(out[1:4]).all()
+    assert bad_retention(retention).tolist() == [False, True, True, False, False]  # blank is blank, not bad
+    assert "between 0 and 1" in RETENTION_ERROR
+    with pytest.raises(SegmentationInputError, match="retention"):  # one retention for every element
+        clv(np.array([100.0, 50.0]), 1.5, 0.1)

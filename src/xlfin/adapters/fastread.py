@@ -13,6 +13,7 @@ adapter falls back to openpyxl, whose behaviour then decides.
 
 from __future__ import annotations
 
+import gc
 import html
 import posixpath
 import re
@@ -20,6 +21,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
 from openpyxl.utils import range_boundaries
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel, from_ISO8601
@@ -41,6 +43,15 @@ _PHONETIC = re.compile(rb"<rPh\b.*?</rPh>", re.S)
 _SI = re.compile(rb"<si\b[^>]*?(?:/>|>(.*?)</si>)", re.S)
 _MERGE = re.compile(rb'<mergeCell\b[^>]*?\bref="([^"]+)"')
 _DTD = re.compile(rb"<!DOCTYPE|<!ENTITY", re.I)
+# The usual cell shapes, for the grid scan: address first; whether the cell has content (a "<"); an optional formula,
+# skipped, not copied; then a plain value, an empty one, a plain inline string (kept with its "</t>", so that an empty
+# one still shows), or anything else (rich text, phonetic runs...) for the general decoding.
+_FAST_CELL = re.compile(
+    rb'<c r="([A-Z]{1,3})(\d+)"([^>/]*)(?:/>|>(?=(<?))(?:<f\b[^>]*?(?:/>|>[^<]*</f>))?'
+    rb'(?:<v>([^<]*)</v>|<v\s*/>|<is><t(?: xml:space="preserve")?>([^<]*</t>)</is>|(<[^<]*(?:<(?!/c>)[^<]*)*))?</c>)')
+_CELL_START = re.compile(rb"<c[\s/>]")
+_CHUNK = 8 << 20  # bytes of sheet XML per regex pass: bounds the memory of the cells' tuples
+_GRID_SLACK = 1 << 20  # a sheet whose used range has far more slots than cells (one cell in XFD1048576) is not a grid
 
 
 def sheet_data_span(data: bytes) -> tuple[int, int] | None:
@@ -71,6 +82,18 @@ def sheet_data_body(data: bytes) -> tuple[bytes, int]:
     return data[inner_start:max(inner_end, inner_start)], end
 
 
+def _without_gc(work, *args):
+    """Run `work` with the cyclic garbage collector paused: the scan makes millions of short tuples, which would
+    start a collection every few hundred allocations (a third of the scan's time) and form no cycles."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return work(*args)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 class Unsupported(Exception):
     """The package uses something this reader does not handle; use openpyxl instead."""
 
@@ -86,10 +109,11 @@ class TableInfo:
 
 @dataclass
 class SheetCells:
-    rows: dict[int, list[object]]  # 1-based row -> values from column A, as long as the row's last cell
+    rows: dict[int, list[object]] | None  # 1-based row -> values from column A, as long as the row's last cell
     max_row: int
     max_col: int
     merged: list[str]
+    grid: np.ndarray | None = None  # or, from the grid scan: values from A1, (rows, columns)
 
 
 def _col_number(letters: bytes) -> int:
@@ -252,11 +276,122 @@ class FastXlsx:
         if MAIN_NS not in data[:2048]:
             raise Unsupported(f"{sheet}: the main namespace is not the default one")
         body, after = sheet_data_body(data)
+        merged = [mm.group(1).decode() for mm in _MERGE.finditer(data, after)]
+        del data
+        grid = _without_gc(self._scan_grid, body)
+        if grid is None:  # a shape the grid scan does not take: the cell-by-cell scan decides
+            return self._scan_cells(sheet, body, merged)
+        return SheetCells(None, max(grid.shape[0], 1), max(grid.shape[1], 1), merged, grid)
+
+    def _scan_grid(self, body: bytes) -> np.ndarray | None:
+        """Every cell's value in a (rows, columns) object array from A1. One regex pass per chunk of rows gives the
+        cells as tuples; values are decoded once per distinct (cell kind, raw text), which the same date, code or
+        name in thousands of rows share. None when a cell does not have the usual shape, or the sheet is sparse."""
+        rows_parts: list[np.ndarray] = []
+        cols_parts: list[np.ndarray] = []
+        value_parts: list[np.ndarray] = []
+        start = 0
+        while start < len(body):
+            end = body.find(b"</row>", min(start + _CHUNK, len(body)))
+            end = len(body) if end < 0 else end + len(b"</row>")
+            chunk = body[start:end]
+            start = end
+            found = _FAST_CELL.findall(chunk)
+            starts = chunk.count(b"<c")
+            if len(found) != starts and len(found) != len(_CELL_START.findall(chunk)):  # "<c" also opens <color>
+                return None  # e.g. attributes before r="...": not this scan's shape
+            if not found:
+                continue
+            cols, rows, attrs, content, values, texts, others = zip(*found)
+            del found
+            letters = {c: _col_number(c) for c in set(cols)}
+            cols_parts.append(np.fromiter(map(letters.__getitem__, cols), dtype=np.int64, count=len(cols)))
+            rows_parts.append(np.array(rows).astype(np.int64))
+            value_parts.append(self._decode(attrs, content, values, texts, others))
+        if not rows_parts:
+            return np.full((0, 0), None, dtype=object)
+        row_no, col_no = np.concatenate(rows_parts), np.concatenate(cols_parts)
+        values = np.concatenate(value_parts)
+        n_rows, n_cols = int(row_no.max()), int(col_no.max())
+        if n_rows * n_cols > 4 * len(row_no) + _GRID_SLACK:
+            return None
+        slot = (row_no - 1) * n_cols + (col_no - 1)
+        if len(slot) > 1 and not (np.diff(slot) > 0).all():  # out of order or repeated: the later cell wins
+            last = len(slot) - 1 - np.unique(slot[::-1], return_index=True)[1]
+            slot, values = slot[last], values[last]
+        grid = np.full(n_rows * n_cols, None, dtype=object)
+        grid[slot] = values
+        return grid.reshape(n_rows, n_cols)
+
+    def _decode(self, attrs: tuple[bytes, ...], content: tuple[bytes, ...], values: tuple[bytes, ...],
+                texts: tuple[bytes, ...], others: tuple[bytes, ...]) -> np.ndarray:
+        """Cell values (object array) from the scan's groups, with openpyxl's typing rules."""
+        n = len(attrs)
+        out = np.full(n, None, dtype=object)
+        metas = {a: self._meta(a) for a in set(attrs)}
+        kinds = list(metas)
+        code_of = {a: i for i, a in enumerate(kinds)}
+        codes = np.fromiter(map(code_of.__getitem__, attrs), dtype=np.int64, count=n)
+        values_a = np.array(values, dtype=object)
+        texts_a = np.array(texts, dtype=object)
+        others_a = np.array(others, dtype=object)
+        has_value = values_a.astype(bool)
+        has_text = texts_a.astype(bool)
+        has_other = others_a.astype(bool)
+        for i, a in enumerate(kinds):
+            kind, date_style = metas[a]
+            in_kind = codes == i if len(kinds) > 1 else np.ones(n, dtype=bool)
+            if kind == b"inlineStr":
+                # content but no <t> (a formula, a <v>) is no text, which openpyxl reads as ""
+                out[np.flatnonzero(in_kind & ~has_text & ~has_other & np.array(content, dtype=object).astype(bool))] = ""
+                pick = np.flatnonzero(in_kind & has_text)
+                raw = texts_a[pick]
+                cache = {t: _unescape(t[:-4]) for t in set(raw)}  # the group ends with "</t>"
+            else:
+                pick = np.flatnonzero(in_kind & has_value)
+                raw = values_a[pick]
+                cache = {v: self._convert(kind, date_style, v) for v in set(raw)}
+            if len(pick):
+                out[pick] = list(map(cache.__getitem__, raw))
+            for j in np.flatnonzero(in_kind & has_other):  # rich text, phonetic runs...: the general path
+                out[j] = self._inner_value(others_a[j], kind, date_style)
+        return out
+
+    def _meta(self, rest: bytes) -> tuple[bytes, int | None]:
+        """The attributes besides r -> (type, date style or None)."""
+        tm, sm = _TYPE.search(rest), _STYLE.search(rest)
+        style = int(sm.group(1)) if sm else 0
+        return (tm.group(1) if tm else b"n", style if style in self._date_styles else None)
+
+    def _inner_value(self, inner: bytes, kind: bytes, date_style: int | None) -> object:
+        if kind == b"inlineStr":
+            return _text(inner)
+        raw = _cell_value(inner)
+        return self._convert(kind, date_style, raw) if raw else None
+
+    def _convert(self, kind: bytes, date_style: int | None, raw: bytes) -> object:
+        """A cell's <v> text -> its value, as openpyxl reads it."""
+        if kind == b"n":
+            value = _number(raw)
+            if date_style is not None:
+                try:
+                    return from_excel(value, self.epoch, timedelta=date_style in self._timedelta_styles)
+                except (OverflowError, ValueError):  # as openpyxl: a date out of range
+                    return "#VALUE!"
+            return value
+        if kind == b"s":
+            return self._shared_strings()[int(raw)]
+        if kind == b"b":
+            return raw.strip() in (b"1", b"true")
+        if kind == b"d":
+            return from_ISO8601(raw.decode())
+        return _unescape(raw)  # str (a formula's text), e (an error such as #N/A)
+
+    def _scan_cells(self, sheet: str, body: bytes, merged: list[str]) -> SheetCells:
+        """The general scan, one cell at a time: any attribute order, any content."""
         rows: dict[int, list[object]] = {}
         max_row = max_col = 0
-        dates, deltas, epoch = self._date_styles, self._timedelta_styles, self.epoch
-        sst = None
-        metas: dict[bytes, tuple[bytes, int | None]] = {}  # the attributes besides r -> (type, date style)
+        metas: dict[bytes, tuple[bytes, int | None]] = {}
         for cm in _CELL.finditer(body):
             attrs, inner = cm.group(1), cm.group(3)
             ref = _REF.search(attrs)
@@ -268,32 +403,8 @@ class FastXlsx:
                 rest = attrs[:ref.start()] + attrs[ref.end():]
                 meta = metas.get(rest)
                 if meta is None:
-                    tm, sm = _TYPE.search(rest), _STYLE.search(rest)
-                    style = int(sm.group(1)) if sm else 0
-                    meta = metas[rest] = (tm.group(1) if tm else b"n", style if style in dates else None)
-                kind, date_style = meta
-                if kind == b"inlineStr":
-                    value = _text(inner)
-                else:
-                    raw = _cell_value(inner)
-                    if raw:
-                        if kind == b"n":
-                            value = _number(raw)
-                            if date_style is not None:
-                                try:
-                                    value = from_excel(value, epoch, timedelta=date_style in deltas)
-                                except (OverflowError, ValueError):  # as openpyxl: a date out of range
-                                    value = "#VALUE!"
-                        elif kind == b"s":
-                            if sst is None:
-                                sst = self._shared_strings()
-                            value = sst[int(raw)]
-                        elif kind == b"b":
-                            value = raw.strip() in (b"1", b"true")
-                        elif kind == b"d":
-                            value = from_ISO8601(raw.decode())
-                        else:  # str (a formula's text), e (an error such as #N/A)
-                            value = _unescape(raw)
+                    meta = metas[rest] = self._meta(rest)
+                value = self._inner_value(inner, *meta)
             values = rows.get(row)
             if values is None:
                 values = rows[row] = []
@@ -304,12 +415,19 @@ class FastXlsx:
                 max_row = row
             if col > max_col:
                 max_col = col
-        merged = [mm.group(1).decode() for mm in _MERGE.finditer(data, after)]
         return SheetCells(rows, max(max_row, 1), max(max_col, 1), merged)
 
     def block(self, sheet: str, first_row: int, first_col: int, last_row: int, last_col: int) -> list[list[object]]:
         cells = self.cells(sheet)
         width = last_col - first_col + 1
+        if cells.grid is not None:
+            grid = cells.grid
+            out = np.full((max(last_row - first_row + 1, 0), max(width, 0)), None, dtype=object)
+            r0, r1 = max(first_row, 1), min(last_row, grid.shape[0])
+            c0, c1 = max(first_col, 1), min(last_col, grid.shape[1])
+            if r0 <= r1 and c0 <= c1:
+                out[r0 - first_row:r1 - first_row + 1, c0 - first_col:c1 - first_col + 1] = grid[r0 - 1:r1, c0 - 1:c1]
+            return out.tolist()
         out = []
         empty = [None] * width
         for r in range(first_row, last_row + 1):

@@ -27,7 +27,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ..atomic import atomic_write
 from ..schema import Lang
 from ..tables import WorkbookError
-from ..xlsx_tables import clear_sheet, freeze_header, write_table
+from ..xlsx_tables import SheetXml, clear_sheet, freeze_header, write_table
 from .base import (
     Cells,
     ListObjectInfo,
@@ -56,6 +56,9 @@ R_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 # Worksheets whose cell data is at least this large are not parsed by the writable load: their <sheetData> is set
 # aside and put back, byte for byte, into the saved file (xlfin never writes into an input sheet).
 SPLICE_MIN_BYTES = 256 * 1024
+# Generated tables are written as XML (xlsx_tables.SheetXml) and spliced into the sheet openpyxl saved, instead of one
+# openpyxl cell per value; False gives the plain openpyxl path (the equivalence tests compare the two).
+CELLS_AS_XML = True
 _EMPTY_SHEET_DATA = re.compile(rb"<sheetData\s*(?:/>|>\s*</sheetData>)")
 _DIMENSION = re.compile(rb"<dimension\b[^>]*?/>")
 # openpyxl attaches these to cell objects on load; a sheet that has them is loaded whole instead
@@ -97,6 +100,7 @@ class FileWorkbook(Workbook):
             self._values = _load(self.path, data_only=True, keep_links=True)
         self._writable: XlWorkbook | None = None
         self._set_aside: dict[str, _SheetData] = {}
+        self._sheet_xml: dict[int, tuple[Worksheet, SheetXml]] = {}  # id(worksheet) -> its generated cells
         self._lo_cache: list[ListObjectInfo] | None = None
 
     @property
@@ -199,6 +203,7 @@ class FileWorkbook(Workbook):
         if ws is None:
             return wb.create_sheet(target, insert_position(wb.sheetnames, sheet_en))
         self._set_aside.pop(ws.title, None)  # replaced whole: its old cells are not put back
+        self._sheet_xml.pop(id(ws), None)
         clear_sheet(ws)
         ws._charts.clear()
         ws._images.clear()
@@ -216,11 +221,12 @@ class FileWorkbook(Workbook):
 
     def _apply_replace(self, op: StagedReplace) -> None:
         ws = self._generated_sheet(op.sheet_en, op.lang)
+        cells_xml = self._sheet_xml.setdefault(id(ws), (ws, SheetXml()))[1] if CELLS_AS_XML else None
         tops = stacked_layout([len(rows) for _, rows in op.blocks])
         written = []
         for (table, rows), top in zip(op.blocks, tops):
             self._drop_table_elsewhere(table.name, ws)
-            written.append(write_table(ws, table, rows, op.lang, top_left=(top, 1)))
+            written.append(write_table(ws, table, rows, op.lang, top_left=(top, 1), cells_xml=cells_xml))
         if len(written) == 1:
             freeze_header(ws, written[0])
 
@@ -231,6 +237,17 @@ class FileWorkbook(Workbook):
             cols = [raw.frame[c.key].tolist() if c.key in raw.frame else [None] * len(raw) for c in op.table.columns]
             existing = [list(r) for r in zip(*cols)] if cols else []
         self._apply_replace(StagedReplace(op.table.sheet_en, [(op.table, existing + op.rows)], op.lang))
+
+    def _generated_cells(self) -> dict[str, _SheetData]:
+        """The XML of the generated sheets' cells, by the sheet's name at save time."""
+        out = {}
+        for ws, cells in self._sheet_xml.values():
+            if not set(ws._cells) <= cells.carriers:
+                raise WorkbookError(f"internal: sheet {ws.title} has cells besides its generated XML")
+            dimension = cells.dimension()
+            out[ws.title] = _SheetData(cells.sheet_data(), f'<dimension ref="{dimension}"/>'.encode()
+                                       if dimension else None, False)
+        return out
 
     def sheet_for_charts(self, sheet_en_name: str, lang: Lang) -> Worksheet:
         """The emptied sheet (charts too) the dashboard is drawn on; saved with everything else at commit."""
@@ -249,7 +266,7 @@ class FileWorkbook(Workbook):
             raise WorkbookError(f"{self.path}: the file changed since it was opened (saved in Excel?); run again")
         wb = self._wwb()
         self._apply_staged()
-        atomic_save(wb, self.path, target, self._set_aside)
+        atomic_save(wb, self.path, target, self._set_aside, self._generated_cells())
         if output is None:
             self._opened_stat = self.path.stat()
         return target
@@ -349,24 +366,34 @@ def _load_writable(path: Path, keep_vba: bool) -> tuple[XlWorkbook, dict[str, _S
     return wb, set_aside
 
 
-def _splice(set_aside: dict[str, _SheetData], source: Path) -> Callable[[dict[str, bytes]], None]:
-    """An edit of the saved package's parts that puts the set-aside cells back into their sheets."""
+def _splice(set_aside: dict[str, _SheetData], source: Path,
+            generated: dict[str, _SheetData] | None = None) -> Callable[[dict[str, bytes]], None]:
+    """An edit of the saved package's parts that puts the set-aside cells back into their sheets and the generated
+    sheets' XML cells into theirs (replacing the hyperlink cells openpyxl wrote there)."""
+    generated = generated or {}
 
     def edit(data: dict[str, bytes]) -> None:
-        if not set_aside:
+        if not set_aside and not generated:
             return
         with zipfile.ZipFile(io.BytesIO(_zip_of(data))) as zf:
             parts = _sheet_parts(zf)
         needs_sst = False
-        for name, kept in set_aside.items():
+        for name, kept in [*set_aside.items(), *generated.items()]:
             part = parts.get(name)
             if part is None:
                 raise WorkbookError(f"internal: sheet {name} vanished while saving")
             xml = data[part]
-            m = _EMPTY_SHEET_DATA.search(xml)
-            if m is None:
-                raise WorkbookError(f"internal: sheet {name} was written to although its cells were set aside")
-            head, tail = xml[:m.start()], xml[m.end():]
+            if name in generated:
+                span = sheet_data_span(xml)
+                if span is None:
+                    raise WorkbookError(f"internal: sheet {name} was saved without its cells")
+                start, end = span
+            else:
+                m = _EMPTY_SHEET_DATA.search(xml)
+                if m is None:
+                    raise WorkbookError(f"internal: sheet {name} was written to although its cells were set aside")
+                start, end = m.start(), m.end()
+            head, tail = xml[:start], xml[end:]
             dim = _DIMENSION.search(head)
             if dim is not None:
                 head = head[:dim.start()] + (kept.dimension or b"") + head[dim.end():]
@@ -412,13 +439,14 @@ def _add_shared_strings(source: Path, data: dict[str, bytes]) -> None:
             types, b"</Types>", f'<Override PartName="/{target}" ContentType="{SST_CONTENT_TYPE}"/>')
 
 
-def atomic_save(wb: XlWorkbook, source: Path, target: Path, set_aside: dict[str, _SheetData] | None = None) -> None:
-    """Save to a temporary file next to `target`, put back set-aside cells and the ribbon parts, fsync, back up,
-    rename."""
+def atomic_save(wb: XlWorkbook, source: Path, target: Path, set_aside: dict[str, _SheetData] | None = None,
+                generated: dict[str, _SheetData] | None = None) -> None:
+    """Save to a temporary file next to `target`, put back set-aside cells, generated sheets' XML cells and the ribbon
+    parts, fsync, back up, rename."""
 
     def write(tmp: Path) -> None:
         wb.save(tmp)
-        restore_custom_ui(source, tmp, _splice(set_aside or {}, source))
+        restore_custom_ui(source, tmp, _splice(set_aside or {}, source, generated))
 
     atomic_write(target, write, mode_from=source)
 

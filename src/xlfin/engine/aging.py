@@ -112,7 +112,7 @@ def age_days(basis_dates: Any, as_of: Any) -> np.ndarray:
     payment date); a blank among those gives NaN there, while a blank single as_of is an error.
     """
     d = day_numbers(basis_dates)
-    if _is_one_date(as_of):
+    if np.ndim(as_of) == 0:
         return np.where(d == _NAT, np.nan, (as_of_day(as_of) - d).astype(np.float64))
     a = day_numbers(as_of)
     try:
@@ -120,10 +120,6 @@ def age_days(basis_dates: Any, as_of: Any) -> np.ndarray:
     except ValueError as exc:
         raise AgingError(f"as_of: {a.shape} dates do not match {d.shape} basis dates") from exc
     return np.where((d == _NAT) | (a == _NAT), np.nan, (a - d).astype(np.float64))
-
-
-def _is_one_date(as_of: Any) -> bool:
-    return np.ndim(as_of) == 0
 
 
 def days_overdue(due: Any, as_of: Any) -> np.ndarray:
