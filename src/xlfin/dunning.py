@@ -36,16 +36,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from itertools import pairwise
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
 
 from .engine.aging import day_numbers
 from .engine.openitems import is_credit_note
 from .payment_plans import plan_coverage, plan_status, text_ids
-from .schema import CUSTOMERS, DUNNING, DUNNING_LOG
-from .settings import DunningLevel, Settings
+from .vocabulary import CUSTOMER_STATUS, YES_NO, canonical
 
 __all__ = [
     "EXCLUDED_COLUMNS",
@@ -55,18 +55,22 @@ __all__ = [
     "LOG_WINDOW_DAYS",
     "NOTICE_COLUMNS",
     "DunningError",
+    "DunningLevel",
     "DunningRun",
+    "DunningSettings",
     "attach_letters",
     "build_dunning",
     "interest_cents",
     "log_rows",
 ]
 
-NOTICE_COLUMNS: list[str] = DUNNING.keys
+# tblDunning and tblDunningLog in table order (tests/test_engine_schema_contract.py holds them to xlfin.schema)
+NOTICE_COLUMNS: tuple[str, ...] = ("customer_id", "name", "level", "invoices", "overdue_amount", "max_days_overdue",
+                                   "interest", "fee", "total_due", "contact", "email", "action", "letter")
+LOG_COLUMNS: tuple[str, ...] = ("date", "customer_id", "level", "invoices", "total_due", "letter")
 ITEM_COLUMNS = ["customer_id", "invoice_no", "invoice_date", "due_date", "days_overdue", "outstanding", "interest",
                 "currency", "plan_id"]
 EXCLUDED_COLUMNS = ["customer_id", "reason"]
-LOG_COLUMNS: list[str] = DUNNING_LOG.keys
 LOG_WINDOW_DAYS = 60
 
 # Reason codes in the order they are tested, with their labels (en, zh-CN).
@@ -89,6 +93,36 @@ _MONEY = ("overdue_amount", "interest", "fee", "total_due")
 
 class DunningError(ValueError):
     """Input the dunning run cannot use (the message names the table, the column and why)."""
+
+
+class DunningLevel(BaseModel):
+    """One rung of the ladder (a tblDunningLevels row): from how many days overdue, what to do, which letter, the fee."""
+
+    model_config = ConfigDict(frozen=True)
+
+    level: int = Field(ge=1)
+    from_days: int = Field(ge=1)
+    action: str
+    template: str
+    fee: Decimal = Decimal("0")
+
+    @property
+    def fee_cents(self) -> int:
+        return int(self.fee * 100)
+
+
+@runtime_checkable
+class DunningSettings(Protocol):
+    """The settings a run reads; :class:`xlfin.settings.Settings` has them (the engine does not import it)."""
+
+    @property
+    def base_currency(self) -> str: ...
+
+    @property
+    def dunning_min_amount_cents(self) -> int: ...
+
+    @property
+    def dunning_interest_pa(self) -> float: ...
 
 
 @dataclass(frozen=True, eq=False)
@@ -143,7 +177,6 @@ def _dates(values: pd.Series, what: str) -> pd.Series:
 def _flags(values: pd.Series, what: str) -> np.ndarray:
     if pd.api.types.is_bool_dtype(values.dtype):
         return values.fillna(False).to_numpy(dtype=bool)
-    column = CUSTOMERS.column("dunning_hold")  # the yes/no list every table shares
     out = np.zeros(len(values), dtype=bool)
     for i, v in enumerate(values.to_numpy(dtype=object)):
         if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
@@ -151,10 +184,10 @@ def _flags(values: pd.Series, what: str) -> np.ndarray:
         if isinstance(v, (bool, np.bool_)):
             out[i] = bool(v)
             continue
-        canonical = column.canonical(v)
-        if canonical is None:
+        answer = canonical(YES_NO, v)  # the yes/no list every table shares
+        if answer is None:
             raise DunningError(f"{what}: not yes/no: {v!r}")
-        out[i] = canonical == "yes"
+        out[i] = answer == "yes"
     return out
 
 
@@ -190,7 +223,7 @@ def _overdue_items(open_items: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     return items[overdue & items["customer_id"].notna().to_numpy()].reset_index(drop=True)
 
 
-def _customer_facts(customers: pd.DataFrame | None, settings: Settings) -> pd.DataFrame:
+def _customer_facts(customers: pd.DataFrame | None, settings: DunningSettings) -> pd.DataFrame:
     columns = ["name", "contact", "email", "closed", "hold", "currency"]
     if customers is None or len(customers) == 0:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns}, index=pd.Index([], name="customer_id"))
@@ -201,8 +234,7 @@ def _customer_facts(customers: pd.DataFrame | None, settings: Settings) -> pd.Da
     def text(col: str) -> pd.Series:
         return _text(frame[col]) if col in frame.columns else pd.Series([""] * n)
 
-    status_col = CUSTOMERS.column("status")
-    statuses = text("status").map(lambda v: status_col.canonical(v) if v else "Active")
+    statuses = text("status").map(lambda v: canonical(CUSTOMER_STATUS, v) if v else "Active")
     if statuses.isna().any():
         bad = sorted(set(text("status")[statuses.isna()]))[:5]
         raise DunningError(f"customers.status: expected Active, On Hold or Closed, got {bad}")
@@ -328,7 +360,7 @@ def _reasons(per: pd.DataFrame, ladder_days: np.ndarray) -> pd.Series:
 
 
 def build_dunning(open_items: pd.DataFrame, customers: pd.DataFrame, levels: Sequence[DunningLevel],
-                  log: pd.DataFrame | None, settings: Settings, as_of: dt.date,
+                  log: pd.DataFrame | None, settings: DunningSettings, as_of: dt.date,
                   unapplied: pd.DataFrame | None = None, plans: pd.DataFrame | None = None) -> DunningRun:
     """The dunning list as of ``as_of``: one notice per customer to chase, its lines, and who was left out and why."""
     if open_items is None or len(open_items) == 0:
@@ -400,7 +432,7 @@ def build_dunning(open_items: pd.DataFrame, customers: pd.DataFrame, levels: Seq
         "letter": "",
     })
     notices = notices.sort_values(["level", "overdue_amount", "customer_id"], ascending=[False, False, True],
-                                  kind="stable").reset_index(drop=True)[NOTICE_COLUMNS]
+                                  kind="stable").reset_index(drop=True)[list(NOTICE_COLUMNS)]
     order = pd.Series(np.arange(len(notices)), index=notices["customer_id"].to_numpy())
     lines = lines.assign(_order=lines["customer_id"].map(order).to_numpy())
     lines = lines.sort_values("_order", kind="stable")[ITEM_COLUMNS].reset_index(drop=True)
@@ -429,4 +461,4 @@ def log_rows(run: DunningRun, as_of: dt.date, letter_paths: Mapping[str, str]) -
         "total_due": sent["total_due"].to_numpy(dtype=np.int64),
         "letter": [str(letter_paths[cid]) for cid in sent["customer_id"]],
     })
-    return out[LOG_COLUMNS]
+    return out[list(LOG_COLUMNS)]

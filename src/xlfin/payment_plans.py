@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .engine.openitems import is_credit_note
-from .schema import PAYMENT_PLANS
+from .vocabulary import FREQUENCY, canonical
 
 __all__ = [
     "PLAN_COLUMNS",
@@ -114,11 +114,11 @@ def text_ids(values: pd.Series) -> pd.Series:
 def _frequency(value: Any, plan_id: Any) -> str:
     if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)) or str(value).strip() == "":
         return "Monthly"
-    canonical = PAYMENT_PLANS.column("frequency").canonical(value)
-    if canonical is None:
+    frequency = canonical(FREQUENCY, value)
+    if frequency is None:
         raise PaymentPlanError(f"payment plan {plan_id}: frequency {value!r} is not Weekly, Fortnightly, Monthly "
                                "or Quarterly")
-    return canonical
+    return frequency
 
 
 def _plan_date(value: Any, plan_id: Any) -> dt.date:

@@ -7,29 +7,30 @@ Input tables follow SPEC §3.1; generated tables follow §3.2, whose English hea
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Iterable, Literal, Sequence
 
-Lang = Literal["en", "zh-CN"]
-LANGS: tuple[Lang, ...] = ("en", "zh-CN")
+# The closed lists are plain data the engine shares (xlfin.vocabulary); they stay importable from here.
+from .vocabulary import (  # noqa: F401 - re-exported
+    CONFIDENCE,
+    CURRENCIES,
+    CUSTOMER_STATUS,
+    DOC_TYPE,
+    FREQUENCY,
+    INVOICE_STATUS,
+    LANGS,
+    PAYMENT_METHOD,
+    SEVERITY,
+    YES_NO,
+    Choice,
+    Lang,
+    canonical,
+)
+from .vocabulary import comparison_form as _norm
+
 ColumnType = Literal["text", "int", "money", "date", "bool", "enum", "currency", "email", "phone", "float", "pct",
                      "link"]  # link: a file path shown as a clickable hyperlink (generated letters)
 TableKind = Literal["input", "config", "generated"]
-
-
-@dataclass(frozen=True)
-class Choice:
-    """One allowed value of a closed list: the canonical (English) value the engine uses and its labels."""
-
-    value: str
-    en: str
-    zh: str
-    aliases: tuple[str, ...] = ()
-
-    def label(self, lang: Lang) -> str:
-        return self.zh if lang == "zh-CN" else self.en
 
 
 @dataclass(frozen=True)
@@ -52,13 +53,7 @@ class Column:
 
     def canonical(self, value: object) -> str | None:
         """Map a cell value of a closed list to its canonical value; None when it is not in the list."""
-        if not self.choices or value is None:
-            return None
-        text = _norm(str(value))
-        for c in self.choices:
-            if text in {_norm(c.value), _norm(c.en), _norm(c.zh), *(_norm(a) for a in c.aliases)}:
-                return c.value
-        return None
+        return canonical(self.choices, value)
 
 
 @dataclass(frozen=True)
@@ -90,47 +85,6 @@ class Table:
     @property
     def input_columns(self) -> tuple[Column, ...]:
         return tuple(c for c in self.columns if not c.computed)
-
-
-# ---------------------------------------------------------------- closed lists
-
-YES_NO = (
-    Choice("yes", "Yes", "是", ("y", "true", "1", "x", "✓", "✔")),
-    Choice("no", "No", "否", ("n", "false", "0", "")),
-)
-CUSTOMER_STATUS = (
-    Choice("Active", "Active", "活跃", ("active",)),
-    Choice("On Hold", "On Hold", "暂停", ("hold", "onhold")),
-    Choice("Closed", "Closed", "关闭", ("closed",)),
-)
-DOC_TYPE = (
-    Choice("Invoice", "Invoice", "发票", ("inv",)),
-    Choice("Credit Note", "Credit Note", "贷项通知单", ("cn", "credit", "creditnote", "credit memo", "红字发票")),
-)
-PAYMENT_METHOD = (
-    Choice("Bank Transfer", "Bank Transfer", "银行转账", ("wire", "transfer", "bank", "ach", "转账")),
-    Choice("Cheque", "Cheque", "支票", ("check",)),
-    Choice("Cash", "Cash", "现金"),
-    Choice("Card", "Card", "刷卡", ("credit card", "debit card", "银行卡")),
-    Choice("Other", "Other", "其他"),
-)
-INVOICE_STATUS = (
-    Choice("Open", "Open", "未付"),
-    Choice("Partly Paid", "Partly Paid", "部分付款"),
-    Choice("Paid", "Paid", "已付清"),
-    Choice("Credit", "Credit", "贷项"),
-)
-SEVERITY = (Choice("error", "error", "错误"), Choice("warning", "warning", "警告"))
-CONFIDENCE = (Choice("high", "high", "高"), Choice("medium", "medium", "中"), Choice("low", "low", "低"))
-FREQUENCY = (
-    Choice("Weekly", "Weekly", "每周"),
-    Choice("Fortnightly", "Fortnightly", "每两周"),
-    Choice("Monthly", "Monthly", "每月"),
-    Choice("Quarterly", "Quarterly", "每季度"),
-)
-
-# ISO 4217 codes users are offered in the drop-down; any other 3-letter code is still accepted with a warning.
-CURRENCIES = ("CNY", "USD", "EUR", "GBP", "JPY", "HKD", "SGD", "AUD", "CAD", "CHF", "KRW", "TWD", "INR", "NZD", "SEK")
 
 
 def C(key: str, en: str, zh: str, type: ColumnType = "text", **kw) -> Column:  # noqa: N802 - table literal helper
@@ -406,14 +360,6 @@ def table_by_name(name: str) -> Table:
 
 
 # ---------------------------------------------------------------- header matching
-
-
-def _norm(text: str) -> str:
-    """Header/choice comparison form: NFKC (full-width → ASCII), case-folded, spaces and separators squeezed."""
-    t = unicodedata.normalize("NFKC", str(text)).casefold().strip()
-    t = re.sub(r"[\s_]+", " ", t)
-    t = t.replace("（", "(").replace("）", ")")
-    return t.replace(" (", "(").replace("( ", "(").replace(" )", ")")
 
 
 @dataclass

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from .dates import DateError, parse_date
+from .dunning import DunningLevel  # the engine's model of a tblDunningLevels row; importable from here as before
 from .money import MoneyError, to_decimal
 from .schema import CURRENCIES, Lang
 
@@ -283,20 +284,6 @@ def settings_from_rows(rows: Iterable[tuple[Any, Any]], lang: Lang | None = None
         problems.append(ConfigProblem("base_currency", None, f"base_currency {settings.base_currency} is not a common "
                                                              "ISO 4217 code; check it", "unusual_currency"))
     return settings, problems
-
-
-class DunningLevel(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    level: int = Field(ge=1)
-    from_days: int = Field(ge=1)
-    action: str
-    template: str
-    fee: Decimal = Decimal("0")
-
-    @property
-    def fee_cents(self) -> int:
-        return int(self.fee * 100)
 
 
 DEFAULT_DUNNING_LEVELS: dict[Lang, tuple[DunningLevel, ...]] = {

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from xlfin.schema import INVOICES
+from xlfin.vocabulary import DOC_TYPE, canonical
 
 __all__ = [
     "CREDIT_NOTE",
@@ -50,7 +50,6 @@ _INVOICE_REQUIRED = ("invoice_no", "customer_id", "invoice_date", "due_date", "a
 _ALLOC_REQUIRED = ("payment_id", "invoice_no", "amount")
 _TRUE = {"yes", "y", "true", "1", "x", "是", "t"}
 _FALSE = {"no", "n", "false", "0", "否", "f", ""}
-_DOC_TYPE = INVOICES.column("doc_type")
 
 
 class OpenItemsError(ValueError):
@@ -118,25 +117,25 @@ def _flags(s: pd.Series, what: str) -> np.ndarray:
 
 def doc_types(values: Any) -> np.ndarray:
     """doc_type cells -> canonical ``Invoice`` / ``Credit Note`` (object array, flattened); blank -> ``Invoice``,
-    a spelling the schema does not know -> None.
+    a spelling the closed list does not know -> None.
 
-    Every spelling of :data:`xlfin.schema.INVOICES` ``doc_type`` counts (value, en and zh-CN labels, aliases, in
-    any case and width); only the distinct cells are looked up, so a million rows cost a handful of lookups.
+    Every spelling of :data:`xlfin.vocabulary.DOC_TYPE` (tblInvoices ``doc_type``) counts (value, en and zh-CN labels,
+    aliases, in any case and width); only the distinct cells are looked up, so a million rows cost a handful of lookups.
     """
     cells = values.to_numpy(dtype=object) if isinstance(values, (pd.Series, pd.Index)) else values
     codes, uniques = pd.factorize(np.asarray(cells, dtype=object).ravel())
-    canonical = [_canonical_doc_type(u) for u in uniques]
-    return np.array([*canonical, INVOICE], dtype=object)[codes]  # code -1 (None / NaN) picks the blank's Invoice
+    known = [_canonical_doc_type(u) for u in uniques]
+    return np.array([*known, INVOICE], dtype=object)[codes]  # code -1 (None / NaN) picks the blank's Invoice
 
 
 def _canonical_doc_type(value: Any) -> str | None:
     if isinstance(value, str) and not value.strip():
         return INVOICE
-    return _DOC_TYPE.canonical(value)
+    return canonical(DOC_TYPE, value)
 
 
 def is_credit_note(values: Any) -> np.ndarray:
-    """True where a doc_type cell names a credit note, in any spelling the schema accepts (bool array, flattened)."""
+    """True where a doc_type cell names a credit note, in any spelling the closed list accepts (bool array, flattened)."""
     return doc_types(values) == CREDIT_NOTE
 
 

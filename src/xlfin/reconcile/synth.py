@@ -18,10 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from xlfin.schema import PAYMENTS
-
-# tblPayments' input columns that a bank statement fills (method and notes stay off)
-_PAYMENT_COLUMNS = tuple(c.key for c in PAYMENTS.input_columns if c.key not in ("method", "notes"))
+# tblPayments' input columns that a bank statement fills, in table order (method and notes stay off);
+# tests/test_engine_schema_contract.py checks them against xlfin.schema.PAYMENTS.
+PAYMENT_COLUMNS = ("payment_id", "payment_date", "customer_id", "payer_name", "amount", "currency", "reference",
+                   "applied_to")
 
 _ADJ = [
     "Blue",
@@ -382,7 +382,7 @@ def generate(n_payments: int = 50_000, n_invoices: int = 100_000, seed: int = 0)
         rng.shuffle(pool)
         return pool[:count]
 
-    rows: dict[str, list] = {c: [] for c in _PAYMENT_COLUMNS}
+    rows: dict[str, list] = {c: [] for c in PAYMENT_COLUMNS}
     truth: dict[str, list] = {"payment_id": [], "invoice_no": [], "amount": []}
     scenario: list[str] = []
     kinds, weights = list(SCENARIOS), list(SCENARIOS.values())
