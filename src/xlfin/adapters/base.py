@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Self
 
+import numpy as np
 import pandas as pd
 
 from ..money import MoneyError, to_decimal
@@ -212,6 +213,11 @@ class Workbook(ABC):
     def _read_block(self, sheet: str, first_row: int, first_col: int, last_row: int, last_col: int) -> Cells:
         """Values of a rectangle in ONE call, as rows; formula cells give their last computed value."""
 
+    def _read_grid(self, sheet: str, first_row: int, first_col: int, last_row: int, last_col: int) -> np.ndarray:
+        """The same rectangle as a (rows, columns) object array; an adapter that holds cells in arrays skips the
+        lists."""
+        return _grid(self._read_block(sheet, first_row, first_col, last_row, last_col), last_col - first_col + 1)
+
     @abstractmethod
     def _merged_in(self, sheet: str, first_row: int, first_col: int, last_row: int, last_col: int) -> str | None:
         """A description of merged cells inside the rectangle (e.g. 'D5:E5'), or None."""
@@ -342,20 +348,24 @@ class Workbook(ABC):
         last_row = loc.last_row
         if last_row is None:
             last_row = self._extent(loc.sheet)[0]
-        block = self._read_block(loc.sheet, loc.header_row, loc.first_col, max(last_row, loc.header_row),
-                                 loc.last_col) if last_row > loc.header_row else [list(headers)]
-        data = block[1:]
+        width = loc.last_col - loc.first_col + 1
+        if last_row > loc.header_row:
+            data = self._read_grid(loc.sheet, loc.header_row, loc.first_col, last_row, loc.last_col)[1:]
+        else:
+            data = _grid([], width)
         if loc.last_row is None:
-            data = self._cut_at_next_table(data, table)
-        while data and all(is_blank(v) for v in data[-1]):
-            data.pop()
+            data = _grid(self._cut_at_next_table(data.tolist(), table), width)
+        n = len(data)
+        while n and all(is_blank(v) for v in data[n - 1]):
+            n -= 1
+        data = data[:n]
         merged = self._merged_in(loc.sheet, loc.header_row, loc.first_col, loc.header_row + max(len(data), 0),
                                  loc.last_col)
         if merged:
             raise WorkbookError(f"{where}: merged cells {merged} inside the table ({loc.sheet}!"
                                 f"{column_letter(loc.first_col)}{loc.header_row}:{column_letter(loc.last_col)}"
                                 f"{loc.header_row + len(data)}); unmerge them")
-        frame, extra = _frame(data, headers, match, len(headers))
+        frame, extra = _frame(data, match)
         return RawTable(table=table, frame=frame, sheet=loc.sheet, header_row=loc.header_row,
                         first_col=loc.first_col, positions=dict(match.positions), language=match.language,
                         extra_columns=extra)
@@ -480,21 +490,29 @@ def _whole(value: object, what: str) -> int:
     return int(f)
 
 
-def _frame(data: Cells, headers: Sequence[object], match: HeaderMatch, width: int) -> tuple[pd.DataFrame, list[str]]:
+def _grid(rows: Sequence[Sequence[object]], width: int) -> np.ndarray:
+    """Rows of cell values -> a (rows, width) object array, short rows padded with None."""
+    out = np.full((len(rows), width), None, dtype=object)
+    for i, row in enumerate(rows):
+        values = list(row[:width])
+        if values:
+            out[i, :len(values)] = values
+    return out
+
+
+def _frame(data: np.ndarray, match: HeaderMatch) -> tuple[pd.DataFrame, list[str]]:
     """Schema columns (by key, in schema order) then the user's own columns under their header text."""
     n = len(data)
-    rows = [list(r) + [None] * (width - len(r)) if len(r) < width else list(r) for r in data]
-    columns: dict[str, list[object]] = {}
+    columns: dict[str, np.ndarray] = {}
     for col in match.table.columns:
         if col.key in match.positions:
-            j = match.positions[col.key]
-            columns[col.key] = [r[j] for r in rows]
+            columns[col.key] = data[:, match.positions[col.key]]
     extra: list[str] = []
     for j, text in match.unknown:
         label = str(text).strip()
         while label in columns:
             label += " (2)"
-        columns[label] = [r[j] for r in rows]
+        columns[label] = data[:, j]
         extra.append(label)
     frame = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in columns.items()}, index=pd.RangeIndex(n))
     if not columns:

@@ -6,6 +6,12 @@ with compiled regular expressions and keeps only what the adapter asks for — c
 last computed), the Excel Tables, merged ranges — with openpyxl's conventions for types (ints, floats, dates from
 date-formatted numbers, booleans, error strings).
 
+A sheet is read as a grid (a (rows, columns) object array): one `findall` per chunk of rows gives each cell's address,
+attributes and raw text as tuples, then values are decoded per kind with numpy — numbers parsed in bulk, other texts
+once per distinct text (dates, codes and names repeat in thousands of rows). A sheet whose cells do not all have the
+usual shape (address first, plain <v> or inline string; anything else inside a cell is decoded one cell at a time),
+or that is too sparse for a grid, is read cell by cell instead, with the same results.
+
 Safety: nothing is expanded. A part that declares a DTD or entities is refused, as defusedxml refuses it. Anything
 this reader does not recognise (a prefixed main namespace, cells without addresses) raises `Unsupported`, and the
 adapter falls back to openpyxl, whose behaviour then decides.
@@ -47,8 +53,8 @@ _DTD = re.compile(rb"<!DOCTYPE|<!ENTITY", re.I)
 # skipped, not copied; then a plain value, an empty one, a plain inline string (kept with its "</t>", so that an empty
 # one still shows), or anything else (rich text, phonetic runs...) for the general decoding.
 _FAST_CELL = re.compile(
-    rb'<c r="([A-Z]{1,3})(\d+)"([^>/]*)(?:/>|>(?=(<?))(?:<f\b[^>]*?(?:/>|>[^<]*</f>))?'
-    rb'(?:<v>([^<]*)</v>|<v\s*/>|<is><t(?: xml:space="preserve")?>([^<]*</t>)</is>|(<[^<]*(?:<(?!/c>)[^<]*)*))?</c>)')
+    rb'<c r="([A-Z]{1,3})(\d+)"([^>/]*)(?:/>|>(?=(<(?!/c>))?)(?:<f\b[^>]*?(?:/>|>[^<]*</f>))?'
+    rb'(?:<v>([^<]*)</v>|<v\s*/>|<is><t(?: xml:space="preserve")?>([^<]*</t>)</is>|(<(?!/c>)[^<]*(?:<(?!/c>)[^<]*)*))?</c>)')
 _CELL_START = re.compile(rb"<c[\s/>]")
 _CHUNK = 8 << 20  # bytes of sheet XML per regex pass: bounds the memory of the cells' tuples
 _GRID_SLACK = 1 << 20  # a sheet whose used range has far more slots than cells (one cell in XFD1048576) is not a grid
@@ -80,6 +86,24 @@ def sheet_data_body(data: bytes) -> tuple[bytes, int]:
     inner_start = data.find(b">", start) + 1
     inner_end = end - len(b"</sheetData>") if data[inner_start - 2:inner_start - 1] != b"/" else inner_start
     return data[inner_start:max(inner_end, inner_start)], end
+
+
+_VECTOR_MIN = 256  # numeric cells of one kind from which numpy parses them (fewer: one at a time)
+
+
+def _numbers(raw: np.ndarray) -> np.ndarray | None:
+    """Numeric cells' texts -> Python ints and floats as `_number` gives them (numpy parses like int() and float()):
+    float when the text has a '.', 'e' or 'E'. None when a text does not parse (the caller decides per cell)."""
+    try:
+        texts = raw.astype(np.bytes_)
+        is_float = ((np.strings.find(texts, b".") >= 0) | (np.strings.find(texts, b"e") >= 0)
+                    | (np.strings.find(texts, b"E") >= 0))
+        out = np.empty(len(texts), dtype=object)
+        out[is_float] = texts[is_float].astype(np.float64).astype(object)
+        out[~is_float] = texts[~is_float].astype(np.int64).astype(object)
+    except (ValueError, OverflowError, TypeError):
+        return None
+    return out
 
 
 def _without_gc(work, *args):
@@ -350,7 +374,12 @@ class FastXlsx:
             else:
                 pick = np.flatnonzero(in_kind & has_value)
                 raw = values_a[pick]
-                cache = {v: self._convert(kind, date_style, v) for v in set(raw)}
+                if kind == b"n" and date_style is None and len(pick) >= _VECTOR_MIN:
+                    numbers = _numbers(raw)
+                    if numbers is not None:
+                        out[pick] = numbers
+                        pick = pick[:0]
+                cache = {v: self._convert(kind, date_style, v) for v in set(raw[:len(pick)])}
             if len(pick):
                 out[pick] = list(map(cache.__getitem__, raw))
             for j in np.flatnonzero(in_kind & has_other):  # rich text, phonetic runs...: the general path
@@ -417,17 +446,28 @@ class FastXlsx:
                 max_col = col
         return SheetCells(rows, max(max_row, 1), max(max_col, 1), merged)
 
+    def block_array(self, sheet: str, first_row: int, first_col: int, last_row: int, last_col: int) -> np.ndarray:
+        """The rectangle's values as a (rows, columns) object array (a copy)."""
+        cells = self.cells(sheet)
+        if cells.grid is None:
+            rows = self.block(sheet, first_row, first_col, last_row, last_col)
+            out = np.full((len(rows), max(last_col - first_col + 1, 0)), None, dtype=object)
+            for i, row in enumerate(rows):
+                out[i, :len(row)] = row
+            return out
+        grid = cells.grid
+        out = np.full((max(last_row - first_row + 1, 0), max(last_col - first_col + 1, 0)), None, dtype=object)
+        r0, r1 = max(first_row, 1), min(last_row, grid.shape[0])
+        c0, c1 = max(first_col, 1), min(last_col, grid.shape[1])
+        if r0 <= r1 and c0 <= c1:
+            out[r0 - first_row:r1 - first_row + 1, c0 - first_col:c1 - first_col + 1] = grid[r0 - 1:r1, c0 - 1:c1]
+        return out
+
     def block(self, sheet: str, first_row: int, first_col: int, last_row: int, last_col: int) -> list[list[object]]:
         cells = self.cells(sheet)
         width = last_col - first_col + 1
         if cells.grid is not None:
-            grid = cells.grid
-            out = np.full((max(last_row - first_row + 1, 0), max(width, 0)), None, dtype=object)
-            r0, r1 = max(first_row, 1), min(last_row, grid.shape[0])
-            c0, c1 = max(first_col, 1), min(last_col, grid.shape[1])
-            if r0 <= r1 and c0 <= c1:
-                out[r0 - first_row:r1 - first_row + 1, c0 - first_col:c1 - first_col + 1] = grid[r0 - 1:r1, c0 - 1:c1]
-            return out.tolist()
+            return self.block_array(sheet, first_row, first_col, last_row, last_col).tolist()
         out = []
         empty = [None] * width
         for r in range(first_row, last_row + 1):

@@ -4,6 +4,11 @@ Two loads of the same file: `data_only=True` for reading (a formula cell gives t
 only when something is written, a `keep_vba=True` load that keeps formulas, VBA and everything else. Saving is
 atomic: a temporary file in the same folder, flushed to disk, the previous file kept as `<name>.bak`, then one
 rename. openpyxl drops the ribbon's package relationship (customUI), so it is put back from the original file.
+
+Large files: reads go through `fastread` (values only, no openpyxl load); the writable load sets aside the cells of
+large input sheets and the save puts them back byte for byte; generated tables are written as XML
+(`xlsx_tables.SheetXml`) and spliced into the sheets openpyxl saved. `CELLS_AS_XML` and `SPLICE_MIN_BYTES` switch
+the plain openpyxl paths back on (tests compare the two).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 from defusedxml import DefusedXmlException
 from openpyxl import load_workbook
 from openpyxl.utils import range_boundaries
@@ -175,6 +181,12 @@ class FileWorkbook(Workbook):
         ws = self._ws(sheet)
         return [list(r) for r in ws.iter_rows(min_row=first_row, max_row=last_row, min_col=first_col,
                                               max_col=last_col, values_only=True)]
+
+    def _read_grid(self, sheet: str, first_row: int, first_col: int, last_row: int, last_col: int) -> np.ndarray:
+        got = self._with_fast(lambda f: f.block_array(sheet, first_row, first_col, last_row, last_col))
+        if got is not None:
+            return got[0]
+        return super()._read_grid(sheet, first_row, first_col, last_row, last_col)
 
     def _merged_in(self, sheet: str, first_row: int, first_col: int, last_row: int, last_col: int) -> str | None:
         got = self._with_fast(lambda f: [CellRange(r) for r in f.merged(sheet)])
