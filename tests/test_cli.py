@@ -400,7 +400,7 @@ def _old_xls(path: Path) -> Path:
 
 
 def _encrypted(path: Path) -> Path:
-    msoffcrypto = pytest.importorskip("msoffcrypto")
+    pytest.importorskip("msoffcrypto")
     from msoffcrypto.format.ooxml import OOXMLFile
 
     out = io.BytesIO()

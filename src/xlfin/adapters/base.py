@@ -453,7 +453,7 @@ class Workbook(ABC):
                 return
         self._staged.append(StagedAppend(table, rows, lang))
 
-    def mark_problems(self, problems: Iterable[object]) -> None:
+    def mark_problems(self, problems: Iterable[object]) -> None:  # noqa: B027 - a deliberate no-op default
         """Point at offending cells in the workbook itself; only the live adapter can show this."""
 
     def _apply_staged(self) -> None:
