@@ -252,6 +252,19 @@ def test_bad_value_keeps_default_and_names_the_key(key: str, raw) -> None:
     assert [p.key for p in problems] == [key] and key in problems[0].message
 
 
+@pytest.mark.parametrize("key, raw", [
+    ("limit_pct_net_worth", -0.1), ("limit_pct_working_capital", "-5%"), ("limit_pct_net_worth", "nan"),
+    ("reconcile_tolerance_abs", "-1"), ("reconcile_tolerance_pct", 1), ("reconcile_tolerance_pct", -0.01),
+    ("dunning_interest_pa", -5), ("dunning_interest_pa", "inf"),
+])
+def test_values_the_engine_refuses_keep_the_default_instead_of_failing_the_run(key: str, raw) -> None:
+    # the engine raises on these (CreditInputError, ReconcileInputError, DunningError): Config must catch them first
+    s, problems = settings_from_rows([(key, raw), ("company_name", "kept")])
+    assert getattr(s, key) == getattr(defaults("en"), key)
+    assert s.company_name == "kept"
+    assert [p.key for p in problems] == [key] and key in problems[0].message
+
+
 def test_unknown_key_and_bad_language_are_problems() -> None:
     s, problems = settings_from_rows([("colour", "blue"), ("language", "fr"), (None, "ignored"), ("", 1)])
     assert s.language == "en"

@@ -254,3 +254,20 @@ def test_large_sheets_travel_through_the_save_unchanged(book: Path, tmp_path: Pa
     again = run_file(spliced, ACTIONS)  # the spliced file is itself a good input
     assert again.validation["errors"] == 0
     assert _all_values(spliced)["Invoices"] == _all_values(full)["Invoices"]
+
+
+def test_dunning_levels_out_of_order_are_a_workbook_error_not_an_internal_one(book: Path) -> None:
+    from xlfin.tables import WorkbookError
+
+    def misorder(wb):
+        ws = wb["Config"]
+        top_left = ws.tables["tblDunningLevels"].ref.split(":")[0]
+        first = ws[top_left].row
+        column = ws[top_left].column + 1  # From Days Overdue
+        ws.cell(row=first + 2, column=column, value=90)  # level 2 from 90 days, level 3 from 30
+
+    edit_workbook(book, misorder)
+    before = book.read_bytes()
+    with pytest.raises(WorkbookError, match="tblDunningLevels"):
+        run_file(book, ["dunning"])
+    assert book.read_bytes() == before

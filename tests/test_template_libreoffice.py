@@ -11,12 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import re
-import shutil
-import subprocess
-import time
-import uuid
 import zipfile
 from pathlib import Path
 
@@ -32,50 +27,12 @@ from xlfin.xlsx_tables import write_table
 
 pytestmark = pytest.mark.libreoffice
 
-LO_TIMEOUT = 120
-# Always recalculate on load: the test must see LibreOffice's results, never cached values.
-RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
-<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
- xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
-</oor:items>
-"""
-
-
 @pytest.fixture(scope="module")
-def soffice() -> str:
-    path = shutil.which("soffice") or shutil.which("libreoffice")
-    if path is None:
-        if os.environ.get("XLFIN_REQUIRE_LIBREOFFICE") == "1":
-            pytest.fail("XLFIN_REQUIRE_LIBREOFFICE=1 but soffice is not on PATH")
-        pytest.skip("LibreOffice (soffice) is not installed")
-    return path
-
-
-@pytest.fixture(scope="module")
-def convert(soffice: str, tmp_path_factory: pytest.TempPathFactory):
-    """convert(files, fmt) -> output paths; one throwaway LibreOffice profile for the module, timed."""
-    profile = Path(f"/tmp/lo_{uuid.uuid4().hex}")
-    (profile / "user").mkdir(parents=True)
-    (profile / "user" / "registrymodifications.xcu").write_text(RECALC_ALWAYS, encoding="utf-8")
+def convert(make_libreoffice, tmp_path_factory: pytest.TempPathFactory):
+    """convert(files, fmt) -> output paths; one throwaway LibreOffice profile for the module, recalculating on load."""
+    office = make_libreoffice(recalc=True, timeout=120)
     outdir = tmp_path_factory.mktemp("lo_out")
-
-    def run(files: list[Path], fmt: str) -> list[Path]:
-        start = time.perf_counter()
-        result = subprocess.run(
-            [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
-             "--convert-to", fmt, "--outdir", str(outdir), *map(str, files)],
-            check=False, capture_output=True, text=True, timeout=LO_TIMEOUT,
-        )
-        elapsed = time.perf_counter() - start
-        print(f"soffice --convert-to {fmt} ({len(files)} file(s)): {elapsed:.1f} s")
-        outputs = [outdir / f"{f.stem}.{fmt}" for f in files]
-        missing = [p.name for p in outputs if not p.is_file()]
-        assert not missing, f"LibreOffice produced no {missing}: {result.stdout} {result.stderr}"
-        return outputs
-
-    yield run
-    shutil.rmtree(profile, ignore_errors=True)
+    return lambda files, fmt: office.convert(files, fmt, outdir)
 
 
 _LO_KIND = {"standard": "normal", "class": "class", "document": "document"}

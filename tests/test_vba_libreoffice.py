@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
-import shutil
-import subprocess
-import uuid
 import zipfile
 from pathlib import Path
 
@@ -23,15 +19,6 @@ KIND_BY_LO_TYPE = {"normal": "standard", "class": "class", "document": "document
 pytestmark = pytest.mark.libreoffice
 
 
-def _soffice() -> str:
-    found = shutil.which("soffice")
-    if found:
-        return found
-    if os.environ.get("XLFIN_REQUIRE_LIBREOFFICE") == "1":
-        pytest.fail("XLFIN_REQUIRE_LIBREOFFICE=1 but soffice is not on PATH")
-    pytest.skip("soffice (LibreOffice) is not on PATH")
-
-
 def _xlsx() -> bytes:
     workbook = openpyxl.Workbook()
     workbook.code_name = "ThisWorkbook"
@@ -43,30 +30,11 @@ def _xlsx() -> bytes:
     return buffer.getvalue()
 
 
-def test_every_module_reaches_the_basic_library(tmp_path: Path) -> None:
-    soffice = _soffice()
+def test_every_module_reaches_the_basic_library(tmp_path: Path, make_libreoffice) -> None:
     xlsm = make_macro_workbook(_xlsx(), lang="en")
     source = tmp_path / "book.xlsm"
     source.write_bytes(xlsm)
-    profile = Path("/tmp") / f"lo_profile_{uuid.uuid4().hex}"
-    try:
-        subprocess.run(
-            [
-                soffice,
-                f"-env:UserInstallation=file://{profile}",
-                "--headless",
-                "--convert-to",
-                "ods",
-                "--outdir",
-                str(tmp_path),
-                str(source),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
+    make_libreoffice(timeout=120).convert([source], "ods", tmp_path)
     with zipfile.ZipFile(io.BytesIO(xlsm)) as archive:
         expected = read_vba_project(archive.read("xl/vbaProject.bin"))
     library = f"Basic/{expected.project_name}/"

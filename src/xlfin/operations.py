@@ -184,12 +184,15 @@ class Run:
 
     @cached_property
     def dunning(self):
-        from .dunning import build_dunning
+        from .dunning import DunningError, build_dunning
 
         self.progress("dunning")
         f = self.frames
-        return build_dunning(self.open_items, f["customers"], self.config[2], self.dunning_log, self.settings,
-                             self.as_of, unapplied=self.reconciliation.unapplied, plans=f["payment_plans"])
+        try:
+            return build_dunning(self.open_items, f["customers"], self.config[2], self.dunning_log, self.settings,
+                                 self.as_of, unapplied=self.reconciliation.unapplied, plans=f["payment_plans"])
+        except DunningError as exc:  # the user's tblDunningLevels / log cannot be used: say so, not "internal error"
+            raise WorkbookError(str(exc)) from exc
 
     @cached_property
     def dashboard(self) -> DashboardData:

@@ -50,16 +50,17 @@ class Settings(BaseModel):
     aging_basis: Literal["due", "invoice"] = "due"
     score_weights: tuple[float, ...] = (0.15, 0.15, 0.10, 0.10, 0.35, 0.15)
     grade_cutoffs: tuple[float, ...] = (80, 65, 50, 35)
-    limit_pct_net_worth: float = 0.10
-    limit_pct_working_capital: float = 0.20
+    # bounds the engine itself enforces: a bad Config value keeps the default instead of failing the run
+    limit_pct_net_worth: float = Field(0.10, ge=0, allow_inf_nan=False)
+    limit_pct_working_capital: float = Field(0.20, ge=0, allow_inf_nan=False)
     limit_rounding: int = Field(1000, gt=0)
     abc_cutoffs: tuple[float, ...] = (0.80, 0.95)
     payment_window_months: int = Field(24, gt=0)
-    reconcile_tolerance_abs: Decimal = Decimal("1.00")
-    reconcile_tolerance_pct: float = 0.005
+    reconcile_tolerance_abs: Decimal = Field(Decimal("1.00"), ge=0)
+    reconcile_tolerance_pct: float = Field(0.005, ge=0, lt=1)
     reconcile_fifo: bool = True
     dunning_min_amount: Decimal = Decimal("100")
-    dunning_interest_pa: float = 0.0
+    dunning_interest_pa: float = Field(0.0, ge=0, allow_inf_nan=False)
     overdue_flag_amount: Decimal = Decimal("10000")
     altman_model: Literal["Z", "Z'", "Z''"] = "Z''"
     clv_retention: float = Field(0.8, ge=0, lt=1)
