@@ -430,3 +430,12 @@ def test_notice_invariants(rows, log_entries, rate) -> None:
     assert not dunned & excluded
     overdue_customers = {c for c, d, cents, _ in rows if d >= 1}
     assert dunned | excluded == overdue_customers
+
+
+def test_level_fee_rounds_half_up_to_the_cent():
+    from decimal import Decimal
+
+    from xlfin.dunning import DunningLevel
+
+    assert DunningLevel(level=1, from_days=1, action="a", template="reminder", fee=Decimal("12.345")).fee_cents == 1235
+    assert DunningLevel(level=1, from_days=1, action="a", template="reminder", fee=Decimal("50")).fee_cents == 5000

@@ -284,6 +284,7 @@ def test_dunning_levels_must_start_later_level_by_level():
     report = run(tables)
     (p,) = report.problems
     assert (p.code, p.cell, p.sheet) == ("dunning_levels_order", "Config!B4", "Config")
+    assert p.severity == "error" and report.exit_code() == 1  # dunning cannot run on this ladder
     assert report.frames["dunning_levels"]["fee"].tolist() == [0, 0, 5000]
 
 

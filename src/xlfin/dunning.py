@@ -43,6 +43,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from .engine.aging import day_numbers
+from .money import to_cents
 from .engine.openitems import is_credit_note
 from .payment_plans import plan_coverage, plan_status, text_ids
 from .vocabulary import CUSTOMER_STATUS, YES_NO, canonical
@@ -108,7 +109,7 @@ class DunningLevel(BaseModel):
 
     @property
     def fee_cents(self) -> int:
-        return int(self.fee * 100)
+        return to_cents(self.fee)  # half-up, like every amount; int() would truncate 12.345 to 12.34
 
 
 @runtime_checkable

@@ -30,7 +30,7 @@ Problem codes (stable; tests, filters and docs rely on them):
 | unbalanced_balance_sheet   | warning  | total assets differ from liabilities + equity by more than 1 %        |
 | over_credit_limit          | warning  | the customer's balance (invoices − credit notes − payments) exceeds its credit limit |
 | credit_exceeds_invoices    | warning  | a customer's credit notes exceed its invoices                         |
-| dunning_levels_order       | warning  | a dunning level does not start later than the level before it          |
+| dunning_levels_order       | error    | a dunning level does not start later than the level before it          |
 | config_bad_value           | error    | a Config value cannot be used; its default stands                     |
 | config_unknown_key         | warning  | a Config key xlfin does not know (ignored)                            |
 | config_unusual_currency    | warning  | the base currency is not a common ISO 4217 code                       |
@@ -135,7 +135,7 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 _WARNINGS = {"unknown_currency", "unbalanced_balance_sheet", "over_credit_limit", "credit_exceeds_invoices",
-             "dunning_levels_order", "config_unknown_key", "config_unusual_currency"}
+             "config_unknown_key", "config_unusual_currency"}
 SEVERITY: dict[str, str] = {code: ("warning" if code in _WARNINGS else "error") for code in MESSAGES}
 
 _EMAIL = re.compile(
