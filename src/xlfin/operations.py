@@ -21,12 +21,12 @@ from typing import Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from . import __version__, schema
+from . import schema
 from .dashboard import DashboardData, build_dashboard
 from .engine import aging, openitems, payment_index, scorecard
 from .frames import coerce_table, problems_frame
 from .i18n import code_label, code_labels
-from .schema import Lang, Table
+from .schema import Lang
 from .settings import ConfigProblem, DunningLevel, Settings
 from .tables import RawTable, WorkbookError
 from .validate import ValidationReport, validate_workbook
@@ -379,4 +379,4 @@ def _jsonable(value):
     return value
 
 
-__all__ = ["ACTIONS", "Run", "RunSummary", "execute", "WorkbookError", "Table", "__version__"]
+__all__ = ["ACTIONS", "Run", "RunSummary", "WorkbookError", "execute"]
