@@ -56,6 +56,7 @@ LAYERS: dict[str, int] = {
     "xlfin.udfs": SURFACES,
     "xlfin.udf_registration": SURFACES,
     "xlfin.udf_docs": SURFACES,
+    "xlfin.build_products": SURFACES,
     "xlfin.template.*": SURFACES,
     "xlfin.demo": SURFACES,
     "xlfin.demo_data": SURFACES,

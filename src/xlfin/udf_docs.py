@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from xlfin import udfs
+from xlfin.build_products import write_or_check
 from xlfin.udfs import UdfInfo, XlError
 
 __all__ = ["DOCS_DIR", "LANGUAGES", "main", "render", "write_docs"]
@@ -282,14 +282,14 @@ def render(lang: str) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def _files(directory: Path) -> dict[Path, bytes]:
+    return {directory / name: render(lang).encode("utf-8") for lang, name in LANGUAGES.items()}
+
+
 def write_docs(directory: Path = DOCS_DIR) -> list[Path]:
-    directory.mkdir(parents=True, exist_ok=True)
-    written = []
-    for lang, name in LANGUAGES.items():
-        path = directory / name
-        path.write_text(render(lang), encoding="utf-8", newline="\n")
-        written.append(path)
-    return written
+    files = _files(directory)
+    write_or_check(files, check=False, command="python -m xlfin.udf_docs")
+    return list(files)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -297,17 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dir", type=Path, default=DOCS_DIR, help="docs directory (default: %(default)s)")
     parser.add_argument("--check", action="store_true", help="exit 1 when a file differs from what is generated")
     args = parser.parse_args(argv)
-    if args.check:
-        stale = [name for lang, name in LANGUAGES.items()
-                 if not (args.dir / name).exists() or (args.dir / name).read_text(encoding="utf-8") != render(lang)]
-        if stale:
-            print(f"stale: {', '.join(stale)}: run python -m xlfin.udf_docs", file=sys.stderr)
-            return 1
-        print("function reference is up to date")
-        return 0
-    for path in write_docs(args.dir):
-        print(f"wrote {path}")
-    return 0
+    return write_or_check(_files(args.dir), check=args.check, command="python -m xlfin.udf_docs")
 
 
 if __name__ == "__main__":

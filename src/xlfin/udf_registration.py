@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from xlfin import udfs
+from xlfin.build_products import write_or_check
 
 __all__ = [
     "BAS_PATH",
@@ -41,6 +42,7 @@ __all__ = [
 UDF_MODULE = "xlfin_udfs"  # the UDF Modules setting of the workbook (udfs/__init__.py, installed as the package xlfin_udfs)
 VBA_MODULE_NAME = "xlwings_udfs"  # the component name xlwings' Import Functions uses
 WORKBOOK_NAME = "workbook_template.xlsm"  # .xlsm → the wrappers pass ThisWorkbook (an .xlam would pass ActiveWorkbook)
+COMMAND = "python -m xlfin.udf_registration"
 BAS_PATH = Path(__file__).resolve().parents[2] / "udfs" / "xlfin_udfs.bas"
 _STUBBED = ("pythoncom", "pywintypes", "win32com", "win32com.client")
 _MAX_LINE = 1000  # VBA allows 1023 characters per physical line
@@ -169,25 +171,16 @@ def generate_udf_module(module_name: str = UDF_MODULE, workbook_name: str = WORK
 
 
 def write_udf_module(path: Path = BAS_PATH) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(generate_udf_module().encode("ascii"))
+    write_or_check({path: generate_udf_module().encode("ascii")}, check=False, command=COMMAND)
     return path
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m xlfin.udf_registration", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog=COMMAND, description=__doc__.split("\n\n")[0])
     parser.add_argument("--output", type=Path, default=BAS_PATH, help="where to write the .bas (default: %(default)s)")
     parser.add_argument("--check", action="store_true", help="exit 1 when the file differs from what is generated")
     args = parser.parse_args(argv)
-    if args.check:
-        current = args.output.read_bytes() if args.output.exists() else b""
-        if current != generate_udf_module().encode("ascii"):
-            print(f"{args.output} is stale: run python -m xlfin.udf_registration", file=sys.stderr)
-            return 1
-        print(f"{args.output} is up to date")
-        return 0
-    print(f"wrote {write_udf_module(args.output)}")
-    return 0
+    return write_or_check({args.output: generate_udf_module().encode("ascii")}, check=args.check, command=COMMAND)
 
 
 if __name__ == "__main__":
