@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -76,33 +76,6 @@ def parse_date(value: Any) -> dt.date | None:
     raise DateError(f"not a date: {value!r}")
 
 
-def parse_date_column(values: Iterable[Any]) -> tuple[np.ndarray, list[tuple[int, str]]]:
-    """A column -> (datetime64[D] array with NaT for blanks and bad values, [(index, reason), ...]).
-
-    Fast paths for columns that are already datetimes or numeric serials; text goes per element.
-    """
-    s = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
-    s = s.reset_index(drop=True)
-    if pd.api.types.is_datetime64_any_dtype(s.dtype):
-        return s.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]"), []
-    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
-        x = s.to_numpy(dtype=np.float64)
-        bad_mask = ~np.isnan(x) & ((x < SERIAL_MIN) | (x > SERIAL_MAX))
-        out = serials_to_datetime64(np.where(bad_mask, np.nan, x))
-        return out, [(int(i), f"Excel serial out of range: {x[i]!r}") for i in np.flatnonzero(bad_mask)]
-    out = np.full(len(s), np.datetime64("NaT"), dtype="datetime64[D]")
-    problems: list[tuple[int, str]] = []
-    for i, v in enumerate(s.to_numpy(dtype=object)):
-        try:
-            d = parse_date(v)
-        except DateError as exc:
-            problems.append((i, str(exc)))
-            continue
-        if d is not None:
-            out[i] = np.datetime64(d, "D")
-    return out, problems
-
-
 def serials_to_datetime64(serials: np.ndarray) -> np.ndarray:
     """Vectorised Excel serials (float, NaN = blank) -> datetime64[D] (NaT for blank)."""
     x = np.asarray(serials, dtype=np.float64)
@@ -110,13 +83,6 @@ def serials_to_datetime64(serials: np.ndarray) -> np.ndarray:
     whole = np.where(whole < 61, whole + 1, whole)  # the 1900 leap-year bug shifts early serials
     out = _EPOCH64 + whole.astype("timedelta64[D]")
     return np.where(np.isnan(x), np.datetime64("NaT"), out).astype("datetime64[D]")
-
-
-def datetime64_to_serials(days: np.ndarray) -> np.ndarray:
-    """datetime64 -> float serials (NaN for NaT), for handing dates back to Excel in bulk."""
-    d = np.asarray(days).astype("datetime64[D]")
-    out = (d - _EPOCH64).astype(np.float64)
-    return np.where(np.isnat(d), np.nan, out)
 
 
 def today() -> dt.date:

@@ -33,7 +33,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .dates import DateError, parse_date, serials_to_datetime64
+from .dates import SERIAL_MAX, SERIAL_MIN, DateError, parse_date, serials_to_datetime64
 from .money import MoneyError, float_cents, to_cents
 from .schema import TABLES, VALIDATION, Column, Lang, Table
 from .tables import RawTable
@@ -340,7 +340,7 @@ def _coerce_date(s: pd.Series) -> tuple[pd.Series, Bad]:
         days = s.to_numpy().astype("datetime64[D]")  # native unit: datetime64[s] may hold 9999-12-31
     elif kind in ("numeric", "floating", "integer", "mixed-integer-float", "empty"):
         x = pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-        wrong = ~np.isnan(x) & ((x < 1) | (x > 2958465))
+        wrong = ~np.isnan(x) & ((x < SERIAL_MIN) | (x > SERIAL_MAX))
         days = serials_to_datetime64(np.where(wrong, np.nan, x))
         bad_pos = list(np.flatnonzero(wrong))
     elif kind in ("datetime", "date") and (fast := _datetime_objects(s)) is not None:

@@ -8,10 +8,9 @@ so 0.1 + 0.2 style artefacts cannot leak into totals.
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
-import pandas as pd
 
 CENT = Decimal("0.01")
 
@@ -64,33 +63,6 @@ def cents_to_decimal(cents: int) -> Decimal:
     return (Decimal(int(cents)) / 100).quantize(CENT)
 
 
-def is_blank(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return value.strip() == ""
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def cents_array(values: Iterable[Any]) -> np.ndarray:
-    """A column of amounts -> int64 cents. Blanks become 0; anything else unreadable raises MoneyError.
-
-    Floats take a vectorised path (round half-up on the decimal repr is equivalent to rounding
-    value*100 after removing representation error, which np.round on the repr-scaled value does);
-    mixed columns fall back to Decimal per element.
-    """
-    arr = np.asarray(list(values) if not isinstance(values, (np.ndarray, pd.Series)) else values, dtype=object)
-    if arr.size == 0:
-        return np.zeros(0, dtype=np.int64)
-    out = np.empty(arr.shape, dtype=np.int64)
-    for i, v in enumerate(arr.ravel()):
-        out.ravel()[i] = 0 if is_blank(v) else to_cents(v)
-    return out
-
-
 def float_cents(values: np.ndarray) -> np.ndarray:
     """Vectorised float amounts -> int64 cents, half away from zero, robust to binary representation.
 
@@ -99,12 +71,6 @@ def float_cents(values: np.ndarray) -> np.ndarray:
     """
     x = np.round(np.asarray(values, dtype=np.float64) * 100.0, 6)
     return (np.sign(x) * np.floor(np.abs(x) + 0.5)).astype(np.int64)
-
-
-def round_half_up(value: float | Decimal, places: int = 2) -> Decimal:
-    """A result (ratio, interest, DSO) rounded half-up for display; goes through repr for floats."""
-    d = value if isinstance(value, Decimal) else Decimal(repr(float(value)))
-    return d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 def round_half_up_array(values: np.ndarray, places: int = 2) -> np.ndarray:

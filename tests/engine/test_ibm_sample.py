@@ -15,7 +15,7 @@ import pytest
 from xlfin.engine.collection import average_days_late, average_days_to_pay
 from xlfin.engine.openitems import open_items
 from xlfin.engine.payment_index import customer_payment_index, index_from_days, payment_experiences
-from xlfin.money import cents_array
+from xlfin.money import float_cents
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "ar_late_payments.csv"
 AS_OF = dt.date(2014, 12, 31)
@@ -40,7 +40,7 @@ def ledger(sample):
         "customer_id": sample["customerID"],
         "invoice_date": sample["InvoiceDate"],
         "due_date": sample["DueDate"],
-        "amount": cents_array(sample["InvoiceAmount"]),
+        "amount": float_cents(sample["InvoiceAmount"].to_numpy(dtype=float)),
         "disputed": sample["Disputed"],
     })
     allocations = pd.DataFrame({
