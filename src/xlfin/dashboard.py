@@ -42,12 +42,7 @@ def build_dashboard(
     total_ar = int(open_items["outstanding"].sum()) if len(open_items) else 0
     overdue = int(aging_summary["overdue"].sum()) if len(aging_summary) else 0
     start = as_of - dt.timedelta(days=364)  # 365 days including as_of
-    sales = 0
-    if len(invoices):
-        in_period = (pd.to_datetime(invoices["invoice_date"]) >= pd.Timestamp(start)) & \
-                    (pd.to_datetime(invoices["invoice_date"]) <= pd.Timestamp(as_of))
-        sign = document_sign(invoices["doc_type"])
-        sales = int((invoices["amount"].to_numpy(dtype=np.int64) * sign)[in_period.to_numpy()].sum())
+    sales = collection.credit_sales(invoices, start, as_of)
     dso = float(collection.dso(np.array([total_ar], dtype=float), np.array([sales], dtype=float), 365)[0]) if sales else None
     cei = collection.period_cei(invoices, allocations, start, as_of) if sales else None
     over_limit = int(scorecard["over_limit"].fillna(False).astype(bool).sum()) if len(scorecard) else 0

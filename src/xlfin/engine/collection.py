@@ -176,17 +176,28 @@ def receivables_at(invoices: pd.DataFrame, allocations: pd.DataFrame | None, as_
     return int(out.sum()), int(out[not_due].sum())
 
 
+def credit_sales(invoices: pd.DataFrame, start: dt.date, end: dt.date) -> int:
+    """Credit sales in cents: invoices less credit notes dated in [start, end] (0 for no documents)."""
+    from .openitems import normalise_invoices
+    from .profitability import document_sign
+
+    if invoices is None or len(invoices) == 0:
+        return 0
+    inv = normalise_invoices(invoices)
+    in_period = (inv["invoice_date"] >= pd.Timestamp(start)) & (inv["invoice_date"] <= pd.Timestamp(end))
+    signed = inv["amount"].to_numpy(dtype=np.int64) * document_sign(inv["doc_type"])
+    return int(signed[in_period.to_numpy()].sum())
+
+
 def period_cei(invoices: pd.DataFrame, allocations: pd.DataFrame | None, start: dt.date, end: dt.date) -> float:
     """CEI over [start, end]: begin AR on the day before ``start``, credit sales = invoices less credit notes dated in
     the period, end AR and end current AR on ``end``. NaN when undefined."""
-    from .openitems import CREDIT_NOTE, normalise_invoices
+    from .openitems import normalise_invoices
 
     if invoices is None or len(invoices) == 0:
         return float("nan")
     inv = normalise_invoices(invoices)
-    in_period = (inv["invoice_date"] >= pd.Timestamp(start)) & (inv["invoice_date"] <= pd.Timestamp(end))
-    sign = np.where(inv["doc_type"].to_numpy() == CREDIT_NOTE, -1, 1)
-    sales = int((inv["amount"].to_numpy(dtype=np.int64) * sign)[in_period.to_numpy()].sum())
+    sales = credit_sales(inv, start, end)
     begin, _ = receivables_at(inv, allocations, start - dt.timedelta(days=1))
     end_total, end_current = receivables_at(inv, allocations, end)
     return float(cei(begin, sales, end_total, end_current))
