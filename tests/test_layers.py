@@ -44,6 +44,7 @@ LAYERS: dict[str, int] = {
     # 3 adapters: workbooks, files, VBA, ribbon XML, rendering.
     "xlfin.adapters.*": ADAPTERS,
     "xlfin.xlsx_tables": ADAPTERS,
+    "xlfin.xlsx.*": ADAPTERS,
     "xlfin.atomic": ADAPTERS,
     "xlfin.letters": ADAPTERS,
     "xlfin.vba.*": ADAPTERS,

@@ -46,7 +46,8 @@ from .engine.aging import day_numbers
 from .money import to_cents
 from .engine.openitems import is_credit_note
 from .payment_plans import plan_coverage, plan_status, text_ids
-from .vocabulary import CUSTOMER_STATUS, YES_NO, canonical
+from .engine.cellvalues import yes_no_array
+from .vocabulary import CUSTOMER_STATUS, canonical
 
 __all__ = [
     "EXCLUDED_COLUMNS",
@@ -176,20 +177,10 @@ def _dates(values: pd.Series, what: str) -> pd.Series:
 
 
 def _flags(values: pd.Series, what: str) -> np.ndarray:
-    if pd.api.types.is_bool_dtype(values.dtype):
-        return values.fillna(False).to_numpy(dtype=bool)
-    out = np.zeros(len(values), dtype=bool)
-    for i, v in enumerate(values.to_numpy(dtype=object)):
-        if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
-            continue
-        if isinstance(v, (bool, np.bool_)):
-            out[i] = bool(v)
-            continue
-        answer = canonical(YES_NO, v)  # the yes/no list every table shares
-        if answer is None:
-            raise DunningError(f"{what}: not yes/no: {v!r}")
-        out[i] = answer == "yes"
-    return out
+    flags, bad = yes_no_array(values)  # the yes/no spellings every table shares
+    if bad.any():
+        raise DunningError(f"{what}: not yes/no: {values[bad].iloc[0]!r}")
+    return flags
 
 
 def _text(values: pd.Series) -> pd.Series:

@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from .dates import DateError, parse_date
+from .dates import DateError
+from .engine.cellvalues import CellValueError, date_value, yes_no
 from .frames import normalise_currency, text_value
 from .money import MoneyError, cents_to_decimal, to_decimal
 from .schema import CUSTOMERS, FINANCIALS, INVOICES, PAYMENTS, Column, Table, _norm
@@ -86,7 +87,7 @@ def _money(v: Any) -> Decimal | None:
 
 def _date(v: Any) -> dt.date | None:
     try:
-        return parse_date(v)
+        return date_value(v)
     except DateError as exc:
         raise ValueError(str(exc)) from exc
 
@@ -102,14 +103,10 @@ def _choice(column: Column, v: Any) -> str | None:
 
 
 def _yes_no(v: Any) -> bool:
-    if _blank(v):
-        return False
-    if isinstance(v, (bool, np.bool_)):
-        return bool(v)
-    value = INVOICES.column("disputed").canonical(text_value(v))
-    if value is None:
-        raise ValueError(f"{v!r} is not yes or no")
-    return value == "yes"
+    try:
+        return yes_no(v)
+    except CellValueError:
+        raise ValueError(f"{v!r} is not yes or no") from None
 
 
 def _currency(v: Any) -> str | None:

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from xlfin.engine.cellvalues import yes_no_array
 from xlfin.vocabulary import DOC_TYPE, canonical
 
 __all__ = [
@@ -48,8 +49,6 @@ STATUSES = ("Open", "Partly Paid", "Paid", "Credit")
 _DATE_UNIT = "datetime64[s]"  # seconds, not ns: Excel dates reach 9999-12-31, beyond ns range
 _INVOICE_REQUIRED = ("invoice_no", "customer_id", "invoice_date", "due_date", "amount")
 _ALLOC_REQUIRED = ("payment_id", "invoice_no", "amount")
-_TRUE = {"yes", "y", "true", "1", "x", "是", "t"}
-_FALSE = {"no", "n", "false", "0", "否", "f", ""}
 
 
 class OpenItemsError(ValueError):
@@ -98,21 +97,10 @@ def _dates(s: pd.Series, what: str) -> pd.Series:
 
 
 def _flags(s: pd.Series, what: str) -> np.ndarray:
-    if pd.api.types.is_bool_dtype(s.dtype):
-        return s.fillna(False).to_numpy(dtype=bool)
-    out = np.zeros(len(s), dtype=bool)
-    for i, v in enumerate(s.to_numpy(dtype=object)):
-        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
-            continue
-        if isinstance(v, (bool, np.bool_, int, np.integer, float)):
-            out[i] = bool(v)
-            continue
-        text = str(v).strip().lower()
-        if text in _TRUE:
-            out[i] = True
-        elif text not in _FALSE:
-            raise OpenItemsError(f"{what}: not yes/no: {v!r}")
-    return out
+    flags, bad = yes_no_array(s)
+    if bad.any():
+        raise OpenItemsError(f"{what}: not yes/no: {s[bad].iloc[0]!r}")
+    return flags
 
 
 def doc_types(values: Any) -> np.ndarray:

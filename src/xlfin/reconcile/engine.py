@@ -65,6 +65,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from xlfin.engine.cellvalues import yes_no_array
 from xlfin.engine.openitems import is_credit_note
 
 from .payers import NAME, PayerDirectory
@@ -143,20 +144,10 @@ def _require(frame: pd.DataFrame, name: str, columns: list[str]) -> pd.DataFrame
     return frame
 
 
-_TRUE = {"true", "yes", "y", "1", "是", "x"}
-
-
 def _flags(series: pd.Series) -> np.ndarray:
-    """yes/no column -> bool; text such as 'no' is read, never taken as a truthy string."""
-    if pd.api.types.is_bool_dtype(series.dtype):
-        return series.to_numpy(dtype=bool)
-    return np.array(
-        [
-            v is True or (not isinstance(v, bool) and str(v).strip().casefold() in _TRUE)
-            for v in series.tolist()
-        ],
-        dtype=bool,
-    )
+    """yes/no column -> bool; text such as 'no' is read, never taken as a truthy string (validation reports cells
+    that are not yes/no; here they count as no)."""
+    return yes_no_array(series)[0]
 
 
 def _text(series: pd.Series) -> list[str]:
