@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xlfin import udfs as u
-from xlfin.dates import serials_to_datetime64
+from xlfin.excel import udfs as u
+from xlfin.engine.dates import serials_to_datetime64
 from xlfin.engine import aging, collection, credit, payment_index, ratios, segmentation
-from xlfin.udfs import XlError
+from xlfin.excel.udfs import XlError
 
 AS_OF = dt.date(2026, 3, 31)
 SPEC_FORMULAS = ["AGING_BUCKET", "DAYS_OVERDUE", "DSO", "DSO_COUNTBACK", "BEST_DSO", "CEI", "PAYMENT_INDEX",

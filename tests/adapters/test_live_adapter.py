@@ -12,7 +12,7 @@ from test_file_roundtrip import aging_frames, allocations, audit_rows, unapplied
 
 from xlfin import schema
 from xlfin.adapters import LiveWorkbook, open_workbook
-from xlfin.tables import WorkbookError
+from xlfin.schema.tables import WorkbookError
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ Both implement `Workbook` (see `base`): read tables by name or header row, read 
 log rows, and write them all at `commit`.
 """
 
-from ..tables import RawTable, WorkbookError
-from .base import Workbook, sheet_labels, stacked_layout
+from xlfin.schema.tables import RawTable, WorkbookError
+from xlfin.schema.workbook import Workbook, sheet_labels, stacked_layout
 from .file import FileWorkbook, open_workbook
 from .safety import Limits
 
@@ -25,7 +25,7 @@ __all__ = [
 def __getattr__(name: str):
     # xlwings is imported only when the live adapter is wanted (the CLI on a server never needs it)
     if name == "LiveWorkbook":
-        from .live import LiveWorkbook
+        from xlfin.excel.live import LiveWorkbook
 
         return LiveWorkbook
     raise AttributeError(name)

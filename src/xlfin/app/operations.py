@@ -21,15 +21,15 @@ from typing import Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from . import schema
-from .dashboard import DashboardData, build_dashboard
-from .engine import aging, openitems, payment_index, scorecard
-from .frames import coerce_table, problems_frame
-from .i18n import code_label, code_labels
-from .schema import Lang
-from .settings import ConfigProblem, DunningLevel, Settings
-from .tables import RawTable, WorkbookError
-from .validate import ValidationReport, validate_workbook
+from xlfin import schema
+from xlfin.engine.dashboard import DashboardData, build_dashboard
+from xlfin.engine import aging, openitems, payment_index, scorecard
+from xlfin.schema.frames import coerce_table, problems_frame
+from xlfin.schema.i18n import code_label, code_labels
+from xlfin.schema import Lang
+from xlfin.schema.settings import ConfigProblem, DunningLevel, Settings
+from xlfin.schema.tables import RawTable, WorkbookError
+from xlfin.schema.validate import ValidationReport, validate_workbook
 
 ACTIONS = ("validate", "reconcile", "aging", "scorecard", "dunning", "dashboard")
 REQUIRED_INPUTS = ("customers", "invoices", "payments")
@@ -142,7 +142,7 @@ class Run:
 
     @cached_property
     def reconciliation(self):
-        from .reconcile import reconcile
+        from xlfin.engine.reconcile import reconcile
 
         self.progress("reconcile")
         s = self.settings
@@ -184,7 +184,7 @@ class Run:
 
     @cached_property
     def dunning(self):
-        from .dunning import DunningError, build_dunning
+        from xlfin.engine.dunning import DunningError, build_dunning
 
         self.progress("dunning")
         f = self.frames
@@ -230,9 +230,9 @@ class Run:
         return {"errors": report.errors, "warnings": report.warnings, "exit_code": report.exit_code()}
 
     def stage_reconciliation(self) -> dict:
-        from .reconcile import summarize
+        from xlfin.engine.reconcile import summarize
 
-        from .reconcile import localise_reason
+        from xlfin.engine.reconcile import localise_reason
 
         rec = self.reconciliation
         unapplied = rec.unapplied.assign(reason=[localise_reason(r, self.lang) for r in rec.unapplied["reason"]])
@@ -271,12 +271,12 @@ class Run:
                 "over_limit": int(card["over_limit"].fillna(False).astype(bool).sum()) if len(card) else 0}
 
     def stage_dunning(self, letters_dir: Path | None = None) -> dict:
-        from .dunning import attach_letters, log_rows
+        from xlfin.engine.dunning import attach_letters, log_rows
 
         run = self.dunning
         paths: dict[str, str] = {}
         if letters_dir is not None:
-            from .letters import letter_paths, render_letters
+            from xlfin.outreach.letters import letter_paths, render_letters
 
             paths = letter_paths(render_letters(run, self.frames["customers"], self.settings, Path(letters_dir),
                                                 self.lang, self.as_of))
@@ -293,7 +293,7 @@ class Run:
                 "letters": len(paths), "letters_dir": str(letters_dir) if letters_dir else None}
 
     def stage_dashboard(self) -> dict:
-        from .dashboard_render import render_dashboard
+        from xlfin.dashboard_render import render_dashboard
 
         data = self.dashboard
         render_dashboard(self.wb, data, self.lang)

@@ -232,7 +232,7 @@ class SynthData:
 
 
 def _customer_names(rng: random.Random, n: int) -> tuple[list[str], list[bool]]:
-    from .payers import normalise_name
+    from xlfin.engine.reconcile.payers import normalise_name
 
     names, is_zh, keys = [], [], set()
     while len(names) < n:

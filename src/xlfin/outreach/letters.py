@@ -33,12 +33,12 @@ import jinja2
 import pandas as pd
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
-from .amount_words import chinese_upper_cents, english_words_cents
-from .dunning import DunningRun
-from .money import cents_to_decimal
-from .payment_plans import text_ids
-from .schema import Lang
-from .settings import Settings
+from xlfin.engine.amount_words import chinese_upper_cents, english_words_cents
+from xlfin.engine.dunning import DunningRun
+from xlfin.engine.money import cents_to_decimal
+from xlfin.engine.payment_plans import text_ids
+from xlfin.schema import Lang
+from xlfin.schema.settings import Settings
 
 __all__ = [
     "LEVEL_TEMPLATES",
@@ -55,7 +55,7 @@ __all__ = [
     "template_environment",
 ]
 
-SHIPPED_TEMPLATE_DIR = Path(__file__).resolve().parent / "templates" / "letters"
+SHIPPED_TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates" / "letters"
 LEVEL_TEMPLATES = ("reminder", "firm", "final", "legal")  # by ladder position when a level names no template
 PAY_WITHIN_DAYS = {"reminder": 14, "firm": 10, "final": 7, "legal": 7}
 _DEFAULT_PAY_WITHIN = 7

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .engine import collection
-from .engine.profitability import document_sign
+from xlfin.engine import collection
+from xlfin.engine.profitability import document_sign
 
 
 @dataclass(frozen=True)

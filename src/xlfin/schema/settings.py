@@ -15,10 +15,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from .dates import DateError, parse_date
-from .dunning import DunningLevel  # the engine's model of a tblDunningLevels row; importable from here as before
-from .money import MoneyError, to_decimal
-from .schema import CURRENCIES, Lang
+from xlfin.engine.dates import DateError, parse_date
+from xlfin.engine.dunning import DunningLevel  # the engine's model of a tblDunningLevels row; importable from here as before
+from xlfin.engine.money import MoneyError, to_decimal
+from xlfin.schema import CURRENCIES, Lang
 
 
 def _increasing(v: tuple[float, ...]) -> bool:

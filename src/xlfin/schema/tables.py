@@ -1,6 +1,6 @@
 """What moves between a workbook and the engine: a table's raw cells, with where each cell lives.
 
-Adapters (file or live) produce `RawTable`s; `xlfin.frames` turns them into typed frames plus problems that
+Adapters (file or live) produce `RawTable`s; `xlfin.schema.frames` turns them into typed frames plus problems that
 name the exact cell (`Invoices!D17`). Keeping the location with the data is what lets every message point at
 the cell a user must fix.
 """
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .schema import Lang, Table
+from xlfin.schema import Lang, Table
 
 
 def column_letter(index: int) -> str:

@@ -1,5 +1,5 @@
 """Dunning (SPEC §4): who to chase, at which level, for how much. Pure logic over frames; letters are in
-:mod:`xlfin.letters`.
+:mod:`xlfin.outreach.letters`.
 
 Rules and the decisions behind them:
 
@@ -15,7 +15,7 @@ Rules and the decisions behind them:
 - **Excluded customers** (``excluded``, one reason code each, the first that applies in this order):
   ``unknown_customer`` (items of a customer not in tblCustomers), ``closed``, ``dunning_hold``, ``disputed`` (every
   overdue item is disputed), ``payment_plan`` (every undisputed overdue item is covered by a plan the customer keeps
-  to; see :mod:`xlfin.payment_plans`), ``mixed_currency`` (the items on the notice are in more than one currency: a
+  to; see :mod:`xlfin.engine.payment_plans`), ``mixed_currency`` (the items on the notice are in more than one currency: a
   notice cannot add them up), ``below_first_level`` (the oldest item has not reached the first level's days),
   ``below_min_amount`` (overdue total < dunning_min_amount), ``covered_by_credit`` (unapplied payments plus open
   credit notes of the customer ≥ the overdue total). A status of ``On Hold`` is a credit hold, not a dunning hold:
@@ -42,9 +42,9 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from .engine.aging import day_numbers
+from xlfin.engine.aging import day_numbers
 from .money import to_cents
-from .engine.openitems import is_credit_note
+from xlfin.engine.openitems import is_credit_note
 from .payment_plans import plan_coverage, plan_status, text_ids
 from .vocabulary import CUSTOMER_STATUS, YES_NO, canonical
 
@@ -114,7 +114,7 @@ class DunningLevel(BaseModel):
 
 @runtime_checkable
 class DunningSettings(Protocol):
-    """The settings a run reads; :class:`xlfin.settings.Settings` has them (the engine does not import it)."""
+    """The settings a run reads; :class:`xlfin.schema.settings.Settings` has them (the engine does not import it)."""
 
     @property
     def base_currency(self) -> str: ...
@@ -163,7 +163,7 @@ def _cents(values: pd.Series, what: str) -> np.ndarray:
         raise DunningError(f"{what}: not an amount in row(s) {list(values.index[bad][:5])}")
     x = numbers.fillna(0).to_numpy(dtype=np.float64)
     if np.any(x != np.round(x)):
-        raise DunningError(f"{what}: amounts must be integer cents (convert with xlfin.money first)")
+        raise DunningError(f"{what}: amounts must be integer cents (convert with xlfin.engine.money first)")
     return x.astype(np.int64)
 
 

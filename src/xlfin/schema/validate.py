@@ -1,6 +1,6 @@
 """Validation of a whole workbook: every cell typed, every rule of SPEC §3.1 checked, every finding addressed.
 
-`validate_workbook` coerces each raw table (`xlfin.frames.coerce_table`), checks the per-column and cross-table
+`validate_workbook` coerces each raw table (`xlfin.schema.frames.coerce_table`), checks the per-column and cross-table
 rules, fills the blanks that have a meaning (`apply_defaults`) and returns the typed frames with the problems.
 Errors make the workbook unfit for the engine (`xlfin validate` exits 1); warnings are worth a look (exit 0).
 
@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .engine.openitems import is_credit_note
+from xlfin.engine.openitems import is_credit_note
 from .frames import (
     Problem,
     apply_defaults,
@@ -60,7 +60,7 @@ from .frames import (
     problems_frame,
     text_value,
 )
-from .schema import CONFIG, CURRENCIES, DUNNING_LEVELS, INPUT_TABLES, Column, Lang, Table
+from xlfin.schema import CONFIG, CURRENCIES, DUNNING_LEVELS, INPUT_TABLES, Column, Lang, Table
 from .settings import DEFAULT_DUNNING_LEVELS, ConfigProblem, Settings
 from .tables import RawTable, quote_sheet
 

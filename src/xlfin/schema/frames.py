@@ -16,7 +16,7 @@
 A cell that does not parse becomes NA (False for bool) and a `Problem` (error) naming its cell, e.g.
 `Invoices!F17  Amount: 'abc' is not an amount`. Nothing is guessed and nothing raises. Rows blank in every
 input column are dropped (tables often end in blank rows; computed and user columns may be filled down).
-Rule checks (required, unique, ranges, cross-table) live in `xlfin.validate`.
+Rule checks (required, unique, ranges, cross-table) live in `xlfin.schema.validate`.
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .dates import SERIAL_MAX, SERIAL_MIN, DateError, parse_date, serials_to_datetime64
-from .money import MoneyError, float_cents, to_cents
-from .schema import TABLES, VALIDATION, Column, Lang, Table
+from xlfin.engine.dates import SERIAL_MAX, SERIAL_MIN, DateError, parse_date, serials_to_datetime64
+from xlfin.engine.money import MoneyError, float_cents, to_cents
+from xlfin.schema import TABLES, VALIDATION, Column, Lang, Table
 from .tables import RawTable
 
 __all__ = [
@@ -142,7 +142,7 @@ def _show(v: Any) -> str:
 
 
 def _message(code: str, lang: Lang, **values: Any) -> str:
-    # The catalogue lives in xlfin.validate (one dict, every code); imported here at call time because
+    # The catalogue lives in xlfin.schema.validate (one dict, every code); imported here at call time because
     # validate builds on this module.
     from .validate import message
 

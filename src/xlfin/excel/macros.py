@@ -1,4 +1,4 @@
-"""Ribbon entry points: each button's VBA callback runs `RunPython "import xlfin.macros as m; m.<entry>()"`.
+"""Ribbon entry points: each button's VBA callback runs `RunPython "import xlfin.excel.macros as m; m.<entry>()"`.
 
 Every entry takes an optional xlwings Book (tests and scripts pass one; from Excel it is `xw.Book.caller()`),
 runs the same operations as the CLI through the live adapter, and reports the outcome in an Excel alert.
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import __version__
-from .i18n import action_label, t
+from xlfin import __version__
+from xlfin.schema.i18n import action_label, t
 
 _ACTIONS = {
     "validate": ["validate"],
@@ -47,8 +47,8 @@ def _alert(book, text: str, title: str = "xlfin", error: bool = False) -> None:
 
 
 def _run_action(name: str, book=None):
-    from .adapters.live import LiveWorkbook
-    from .operations import execute
+    from xlfin.excel.live import LiveWorkbook
+    from xlfin.app.operations import execute
 
     book = _caller(book)
     wb = LiveWorkbook(book)
@@ -106,7 +106,7 @@ def regenerate_all(book=None):
 
 def about(book=None):
     book = _caller(book)
-    from .adapters.live import LiveWorkbook
+    from xlfin.excel.live import LiveWorkbook
 
     lang = LiveWorkbook(book).language()
     import xlwings
@@ -116,8 +116,8 @@ def about(book=None):
 
 def settings(book=None):
     """Show where the settings live and bring the Config sheet forward."""
-    from .adapters.live import LiveWorkbook
-    from .schema import CONFIG
+    from xlfin.excel.live import LiveWorkbook
+    from xlfin.schema import CONFIG
 
     book = _caller(book)
     lang = LiveWorkbook(book).language()

@@ -5,7 +5,7 @@ One catalogue, en and zh-CN side by side, so a missing translation is a failing 
 
 from __future__ import annotations
 
-from .schema import Lang
+from xlfin.schema import Lang
 
 STRINGS: dict[str, dict[str, str]] = {
     # dashboard

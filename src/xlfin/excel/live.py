@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..schema import Lang, Table, match_headers
-from ..tables import WorkbookError
+from xlfin.schema.tables import WorkbookError
 from ..xlsx_tables import TABLE_STYLE, cell_value, column_number_format
-from .base import (
+from xlfin.schema.workbook import (
     Cells,
     ListObjectInfo,
     StagedAppend,
@@ -87,7 +87,7 @@ class LiveWorkbook(Workbook):
             yield self
 
     def progress(self, message: str) -> None:
-        """Progress on Excel's status bar (a `Progress` callback for `xlfin.operations`)."""
+        """Progress on Excel's status bar (a `Progress` callback for `xlfin.app.operations`)."""
         self.app.status_bar = f"xlfin: {message} …"
 
     # ------------------------------------------------ reading primitives

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .engine.openitems import is_credit_note
+from xlfin.engine.openitems import is_credit_note
 from .vocabulary import FREQUENCY, canonical
 
 __all__ = [

@@ -17,9 +17,9 @@ from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.workbook.workbook import Workbook as XlWorkbook
 
-from . import schema
-from .schema import Lang, Table, match_headers
-from .xlsx_tables import cell_value, column_number_format
+from xlfin import schema
+from xlfin.schema import Lang, Table, match_headers
+from xlfin.xlsx_tables import cell_value, column_number_format
 
 DEMO_AS_OF = dt.date(2026, 11, 20)
 INPUT_KEYS = ("customers", "invoices", "payments", "financials", "payment_plans")
@@ -111,8 +111,8 @@ def set_config(wb: XlWorkbook, values: dict[str, object], lang: Lang) -> None:
 
 def demo_workbook_bytes(lang: Lang = "en", seed: int = 42, demo: bool = True) -> bytes:
     from .demo_data import generate_demo
-    from .template.builder import build_workbook
-    from .template import package_workbook
+    from xlfin.template.builder import build_workbook
+    from xlfin.template import package_workbook
 
     wb = build_workbook(lang)
     if demo:
@@ -136,7 +136,7 @@ def _demo_config(lang: Lang) -> dict[str, object]:
 
 def create_workbook(path: Path, *, lang: Lang = "en", demo: bool = False, seed: int = 42) -> dict | None:
     """`xlfin new`: write a workbook from the template; with demo data, also regenerate everything."""
-    from .atomic import atomic_write_bytes
+    from xlfin.atomic import atomic_write_bytes
 
     path = Path(path)
     atomic_write_bytes(path, demo_workbook_bytes(lang, seed, demo))
@@ -146,7 +146,7 @@ def create_workbook(path: Path, *, lang: Lang = "en", demo: bool = False, seed: 
 
 
 def regenerate(path: Path, letters_dir: Path | None = None, progress=None):
-    from .adapters.file import open_workbook
+    from xlfin.adapters.file import open_workbook
     from .operations import ACTIONS, execute
 
     wb = open_workbook(path)
@@ -164,7 +164,7 @@ def run_demo(directory: Path, *, lang: Lang = "en", seed: int = 42, console=None
     letters = directory / "letters"
     say = console.print if console else (lambda *_a, **_k: None)
     say(f"building {path} ({lang}, seed {seed}) …")
-    from .atomic import atomic_write_bytes
+    from xlfin.atomic import atomic_write_bytes
 
     atomic_write_bytes(path, demo_workbook_bytes(lang, seed, True))
     summary = regenerate(path, letters_dir=letters, progress=lambda stage: say(f"  {stage} …"))

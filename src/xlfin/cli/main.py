@@ -17,9 +17,9 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from . import __version__
-from .dates import DateError, parse_date
-from .tables import WorkbookError
+from xlfin import __version__
+from xlfin.engine.dates import DateError, parse_date
+from xlfin.schema.tables import WorkbookError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="xlfin: customer finance in Excel workbooks (ageing, credit, cash application, dunning).")
@@ -84,8 +84,8 @@ def _progress(enabled: bool):
 
 def _run(path: Path, actions: list[str], output: Path | None, as_of: str | None, as_json: bool,
          letters: Path | None = None) -> dict:
-    from .adapters.file import open_workbook
-    from .operations import execute
+    from xlfin.adapters.file import open_workbook
+    from xlfin.app.operations import execute
 
     status, progress = _progress(not as_json)
     try:
@@ -141,7 +141,7 @@ def new(
     force: bool = typer.Option(False, "--force", help="Overwrite PATH if it exists."),
 ) -> None:
     """A new workbook from the template (with demo data)."""
-    from .demo import create_workbook
+    from xlfin.app.demo import create_workbook
 
     if lang not in ("en", "zh-CN"):
         _fail(f"--lang must be en or zh-CN, not {lang!r}")
@@ -161,9 +161,9 @@ def validate(
     as_of: Optional[str] = AsOfOpt,
 ) -> None:
     """Check every table; exit 0 clean, 1 errors found, 2 unusable input."""
-    from .adapters.file import open_workbook
-    from .frames import problems_frame
-    from .operations import Run
+    from xlfin.adapters.file import open_workbook
+    from xlfin.schema.frames import problems_frame
+    from xlfin.app.operations import Run
 
     if write:
         result = _run(path, ["validate"], output, as_of, as_json)
@@ -230,7 +230,7 @@ def regenerate(
     as_of: Optional[str] = AsOfOpt,
 ) -> None:
     """Everything, in dependency order."""
-    from .operations import ACTIONS
+    from xlfin.app.operations import ACTIONS
 
     _run(path, list(ACTIONS), output, as_of, as_json)
 
@@ -244,7 +244,7 @@ def demo(
     as_json: bool = JsonOpt,
 ) -> None:
     """The main job on built-in demo data: a filled workbook, every report, letters, and a summary."""
-    from .demo import run_demo
+    from xlfin.app.demo import run_demo
 
     if lang not in ("en", "zh-CN"):
         _fail(f"--lang must be en or zh-CN, not {lang!r}")
@@ -262,7 +262,7 @@ def template_build(
                                                                        "workbook_template.xlsm, or _zh-CN variant)."),
 ) -> None:
     """(Re)build workbook_template.xlsm; --check: fail if stale."""
-    from .template import check_template, write_template
+    from xlfin.template import check_template, write_template
 
     if lang not in ("en", "zh-CN"):
         _fail(f"--lang must be en or zh-CN, not {lang!r}")

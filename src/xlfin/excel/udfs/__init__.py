@@ -21,8 +21,8 @@ Conventions every formula follows:
   ``edges``, ranges of different sizes) give one error value. Nothing raises out of a wrapper.
 
 On Linux ``xlwings.func/arg/ret`` are no-ops, so the metadata (argument docs, zh-CN texts, xlwings options) is kept in
-:data:`REGISTRY` by :func:`udf`, which then applies the xlwings decorators; :mod:`xlfin.udf_registration` re-applies the
-classic decorators to generate the VBA module and :mod:`xlfin.udf_docs` writes the function reference.
+:data:`REGISTRY` by :func:`udf`, which then applies the xlwings decorators; :mod:`xlfin.excel.udf_registration` re-applies the
+classic decorators to generate the VBA module and :mod:`xlfin.excel.udf_docs` writes the function reference.
 """
 
 from __future__ import annotations
@@ -43,9 +43,9 @@ import numpy as np
 import pandas as pd
 import xlwings as xw
 
-from xlfin import dates as xdates
+from xlfin.engine import dates as xdates
 from xlfin.engine import aging, altman, collection, credit, payment_index, ratios, segmentation
-from xlfin.money import float_cents, round_half_up_array
+from xlfin.engine.money import float_cents, round_half_up_array
 
 __all__ = [
     "ABC_CLASS",

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Literal, Sequence
 
-# The closed lists are plain data the engine shares (xlfin.vocabulary); they stay importable from here.
-from .vocabulary import (  # noqa: F401 - re-exported
+# The closed lists are plain data the engine shares (xlfin.engine.vocabulary); they stay importable from here.
+from xlfin.engine.vocabulary import (  # noqa: F401 - re-exported
     CONFIDENCE,
     CURRENCIES,
     CUSTOMER_STATUS,
@@ -26,7 +26,7 @@ from .vocabulary import (  # noqa: F401 - re-exported
     Lang,
     canonical,
 )
-from .vocabulary import comparison_form as _norm
+from xlfin.engine.vocabulary import comparison_form as _norm
 
 ColumnType = Literal["text", "int", "money", "date", "bool", "enum", "currency", "email", "phone", "float", "pct",
                      "link"]  # link: a file path shown as a clickable hyperlink (generated letters)

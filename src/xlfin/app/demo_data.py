@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .schema import DUNNING_LOG, TABLES, Lang
-from .settings import DEFAULT_DUNNING_LEVELS, config_rows
+from xlfin.schema import DUNNING_LOG, TABLES, Lang
+from xlfin.schema.settings import DEFAULT_DUNNING_LEVELS, config_rows
 
 __all__ = ["DEMO_AS_OF", "generate_demo"]
 

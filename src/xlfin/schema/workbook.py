@@ -19,7 +19,7 @@ from typing import Any, Self
 import numpy as np
 import pandas as pd
 
-from ..money import MoneyError, to_decimal
+from xlfin.engine.money import MoneyError, to_decimal
 from ..schema import (
     ALL_TABLES,
     CONFIG,
@@ -34,8 +34,8 @@ from ..schema import (
     Table,
     match_headers,
 )
-from ..settings import DEFAULT_DUNNING_LEVELS, ConfigProblem, DunningLevel, Settings, settings_from_rows
-from ..tables import RawTable, WorkbookError, column_letter, to_cells
+from xlfin.schema.settings import DEFAULT_DUNNING_LEVELS, ConfigProblem, DunningLevel, Settings, settings_from_rows
+from xlfin.schema.tables import RawTable, WorkbookError, column_letter, to_cells
 
 HEADER_SCAN_ROWS = 50  # a header row further down than this is not looked for
 HEADER_SCAN_COLS = 200
