@@ -18,7 +18,7 @@ from test_cli import small_workbook  # noqa: E402
 
 from xlfin import __version__, schema
 from xlfin.excel import macros  # noqa: E402
-from xlfin.adapters import LiveWorkbook  # noqa: E402
+from xlfin.excel.live import LiveWorkbook  # noqa: E402
 
 APP_DEFAULTS = {"screen_updating": True, "display_alerts": True, "enable_events": True, "calculation": "automatic"}
 

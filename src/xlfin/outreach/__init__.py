@@ -1,1 +1,1 @@
-"""Letters and sending: dunning letters rendered with Jinja2 (templates under xlfin/templates/letters)."""
+"""Reaching the customer (SPEC §9): bank import, statements and confirmations, the Outbox and SMTP sending."""
