@@ -22,7 +22,7 @@ from defusedxml.ElementTree import fromstring
 from typer.testing import CliRunner
 
 from xlfin import schema
-from xlfin.cli import app
+from xlfin.cli.main import app
 from xlfin.app.demo import DEMO_AS_OF, INPUT_KEYS, _demo_config, fill_input_table, set_config
 from xlfin.vba.cfb import write_cfb
 

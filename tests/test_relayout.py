@@ -35,14 +35,15 @@ def rewrite(text: str, path: Path | None = None) -> str:
     ('monkeypatch.setattr("xlfin.operations.execute", f)\n', 'monkeypatch.setattr("xlfin.app.operations.execute", f)\n'),
     ('RunPython "import xlfin.macros as m; m.aging()"\n', 'RunPython "import xlfin.excel.macros as m; m.aging()"\n'),
     ("from xlfin.demo_data import generate_demo\n", "from xlfin.app.demo_data import generate_demo\n"),
+    ("from xlfin.cli import AsOfOpt, app\n", "from xlfin.cli.main import AsOfOpt, app\n"),
 ], ids=["absolute", "import-as", "package-inside", "synth", "base", "from-package", "from-package-as", "renamed-leaf",
-        "name-left-package", "string", "runpython", "underscore-name"])
+        "name-left-package", "string", "runpython", "underscore-name", "cli-module"])
 def test_absolute_forms(old: str, new: str) -> None:
     assert rewrite(old) == new
 
 
 def test_names_that_kept_their_path_are_left_alone() -> None:
-    text = "from xlfin.schema import Lang\nfrom xlfin.cli import app\nimport xlfin_udfs\nfrom xlfin.engine import aging\n"
+    text = "from xlfin.schema import Lang\nfrom xlfin.cli.main import app\nimport xlfin_udfs\nfrom xlfin.engine import aging\n"
     assert rewrite(text) == text
 
 
@@ -66,6 +67,13 @@ def test_relative_imports_of_a_moved_file_resolve_from_where_the_code_was_writte
 def test_comments_in_a_rewritten_statement_are_kept() -> None:
     old = "from .vocabulary import (  # noqa: F401 - re-exported\n    DOC_TYPE,\n)\n"
     assert rewrite(old, SRC / "schema" / "__init__.py") == old.replace(".vocabulary", "xlfin.engine.vocabulary")
+
+
+def test_cli_verbs_import_the_cli_module_not_the_package() -> None:
+    # a verb module imported at the bottom of cli/main.py: the package is still half-initialised then
+    old = "from ..cli import AsOfOpt, app\n"
+    assert rewrite(old, SRC / "outreach" / "cli_verbs.py") == "from xlfin.cli.main import AsOfOpt, app\n"
+    assert rewrite("from .main import app, main\n", SRC / "cli" / "__init__.py") == "from .main import app, main\n"
 
 
 def test_new_relative_imports_in_a_moved_file_are_kept() -> None:

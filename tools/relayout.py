@@ -8,6 +8,7 @@ shell scripts): those get only the dotted-name rewrite. Rewrites
 - absolute dotted names anywhere in the text: ``import xlfin.letters``, ``from xlfin.money import x``,
   ``"xlfin.macros"`` in a RunPython string or a ``monkeypatch`` target, ``python -m xlfin.udf_docs``;
 - ``from PKG import MODULE`` where MODULE moved (``from xlfin import letters`` -> ``from xlfin.outreach import letters``);
+- ``from xlfin.cli import x`` -> ``from xlfin.cli.main import x`` (cli.py is cli/main.py; ``xlfin.cli:main`` still works);
 - relative imports (``from ..letters import x``, ``from .schema import y``), resolved from the file's own location
   (and, for a file that was itself moved, from the location its code was written for), into absolute ones.
 
@@ -57,6 +58,8 @@ MOVES: dict[str, str] = {
 # Files whose module name kept its meaning though the file moved (new path -> old path), besides MOVES' own files:
 # schema.py is now the schema package, cli.py is cli/main.py behind a cli package that re-exports app and main.
 EXTRA_FILE_MOVES = {"xlfin.schema": ("xlfin.schema", False), "xlfin.cli.main": ("xlfin.cli", False)}
+
+CLI_PACKAGE, CLI_MODULE = "xlfin.cli", "xlfin.cli.main"  # `from xlfin.cli import x` -> `from xlfin.cli.main import x`
 
 # Names that left a package's namespace: (old package, name) -> the module that has it now.
 NAME_MOVES: dict[tuple[str, str], str] = {
@@ -177,6 +180,10 @@ def rewrite_import(node: ast.ImportFrom, where: tuple[str, bool] | None, modules
     if base is None:
         return None
     targets = _targets(base, node.names, modules)
+    if where is None or where[0] != CLI_PACKAGE:
+        # the old module xlfin.cli is now xlfin.cli.main; its package re-exports only app and main, and importing
+        # from the package while cli/main.py is still loading (it imports its verbs at the bottom) would be circular
+        targets = [(CLI_MODULE if module == CLI_PACKAGE else module, name, asname) for module, name, asname in targets]
     unchanged = [(new_name(base), a.name, a.asname) for a in node.names]
     if node.level == 0 and targets == [(base, a.name, a.asname) for a in node.names]:
         return None  # absolute and nothing moved
