@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from test_cli import table_rows
 from xlfin import schema
-from xlfin.cli import app
+from xlfin.cli.main import app
 
 D = dt.date
 VERBS = ("validate", "reconcile", "aging", "dunning", "scorecard", "dashboard", "regenerate")

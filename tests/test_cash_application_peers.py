@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 from test_reconcile import allocs, inv_frame, pay_frame, unapplied
-from xlfin.reconcile import find_combination, reconcile
-from xlfin.reconcile.payers import PayerDirectory
+from xlfin.engine.reconcile import find_combination, reconcile
+from xlfin.engine.reconcile.payers import PayerDirectory
 
 PEOPLE = pd.DataFrame({
     "customer_id": ["C1", "C2", "C3", "C4", "C5", "C6", "C7"],

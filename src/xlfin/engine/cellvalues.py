@@ -3,10 +3,10 @@
 The single definition of each coercion (issue #12 item 1). It sits in the engine layer because the engine itself
 reads yes/no columns (disputed, dunning hold) and dates; the schema layer (`frames`, `settings`, `models`) and the
 file-format layer (`xlsx.cells`, which re-exports these names as its public API) call it — nobody keeps a private
-copy. Money text and date text are parsed by `xlfin.money.to_decimal` and `xlfin.dates.parse_date` (also engine
+copy. Money text and date text are parsed by `xlfin.engine.money.to_decimal` and `xlfin.engine.dates.parse_date` (also engine
 layer, single definitions); this module adds the cell-level rules around them (width, bounds, blanks).
 
-Accepted spellings (one table, both languages — `xlfin.vocabulary.YES_NO`):
+Accepted spellings (one table, both languages — `xlfin.engine.vocabulary.YES_NO`):
 
 | meaning | accepted (any case, any width)                           |
 |---------|----------------------------------------------------------|
@@ -28,9 +28,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from xlfin.dates import DateError, parse_date
-from xlfin.money import MoneyError, to_cents
-from xlfin.vocabulary import YES_NO, canonical
+from xlfin.engine.dates import DateError, parse_date
+from xlfin.engine.money import MoneyError, to_cents
+from xlfin.engine.vocabulary import YES_NO, canonical
 
 __all__ = [
     "MONEY_MAX_UNITS",
@@ -138,7 +138,7 @@ def number(v: Any, percent: bool = False) -> float:
 
 
 def money_cents(v: Any) -> int:
-    """A money cell -> int cents, half-up (text as `xlfin.money.to_decimal` reads it, in any width).
+    """A money cell -> int cents, half-up (text as `xlfin.engine.money.to_decimal` reads it, in any width).
 
     Raises MoneyError for what is not an amount: a logical, a date, text that is not a number, 10¹⁴ or more."""
     if isinstance(v, (bool, np.bool_, dt.date, pd.Timestamp, np.datetime64)):
@@ -152,7 +152,7 @@ def money_cents(v: Any) -> int:
 
 
 def date_value(v: Any) -> dt.date | None:
-    """A date cell -> date, None for blank (text in any width; see `xlfin.dates`). Raises DateError."""
+    """A date cell -> date, None for blank (text in any width; see `xlfin.engine.dates`). Raises DateError."""
     if isinstance(v, str):
         v = unicodedata.normalize("NFKC", v)
     return parse_date(v)

@@ -2,14 +2,14 @@
 
 Issue #12 item 1: these coercions used to exist in four or five versions (frames, settings, models, open items,
 reconciliation, dunning, the UDFs). There is now one definition of each, in the engine layer
-(:mod:`xlfin.engine.cellvalues`, on top of :func:`xlfin.money.to_decimal` and :func:`xlfin.dates.parse_date`),
+(:mod:`xlfin.engine.cellvalues`, on top of :func:`xlfin.engine.money.to_decimal` and :func:`xlfin.engine.dates.parse_date`),
 because the engine itself reads yes/no and date columns and must not import the file format. This module is the
 name the file-format and surface code uses; it adds no rule of its own, so a cell means the same thing in a
 workbook read, a Config value, a cell formula and the engine.
 
 What a cell may hold (docs/finance-rules.md §1.1 is the user-facing table):
 
-- **yes/no** — :data:`YES_SPELLINGS` / :data:`NO_SPELLINGS` (en and zh-CN, from :data:`xlfin.vocabulary.YES_NO`),
+- **yes/no** — :data:`YES_SPELLINGS` / :data:`NO_SPELLINGS` (en and zh-CN, from :data:`xlfin.engine.vocabulary.YES_NO`),
   logical TRUE/FALSE, the numbers 1/0; blank is no. Anything else is an error, never "no".
 - **money** — numbers (a double is rounded through its shortest decimal form, half-up to the cent: 2.675 → 2.68);
   text `1,234.50`, `¥1,234.50`, `$ 1 234.50`, `USD 1,000`, `1234.5元`, `(12.00)` (= −12.00), full-width digits.
@@ -27,8 +27,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from ..dates import AmbiguousDate, DateError
-from ..engine.cellvalues import (
+from xlfin.engine.dates import AmbiguousDate, DateError
+from xlfin.engine.cellvalues import (
     CellValueError,
     MoneyError,
     date_value,
@@ -39,8 +39,8 @@ from ..engine.cellvalues import (
     yes_no,
     yes_no_array,
 )
-from ..money import cents_to_decimal
-from ..vocabulary import YES_NO
+from xlfin.engine.money import cents_to_decimal
+from xlfin.engine.vocabulary import YES_NO
 
 __all__ = [
     "NO_SPELLINGS",
