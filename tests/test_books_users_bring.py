@@ -145,3 +145,15 @@ def test_duplicate_customer_keeps_the_first_row_and_its_invoices(tmp_path: Path)
     cells = {p["cell"]: p["message"] for p in table_rows(book, schema.VALIDATION)}
     assert cells["Customers!A3"].endswith("(row left out of the calculations)")
     assert not cells["Customers!A2"].endswith("(row left out of the calculations)")
+
+
+def test_customer_whose_payment_was_left_out_is_not_dunned(tmp_path: Path) -> None:
+    """A left-out payment may mean the customer has paid: chasing it would be wrong, so it waits for the fix."""
+    invoices = [("INV-1", None, "C1", D(2025, 10, 1), None, 500.0), ("INV-2", None, "C2", D(2025, 10, 1), None, 500.0)]
+    payments = [("P1", D(2026, 3, 1), "C1", None, 500.0, "INV-1", None),
+                ("P1", D(2026, 3, 2), "C1", None, 500.0, "INV-1", None)]  # the same receipt keyed twice
+    book = write_book(tmp_path / "book.xlsx", invoices, payments)
+    code, summary = run("dunning", book)
+    assert code == 1
+    assert summary["results"]["dunning"]["excluded"] == {"payment_left_out": 1}
+    assert [r["customer_id"] for r in table_rows(book, schema.DUNNING)] == ["C2"]

@@ -187,7 +187,8 @@ class Run:
         f = self.frames
         try:
             return build_dunning(self.open_items, f["customers"], self.config[2], self.dunning_log, self.settings,
-                                 self.as_of, unapplied=self.reconciliation.unapplied, plans=f["payment_plans"])
+                                 self.as_of, unapplied=self.reconciliation.unapplied, plans=f["payment_plans"],
+                                 payments_left_out=self.validation.customers_with_left_out("payments"))
         except DunningError as exc:  # the user's tblDunningLevels / log cannot be used: say so, not "internal error"
             raise WorkbookError(str(exc)) from exc
 

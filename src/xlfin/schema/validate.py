@@ -205,6 +205,13 @@ class ValidationReport:
             return df.reset_index(drop=True)
         return df[~mask].reset_index(drop=True)
 
+    def customers_with_left_out(self, key: str) -> list[str]:
+        """Customer IDs named by the rows of `key` that were left out (blank ids do not count)."""
+        df, mask = self.frames.get(key), self.left_out.get(key)
+        if df is None or mask is None or "customer_id" not in df.columns:
+            return []
+        return sorted({str(c) for c in df["customer_id"][mask] if c is not None and not pd.isna(c)})
+
     def left_out_counts(self) -> dict[str, int]:
         """Rows left out per table (only tables with any)."""
         return {k: int(m.sum()) for k, m in self.left_out.items() if m.any()}
