@@ -157,3 +157,15 @@ def test_customer_whose_payment_was_left_out_is_not_dunned(tmp_path: Path) -> No
     assert code == 1
     assert summary["results"]["dunning"]["excluded"] == {"payment_left_out": 1}
     assert [r["customer_id"] for r in table_rows(book, schema.DUNNING)] == ["C2"]
+
+
+def test_text_dates_are_read_only_when_day_and_month_cannot_be_swapped(tmp_path: Path) -> None:
+    invoices = [("INV-1", None, "C1", "01/03/2026", None, 100.0), ("INV-2", None, "C1", "13/01/2026", None, 200.0),
+                ("INV-3", None, "C1", "2026年1月5日", None, "¥1,234.50"), ("INV-4", None, "C1", "2026-01-05", None, "1 234,50")]
+    book = write_book(tmp_path / "book.xlsx", invoices, [])
+    code, summary = run("aging", book)
+    assert code == 1 and summary["validation"]["rows_left_out_by_table"] == {"invoices": 2}
+    problems = {p["cell"]: p["code"] for p in table_rows(book, schema.VALIDATION)}
+    assert problems == {"Invoices!D2": "ambiguous_date", "Invoices!F5": "bad_amount"}
+    detail = {r["invoice_no"]: (r["due_date"].date(), r["outstanding"]) for r in table_rows(book, schema.AGING_DETAIL)}
+    assert detail == {"INV-2": (D(2026, 2, 12), 200.0), "INV-3": (D(2026, 2, 4), 1234.5)}

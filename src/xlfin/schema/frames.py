@@ -34,7 +34,7 @@ import pandas as pd
 from xlfin.engine.cellvalues import MONEY_MAX_UNITS as _MONEY_MAX
 from xlfin.engine.cellvalues import CellValueError, date_value, money_cents, number, whole_number, yes_no
 from xlfin.engine.cellvalues import is_blank as _is_blank_scalar
-from xlfin.engine.dates import SERIAL_MAX, SERIAL_MIN, DateError, serials_to_datetime64
+from xlfin.engine.dates import SERIAL_MAX, SERIAL_MIN, AmbiguousDate, DateError, serials_to_datetime64
 from xlfin.engine.money import MoneyError, float_cents
 from xlfin.schema import TABLES, VALIDATION, Column, Lang, Table
 from .tables import RawTable
@@ -146,7 +146,7 @@ def _language(raw: RawTable, settings: Any | None) -> Lang:
 # Each coercer takes the raw column (kept rows only) and returns the typed values plus [(position, value)] of the
 # cells that did not parse, with an optional reason code (default: the type's code).
 
-Bad = list[tuple[int, Any]]
+Bad = list[tuple]  # (position, value) or (position, value, problem code) when the type's code would mislead
 
 
 def _kind(s: pd.Series) -> str:
@@ -291,6 +291,7 @@ def _coerce_date(s: pd.Series) -> tuple[pd.Series, Bad]:
     kind = _kind(s)
     n = len(s)
     bad_pos: list[int] = []
+    ambiguous: set[int] = set()
     if kind == "datetime64":
         if getattr(s.dt, "tz", None) is not None:
             s = s.dt.tz_localize(None)
@@ -318,6 +319,10 @@ def _coerce_date(s: pd.Series) -> tuple[pd.Series, Bad]:
                 continue
             try:
                 d = date_value(v)
+            except AmbiguousDate:
+                ambiguous.add(int(i))
+                bad_pos.append(int(i))
+                continue
             except (DateError, ValueError, OverflowError):
                 bad_pos.append(int(i))
                 continue
@@ -325,7 +330,7 @@ def _coerce_date(s: pd.Series) -> tuple[pd.Series, Bad]:
                 days[i] = np.datetime64(d, "D")
     ns, out_of_range = _to_ns(days)
     bad_pos = sorted(set(bad_pos) | {int(i) for i in np.flatnonzero(out_of_range)})
-    return pd.Series(ns), [(i, s.iat[i]) for i in bad_pos]
+    return pd.Series(ns), [(i, s.iat[i], "ambiguous_date") if i in ambiguous else (i, s.iat[i]) for i in bad_pos]
 
 
 def _choice_map(s: pd.Series, convert: Callable[[Any], Any]) -> tuple[np.ndarray, np.ndarray]:
@@ -482,9 +487,9 @@ def coerce_table(raw: RawTable, settings: Any | None = None) -> tuple[pd.DataFra
 
     row_keys = row_key_strings(typed[table.row_key]) if table.row_key and bad_cells else [""] * n
     for c in inputs:
-        for pos, value in bad_cells.get(c.key, ()):
+        for pos, value, *reason in bad_cells.get(c.key, ()):
             label = c.label(lang)
-            code = _TYPE_CODE.get(c.type, "bad_value")
+            code = reason[0] if reason else _TYPE_CODE.get(c.type, "bad_value")
             extra = {"allowed": _allowed(c, lang)} if c.type in ("enum", "bool") else {}
             problems.append(Problem(
                 "error", raw.sheet, raw.cell(c.key, int(rows[pos])), label, row_keys[pos], code,

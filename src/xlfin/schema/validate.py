@@ -15,6 +15,7 @@ Problem codes (stable; tests, filters and docs rely on them):
 | bad_int                    | error    | not a whole number                                                    |
 | bad_number                 | error    | not a number                                                          |
 | bad_date                   | error    | not a date (or outside 1677–2262)                                     |
+| ambiguous_date             | error    | year-last text whose day and month could be swapped (01/03/2026)      |
 | bad_choice                 | error    | not one of a closed list (Type, Status, Method, yes/no, ...)          |
 | bad_currency               | error    | not a three-letter currency code                                      |
 | unknown_currency           | warning  | three letters, but not a common ISO 4217 code                         |
@@ -99,6 +100,8 @@ MESSAGES: dict[str, dict[str, str]] = {
                    "zh-CN": "「{column}」：{value} 不是数字"},
     "bad_date": {"en": "{column}: {value} is not a date (e.g. 2026-03-05)",
                  "zh-CN": "「{column}」：{value} 不是有效日期（例如 2026-03-05 或 2026年3月5日）"},
+    "ambiguous_date": {"en": "{column}: {value} could be day/month or month/day; write it as 2026-03-05",
+                       "zh-CN": "「{column}」：{value} 无法确定是日/月还是月/日，请写成 2026-03-05 格式"},
     "bad_choice": {"en": "{column}: {value} is not one of {allowed}",
                    "zh-CN": "「{column}」：{value} 不在可选值 {allowed} 之中"},
     "bad_currency": {"en": "{column}: {value} is not a three-letter currency code (ISO 4217, e.g. USD)",
