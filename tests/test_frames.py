@@ -126,7 +126,7 @@ def test_numeric_serial_column_takes_the_vectorised_path():
 def test_bad_dates_are_reported_never_guessed(bad):
     r = raw("invoices", invoices(due_date=[bad, None, None]))
     df, problems = coerce_table(r)
-    assert codes(problems) == ["bad_date"]
+    assert codes(problems) == (["ambiguous_date"] if bad in ("5.3.2026", "3/5/2026") else ["bad_date"])
     assert problems[0].cell == "Invoices!F5"
     assert pd.isna(df["due_date"].iloc[0])
 
