@@ -87,9 +87,11 @@ def _run(path: Path, actions: list[str], output: Path | None, as_of: str | None,
     from xlfin.adapters.file import open_workbook
     from xlfin.app.operations import execute
 
+    from xlfin.ledger.view import ledger_view
+
     status, progress = _progress(not as_json)
     try:
-        wb = open_workbook(path)
+        wb = ledger_view(open_workbook(path))  # input tables from the ledger when Config ledger_source names one
         try:
             summary = execute(wb, actions, as_of=_as_of(as_of), output=output, letters_dir=letters, progress=progress)
         finally:
@@ -168,7 +170,9 @@ def validate(
     if write:
         result = _run(path, ["validate"], output, as_of, as_json)
         raise typer.Exit(result["validation"]["exit_code"])
-    wb = open_workbook(path, read_only=True)
+    from xlfin.ledger.view import ledger_view
+
+    wb = ledger_view(open_workbook(path, read_only=True))
     try:
         run = Run(wb, as_of=_as_of(as_of))
         report = run.validation
@@ -285,6 +289,9 @@ def _default_template_path(lang: str) -> Path:
         if (base / "pyproject.toml").exists() and (base / "src" / "xlfin").exists():
             return base / name
     return Path.cwd() / name
+
+
+from xlfin.cli import ledger as _ledger  # noqa: E402,F401 - registers `xlfin ledger ...` on app
 
 
 def main() -> None:

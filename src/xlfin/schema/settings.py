@@ -75,6 +75,19 @@ class Settings(BaseModel):
     company_email: str = ""
     company_phone: str = ""
     language: Lang = "en"
+    # Where the input tables live: "workbook" (default), a DuckDB file, or a PostgreSQL URL (issue #16). Never a
+    # password: the workbook is shared and mailed around; credentials come from the environment (PGPASSWORD).
+    ledger_source: str = "workbook"
+
+    @field_validator("ledger_source")
+    @classmethod
+    def _no_secret(cls, v: str) -> str:
+        from urllib.parse import urlsplit
+
+        v = (v or "").strip() or "workbook"
+        if "://" in v and urlsplit(v).password:
+            raise ValueError("a ledger URL must not hold a password: set PGPASSWORD (or ~/.pgpass) instead")
+        return v
 
     @field_validator("aging_edges", "score_weights", "grade_cutoffs", "abc_cutoffs")
     @classmethod
@@ -150,6 +163,8 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey("company_email", "Letterhead: email", "信头：邮箱"),
     ConfigKey("company_phone", "Letterhead: phone", "信头：电话"),
     ConfigKey("language", "Workbook language (en or zh-CN)", "工作簿语言(en 或 zh-CN)"),
+    ConfigKey("ledger_source", "Where the ledger lives: workbook, a DuckDB file or a postgresql:// URL (no password: "
+              "use PGPASSWORD)", "台账存放位置：workbook(本工作簿)、DuckDB 文件或 postgresql:// 地址(不含密码，密码用 PGPASSWORD)"),
 )
 CONFIG_KEY_NAMES = tuple(k.key for k in CONFIG_KEYS)
 

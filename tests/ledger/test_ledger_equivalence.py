@@ -1,0 +1,66 @@
+"""With Config ledger_source set, every verb reads the input tables from the ledger and writes the same sheets."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from books import sheet_values, write_book  # noqa: E402
+
+from xlfin.cli import app  # noqa: E402
+
+runner = CliRunner()
+
+
+def _cli(*args: str) -> int:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code in (0, 1), result.output + repr(result.exception)
+    return result.exit_code
+
+
+@pytest.fixture(scope="module")
+def plain_run(tmp_path_factory) -> tuple[Path, dict]:
+    """The workbook-only run of the reference book: the truth the ledger runs must match."""
+    d = tmp_path_factory.mktemp("plain")
+    book = write_book(d / "book.xlsm")
+    code = _cli("regenerate", str(book))
+    return book, {"code": code, "sheets": sheet_values(book)}
+
+
+def _ledger_run(tmp: Path, source: str) -> tuple[int, dict]:
+    source_book = write_book(tmp / "source.xlsm")  # the same data, loaded into the ledger
+    assert _cli("ledger", "init", "--source", source) == 0
+    assert _cli("ledger", "load", str(source_book), "--source", source) == 0
+    assert _cli("ledger", "load", str(source_book), "--source", source) == 0  # idempotent: loading again is a no-op
+    # The book the user looks at: Config points at the ledger; its input sheets are EMPTY so nothing can leak in.
+    book = write_book(tmp / "view.xlsm", customers=1, invoices=0, payments=0, ledger_source=source)
+    code = _cli("regenerate", str(book))
+    return code, sheet_values(book)
+
+
+def _assert_same_reports(plain: dict, ledger: dict) -> None:
+    from xlfin import schema
+
+    inputs = {n for t in schema.INPUT_TABLES for n in (t.sheet_en, t.sheet_zh)}
+    generated = [name for name in plain["sheets"] if name not in inputs]
+    assert {"Reconciliation", "Aging", "Scorecard", "Dunning", "Dashboard"} <= set(generated)
+    for name in generated:
+        assert ledger[name] == plain["sheets"][name], f"sheet {name} differs"
+
+
+def test_duckdb_ledger_run_equals_workbook_run(plain_run, tmp_path) -> None:
+    _book, plain = plain_run
+    code, sheets = _ledger_run(tmp_path, f"duckdb:{tmp_path / 'ledger.duckdb'}")
+    assert code == plain["code"]
+    _assert_same_reports(plain, sheets)
+
+
+def test_postgres_ledger_run_equals_workbook_run(plain_run, tmp_path, pg_db) -> None:
+    _book, plain = plain_run
+    code, sheets = _ledger_run(tmp_path, pg_db)
+    assert code == plain["code"]
+    _assert_same_reports(plain, sheets)
