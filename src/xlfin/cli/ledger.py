@@ -104,3 +104,29 @@ def ledger_export(path: Path = typer.Argument(..., help="New workbook to write (
     with connect(_source(source, None)) as store:
         rows = export_workbook(store, path, lang)
     _emit({"source": str(store.source), "written": str(path), "rows": rows}, as_json)
+
+
+@ledger_app.command("reconcile")
+@_guard
+def ledger_reconcile(path: Path = typer.Argument(..., help="Workbook whose Config (tolerances, FIFO) applies."),
+                     source: Optional[str] = SourceOpt, as_json: bool = JsonOpt,
+                     as_of: Optional[str] = typer.Option(None, "--as-of", help="Override Config as_of_date.")) -> None:
+    """Post cash application to the ledger: payments no earlier run posted, in one locked transaction."""
+    from xlfin.adapters.file import open_workbook
+    from xlfin.app.operations import Run
+    from xlfin.cli.main import _as_of
+    from xlfin.ledger.allocate import post_reconciliation
+    from xlfin.ledger.view import ledger_view
+
+    wb = open_workbook(path, read_only=True)
+    book = ledger_view(wb, _source(source, path))
+    try:
+        run = Run(book, as_of=_as_of(as_of))
+        result = post_reconciliation(book.store, run.frames, run.settings)
+        errors = run.validation.errors
+    finally:
+        book.close()
+    _emit({"source": str(book.store.source), "run_id": result.run_id, "payments": result.payments_considered,
+           "already_posted": result.already_posted, "allocations": result.allocations,
+           "amount": result.amount / 100}, as_json)
+    raise typer.Exit(1 if errors else 0)

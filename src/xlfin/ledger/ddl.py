@@ -61,6 +61,15 @@ ALLOCATIONS_SQL = """CREATE TABLE IF NOT EXISTS ledger_allocations (
   run_id TEXT NOT NULL,
   PRIMARY KEY (payment_id, invoice_no)
 )"""
+# One row per payment a posting run handled (allocated, in part or whole, or left unapplied for a person): a payment
+# is handled once. The primary key is the database's own guard against a second run posting it again.
+POSTED_SQL = """CREATE TABLE IF NOT EXISTS ledger_posted (
+  payment_id TEXT PRIMARY KEY,
+  run_id TEXT NOT NULL,
+  allocated BIGINT NOT NULL,
+  unapplied BIGINT NOT NULL,
+  reason TEXT
+)"""
 RUNS_SQL = """CREATE TABLE IF NOT EXISTS ledger_runs (
   run_id TEXT PRIMARY KEY,
   started TIMESTAMP NOT NULL,
@@ -75,8 +84,9 @@ def init(store: Store) -> list[str]:
         for table in LEDGER_TABLES:
             store.execute(create_table_sql(table))
         store.execute(ALLOCATIONS_SQL)
+        store.execute(POSTED_SQL)
         store.execute(RUNS_SQL)
-    return [t.key for t in LEDGER_TABLES] + ["ledger_allocations", "ledger_runs"]
+    return [t.key for t in LEDGER_TABLES] + ["ledger_allocations", "ledger_posted", "ledger_runs"]
 
 
 def require_tables(store: Store) -> None:

@@ -122,6 +122,24 @@ class Store:
         self.close()
 
 
+def _duckdb_connect(duckdb: Any, path: Path, wait: float | None = None) -> Any:
+    """Open the DuckDB file, waiting while another process holds it: DuckDB admits one writing process per file,
+    which is what serialises two users' runs on an embedded ledger (XLFIN_LEDGER_WAIT seconds, default 300)."""
+    import os
+    import time
+
+    wait = float(os.environ.get("XLFIN_LEDGER_WAIT", "300")) if wait is None else wait
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return duckdb.connect(str(path))
+        except duckdb.Error as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                first = str(exc).strip().splitlines()[0]
+                raise LedgerError(f"{path}: cannot open the DuckDB ledger: {first}") from None
+            time.sleep(0.2)
+
+
 def connect(source: Source | str) -> Store:
     """Open the ledger. DuckDB creates its file; PostgreSQL must be reachable (libpq environment for credentials)."""
     src = parse_source(source) if isinstance(source, str) else source
@@ -135,10 +153,7 @@ def connect(source: Source | str) -> Store:
         path = Path(src.target)
         if path.parent and not path.parent.exists():
             raise LedgerError(f"{path.parent}: no such folder for the DuckDB ledger")
-        try:
-            return Store(src, duckdb.connect(str(path)))
-        except duckdb.Error as exc:
-            raise LedgerError(f"{path}: cannot open the DuckDB ledger: {exc}") from None
+        return Store(src, _duckdb_connect(duckdb, path))
     try:
         import psycopg
     except ImportError:
