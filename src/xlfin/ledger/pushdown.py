@@ -1,0 +1,119 @@
+"""Open items, ageing and per-customer figures computed in SQL where the ledger lives (DuckDB or PostgreSQL).
+
+These follow the engine's definitions exactly (xlfin.engine.openitems / aging), so that a ledger too large for a
+workbook can still be aged and ranked without moving its rows: only one row per customer comes back.
+
+- Open item: a document dated on or before as_of; outstanding = amount − cash posted to it by payments dated on or
+  before as_of (invoices), or −(amount − credit applied from it) (credit notes); only items with outstanding ≠ 0.
+- Due date: the invoice's, else invoice date + the customer's terms, else + Config default_terms_days.
+- Age: as_of − due date (basis `due`; the invoice date when there is no due date) or − invoice date (basis
+  `invoice`); bucket 0 = Current (age ≤ 0), then (0, e1], (e1, e2], ..., beyond the last edge.
+- Days overdue: as_of − due date, at least 0.
+Allocations are those posted by `xlfin ledger reconcile` (table ledger_allocations).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from xlfin.schema.settings import Settings
+
+from xlfin.ledger.store import Store
+
+CREDIT_NOTE = "Credit Note"
+
+
+def _date(d: dt.date) -> str:
+    return f"DATE '{d.isoformat()}'"
+
+
+def open_items_sql(settings: Settings, as_of: dt.date) -> str:
+    """One row per open document: invoice_no, customer_id, due_date, days_overdue, bucket (0..n+1), outstanding."""
+    a = _date(as_of)
+    terms = int(settings.default_terms_days)
+    edges = tuple(int(e) for e in settings.aging_edges)
+    basis = "COALESCE(due_date, invoice_date)" if settings.aging_basis == "due" else "invoice_date"
+    cases = " ".join(f"WHEN age <= {e} THEN {i + 1}" for i, e in enumerate(edges))
+    return f"""
+WITH docs AS (
+  SELECT i.invoice_no, i.customer_id, i.invoice_date, i.amount,
+         COALESCE(i.doc_type = '{CREDIT_NOTE}', FALSE) AS is_cn,
+         COALESCE(i.due_date, i.invoice_date + CAST(COALESCE(c.payment_terms_days, {terms}) AS INTEGER)) AS due_date
+  FROM invoices i LEFT JOIN customers c ON c.customer_id = i.customer_id
+  WHERE i.invoice_date <= {a}
+),
+cash AS (
+  SELECT al.invoice_no AS doc, SUM(al.amount) AS applied
+  FROM ledger_allocations al JOIN payments p ON p.payment_id = al.payment_id
+  WHERE p.payment_date <= {a} AND al.rule <> 'credit_note'
+  GROUP BY al.invoice_no
+),
+credit AS (
+  SELECT al.payment_id AS doc, SUM(al.amount) AS applied
+  FROM ledger_allocations al WHERE al.rule = 'credit_note' GROUP BY al.payment_id
+),
+credited AS (
+  SELECT al.invoice_no AS doc, SUM(al.amount) AS applied
+  FROM ledger_allocations al WHERE al.rule = 'credit_note' GROUP BY al.invoice_no
+),
+items AS (
+  SELECT d.invoice_no, d.customer_id, d.due_date, d.invoice_date,
+         CASE WHEN d.is_cn THEN -(d.amount - COALESCE(cr.applied, 0))
+              ELSE d.amount - COALESCE(ca.applied, 0) - COALESCE(cd.applied, 0) END AS outstanding
+  FROM docs d
+  LEFT JOIN cash ca ON ca.doc = d.invoice_no AND NOT d.is_cn
+  LEFT JOIN credited cd ON cd.doc = d.invoice_no AND NOT d.is_cn
+  LEFT JOIN credit cr ON cr.doc = d.invoice_no AND d.is_cn
+),
+aged AS (
+  SELECT invoice_no, customer_id, due_date, outstanding,
+         GREATEST({a} - due_date, 0) AS days_overdue,
+         {a} - {basis} AS age
+  FROM items WHERE outstanding <> 0
+)
+SELECT invoice_no, customer_id, due_date, days_overdue, outstanding,
+       CASE WHEN age IS NULL THEN NULL WHEN age <= 0 THEN 0 {cases} ELSE {len(edges) + 1} END AS bucket
+FROM aged"""
+
+
+def aging_summary_sql(settings: Settings, as_of: dt.date) -> str:
+    """Per customer: one column per bucket (b0 = Current ...), total, overdue, open items, max days overdue."""
+    n = len(settings.aging_edges) + 2
+    buckets = ", ".join(f"SUM(CASE WHEN bucket = {i} THEN outstanding ELSE 0 END) AS b{i}" for i in range(n))
+    overdue = " + ".join(f"SUM(CASE WHEN bucket = {i} THEN outstanding ELSE 0 END)" for i in range(1, n))
+    return f"""
+SELECT customer_id, {buckets}, SUM(outstanding) AS total, {overdue} AS overdue, COUNT(*) AS open_items,
+       MAX(days_overdue) AS max_days_overdue
+FROM ({open_items_sql(settings, as_of)}) o
+GROUP BY customer_id
+ORDER BY customer_id"""
+
+
+def dunning_candidates_sql(settings: Settings, as_of: dt.date) -> str:
+    """Customers a dunning run must look at: overdue undisputed invoices worth at least dunning_min_amount, not on
+    hold. The engine then decides level, interest, fees, plans and unapplied cash on just these customers' rows."""
+    return f"""
+SELECT o.customer_id, SUM(o.outstanding) AS overdue_amount, MAX(o.days_overdue) AS max_days_overdue,
+       COUNT(*) AS invoices
+FROM ({open_items_sql(settings, as_of)}) o
+JOIN invoices i ON i.invoice_no = o.invoice_no
+LEFT JOIN customers c ON c.customer_id = o.customer_id
+WHERE o.days_overdue > 0 AND o.outstanding > 0 AND NOT COALESCE(i.disputed, FALSE)
+  AND NOT COALESCE(c.dunning_hold, FALSE)
+GROUP BY o.customer_id
+HAVING SUM(o.outstanding) >= {settings.dunning_min_amount_cents}
+ORDER BY o.customer_id"""
+
+
+def aging_summary(store: Store, settings: Settings, as_of: dt.date) -> pd.DataFrame:
+    return store.frame(aging_summary_sql(settings, as_of))
+
+
+def open_items(store: Store, settings: Settings, as_of: dt.date) -> pd.DataFrame:
+    return store.frame(open_items_sql(settings, as_of) + " ORDER BY customer_id, due_date, invoice_no")
+
+
+def dunning_candidates(store: Store, settings: Settings, as_of: dt.date) -> pd.DataFrame:
+    return store.frame(dunning_candidates_sql(settings, as_of))
