@@ -71,3 +71,17 @@ def test_every_dunned_customer_is_a_sql_candidate(posted) -> None:
     candidates = set(pushdown.dunning_candidates(store, run.settings, run.as_of)["customer_id"])
     assert len(notices) > 0
     assert set(notices["customer_id"]) <= candidates
+
+
+def test_customer_figures_in_sql_equal_the_scorecard(posted) -> None:
+    run, store = posted
+    card = run.scorecard.sort_values("customer_id").reset_index(drop=True)
+    got = pushdown.customer_figures(store, run.settings, run.as_of)
+    assert list(got["customer_id"]) == list(card["customer_id"])
+    for col in ("revenue_12m", "outstanding", "overdue"):
+        assert got[col].astype("int64").tolist() == card[col].astype("int64").tolist(), col
+    for col in ("dso", "add"):
+        want = card[col].astype("float64").to_numpy()
+        mine = got[col].astype("float64").to_numpy()
+        assert np.array_equal(np.isnan(mine), np.isnan(want)), col
+        assert np.allclose(np.round(mine[~np.isnan(mine)], 2), want[~np.isnan(want)], atol=0.0051), col

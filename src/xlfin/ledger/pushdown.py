@@ -107,6 +107,34 @@ HAVING SUM(o.outstanding) >= {settings.dunning_min_amount_cents}
 ORDER BY o.customer_id"""
 
 
+def customer_figures_sql(settings: Settings, as_of: dt.date) -> str:
+    """The Scorecard's receivables figures per customer (xlfin.engine.scorecard): revenue_12m (invoices − credit
+    notes dated in (as_of − 365, as_of]), outstanding, overdue (items past due), dso = outstanding ÷ revenue_12m ×
+    365 and add = overdue ÷ revenue_12m × 365 (blank when revenue_12m ≤ 0). Every customer gets a row."""
+    a = _date(as_of)
+    return f"""
+WITH rev AS (
+  SELECT customer_id,
+         SUM(CASE WHEN COALESCE(doc_type = '{CREDIT_NOTE}', FALSE) THEN -amount ELSE amount END) AS revenue_12m
+  FROM invoices WHERE invoice_date > {a} - 365 AND invoice_date <= {a} GROUP BY customer_id
+),
+recv AS (
+  SELECT customer_id, SUM(outstanding) AS outstanding,
+         SUM(CASE WHEN days_overdue > 0 THEN outstanding ELSE 0 END) AS overdue
+  FROM ({open_items_sql(settings, as_of)}) o GROUP BY customer_id
+)
+SELECT c.customer_id, COALESCE(r.revenue_12m, 0) AS revenue_12m, COALESCE(o.outstanding, 0) AS outstanding,
+       COALESCE(o.overdue, 0) AS overdue,
+       CASE WHEN r.revenue_12m > 0 THEN COALESCE(o.outstanding, 0) * 365.0 / r.revenue_12m END AS dso,
+       CASE WHEN r.revenue_12m > 0 THEN COALESCE(o.overdue, 0) * 365.0 / r.revenue_12m END AS add
+FROM customers c LEFT JOIN rev r ON r.customer_id = c.customer_id LEFT JOIN recv o ON o.customer_id = c.customer_id
+ORDER BY c.customer_id"""
+
+
+def customer_figures(store: Store, settings: Settings, as_of: dt.date) -> pd.DataFrame:
+    return store.frame(customer_figures_sql(settings, as_of))
+
+
 def aging_summary(store: Store, settings: Settings, as_of: dt.date) -> pd.DataFrame:
     return store.frame(aging_summary_sql(settings, as_of))
 
