@@ -51,8 +51,11 @@ class LedgerBook:
             self._wb.close()
 
 
-def ledger_view(wb: Any, source: str | None = None) -> Any:
-    """`wb` itself when the ledger is the workbook; otherwise a LedgerBook on the configured (or given) source."""
+def ledger_view(wb: Any, source: str | None = None, *, close_on_error: bool = True) -> Any:
+    """`wb` itself when the ledger is the workbook; otherwise a LedgerBook on the configured (or given) source.
+
+    On failure the file adapter is closed (the caller never got a book); a live Excel book is left open
+    (`close_on_error=False`)."""
     try:
         text = source if source is not None else wb.read_config()[0].ledger_source
         parsed = parse_source(text)
@@ -65,5 +68,6 @@ def ledger_view(wb: Any, source: str | None = None) -> Any:
             store.close()
             raise
     except BaseException:
-        wb.close()  # the caller never got a book to close
+        if close_on_error:
+            wb.close()
         raise
