@@ -31,23 +31,24 @@ def plain_run(tmp_path_factory) -> tuple[Path, dict]:
     return book, {"code": code, "sheets": sheet_values(book)}
 
 
-def _ledger_run(tmp: Path, source: str) -> tuple[int, dict]:
-    source_book = write_book(tmp / "source.xlsm")  # the same data, loaded into the ledger
+def _ledger_run(tmp: Path, source: str, lang: str = "en") -> tuple[int, dict]:
+    source_book = write_book(tmp / "source.xlsm", lang=lang)  # the same data, loaded into the ledger
     assert _cli("ledger", "init", "--source", source) == 0
     assert _cli("ledger", "load", str(source_book), "--source", source) == 0
     assert _cli("ledger", "load", str(source_book), "--source", source) == 0  # idempotent: loading again is a no-op
     # The book the user looks at: Config points at the ledger; its input sheets are EMPTY so nothing can leak in.
-    book = write_book(tmp / "view.xlsm", customers=1, invoices=0, payments=0, ledger_source=source)
+    book = write_book(tmp / "view.xlsm", customers=1, invoices=0, payments=0, ledger_source=source, lang=lang)
     code = _cli("regenerate", str(book))
     return code, sheet_values(book)
 
 
-def _assert_same_reports(plain: dict, ledger: dict) -> None:
+def _assert_same_reports(plain: dict, ledger: dict, expected: set[str] = frozenset(
+        {"Reconciliation", "Aging", "Scorecard", "Dunning", "Dashboard"})) -> None:
     from xlfin import schema
 
     inputs = {n for t in schema.INPUT_TABLES for n in (t.sheet_en, t.sheet_zh)}
     generated = [name for name in plain["sheets"] if name not in inputs]
-    assert {"Reconciliation", "Aging", "Scorecard", "Dunning", "Dashboard"} <= set(generated)
+    assert expected <= set(generated)
     for name in generated:
         assert ledger[name] == plain["sheets"][name], f"sheet {name} differs"
 
@@ -64,3 +65,15 @@ def test_postgres_ledger_run_equals_workbook_run(plain_run, tmp_path, pg_db) -> 
     code, sheets = _ledger_run(tmp_path, pg_db)
     assert code == plain["code"]
     _assert_same_reports(plain, sheets)
+
+
+def test_duckdb_ledger_run_equals_workbook_run_in_chinese(tmp_path) -> None:
+    from xlfin import schema
+
+    plain_book = write_book(tmp_path / "plain.xlsm", lang="zh-CN")
+    code = _cli("regenerate", str(plain_book))
+    plain = {"code": code, "sheets": sheet_values(plain_book)}
+    (tmp_path / "l").mkdir()
+    ledger_code, sheets = _ledger_run(tmp_path / "l", f"duckdb:{tmp_path / 'ledger.duckdb'}", lang="zh-CN")
+    assert ledger_code == code
+    _assert_same_reports(plain, sheets, {schema.AGING.sheet_zh, schema.SCORECARD.sheet_zh, schema.DUNNING.sheet_zh})
