@@ -118,8 +118,8 @@ def ledger_reconcile(path: Path = typer.Argument(..., help="Workbook whose Confi
     from xlfin.ledger.allocate import post_reconciliation
     from xlfin.ledger.view import ledger_view
 
-    wb = open_workbook(path, read_only=True)
-    book = ledger_view(wb, _source(source, path))
+    src = _source(source, path)
+    book = ledger_view(open_workbook(path, read_only=True), src)
     try:
         run = Run(book, as_of=_as_of(as_of))
         result = post_reconciliation(book.store, run.frames, run.settings)
