@@ -85,3 +85,13 @@ def test_customer_figures_in_sql_equal_the_scorecard(posted) -> None:
         mine = got[col].astype("float64").to_numpy()
         assert np.array_equal(np.isnan(mine), np.isnan(want)), col
         assert np.allclose(np.round(mine[~np.isnan(mine)], 2), want[~np.isnan(want)], atol=0.0051), col
+
+
+def test_materialised_open_items_give_the_same_figures(posted) -> None:
+    run, store = posted
+    figures = pushdown.Figures(store, run.settings, run.as_of)
+    pd.testing.assert_frame_equal(figures.aging_summary(), pushdown.aging_summary(store, run.settings, run.as_of))
+    pd.testing.assert_frame_equal(figures.customer_figures(),
+                                  pushdown.customer_figures(store, run.settings, run.as_of))
+    pd.testing.assert_frame_equal(figures.dunning_candidates(),
+                                  pushdown.dunning_candidates(store, run.settings, run.as_of))
