@@ -32,26 +32,26 @@ def generate_sql(n_inv: int, n_pay: int) -> list[str]:
             SELECT 'C' || lpad(CAST(g AS TEXT), 7, '0'), 'Customer ' || g,
                    CASE WHEN g % 3 = 0 THEN NULL ELSE 30 + (g % 4) * 15 END, 1000000 + (g % 50) * 100000,
                    g % 211 = 0, g
-            FROM generate_series(0, {n_cus - 1}) AS t(g)""",
+            FROM generate_series(CAST(0 AS BIGINT), CAST({n_cus - 1} AS BIGINT)) AS t(g)""",
         f"""INSERT INTO invoices (invoice_no, doc_type, customer_id, invoice_date, due_date, amount, disputed, _seq)
             SELECT 'INV' || CAST(g AS TEXT), CASE WHEN g % 100 = 7 THEN 'Credit Note' ELSE 'Invoice' END,
                    'C' || lpad(CAST((g * 7919) % {n_cus} AS TEXT), 7, '0'),
                    {a} - CAST((g * 104729) % 730 AS INTEGER),
                    CASE WHEN g % 3 = 0 THEN NULL ELSE {a} - CAST((g * 104729) % 730 AS INTEGER) + 30 END,
                    10000 + (g * 15485863) % 2000000, g % 100 = 11, g
-            FROM generate_series(0, {n_inv - 1}) AS t(g)""",
+            FROM generate_series(CAST(0 AS BIGINT), CAST({n_inv - 1} AS BIGINT)) AS t(g)""",
         f"""INSERT INTO payments (payment_id, payment_date, customer_id, amount, _seq)
             SELECT 'PMT' || CAST(p AS TEXT), {a} - CAST((j * 104729) % 365 AS INTEGER),
                    'C' || lpad(CAST((j * 7919) % {n_cus} AS TEXT), 7, '0'),
                    CASE WHEN p % 10 = 0 THEN CAST(FLOOR((10000 + (j * 15485863) % 2000000) / 2.0) AS BIGINT)
                         ELSE 10000 + (j * 15485863) % 2000000 END, p
-            FROM (SELECT p, CAST(p * {n_inv} / {n_pay} AS BIGINT) AS j FROM generate_series(0, {n_pay - 1}) AS t(p)) s""",
+            FROM (SELECT p, CAST(p * {n_inv} / {n_pay} AS BIGINT) AS j FROM generate_series(CAST(0 AS BIGINT), CAST({n_pay - 1} AS BIGINT)) AS t(p)) s""",
         f"""INSERT INTO ledger_allocations (payment_id, invoice_no, customer_id, amount, rule, confidence, run_id)
             SELECT 'PMT' || CAST(p AS TEXT), 'INV' || CAST(j AS TEXT),
                    'C' || lpad(CAST((j * 7919) % {n_cus} AS TEXT), 7, '0'),
                    CASE WHEN p % 10 = 0 THEN CAST(FLOOR((10000 + (j * 15485863) % 2000000) / 2.0) AS BIGINT)
                         ELSE 10000 + (j * 15485863) % 2000000 END, 'fifo', 'low', 'bench'
-            FROM (SELECT p, CAST(p * {n_inv} / {n_pay} AS BIGINT) AS j FROM generate_series(0, {n_pay - 1}) AS t(p)) s
+            FROM (SELECT p, CAST(p * {n_inv} / {n_pay} AS BIGINT) AS j FROM generate_series(CAST(0 AS BIGINT), CAST({n_pay - 1} AS BIGINT)) AS t(p)) s
             WHERE j % 100 <> 7""",
     ]
 
