@@ -17,13 +17,15 @@ SKIP = {schema.CONFIG.sheet_en, schema.CONFIG.sheet_zh, schema.AUDIT.sheet_en, s
 
 
 def write_book(path: Path, *, lang: Lang = "en", seed: int = 7, customers: int = 25, invoices: int = 300,
-               payments: int = 260, ledger_source: str = "workbook") -> Path:
+               payments: int = 260, ledger_source: str = "workbook", mutate=None) -> Path:
     from xlfin.template import package_workbook
     from xlfin.template.builder import build_workbook
 
     wb = build_workbook(lang)
     data = generate_demo(seed=seed, customers=customers, invoices=invoices, payments=payments, as_of=DEMO_AS_OF,
                          lang=lang)
+    if mutate is not None:
+        mutate(data)
     for key in INPUT_KEYS:
         if key in data:
             fill_input_table(wb, schema.TABLES[key], data[key], lang)

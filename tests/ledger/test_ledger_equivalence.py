@@ -77,3 +77,37 @@ def test_duckdb_ledger_run_equals_workbook_run_in_chinese(tmp_path) -> None:
     ledger_code, sheets = _ledger_run(tmp_path / "l", f"duckdb:{tmp_path / 'ledger.duckdb'}", lang="zh-CN")
     assert ledger_code == code
     _assert_same_reports(plain, sheets, {schema.AGING.sheet_zh, schema.SCORECARD.sheet_zh, schema.DUNNING.sheet_zh})
+
+
+def _dirty(data: dict) -> None:
+    """Mistakes users make: unreadable amounts and dates, repeated and missing keys, a payment to no one."""
+    inv, pay, cus = data["invoices"], data["payments"], data["customers"]
+    inv["amount"] = inv["amount"].astype(object)
+    inv.loc[3, "amount"] = "12,3x"
+    inv["invoice_date"] = inv["invoice_date"].astype(object)
+    inv.loc[5, "invoice_date"] = "31/31/2026"
+    inv.loc[8, "invoice_no"] = inv.loc[7, "invoice_no"]
+    inv.loc[9, "customer_id"] = None
+    inv.loc[10, "customer_id"] = "NOBODY"
+    pay["amount"] = pay["amount"].astype(object)
+    pay.loc[4, "amount"] = -5
+    pay.loc[6, "payment_id"] = pay.loc[2, "payment_id"]
+    cus["email"] = cus["email"].astype(object)
+    cus.loc[1, "email"] = "not-an-address"
+
+
+def test_a_dirty_book_gives_the_same_sheets_and_exit_code(tmp_path) -> None:
+    plain_book = write_book(tmp_path / "plain.xlsm", mutate=_dirty)
+    code = _cli("regenerate", str(plain_book))
+    plain = {"code": code, "sheets": sheet_values(plain_book)}
+    assert code == 1
+    source = f"duckdb:{tmp_path / 'ledger.duckdb'}"
+    loaded = write_book(tmp_path / "source.xlsm", mutate=_dirty)
+    assert _cli("ledger", "load", str(loaded), "--source", source) == 1  # rows left out: reported, exit 1
+    assert _cli("ledger", "load", str(loaded), "--source", source) == 1
+    book = write_book(tmp_path / "view.xlsm", customers=1, invoices=0, payments=0, ledger_source=source)
+    assert _cli("regenerate", str(book)) == code
+    sheets = sheet_values(book)
+    validation = sheets["Validation"]
+    assert len(validation) > 5 and validation == plain["sheets"]["Validation"]
+    _assert_same_reports(plain, sheets)

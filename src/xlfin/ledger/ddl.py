@@ -70,6 +70,14 @@ POSTED_SQL = """CREATE TABLE IF NOT EXISTS ledger_posted (
   unapplied BIGINT NOT NULL,
   reason TEXT
 )"""
+# Rows of the last loaded book that could not be typed (validation left them out) or repeat a key: kept as the cells
+# the user typed (JSON), so a run on the ledger finds and reports them exactly as the workbook-only run does.
+REJECTS_SQL = """CREATE TABLE IF NOT EXISTS ledger_rejects (
+  table_key TEXT NOT NULL,
+  seq BIGINT NOT NULL,
+  cells TEXT NOT NULL,
+  PRIMARY KEY (table_key, seq)
+)"""
 RUNS_SQL = """CREATE TABLE IF NOT EXISTS ledger_runs (
   run_id TEXT PRIMARY KEY,
   started TIMESTAMP NOT NULL,
@@ -85,8 +93,10 @@ def init(store: Store) -> list[str]:
             store.execute(create_table_sql(table))
         store.execute(ALLOCATIONS_SQL)
         store.execute(POSTED_SQL)
+        store.execute(REJECTS_SQL)
         store.execute(RUNS_SQL)
-    return [t.key for t in LEDGER_TABLES] + ["ledger_allocations", "ledger_posted", "ledger_runs"]
+    return [t.key for t in LEDGER_TABLES] + ["ledger_allocations", "ledger_posted", "ledger_rejects",
+                                                  "ledger_runs"]
 
 
 def require_tables(store: Store) -> None:

@@ -9,7 +9,10 @@ values (`to_cells`), so a run on the ledger goes through the very same validatio
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,24 +34,61 @@ class LoadResult:
     duplicates: dict[str, int] = field(default_factory=dict)  # table -> rows sharing a key (the last one is kept)
 
 
-def typed_rows(raw: RawTable, report: ValidationReport, settings: Settings) -> tuple[pd.DataFrame, int, int]:
+def typed_rows(raw: RawTable, report: ValidationReport,
+               settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame, int, int]:
     """The rows of `raw` as stored: typed (no defaults applied: a blank due date stays blank and follows the
-    customer's terms at run time), minus the rows validation left out, one row per key (the last wins)."""
+    customer's terms at run time), one row per key; and the rejects (rows validation left out, rows without a key,
+    repeats of a key) as the cells the user typed. Returns (typed, rejects, left out, repeated keys)."""
     table = raw.table
     frame, _problems = coerce_table(raw, settings)
     mask = report.left_out.get(table.key)
+    reject = np.zeros(len(frame), dtype=bool)
     left_out = 0
     if mask is not None and len(mask) == len(frame) and mask.any():
         left_out = int(mask.sum())
-        frame = frame[~mask]
+        reject |= mask
     keys = list(ROW_KEYS[table.key])
-    frame = frame.dropna(subset=keys)
-    before = len(frame)
-    frame = frame.drop_duplicates(subset=keys, keep="last")
+    reject |= frame[keys].isna().any(axis=1).to_numpy()
+    repeated = frame[keys].astype(str).duplicated(keep="first").to_numpy() & ~reject
+    reject |= repeated
+    kept = frame[~reject]
     cols = [c.key for c in stored_columns(table)]
-    out = frame[cols].copy()
-    out[SEQ] = frame["_row"].astype("int64")
-    return _sql_ready(out, table), left_out, before - len(frame)
+    out = kept[cols].copy()
+    out[SEQ] = kept["_row"].astype("int64")
+    return _sql_ready(out, table), reject_cells(raw, frame["_row"].to_numpy()[reject]), left_out, int(repeated.sum())
+
+
+def reject_cells(raw: RawTable, rows: np.ndarray) -> pd.DataFrame:
+    """(seq, cells as JSON) for the given rows of the book: each schema cell with its Python type kept."""
+    keys = [c.key for c in stored_columns(raw.table) if c.key in raw.frame.columns]
+    seq, cells = [], []
+    for r in rows.tolist():
+        seq.append(int(r))
+        cells.append(json.dumps([[k, *_tagged(raw.frame.iloc[r][k])] for k in keys], ensure_ascii=False))
+    return pd.DataFrame({"seq": pd.Series(seq, dtype="int64"), "cells": pd.Series(cells, dtype=object)})
+
+
+def _tagged(v: Any) -> list:
+    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT:
+        return ["", None]
+    if isinstance(v, (bool, np.bool_)):
+        return ["b", bool(v)]
+    if isinstance(v, (int, np.integer)):
+        return ["i", int(v)]
+    if isinstance(v, (float, np.floating)):
+        return ["f", float(v)]
+    if isinstance(v, dt.datetime):
+        return ["t", v.isoformat()]
+    if isinstance(v, dt.date):
+        return ["d", v.isoformat()]
+    if isinstance(v, dt.time):
+        return ["h", v.isoformat()]
+    return ["s", str(v)]
+
+
+def _untagged(tag: str, v: Any) -> Any:
+    return {"t": dt.datetime.fromisoformat, "d": dt.date.fromisoformat, "h": dt.time.fromisoformat}.get(
+        tag, lambda x: x)(v) if v is not None else None
 
 
 def _sql_ready(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
@@ -114,22 +154,28 @@ def _python_rows(frame: pd.DataFrame):
 
 
 def load_raws(store: Store, raws: dict[str, RawTable], report: ValidationReport, settings: Settings) -> LoadResult:
-    """Upsert every input table found in the book, all in one transaction (a failed load changes nothing)."""
+    """Upsert every input table found in the book, all in one transaction (a failed load changes nothing).
+
+    A table's rejects are replaced by this book's: they are what the last load of that table could not store."""
     result = LoadResult()
     prepared = []
     for table in LEDGER_TABLES:
         raw = raws.get(table.key)
         if raw is None:
             continue
-        frame, left_out, dupes = typed_rows(raw, report, settings)
-        prepared.append((table, frame))
+        frame, rejects, left_out, dupes = typed_rows(raw, report, settings)
+        prepared.append((table, frame, rejects))
         if left_out:
             result.left_out[table.key] = left_out
         if dupes:
             result.duplicates[table.key] = dupes
     with store.transaction():
-        for table, frame in prepared:
+        for table, frame, rejects in prepared:
             result.rows[table.key] = upsert(store, table, frame)
+            store.execute("DELETE FROM ledger_rejects WHERE table_key = %s", (table.key,))
+            for seq, cells in zip(rejects["seq"].tolist(), rejects["cells"].tolist()):
+                store.execute("INSERT INTO ledger_rejects (table_key, seq, cells) VALUES (%s, %s, %s)",
+                              (table.key, int(seq), cells))
     return result
 
 
@@ -160,8 +206,26 @@ def read_raw(store: Store, table: Table, lang: Lang) -> RawTable:
     stored = read_frame(store, table, seq=True)
     cells = cell_frame(stored.drop(columns=[SEQ]), table)
     seq = stored[SEQ].to_numpy(dtype="int64") if len(stored) else np.zeros(0, dtype="int64")
+    rejects = _rejects(store, table)
+    if len(rejects):  # the rows the load could not type, back in their places as the user typed them
+        cells = pd.concat([cells, rejects.drop(columns=["seq"])], ignore_index=True)
+        seq = np.concatenate([seq, rejects["seq"].to_numpy(dtype="int64")])
     if len(seq) and len(np.unique(seq)) == len(seq) and seq.min() >= 0 and seq.max() < 4 * len(seq) + 1024:
         cells.index = seq
         cells = cells.reindex(range(int(seq.max()) + 1))  # the book's blank rows between, read as blank again
-        cells = cells.astype(object).where(cells.notna(), None)
+    elif len(seq):
+        cells = cells.iloc[np.argsort(seq, kind="stable")]
+    cells = cells.astype(object).where(cells.notna(), None)
     return raw_table_from_frame(table, cells.reset_index(drop=True), lang)
+
+
+def _rejects(store: Store, table: Table) -> pd.DataFrame:
+    rows = store.rows("SELECT seq, cells FROM ledger_rejects WHERE table_key = %s ORDER BY seq", (table.key,))
+    keys = [c.key for c in stored_columns(table)]
+    records = []
+    for seq, text in rows:
+        record: dict[str, Any] = {k: None for k in keys}
+        record.update({k: _untagged(tag, v) for k, tag, v in json.loads(text)})
+        record["seq"] = int(seq)
+        records.append(record)
+    return pd.DataFrame.from_records(records, columns=[*keys, "seq"]) if records else pd.DataFrame()
