@@ -220,6 +220,8 @@ def read_raw(store: Store, table: Table, lang: Lang) -> RawTable:
 
 
 def _rejects(store: Store, table: Table) -> pd.DataFrame:
+    if "ledger_rejects" not in store.tables():  # a ledger created before rejects were kept: it has none
+        return pd.DataFrame()
     rows = store.rows("SELECT seq, cells FROM ledger_rejects WHERE table_key = %s ORDER BY seq", (table.key,))
     keys = [c.key for c in stored_columns(table)]
     records = []
