@@ -161,7 +161,7 @@ def load_raws(store: Store, raws: dict[str, RawTable], report: ValidationReport,
     prepared = []
     for table in LEDGER_TABLES:
         raw = raws.get(table.key)
-        if raw is None:
+        if raw is None or not len(raw):  # an empty table in the book loads nothing and keeps the ledger's rejects
             continue
         frame, rejects, left_out, dupes = typed_rows(raw, report, settings)
         prepared.append((table, frame, rejects))
