@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from books import sheet_values, write_book  # noqa: E402
 
-from xlfin.cli import app  # noqa: E402
+from xlfin.cli.main import app  # noqa: E402
 
 runner = CliRunner()
 

@@ -14,7 +14,7 @@ from books import write_book  # noqa: E402
 
 from xlfin.adapters.file import open_workbook  # noqa: E402
 from xlfin.app.operations import Run  # noqa: E402
-from xlfin.cli import app  # noqa: E402
+from xlfin.cli.main import app  # noqa: E402
 from xlfin.ledger.ddl import LEDGER_TABLES, create_table_sql  # noqa: E402
 from xlfin.ledger.load import read_frame  # noqa: E402
 from xlfin.ledger.store import LedgerError, Source, connect, parse_source  # noqa: E402

@@ -291,7 +291,7 @@ def _default_template_path(lang: str) -> Path:
     return Path.cwd() / name
 
 
-from xlfin.cli import ledger as _ledger  # noqa: E402,F401 - registers `xlfin ledger ...` on app
+import xlfin.cli.ledger  # noqa: E402,F401 - registers `xlfin ledger ...` on app
 
 
 def main() -> None:
