@@ -45,6 +45,7 @@ LAYERS: dict[str, int] = {
     "xlfin.adapters.*": ADAPTERS,
     "xlfin.xlsx_tables": ADAPTERS,
     "xlfin.atomic": ADAPTERS,
+    "xlfin.xlsx.*": ADAPTERS,
     "xlfin.letters": ADAPTERS,
     "xlfin.vba.*": ADAPTERS,
     "xlfin.ribbon": ADAPTERS,
