@@ -65,6 +65,8 @@ class FileWorkbook(Workbook):
         self._opened_stat = self.path.stat()
         self._keep_vba = self.path.suffix.lower() in MACRO_SUFFIXES
         self._reader: PackageReader | None = PackageReader(self._package, limits)
+        self._limits = limits
+        self._stale = False  # saved in place since the last load
         self._sheets: dict[str, tuple[list[str], str, GeneratedSheet]] = {}
         self._appends: list[StagedAppend] = []
         self._lo_cache: list[ListObjectInfo] | None = None
@@ -74,6 +76,10 @@ class FileWorkbook(Workbook):
         return self.path.name
 
     def _r(self) -> PackageReader:
+        if self._reader is None and self._stale:
+            self._package = load_package(self.path, self._limits)
+            self._reader = PackageReader(self._package, self._limits)
+            self._stale = False
         if self._reader is None:
             raise WorkbookError(f"{self.path}: the workbook is closed")
         return self._reader
@@ -201,11 +207,12 @@ class FileWorkbook(Workbook):
         return target
 
     def _reopen(self) -> None:
-        """After an in-place save, reads see the file as saved (a second commit builds on it)."""
-        limits = self._r().limits
+        """After an in-place save, reads see the file as saved (a second commit builds on it); the file is loaded
+        again only when something reads it."""
+        self._limits = self._r().limits
         self._r().close()
-        self._package = load_package(self.path, limits)
-        self._reader = PackageReader(self._package, limits)
+        self._reader = None
+        self._stale = True
         self._opened_stat = self.path.stat()
         self._lo_cache = None
         self._block_cache.clear()
@@ -215,6 +222,7 @@ class FileWorkbook(Workbook):
         if self._reader is not None:
             self._reader.close()
             self._reader = None
+        self._stale = False
 
 
 def _input_style(column) -> CellStyle:

@@ -22,7 +22,11 @@ EXCEL_MAX_COLS = 16_384
 _CHUNK = 16 << 20
 # A cell's or row's address attribute. Rows carry digits only; over-counting a non-cell element only makes the
 # bound more careful. Checked on raw bytes because this pass must not build anything per cell.
-_ADDRESS = re.compile(rb' r="([A-Z]{0,3})(\d+)"')
+_FAR_ROW = re.compile(rb' r="[A-Z]{0,3}(\d{7,})"')
+_COL3 = re.compile(rb' r="([A-Z]{3,})\d')
+_COL2 = re.compile(rb' r="([A-Z]{2})\d')
+_ADDRESS_ANY = re.compile(rb' r="[A-Z]{0,3}\d')
+_ROW_ANY = re.compile(rb' r="[A-Z]{0,3}(\d+)"')
 _TAIL = 32  # bytes kept from the previous chunk so that an address split across chunks is still seen
 _DECLARATION = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.I)
 
@@ -55,7 +59,8 @@ def mb(n: int) -> str:
 
 @dataclass
 class SheetBounds:
-    """The farthest row and column any address in a worksheet part names (0 when it names none)."""
+    """Bounds of the farthest row and column any address in a worksheet part names (0 when it names none). Rows
+    below a million and one-letter columns are counted as 999,999 and 26: exact values only matter beyond."""
 
     max_row: int = 0
     max_col: int = 0
@@ -80,14 +85,39 @@ def column_number(letters: bytes | str) -> int:
 
 
 def _bounds_of_chunk(chunk: bytes, bounds: SheetBounds) -> None:
-    found = _ADDRESS.findall(chunk)
-    if not found:
-        return
-    letters, digits = zip(*found)
-    widest = max(set(letters), key=lambda s: (len(s), s))
-    bounds.max_col = max(bounds.max_col, column_number(widest))
-    longest = max(set(digits), key=lambda s: (len(s), s))
-    bounds.max_row = max(bounds.max_row, int(longest) if len(longest) < 12 else 10 ** 12)
+    """Raise the bounds to the farthest address in the chunk. Each search is one C-level regex pass that matches only
+    the few far addresses (rows of 7+ digits, columns of 2-3 letters)."""
+    far_rows = _FAR_ROW.findall(chunk)
+    if far_rows:
+        bounds.max_row = max(bounds.max_row, _largest(far_rows))
+    for pattern in (_COL3, _COL2):
+        cols = pattern.findall(chunk)
+        if cols:
+            bounds.max_col = max(bounds.max_col, column_number(max(set(cols))))
+            break
+    else:
+        if bounds.max_col < 26 and _ADDRESS_ANY.search(chunk):
+            bounds.max_col = 26  # one-letter columns at most: a bound, enough for the grid check
+    if bounds.max_row < 999_999 and _ADDRESS_ANY.search(chunk):
+        bounds.max_row = 999_999  # rows below a million: a bound, made exact only when the grid check needs it
+
+
+def _exact_rows(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
+    """Every row number of a wide sheet whose bound alone crosses the grid limit (a second, rarer pass)."""
+    largest = 0
+    tail = b""
+    with zf.open(info) as stream:
+        while chunk := stream.read(_CHUNK):
+            rows = _ROW_ANY.findall(tail + chunk)
+            if rows:
+                largest = max(largest, _largest(rows))
+            tail = chunk[-_TAIL:]
+    return largest
+
+
+def _largest(numbers: list[bytes]) -> int:
+    longest = max(set(numbers), key=lambda s: (len(s), s))
+    return int(longest) if len(longest) < 12 else 10 ** 12
 
 
 def _check_prolog(name: str, head: bytes) -> None:
@@ -165,6 +195,9 @@ def inspect_package(zf: zipfile.ZipFile, worksheets: set[str], shared_strings: s
                                     f"{mb(limits.max_shared_string_bytes)} limit (max_shared_string_bytes)")
             facts.shared_strings = strings
         if bounds is not None:
+            if bounds.max_row == 999_999 and bounds.cells() > limits.max_grid_cells:
+                bounds.max_row = _exact_rows(zf, info)
+            _check_bounds(name, bounds, limits, grid=True)
             facts.sheets[name] = bounds
     return facts
 
@@ -180,13 +213,13 @@ def _check_size(name: str, info: zipfile.ZipInfo, size: int, total: int, limits:
                             f"(limit max_uncompressed_bytes)")
 
 
-def _check_bounds(name: str, bounds: SheetBounds, limits: Limits) -> None:
+def _check_bounds(name: str, bounds: SheetBounds, limits: Limits, grid: bool = False) -> None:
     if bounds.max_row > limits.max_rows:
         raise WorkbookError(f"refused: {name} addresses row {bounds.max_row:,}, beyond the {limits.max_rows:,} rows "
                             f"a sheet may have (limit max_rows)")
     if bounds.max_col > limits.max_cols:
         raise WorkbookError(f"refused: {name} addresses column {bounds.max_col:,}, beyond the {limits.max_cols:,} "
                             f"columns a sheet may have (limit max_cols)")
-    if bounds.cells() > limits.max_grid_cells:
+    if grid and bounds.cells() > limits.max_grid_cells:
         raise WorkbookError(f"refused: {name} spans {bounds.max_row:,} rows x {bounds.max_col:,} columns, more than "
                             f"the {limits.max_grid_cells:,} cells a sheet may span (limit max_grid_cells)")

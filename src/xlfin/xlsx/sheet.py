@@ -20,7 +20,16 @@ from decimal import Decimal
 import numpy as np
 
 from ..schema import Column, Lang, Table
-from ..xlsx_tables import DEFAULT_WIDTHS, HEADER_FILL, NUMBER_FORMATS, TABLE_STYLE, _shown_column, cell_value
+from ..xlsx_tables import (
+    DEFAULT_WIDTHS,
+    HEADER_FILL,
+    ILLEGAL_CHARACTERS_RE,
+    MAX_CELL_CHARS,
+    NUMBER_FORMATS,
+    TABLE_STYLE,
+    _shown_column,
+    cell_value,
+)
 from .limits import EXCEL_MAX_COLS, EXCEL_MAX_ROWS
 from .opc import escape
 from .styles import CellStyle, StyleBook
@@ -84,17 +93,19 @@ class GeneratedSheet:
     # the schema puts it.
     protection: str = ""
     _cells: list[tuple[int, int, object, CellStyle]] = field(default_factory=list)
-    _columns: list[tuple[int, int, list[object], CellStyle, str | None]] = field(default_factory=list)
+    _columns: list[tuple[int, int, Sequence[object], CellStyle, bool, Callable[[object], object] | None]] = field(
+        default_factory=list)
 
     # ------------------------------------------------ what callers put on the sheet
 
     def cell(self, row: int, col: int, value: object, style: CellStyle = CellStyle()) -> None:
         self._cells.append((row, col, value, style))
 
-    def column(self, first_row: int, col: int, values: list[object], style: CellStyle = CellStyle(),
-               link: bool = False) -> None:
-        """Values down one column from `first_row`; `link`: each value is also a hyperlink to itself."""
-        self._columns.append((first_row, col, values, style, "link" if link else None))
+    def column(self, first_row: int, col: int, values: Sequence[object], style: CellStyle = CellStyle(),
+               link: bool = False, convert: Callable[[object], object] | None = None) -> None:
+        """Values down one column from `first_row`, each passed through `convert` (once per distinct value);
+        `link`: each value is also a hyperlink to itself."""
+        self._columns.append((first_row, col, values, style, link, convert))
 
     def width(self, col: int, width: float) -> None:
         self.widths[col] = width
@@ -110,10 +121,9 @@ class GeneratedSheet:
             self.cell(top, left + j, label, HEADER_STYLE)
         for j, column in enumerate(table.columns):
             self.width(left + j, column.width or DEFAULT_WIDTHS.get(column.type, 14))
-            shown = _shown_column(column)
-            values = [_value(row[j] if j < len(row) else None, shown, lang) for row in rows]
+            values = [row[j] if j < len(row) else None for row in rows]
             style = CellStyle(NUMBER_FORMATS.get(column.type))
-            self.column(top + 1, left + j, values, style, link=column.type == "link")
+            self.column(top + 1, left + j, values, style, link=column.type == "link", convert=converter(column, lang))
         spec = TableSpec(name or table.name, top, left, top + max(len(rows), 1), headers)
         if ncols:
             self.tables.append(spec)
@@ -122,52 +132,90 @@ class GeneratedSheet:
     # ------------------------------------------------ rendering
 
     def encode(self, styles: StyleBook, date1904: bool = False) -> tuple[bytes, str | None]:
-        """The <sheetData> element and the dimension ref (None for an empty sheet)."""
+        """The <sheetData> element and the dimension ref (None for an empty sheet). Columns that start on the same
+        row and run as long (a table's) are joined row by row, so the work per cell is one string."""
         enc = _Encoder(styles, date1904)
-        rows: dict[int, list[tuple[int, str]]] = {}
+        pieces: dict[int, list[tuple[int, str]]] = {}
+        used_cols: set[int] = set()
         for row, col, value, style in self._cells:
             tail = enc.tail(value, style)
             if tail is not None:
-                rows.setdefault(row, []).append((col, f'<c r="{column_letter(col)}{row}"{tail}'))
-        for first_row, col, values, style, kind in self._columns:
-            letter = column_letter(col)
-            cache: dict[tuple, str | None] = {}
-            for i, value in enumerate(values):
-                try:
-                    key = (value.__class__, value)
-                    tail = cache[key] if key in cache else cache.setdefault(key, enc.tail(value, style))
-                except TypeError:
-                    tail = enc.tail(value, style)
-                if tail is None:
-                    continue
-                r = first_row + i
-                rows.setdefault(r, []).append((col, f'<c r="{letter}{r}"{tail}'))
-                if kind == "link" and isinstance(value, str) and value:
-                    self.links.append((f"{letter}{r}", value))
-        if not rows:
+                pieces.setdefault(row, []).append((col, f'<c r="{column_letter(col)}{row}"{tail}'))
+                used_cols.add(col)
+        groups: dict[tuple[int, int], list[tuple[int, list[str]]]] = {}
+        for first_row, col, values, style, link, convert in self._columns:
+            cells = self._column_cells(enc, first_row, col, values, style, link, convert)
+            if any(cells):
+                used_cols.add(col)
+                groups.setdefault((first_row, len(values)), []).append((col, cells))
+        for (first_row, _), cols in groups.items():
+            cols.sort(key=lambda c: c[0])
+            first_col = cols[0][0]
+            for i, parts in enumerate(zip(*(cells for _, cells in cols))):
+                text = "".join(parts)
+                if text:
+                    pieces.setdefault(first_row + i, []).append((first_col, text))
+        if not pieces:
             return b"<sheetData/>", None
-        max_row = max(rows)
+        max_row = max(pieces)
         if max_row > EXCEL_MAX_ROWS:
             raise ValueError(f"a generated sheet would need row {max_row:,}, beyond Excel's {EXCEL_MAX_ROWS:,}")
-        cols = [c for cells in rows.values() for c, _ in (cells[0], cells[-1])]
+        if max(used_cols) > EXCEL_MAX_COLS:
+            raise ValueError(f"a generated sheet would need column {max(used_cols)}, beyond Excel's {EXCEL_MAX_COLS}")
         parts = ["<sheetData>"]
-        for r in sorted(rows):
-            cells = rows[r]
-            if len(cells) > 1:
-                cells.sort(key=lambda c: c[0])
-            parts.append(f'<row r="{r}">' + "".join(c[1] for c in cells) + "</row>")
+        for r in sorted(pieces):
+            row = pieces[r]
+            if len(row) > 1:
+                row.sort(key=lambda c: c[0])
+            parts.append(f'<row r="{r}">' + "".join(c[1] for c in row) + "</row>")
         parts.append("</sheetData>")
-        first_col = min(min(c for c, _ in cells) for cells in rows.values())
-        last_col = max(max(c for c, _ in cells) for cells in rows.values())
-        del cols
-        if last_col > EXCEL_MAX_COLS:
-            raise ValueError(f"a generated sheet would need column {last_col}, beyond Excel's {EXCEL_MAX_COLS}")
-        dimension = f"{column_letter(first_col)}{min(rows)}:{column_letter(last_col)}{max_row}"
+        dimension = f"{column_letter(min(used_cols))}{min(pieces)}:{column_letter(max(used_cols))}{max_row}"
         return "".join(parts).encode("utf-8"), dimension
 
+    def _column_cells(self, enc: _Encoder, first_row: int, col: int, values: Sequence[object], style: CellStyle,
+                      link: bool, convert: Callable[[object], object] | None) -> list[str]:
+        """Each value's cell XML ('' for no cell), encoded once per distinct value."""
+        letter = column_letter(col)
+        cache: dict[tuple, tuple[object, str | None]] = {}
+        base = enc.attr(style)
+        out = []
+        for i, value in enumerate(values):
+            try:
+                key = (value.__class__, value)
+                got = cache.get(key)
+            except TypeError:  # an unhashable value: no caching
+                key, got = None, None
+            if got is None:
+                shown = convert(value) if convert is not None else value
+                got = (shown, enc.tail(shown, style, base))
+                if key is not None:
+                    cache[key] = got
+            if got[1] is None:
+                out.append("")
+                continue
+            r = first_row + i
+            out.append(f'<c r="{letter}{r}"{got[1]}')
+            if link and isinstance(got[0], str) and got[0]:
+                self.links.append((f"{letter}{r}", got[0]))
+        return out
 
-def _value(value: object, column: Column, lang: Lang) -> object:
-    return cell_value(value, column, lang)
+
+def converter(column: Column, lang: Lang) -> Callable[[object], object]:
+    """What a plain value becomes in a generated cell: closed-list values as their label in `lang` (the shared
+    `cell_value` rule), text without the control characters XML cannot hold, NaN as blank."""
+    shown = _shown_column(column)
+    if shown.choices:
+        return lambda v: cell_value(v, shown, lang)
+    return _plain
+
+
+def _plain(value: object) -> object:
+    if value.__class__ is str:
+        text = value if value.isprintable() else ILLEGAL_CHARACTERS_RE.sub("", value)  # type: ignore[union-attr]
+        return text[:MAX_CELL_CHARS]
+    if value.__class__ is float and value != value:
+        return None
+    return value
 
 
 class _Encoder:
@@ -185,7 +233,8 @@ class _Encoder:
             got = self._attr[style] = f' s="{xf}"' if xf else ""
         return got
 
-    def tail(self, value: object, style: CellStyle) -> str | None:
+    def tail(self, value: object, style: CellStyle, base: str | None = None) -> str | None:
+        """`base`: the style attribute of `style`, when the caller has it already."""
         if value is None:
             return None
         kind = value.__class__
@@ -193,12 +242,11 @@ class _Encoder:
             text = str(value)
             if not text:
                 return None
-            if text.startswith(FORMULA_LEADS):
-                style = style.with_quote()
+            attr = self.attr(style.with_quote()) if text.startswith(FORMULA_LEADS) else base or self.attr(style)
             space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
-            return f'{self.attr(style)} t="inlineStr"><is><t{space}>{escape(text, quote=False)}</t></is></c>'
+            return f'{attr} t="inlineStr"><is><t{space}>{escape(text, quote=False)}</t></is></c>'
         if kind is bool or kind is np.bool_:
-            return f'{self.attr(style)} t="b"><v>{int(bool(value))}</v></c>'
+            return f'{base or self.attr(style)} t="b"><v>{int(bool(value))}</v></c>'
         if isinstance(value, dt.datetime):
             if getattr(value, "tzinfo", None) is not None:
                 value = value.replace(tzinfo=None)
@@ -215,10 +263,10 @@ class _Encoder:
             serial = (value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6) / 86400
             return self.number(serial, style if style.number_format else CellStyle(TIME_FORMAT))
         if isinstance(value, (int, float, Decimal)) or hasattr(value, "dtype"):
-            return self.number(value, style)
+            return self.number(value, style, base)
         return self.tail(str(value), style)
 
-    def number(self, value: object, style: CellStyle) -> str | None:
+    def number(self, value: object, style: CellStyle, base: str | None = None) -> str | None:
         if isinstance(value, Decimal):
             if not value.is_finite():
                 return None
@@ -236,7 +284,7 @@ class _Encoder:
                 text = repr(f)
                 if text.endswith(".0"):
                     text = text[:-2]
-        return f'{self.attr(style)}><v>{text}</v></c>'
+        return f'{base or self.attr(style)}><v>{text}</v></c>'
 
 
 ValueFunction = Callable[[object], object]
