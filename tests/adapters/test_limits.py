@@ -17,7 +17,7 @@ from test_cli import small_workbook
 
 from xlfin import schema
 from xlfin.adapters import Limits, open_workbook
-from xlfin.tables import WorkbookError
+from xlfin.schema.tables import WorkbookError
 from xlfin.xlsx.opc import Package
 from xlfin.xlsx.read import PackageReader
 

@@ -19,7 +19,7 @@ from test_cli import small_workbook
 
 from xlfin import schema
 from xlfin.adapters.file import open_workbook
-from xlfin.operations import ACTIONS, execute
+from xlfin.app.operations import ACTIONS, execute
 from xlfin.xlsx.opc import REL_WORKSHEET, Package, local, parse_xml
 
 FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "excel"

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..schema import GENERATED_TABLES, Lang, Table
-from ..tables import WorkbookError
+from xlfin.schema import GENERATED_TABLES, Lang, Table
+from xlfin.schema.tables import WorkbookError
 from ..xlsx.atomic import atomic_write
 from ..xlsx.limits import DEFAULT_LIMITS, Limits
 from ..xlsx.opc import Package
@@ -23,7 +23,7 @@ from ..xlsx.sheet import GeneratedSheet
 from ..xlsx.styles import CellStyle
 from ..xlsx.write import PackageWriter
 from ..xlsx_tables import NUMBER_FORMATS, TEXT_FORMAT, TEXT_TYPES, cell_value
-from .base import (
+from xlfin.schema.workbook import (
     Cells,
     ListObjectInfo,
     StagedAppend,

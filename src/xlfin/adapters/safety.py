@@ -12,8 +12,8 @@ import stat
 import zipfile
 from pathlib import Path
 
-from ..tables import WorkbookError
-from ..xlsx.limits import DEFAULT_LIMITS, Limits
+from xlfin.schema.tables import WorkbookError
+from xlfin.xlsx.limits import DEFAULT_LIMITS, Limits
 
 OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from python_calamine import CalamineError, CalamineWorkbook
 
-from ..tables import WorkbookError
+from xlfin.schema.tables import WorkbookError
 from .limits import DEFAULT_LIMITS, Limits, PackageFacts, column_number, inspect_package
 from .opc import NS_MAIN, R_ID, REL_SHARED_STRINGS, REL_TABLE, REL_WORKSHEET, Package, local, parse_xml
 

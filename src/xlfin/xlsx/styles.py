@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from xml.etree.ElementTree import Element
 
-from ..tables import WorkbookError
+from xlfin.schema.tables import WorkbookError
 from .opc import NS_MAIN, Package, escape, local, parse_xml
 
 # Excel's built-in number formats that generated cells use; anything else becomes a custom numFmt

@@ -18,7 +18,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..tables import WorkbookError
+from xlfin.schema.tables import WorkbookError
 from .charts import chart_xml, drawing_xml
 from .opc import (
     CT_CHART,
