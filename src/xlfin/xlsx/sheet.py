@@ -44,6 +44,11 @@ DATETIME_FORMAT = "yyyy-mm-dd h:mm:ss"
 TIME_FORMAT = "h:mm:ss"
 
 
+class Formula(str):
+    """A cell formula (without the leading `=`), written as `<f>`; only xlfin's own formulas are ever this type —
+    text from outside is a plain `str` and stays text."""
+
+
 def column_letter(n: int) -> str:
     out = ""
     while n:
@@ -238,6 +243,8 @@ class _Encoder:
         if value is None:
             return None
         kind = value.__class__
+        if kind is Formula:
+            return f'{base or self.attr(style)}><f>{escape(str(value), quote=False)}</f></c>'
         if kind is str or isinstance(value, str):
             text = str(value)
             if not text:

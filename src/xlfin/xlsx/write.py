@@ -37,12 +37,14 @@ from .opc import (
     Relationship,
     escape,
     insert_before,
+    local,
+    parse_xml,
     relative,
     rels_name,
     rels_xml,
 )
 from .read import PackageReader, SheetEntry, TableEntry
-from .sheet import TABLE_STYLE_NAME, GeneratedSheet, column_letter
+from .sheet import TABLE_STYLE_NAME, Formula, GeneratedSheet, column_letter
 from .styles import CellStyle, StyleBook
 
 _SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet[\s/>]")
@@ -51,6 +53,7 @@ _NAME_ATTR = re.compile(rb'(\sname=")[^"]*(")')
 _REF_ATTR = re.compile(rb'(\sref=")[^"]*(")')
 XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>]")
+_VALUE = re.compile(rb"<v(?:\s[^>]*)?>[^<]")  # a <v> with content (an empty cached value is not a value)
 
 
 @dataclass
@@ -287,13 +290,17 @@ class PackageWriter:
         xml = self.package.read(entry.part)
         sheet = GeneratedSheet()
         width = table.last_col - table.first_col + 1
+        formulas = _calculated_columns(self.package.read(table.part))
         for j in range(width):
-            sheet.column(first_row, table.first_col + j, [r[j] if j < len(r) else None for r in rows],
-                         styles[j] if j < len(styles) else CellStyle())
+            style = styles[j] if j < len(styles) else CellStyle()
+            if j in formulas:  # a calculated column: its formula in every new row, as Excel fills it
+                sheet.column(first_row, table.first_col + j, [formulas[j]] * len(rows), style)
+                continue
+            sheet.column(first_row, table.first_col + j, [r[j] if j < len(r) else None for r in rows], style)
         body, _ = sheet.encode(self.styles, self.date1904)
         new_rows = body[len(b"<sheetData>"):-len(b"</sheetData>")]
         last_row = first_row + len(rows) - 1
-        xml = _insert_rows(xml, new_rows, first_row, table.sheet)
+        xml = _insert_rows(xml, new_rows, first_row, table.sheet, table.last_row)
         xml = _widen_dimension(xml, last_row, table.last_col)
         self.package.write(entry.part, xml)
         new_ref = f"{column_letter(table.first_col)}{table.first_row}:{column_letter(table.last_col)}" \
@@ -324,6 +331,20 @@ class PackageWriter:
         return self.package.to_bytes()
 
 
+def _calculated_columns(table_xml: bytes) -> dict[int, Formula]:
+    """Table column position -> its calculated column formula (the table part's calculatedColumnFormula)."""
+    root = parse_xml("table", table_xml)
+    out = {}
+    for section in root:
+        if local(section.tag) != "tableColumns":
+            continue
+        for j, column in enumerate(section):
+            for child in column:
+                if local(child.tag) == "calculatedColumnFormula" and child.text:
+                    out[j] = Formula(child.text)
+    return out
+
+
 def _date1904(workbook_xml: bytes) -> bool:
     at = workbook_xml.find(b"date1904=")
     return at >= 0 and workbook_xml[at + 10:at + 11] in (b"1", b"t")
@@ -345,7 +366,7 @@ def _kept(xml: bytes) -> _Kept:
     return kept
 
 
-def _insert_rows(xml: bytes, new_rows: bytes, first_row: int, sheet: str) -> bytes:
+def _insert_rows(xml: bytes, new_rows: bytes, first_row: int, sheet: str, table_last_row: int) -> bytes:
     """Put the new rows at the end of <sheetData>, after checking no row from `first_row` on holds a cell."""
     close = xml.rfind(b"</sheetData>")
     if close < 0:
@@ -365,7 +386,8 @@ def _insert_rows(xml: bytes, new_rows: bytes, first_row: int, sheet: str) -> byt
         if r is None or int(r.group(1)) < first_row:
             break
         segment = xml[m:cut]
-        if b"<v" in segment or b"<is>" in segment or b"<f" in segment:
+        formulas_ok = int(r.group(1)) <= table_last_row  # the table's blank row: its calculated columns' formulas
+        if _VALUE.search(segment) or b"<is>" in segment or (b"<f" in segment and not formulas_ok):
             raise WorkbookError(f"{sheet}: row {int(r.group(1))} below the table is not empty; rows cannot be added "
                                 "there. Move what is below the table")
         cut = m
