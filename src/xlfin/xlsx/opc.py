@@ -68,6 +68,11 @@ class Relationship:
     external: bool = False
 
 
+def relationship_attributes(name: str, raw: bytes) -> list[dict[str, str]]:
+    """The attributes of each <Relationship> of a relationships part, in file order (the one parser of them)."""
+    return [dict(el.attrib) for el in parse_xml(name, raw) if local(el.tag) == "Relationship"]
+
+
 def rels_name(part: str) -> str:
     folder, name = posixpath.split(part)
     return posixpath.join(folder, "_rels", name + ".rels")
@@ -161,12 +166,10 @@ class Package:
             name = "_rels/.rels" if part == "" else rels_name(part)
             out: list[Relationship] = []
             if self.has(name):
-                for el in parse_xml(name, self.read(name)):
-                    if local(el.tag) != "Relationship":
-                        continue
-                    external = el.get("TargetMode") == "External"
-                    target = el.get("Target", "")
-                    out.append(Relationship(el.get("Id", ""), el.get("Type", ""),
+                for attrs in relationship_attributes(name, self.read(name)):
+                    external = attrs.get("TargetMode") == "External"
+                    target = attrs.get("Target", "")
+                    out.append(Relationship(attrs.get("Id", ""), attrs.get("Type", ""),
                                             target if external else resolve(part or "/", target), external))
             self._rels[part] = out
         return self._rels[part]
