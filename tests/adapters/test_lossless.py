@@ -286,3 +286,31 @@ def test_libreoffice_opens_the_written_book(rich_book: Path, tmp_path: Path, mak
     assert {"Dashboard", "Aging", "My Sheet"} <= set(book.sheetnames)
     assert book["Aging"]["A1"].value == "Customer ID"
     assert io.BytesIO(converted[0].read_bytes()).getbuffer().nbytes > 0
+
+
+def test_a_calc_chain_naming_a_replaced_sheet_is_dropped_and_one_that_does_not_is_kept(tmp_path: Path) -> None:
+    """Excel repairs a file whose calculation chain names a formula cell that is gone; the chain is a cache."""
+    fixture = FIXTURES / "excel_saved_udf_tests.xlsm"
+    book = tmp_path / "book.xlsm"
+    book.write_bytes(fixture.read_bytes())
+    out = tmp_path / "out.xlsm"
+    with open_workbook(book) as wb:  # a new sheet: the chain does not name it and stays as it was
+        wb.replace_sheet(schema.VALIDATION.sheet_en, [(schema.VALIDATION, pd_frame())], "en")
+        wb.commit(out)
+    assert _raw_members(out)["xl/calcChain.xml"] == _raw_members(book)["xl/calcChain.xml"]
+    renamed = tmp_path / "renamed.xlsm"  # the user's formula sheet, as if it carried a generated sheet's name
+    with zipfile.ZipFile(book) as zin, zipfile.ZipFile(renamed, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "xl/workbook.xml":
+                data = data.replace(b'<sheet name="Sheet1"', b'<sheet name="Validation"')
+            zout.writestr(info.filename, data)
+    with open_workbook(renamed) as wb:
+        wb.replace_sheet(schema.VALIDATION.sheet_en, [(schema.VALIDATION, pd_frame())], "en")
+        wb.commit(out)
+    with zipfile.ZipFile(out) as zf:
+        names = zf.namelist()
+        assert "xl/calcChain.xml" not in names
+        assert b"calcChain" not in zf.read("xl/_rels/workbook.xml.rels")
+        assert b"calcChain" not in zf.read("[Content_Types].xml")
+    assert openpyxl.load_workbook(out, keep_vba=True)["Validation"]["A1"].value == "Severity"

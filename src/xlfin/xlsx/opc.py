@@ -35,6 +35,7 @@ REL_CHART = NS_DOC_REL + "/chart"
 REL_HYPERLINK = NS_DOC_REL + "/hyperlink"
 REL_STYLES = NS_DOC_REL + "/styles"
 REL_SHARED_STRINGS = NS_DOC_REL + "/sharedStrings"
+REL_CALC_CHAIN = NS_DOC_REL + "/calcChain"
 CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 CT_TABLE = "application/vnd.openxmlformats-officedocument.spreadsheetml.table+xml"
 CT_DRAWING = "application/vnd.openxmlformats-officedocument.drawing+xml"
@@ -203,7 +204,7 @@ class Package:
         """Add Overrides for new parts and drop those of removed parts; every other entry keeps its bytes."""
         data = self.read(CONTENT_TYPES)
         for part in drop:
-            data = _drop_element(data, b"<Override ", f'PartName="/{escape(part)}"'.encode())
+            data = drop_element(data, b"<Override ", f'PartName="/{escape(part)}"'.encode())
         overrides = _overrides_of(data)
         fragment = "".join(f'<Override PartName="/{escape(p)}" ContentType="{escape(t)}"/>'
                            for p, t in add.items() if p not in overrides)
@@ -250,7 +251,7 @@ def insert_before(xml: bytes, closing: bytes, fragment: bytes) -> bytes:
     return xml[:at] + fragment + xml[at:]
 
 
-def _drop_element(xml: bytes, opening: bytes, marker: bytes) -> bytes:
+def drop_element(xml: bytes, opening: bytes, marker: bytes) -> bytes:
     """Remove the one empty element that starts with `opening` and carries `marker` (an exact attribute)."""
     at = 0
     while True:

@@ -27,6 +27,7 @@ from .opc import (
     CT_WORKSHEET,
     NS_DOC_REL,
     NS_MAIN,
+    REL_CALC_CHAIN,
     REL_CHART,
     REL_DRAWING,
     REL_HYPERLINK,
@@ -35,6 +36,7 @@ from .opc import (
     REL_WORKSHEET,
     Package,
     Relationship,
+    drop_element,
     escape,
     insert_before,
     local,
@@ -82,6 +84,7 @@ class PackageWriter:
         self._new_table_ids: set[int] = set()
         self._tables = list(reader.tables)
         self._referrers: dict[str, set[str]] | None = None
+        self._dropped_rels: set[str] = set()  # relationship types of workbook parts removed (the calc chain)
 
     # ------------------------------------------------ generated sheets
 
@@ -97,6 +100,7 @@ class PackageWriter:
             assert part is not None
             kept = _kept(self.package.read(part))
             self._drop_owned(part)
+            self._drop_calc_chain_of(existing.sheet_id)
             self._tables = [t for t in self._tables if t.sheet != existing.name]
             if existing.name != target and not any(s.name == target for s in self.sheets):
                 self._rename(index, existing, target)
@@ -235,6 +239,18 @@ class PackageWriter:
                 self.package.remove(rels_name(part))
         self._referrers = None
 
+    def _drop_calc_chain_of(self, sheet_id: int) -> None:
+        """Excel's calculation chain lists formula cells by sheet; one that names a cell of a replaced sheet makes
+        Excel repair the file. It is a cache Excel rebuilds, so it is dropped then (and only then)."""
+        chain = next(iter(self.package.related(self.workbook_part, REL_CALC_CHAIN)), None)
+        if chain is None or not self.package.has(chain):
+            return
+        if f' i="{sheet_id}"'.encode() not in self.package.read(chain):  # i= names the sheet by id
+            return
+        self.package.remove(chain)
+        self._content_drop.add(chain)
+        self._dropped_rels.add(REL_CALC_CHAIN)
+
     # ------------------------------------------------ workbook.xml, its relationships
 
     def _sheet_tags(self) -> list[tuple[int, int]]:
@@ -318,8 +334,12 @@ class PackageWriter:
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
         if self._workbook_xml != self.reader.workbook_xml:
             self.package.write(self.workbook_part, self._workbook_xml)
+        rels_part = rels_name(self.workbook_part)
+        for rel in self.package.relationships(self.workbook_part):
+            if rel.type in self._dropped_rels:
+                self.package.write(rels_part, drop_element(self.package.read(rels_part), b"<Relationship ",
+                                                           f'Id="{escape(rel.id)}"'.encode()))
         if self._new_rels:
-            rels_part = rels_name(self.workbook_part)
             fragment = "".join(
                 f'<Relationship Id="{r.id}" Type="{r.type}" Target="{escape(relative(self.workbook_part, r.target))}"/>'
                 for r in self._new_rels)
