@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from copy import copy
 from dataclasses import replace
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table as XlTable
@@ -90,11 +88,11 @@ def _shown_column(column: Column) -> Column:
     return column
 
 
-def _write_value(ws: Worksheet, row: int, col: int, value: object, style: StyleArray | None) -> Cell:
-    cell = Cell(ws, row=row, column=col, value=value)
-    ws._cells[(row, col)] = cell  # direct insert: ws.cell() costs a lookup per cell on large tables
-    if style is not None:
-        cell._style = copy(style)
+def _write_value(ws: Worksheet, row: int, col: int, value: object, number_format: str | None) -> Cell:
+    cell = ws.cell(row=row, column=col)
+    cell.value = value
+    if number_format is not None:
+        cell.number_format = number_format
     if isinstance(value, str):
         # openpyxl turns "=..." into a formula on assignment; force a string cell. The quote prefix keeps Excel
         # from reading the text as a formula when a user later edits the cell.
@@ -102,15 +100,6 @@ def _write_value(ws: Worksheet, row: int, col: int, value: object, style: StyleA
         if value.startswith(_FORMULA_LEADS):
             cell.quotePrefix = True
     return cell
-
-
-def _column_style(ws: Worksheet, number_format: str | None) -> StyleArray | None:
-    """The style of a data cell with this number format, computed once per column and copied to every cell."""
-    if number_format is None:
-        return None
-    probe = Cell(ws, row=1, column=1)
-    probe.number_format = number_format
-    return probe._style
 
 
 def column_number_format(column: Column, *, text_format: bool = True) -> str | None:
@@ -155,8 +144,8 @@ def write_table(ws: Worksheet, table: Table, rows: Sequence[Sequence[object]], l
         width = column.width or DEFAULT_WIDTHS.get(column.type, 14)
         ws.column_dimensions[get_column_letter(left + j)].width = width
     formats = [column_number_format(c, text_format=text_format) for c in table.columns]
-    styles = [_column_style(ws, f) for f in formats]
-    formula_styles = [_column_style(ws, None if f == TEXT_FORMAT else f) for f in formats]
+    styles = formats
+    formula_styles = [None if f == TEXT_FORMAT else f for f in formats]
     _write_cells(ws, table, rows, lang, top_left, header_names, styles, formula_styles, formulas)
 
     ref = table_range(top_left, ncols, len(rows))
@@ -183,7 +172,7 @@ def _header_cell(ws: Worksheet, row: int, col: int, label: str) -> Cell:
 
 
 def _write_cells(ws: Worksheet, table: Table, rows: Sequence[Sequence[object]], lang: Lang, top_left: tuple[int, int],
-                 header_names: list[str], styles: list[StyleArray | None], formula_styles: list[StyleArray | None],
+                 header_names: list[str], styles: list[str | None], formula_styles: list[str | None],
                  formulas: Mapping[str, str]) -> None:
     top, left = top_left
     for j, label in enumerate(header_names):
@@ -212,7 +201,7 @@ def clear_sheet(ws: Worksheet) -> None:
     from openpyxl.formatting.formatting import ConditionalFormattingList
 
     ws.conditional_formatting = ConditionalFormattingList()
-    ws._cells.clear()
+    ws.delete_rows(1, ws.max_row)
     ws.column_dimensions.clear()
     ws.row_dimensions.clear()
     ws.freeze_panes = None
