@@ -91,7 +91,8 @@ class PackageReader:
         root = parse_xml(self.workbook_part, self.workbook_xml)
         rels = {r.id: r for r in self.package.relationships(self.workbook_part)}
         out = []
-        for el in root.iter():
+        sheets = next((el for el in root if local(el.tag) == "sheets"), None)
+        for el in sheets if sheets is not None else []:
             if local(el.tag) != "sheet":
                 continue
             rid = el.get(R_ID, "")
