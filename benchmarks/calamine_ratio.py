@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/calamine_ratio.py --book BOOK.xlsm        # a book made before (copied, not changed)
     .venv/bin/python benchmarks/calamine_ratio.py --invoices 1048575 --fill append --keep /tmp/1m.xlsm
 
-The book is filled in a child process (as benchmarks/regenerate.py does; `--keep PATH` keeps it for later runs).
+The book is filled in a child process (its memory is not counted; `--keep PATH` keeps the book for later runs).
 Then, in this process and on the same machine load: (1) python-calamine reads the four input sheets (Customers,
 Invoices, Payments, Financials) from the file's bytes into Python rows — the floor for any reader; (2) `regenerate`
 runs on a copy (open, read, validate, reconcile, aging, scorecard, dunning, dashboard, save). The figure is the
@@ -18,13 +18,14 @@ import argparse
 import io
 import json
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 from python_calamine import CalamineWorkbook
-from regenerate import STAGES, fill_in_child, peak_rss_bytes, regenerate
+from regenerate import STAGES, fill, peak_rss_bytes, regenerate
 
 INPUT_SHEETS = ("Customers", "Invoices", "Payments", "Financials")
 TARGET_RATIO = 4.0
@@ -68,6 +69,15 @@ def fill_by_append(path: Path, *, customers: int, invoices: int, payments: int, 
     return {k: len(v) for k, v in data.items() if k in INPUT_KEYS}
 
 
+def fill_in_child(path: Path, args: argparse.Namespace) -> dict[str, int]:
+    """The fill in a child process, so that its memory does not count towards the regenerate figure."""
+    cmd = [sys.executable, __file__, "--fill-only", str(path), "--fill", args.fill, "--customers", str(args.customers),
+           "--invoices", str(args.invoices), "--payments", str(args.payments), "--seed", str(args.seed), "--lang",
+           args.lang]
+    done = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def calamine_read(path: Path) -> tuple[float, int]:
     """Seconds to read the input sheets' values with python-calamine, and the number of rows read."""
     started = time.perf_counter()
@@ -93,16 +103,23 @@ def main(argv: list[str] | None = None) -> int:
                         help="how the book is filled: as `xlfin new --demo` does (openpyxl), or by xlfin's own table "
                              "append (for books near Excel's row limit)")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--fill-only", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.fill_only:
+        if args.fill == "append":
+            counts = fill_by_append(args.fill_only, customers=args.customers, invoices=args.invoices,
+                                    payments=args.payments, seed=args.seed, lang=args.lang)
+        else:
+            counts = fill(args.fill_only, customers=args.customers, invoices=args.invoices, payments=args.payments,
+                          seed=args.seed, lang=args.lang)
+        print(json.dumps(counts))
+        return 0
     with tempfile.TemporaryDirectory(prefix="xlfin-ratio-") as tmp:
         source = Path(tmp) / "source.xlsm"
         if args.book:
             shutil.copyfile(args.book, source)
-        elif args.fill == "append":
-            fill_by_append(source, customers=args.customers, invoices=args.invoices, payments=args.payments,
-                           seed=args.seed, lang=args.lang)
         else:
-            fill_in_child(source, argparse.Namespace(**{**vars(args), "fill_only": None}))
+            fill_in_child(source, args)
             if args.keep:
                 shutil.copyfile(source, args.keep)
         run = Path(tmp) / "run.xlsm"

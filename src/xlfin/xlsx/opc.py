@@ -112,7 +112,7 @@ class Package:
         except (zipfile.BadZipFile, OSError, ValueError) as exc:
             raise WorkbookError(f"{source}: not an Excel workbook (damaged zip package: {exc})") from None
         self._order = list(self._infos)
-        self._changed: dict[str, bytes] = {}
+        self._changed: dict[str, bytes | list[bytes]] = {}
         self._removed: set[str] = set()
         self._rels: dict[str, list[Relationship]] = {}
 
@@ -135,7 +135,10 @@ class Package:
         if name in self._removed:
             raise KeyError(name)
         if name in self._changed:
-            return self._changed[name]
+            data = self._changed[name]
+            if isinstance(data, list):  # written as chunks: joined once, when something reads it back
+                data = self._changed[name] = b"".join(data)
+            return data
         try:
             return self._zip.read(name)
         except KeyError:
@@ -143,7 +146,8 @@ class Package:
         except (zipfile.BadZipFile, zlib.error, OSError) as exc:
             raise WorkbookError(f"{self.source}: the zip member {name} is damaged ({exc})") from None
 
-    def write(self, name: str, data: bytes) -> None:
+    def write(self, name: str, data: bytes | list[bytes]) -> None:
+        """Replace (or add) a part; a large generated part may be given as a list of chunks, never joined."""
         self._removed.discard(name)
         self._changed[name] = data
         if name not in self._infos and name not in self._order:
@@ -271,14 +275,22 @@ class _ZipWriter:
         self._buf = io.BytesIO()
         self._central: list[bytes] = []
 
-    def add(self, name: str, data: bytes) -> None:
-        level = 1 if len(data) > (1 << 20) else 6  # big generated sheets: fast compression
+    def add(self, name: str, data: bytes | list[bytes]) -> None:
+        chunks = data if isinstance(data, list) else [data]
+        size = sum(len(c) for c in chunks)
+        level = 1 if size > (1 << 20) else 6  # big generated sheets: fast compression
         comp = zlib.compressobj(level, zlib.DEFLATED, -15)
-        raw = comp.compress(data) + comp.flush()
+        crc = 0
+        out = []
+        for chunk in chunks:
+            crc = zlib.crc32(chunk, crc)
+            out.append(comp.compress(chunk))
+        out.append(comp.flush())
+        raw = b"".join(out)
         info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
         info.compress_type = zipfile.ZIP_DEFLATED
-        info.CRC = zlib.crc32(data)
-        info.file_size = len(data)
+        info.CRC = crc
+        info.file_size = size
         info.compress_size = len(raw)
         info.create_version = info.extract_version = 20
         info.flag_bits = 0x800 if not name.isascii() else 0

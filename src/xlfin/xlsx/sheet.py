@@ -49,6 +49,16 @@ class Formula(str):
     text from outside is a plain `str` and stays text."""
 
 
+@dataclass(frozen=True)
+class SharedFormula:
+    """One cell of a shared formula (Excel's own form for a column filled with the same formula): the first cell
+    carries the text and the range, the others only the shared index."""
+
+    text: str
+    index: int
+    ref: str | None = None
+
+
 def column_letter(n: int) -> str:
     out = ""
     while n:
@@ -136,54 +146,72 @@ class GeneratedSheet:
 
     # ------------------------------------------------ rendering
 
-    def encode(self, styles: StyleBook, date1904: bool = False) -> tuple[bytes, str | None]:
-        """The <sheetData> element and the dimension ref (None for an empty sheet). Columns that start on the same
-        row and run as long (a table's) are joined row by row, so the work per cell is one string."""
+    def encode(self, styles: StyleBook, date1904: bool = False) -> tuple[list[bytes], str | None]:
+        """The <sheetData> element as a list of byte chunks, and the dimension ref (None for an empty sheet).
+
+        Each column is encoded once per distinct value (a shared tail string per value); rows are then assembled
+        in order and flushed in chunks, so memory holds the tails' references and one chunk of rows, not a string
+        per cell."""
         enc = _Encoder(styles, date1904)
-        pieces: dict[int, list[tuple[int, str]]] = {}
+        singles: dict[int, list[tuple[int, str]]] = {}
         used_cols: set[int] = set()
         for row, col, value, style in self._cells:
             tail = enc.tail(value, style)
             if tail is not None:
-                pieces.setdefault(row, []).append((col, f'<c r="{column_letter(col)}{row}"{tail}'))
+                singles.setdefault(row, []).append((col, f'<c r="{column_letter(col)}{row}"{tail}'))
                 used_cols.add(col)
-        groups: dict[tuple[int, int], list[tuple[int, list[str]]]] = {}
+        groups: dict[tuple[int, int], list[tuple[int, str, list[str | None]]]] = {}
         for first_row, col, values, style, link, convert in self._columns:
-            cells = self._column_cells(enc, first_row, col, values, style, link, convert)
-            if any(cells):
+            tails = self._column_tails(enc, first_row, col, values, style, link, convert)
+            if any(t is not None for t in tails):
                 used_cols.add(col)
-                groups.setdefault((first_row, len(values)), []).append((col, cells))
-        for (first_row, _), cols in groups.items():
-            cols.sort(key=lambda c: c[0])
-            first_col = cols[0][0]
-            for i, parts in enumerate(zip(*(cells for _, cells in cols))):
-                text = "".join(parts)
-                if text:
-                    pieces.setdefault(first_row + i, []).append((first_col, text))
-        if not pieces:
-            return b"<sheetData/>", None
-        max_row = max(pieces)
+                groups.setdefault((first_row, len(values)), []).append((col, column_letter(col), tails))
+        spans = sorted((first_row, first_row + n, sorted(cols, key=lambda c: c[0]))
+                       for (first_row, n), cols in groups.items())
+        rows = set(singles)
+        for start, stop, _ in spans:
+            rows.update(range(start, stop))
+        if not rows or not used_cols:
+            return [b"<sheetData/>"], None
+        max_row = max(rows)
         if max_row > EXCEL_MAX_ROWS:
             raise ValueError(f"a generated sheet would need row {max_row:,}, beyond Excel's {EXCEL_MAX_ROWS:,}")
         if max(used_cols) > EXCEL_MAX_COLS:
             raise ValueError(f"a generated sheet would need column {max(used_cols)}, beyond Excel's {EXCEL_MAX_COLS}")
-        parts = ["<sheetData>"]
-        for r in sorted(pieces):
-            row = pieces[r]
-            if len(row) > 1:
-                row.sort(key=lambda c: c[0])
-            parts.append(f'<row r="{r}">' + "".join(c[1] for c in row) + "</row>")
-        parts.append("</sheetData>")
-        dimension = f"{column_letter(min(used_cols))}{min(pieces)}:{column_letter(max(used_cols))}{max_row}"
-        return "".join(parts).encode("utf-8"), dimension
+        chunks = [b"<sheetData>"]
+        pending: list[str] = []
+        first_used = None
+        for r in sorted(rows):
+            pieces = list(singles.get(r, ()))
+            for start, stop, cols in spans:
+                if start <= r < stop:
+                    i = r - start
+                    text = "".join(f'<c r="{letter}{r}"{tails[i]}' for _, letter, tails in cols
+                                   if tails[i] is not None)
+                    if text:
+                        pieces.append((cols[0][0], text))
+            if not pieces:
+                continue
+            if first_used is None:
+                first_used = r
+            if len(pieces) > 1:
+                pieces.sort(key=lambda c: c[0])
+            pending.append(f'<row r="{r}">' + "".join(p[1] for p in pieces) + "</row>")
+            if len(pending) >= 20_000:
+                chunks.append("".join(pending).encode("utf-8"))
+                pending = []
+        chunks.append("".join(pending).encode("utf-8"))
+        chunks.append(b"</sheetData>")
+        dimension = f"{column_letter(min(used_cols))}{first_used}:{column_letter(max(used_cols))}{max_row}"
+        return chunks, dimension
 
-    def _column_cells(self, enc: _Encoder, first_row: int, col: int, values: Sequence[object], style: CellStyle,
-                      link: bool, convert: Callable[[object], object] | None) -> list[str]:
-        """Each value's cell XML ('' for no cell), encoded once per distinct value."""
+    def _column_tails(self, enc: _Encoder, first_row: int, col: int, values: Sequence[object], style: CellStyle,
+                      link: bool, convert: Callable[[object], object] | None) -> list[str | None]:
+        """Each value's cell XML after the address (None for no cell), one string per distinct value."""
         letter = column_letter(col)
         cache: dict[tuple, tuple[object, str | None]] = {}
         base = enc.attr(style)
-        out = []
+        out: list[str | None] = []
         for i, value in enumerate(values):
             try:
                 key = (value.__class__, value)
@@ -195,13 +223,9 @@ class GeneratedSheet:
                 got = (shown, enc.tail(shown, style, base))
                 if key is not None:
                     cache[key] = got
-            if got[1] is None:
-                out.append("")
-                continue
-            r = first_row + i
-            out.append(f'<c r="{letter}{r}"{got[1]}')
-            if link and isinstance(got[0], str) and got[0]:
-                self.links.append((f"{letter}{r}", got[0]))
+            out.append(got[1])
+            if link and got[1] is not None and isinstance(got[0], str) and got[0]:
+                self.links.append((f"{letter}{first_row + i}", got[0]))
         return out
 
 
@@ -243,6 +267,11 @@ class _Encoder:
         if value is None:
             return None
         kind = value.__class__
+        if kind is SharedFormula:
+            if value.ref is None:
+                return f'{base or self.attr(style)}><f t="shared" si="{value.index}"/></c>'
+            return (f'{base or self.attr(style)}><f t="shared" ref="{value.ref}" si="{value.index}">'
+                    f'{escape(value.text, quote=False)}</f></c>')
         if kind is Formula:
             return f'{base or self.attr(style)}><f>{escape(str(value), quote=False)}</f></c>'
         if kind is str or isinstance(value, str):

@@ -46,7 +46,7 @@ from .opc import (
     rels_xml,
 )
 from .read import PackageReader, SheetEntry, TableEntry
-from .sheet import TABLE_STYLE_NAME, Formula, GeneratedSheet, column_letter
+from .sheet import TABLE_STYLE_NAME, Formula, GeneratedSheet, SharedFormula, column_letter
 from .styles import CellStyle, StyleBook
 
 _SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet[\s/>]")
@@ -183,7 +183,7 @@ class PackageWriter:
             tail += f'<tableParts count="{len(table_ids)}">' + "".join(
                 f'<tablePart r:id="{rid}"/>' for rid in table_ids) + "</tableParts>"
         tail += "</worksheet>"
-        self.package.write(part, head.encode("utf-8") + sheet_data + tail.encode("utf-8"))
+        self.package.write(part, [head.encode("utf-8"), *sheet_data, tail.encode("utf-8")])
         if rels:
             self.package.write(rels_name(part), rels_xml(rels, part))
         elif self.package.has(rels_name(part)):
@@ -307,15 +307,20 @@ class PackageWriter:
         sheet = GeneratedSheet()
         width = table.last_col - table.first_col + 1
         formulas = _calculated_columns(self.package.read(table.part))
+        shared = _next_shared_index(xml)
+        last_row = first_row + len(rows) - 1
         for j in range(width):
             style = styles[j] if j < len(styles) else CellStyle()
-            if j in formulas:  # a calculated column: its formula in every new row, as Excel fills it
-                sheet.column(first_row, table.first_col + j, [formulas[j]] * len(rows), style)
+            if j in formulas:  # a calculated column: its formula in every new row, written once and shared
+                letter = column_letter(table.first_col + j)
+                head = SharedFormula(formulas[j], shared, f"{letter}{first_row}:{letter}{last_row}")
+                sheet.column(first_row, table.first_col + j, [head] + [SharedFormula("", shared)] * (len(rows) - 1),
+                             style)
+                shared += 1
                 continue
             sheet.column(first_row, table.first_col + j, [r[j] if j < len(r) else None for r in rows], style)
         body, _ = sheet.encode(self.styles, self.date1904)
-        new_rows = body[len(b"<sheetData>"):-len(b"</sheetData>")]
-        last_row = first_row + len(rows) - 1
+        new_rows = b"".join(body[1:-1])
         xml = _insert_rows(xml, new_rows, first_row, table.sheet, table.last_row)
         xml = _widen_dimension(xml, last_row, table.last_col)
         self.package.write(entry.part, xml)
@@ -349,6 +354,12 @@ class PackageWriter:
         if self._content_add or drop:
             self.package.set_content_types(self._content_add, drop)
         return self.package.to_bytes()
+
+
+def _next_shared_index(sheet_xml: bytes) -> int:
+    """The first shared-formula index (si) the sheet does not use yet."""
+    used = re.findall(rb'<(?:\w+:)?f\b[^>]*\bsi="(\d+)"', sheet_xml)
+    return max(map(int, used)) + 1 if used else 0
 
 
 def _calculated_columns(table_xml: bytes) -> dict[int, Formula]:
