@@ -52,6 +52,7 @@ LAYERS: dict[str, int] = {
     # 4 surfaces: what users and Excel call.
     "xlfin.operations": SURFACES,
     "xlfin.cli": SURFACES,
+    "xlfin.run_report": SURFACES,
     "xlfin.macros": SURFACES,
     "xlfin.udfs": SURFACES,
     "xlfin.udf_registration": SURFACES,
