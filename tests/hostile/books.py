@@ -299,7 +299,10 @@ def books(draw) -> Book:  # noqa: C901 - one place that lists every hostile touc
         _sheet(draw, "payments", [_payment_row(draw, p, lang, hostile) for p in payments], lang, hostile, notes),
     ]
     if financials is not None:
-        sheets.append(_sheet(draw, "financials", [_fin_row(f) for f in financials], lang, hostile, notes))
+        rows = [_fin_row(draw, f, lang, hostile) for f in financials]
+        if hostile and rows and draw(st.booleans()):  # two statements for one customer, the newer one counts
+            rows.append({**rows[0], "period_end": draw(date_cell(dt.date(2026, 6, 30), lang, hostile))})
+        sheets.append(_sheet(draw, "financials", rows, lang, hostile, notes))
     if hostile and draw(st.booleans()):
         _duplicate_or_drop_ids(draw, sheets, notes)
     config = _config(draw, lang, hostile, notes)
@@ -327,6 +330,10 @@ def _invoice_row(draw, inv: dict, lang: Lang, hostile: bool) -> dict:
     row["disputed"] = _choice(draw, "yes_no", lang, hostile, 0 if inv["disputed"] else 1)
     if hostile and draw(st.integers(0, 8)) == 0:
         row["customer_id"] = draw(st.sampled_from(["C999", None, " c001 ", 1]))
+    if hostile and draw(st.integers(0, 8)) == 0:  # due before the invoice date, or typed as terms
+        row["due_date"] = draw(st.sampled_from([inv["invoice_date"] - dt.timedelta(days=10), 30, "net 30"]))
+    if hostile and draw(st.integers(0, 8)) == 0:
+        row["currency"] = draw(st.sampled_from(["EUR", "usd", "", "元"]))
     return row
 
 
@@ -342,8 +349,15 @@ def _payment_row(draw, p: dict, lang: Lang, hostile: bool) -> dict:
     return row
 
 
-def _fin_row(f: dict) -> dict:
-    return {k: (v / 100 if isinstance(v, int) and k not in ("customer_id",) else v) for k, v in f.items()}
+def _fin_row(draw, f: dict, lang: Lang, hostile: bool) -> dict:
+    row = {k: (v / 100 if isinstance(v, int) else v) for k, v in f.items()}
+    if hostile and draw(st.booleans()):  # statements that break ratios: nothing to divide by, negative equity, text
+        key = draw(st.sampled_from(["total_assets", "current_liabilities", "interest_expense", "equity", "revenue",
+                                    "total_liabilities", "ebit"]))
+        row[key] = draw(st.sampled_from([0, -row["total_assets"], None, "1,000", "n/a", 1e15]))
+    if hostile and draw(st.integers(0, 5)) == 0:
+        row["period_end"] = draw(date_cell(f["period_end"], lang, hostile))
+    return row
 
 
 def _sheet(draw, key: str, records: list[dict], lang: Lang, hostile: bool, notes: list[str]) -> Sheet:
