@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from test_cli import edit_workbook, small_workbook, xlfin
 
-from xlfin import cli
-from xlfin.run_report import days, money, percent, summary_lines
+from xlfin.cli.main import _progress
+from xlfin.app.report import days, money, percent, summary_lines
 
 RAW = re.compile(r"[{}\[\]]|\d\.\d{4,}|'[a-z_]+':")  # a dict/list, a long float, a repr'd key
 
@@ -88,4 +88,4 @@ def test_a_verb_on_a_book_with_errors_completes_with_exit_1(tmp_path: Path) -> N
 
 
 def test_no_progress_bar_off_a_terminal() -> None:
-    assert cli._progress(True) == (None, None)
+    assert _progress(True) == (None, None)

@@ -128,7 +128,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "images")
     parser.add_argument("--keep", type=Path, help="Keep the workbooks and PDFs in this folder.")
     args = parser.parse_args()
-    from xlfin.demo import regenerate, run_demo
+    from xlfin.app.demo import regenerate, run_demo
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="xlfin_pictures_"))
     work.mkdir(parents=True, exist_ok=True)
