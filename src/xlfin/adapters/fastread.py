@@ -96,8 +96,8 @@ def _numbers(raw: np.ndarray) -> np.ndarray | None:
     float when the text has a '.', 'e' or 'E'. None when a text does not parse (the caller decides per cell)."""
     try:
         texts = raw.astype(np.bytes_)
-        is_float = ((np.strings.find(texts, b".") >= 0) | (np.strings.find(texts, b"e") >= 0)
-                    | (np.strings.find(texts, b"E") >= 0))
+        is_float = ((np.char.find(texts, b".") >= 0) | (np.char.find(texts, b"e") >= 0)
+                    | (np.char.find(texts, b"E") >= 0))
         out = np.empty(len(texts), dtype=object)
         out[is_float] = texts[is_float].astype(np.float64).astype(object)
         out[~is_float] = texts[~is_float].astype(np.int64).astype(object)
