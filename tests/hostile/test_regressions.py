@@ -51,3 +51,15 @@ def test_books_that_crashed_now_complete(tmp_path: Path, monkeypatch, case: str,
     path = write_book(CASES[case][0], tmp_path / "book.xlsx")
     assert harness.check_verb(verb, path) is None
     assert harness.run_verb(verb, path).code in (0, 1)
+
+
+MISSING_AMOUNT_COLUMN = book([["INV-1", "C001", D(2026, 8, 1)]], [], inv_head=INV_HEAD[:3])
+HEADER_TWICE = book([["INV-1", "C001", D(2026, 8, 1), 100.0, 100.0]], [], inv_head=[*INV_HEAD, "金额"])
+
+
+@pytest.mark.parametrize("refused", [MISSING_AMOUNT_COLUMN, HEADER_TWICE], ids=["missing column", "header twice"])
+@pytest.mark.parametrize("verb", ["validate", "aging", "dunning", "regenerate"])
+def test_unusable_books_are_refused_without_writing(tmp_path: Path, refused: Book, verb: str) -> None:
+    path = write_book(refused, tmp_path / "book.xlsx")
+    assert harness.run_verb(verb, path).code == 2
+    assert harness.check_verb(verb, path) is None  # one line on stderr, every file in the folder as it was
