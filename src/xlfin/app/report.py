@@ -110,8 +110,8 @@ def _dashboard(d: dict, currency: str, lang: Lang) -> list[tuple[str, str]]:
         rows.append((t("kpi_unapplied", lang), money(d["kpi_unapplied"], currency)))
     worst = d.get("top_overdue") or []
     if worst:
-        rows.append((t("cli_most_overdue", lang), "; ".join(f"{name} {money(amount, currency)}"
-                                                             for name, amount in worst[:3])))
+        rows.append((t("cli_most_overdue", lang), t("cli_list_sep", lang).join(f"{name} {money(amount, currency)}"
+                                                                                for name, amount in worst[:3])))
     return rows
 
 
@@ -130,7 +130,7 @@ def _dunning(d: dict, currency: str, lang: Lang) -> list[tuple[str, str]]:
     excluded = d.get("excluded") or {}
     if excluded:
         top = sorted(excluded.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
-        names = "; ".join(f"{_exclusion(code, lang)} {count(n)}" for code, n in top)
+        names = t("cli_list_sep", lang).join(f"{_exclusion(code, lang)} {count(n)}" for code, n in top)
         rows.append(("", t("cli_not_dunned", lang, count=count(sum(excluded.values())), reasons=names)))
     if d.get("letters_dir"):
         rows.append(("", t("cli_letters", lang, count=count(d.get("letters")), folder=d["letters_dir"])))

@@ -62,6 +62,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "cli_open_items": {"en": "{total} in {items} open items of {customers} customers",
                        "zh-CN": "{total}，{customers} 个客户共 {items} 笔未结项目"},
     "cli_most_overdue": {"en": "Most overdue", "zh-CN": "逾期最多"},
+    "cli_list_sep": {"en": "; ", "zh-CN": "；"},
     "cli_scorecard": {"en": "Credit grades", "zh-CN": "信用等级"},
     "cli_grades": {"en": "{customers} customers: {grades}; {over} over their credit limit",
                    "zh-CN": "{customers} 个客户：{grades}；{over} 个超信用额度"},
