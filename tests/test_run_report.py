@@ -89,3 +89,20 @@ def test_a_verb_on_a_book_with_errors_completes_with_exit_1(tmp_path: Path) -> N
 
 def test_no_progress_bar_off_a_terminal() -> None:
     assert _progress(True) == (None, None)
+
+
+def test_progress_bar_goes_to_stderr_on_a_terminal(tmp_path: Path, monkeypatch) -> None:
+    import importlib
+    import io
+
+    from rich.console import Console
+
+    cli_main = importlib.import_module("xlfin.cli.main")  # the module (xlfin.cli.main as an attribute is the function)
+
+    screen = io.StringIO()
+    monkeypatch.setattr(cli_main, "err", Console(file=screen, force_terminal=True, width=100))
+    book = small_workbook(tmp_path / "book.xlsm")
+    result = xlfin("aging", book)
+    assert result.exit_code == 0, result.stderr
+    assert "xlfin:" in screen.getvalue() and "━" in screen.getvalue()  # the bar was drawn, on stderr only
+    assert "━" not in result.stdout and "Written:" in result.stdout
