@@ -274,6 +274,9 @@ def _link(ws: Worksheet, row: int, col: int, text: str, sheet: str) -> None:
 
 
 def _text(ws: Worksheet, row: int, col: int, text: str, font: Font | None = None) -> None:
+    if not text:
+        # An empty string would be written as an empty inline-string cell, which Excel repairs on open.
+        return
     cell = ws.cell(row=row, column=col, value=text)
     cell.data_type = "s"  # e.g. "=AGING_BUCKET(...)" is documentation, not a formula
     cell.alignment = _WRAP
