@@ -24,6 +24,7 @@ import pandas as pd
 from . import schema
 from .dashboard import DashboardData, build_dashboard
 from .engine import aging, openitems, payment_index, scorecard
+from .engine.paid_lookup import paid_summary
 from .frames import coerce_table, problems_frame
 from .i18n import code_label, code_labels
 from .schema import Lang
@@ -244,7 +245,9 @@ class Run:
             allocations = rec.allocations
         self.wb.replace_sheet(schema.ALLOCATIONS.sheet_en,
                               [(schema.ALLOCATIONS, allocations), (schema.UNAPPLIED, unapplied),
-                               (schema.WRITEOFFS, writeoffs)], self.lang)
+                               (schema.WRITEOFFS, writeoffs),
+                               # what the Invoices sheet's Paid formula looks up (engine/paid_lookup.py)
+                               (schema.INVOICE_PAID, paid_summary(self.open_items))], self.lang)
         summary = _money_to_units(_jsonable(summarize(rec, self.frames["payments"])))
         self._record("reconcile", len(self.frames["payments"]), len(rec.allocations))
         return summary
