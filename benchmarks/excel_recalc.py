@@ -39,7 +39,7 @@ from regenerate import fill_in_child  # noqa: E402  (the same seeded fill as the
 
 from xlfin import schema  # noqa: E402
 from xlfin.adapters.file import open_workbook  # noqa: E402
-from xlfin.operations import Run, execute  # noqa: E402
+from xlfin.app.operations import Run, execute  # noqa: E402
 from xlfin.template.builder import paid_by_scan, this_row_ref  # noqa: E402
 
 TARGET_SECONDS = 2.0

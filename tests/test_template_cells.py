@@ -117,7 +117,7 @@ def test_template_has_no_cell_excel_repairs(lang: str) -> None:
                    "as <c t=\"inlineStr\"/>; the file-format rewrite (issue 12, xlsx/write) replaces that writer")
 def test_regenerated_demo_book_has_no_cell_excel_repairs(tmp_path) -> None:
     from xlfin.adapters.file import open_workbook
-    from xlfin.operations import ACTIONS, execute
+    from xlfin.app.operations import ACTIONS, execute
 
     path = small_workbook(tmp_path / "demo.xlsm")
     wb = open_workbook(path)
