@@ -280,7 +280,10 @@ class PackageWriter:
         if close is None:
             raise WorkbookError("not a usable workbook: workbook.xml has no <sheets> list")
         prefix = close.group(1).decode()
-        bound = re.search(rb'xmlns:(\w+)="' + re.escape(NS_DOC_REL.encode()) + b'"', self._workbook_xml)
+        # a prefix is in scope for the new entry only when the root declares it (some writers declare it per sheet)
+        root_tag = self._workbook_xml[:self._workbook_xml.find(b">", self._workbook_xml.find(b"<workbook")
+                                                                if b"<workbook" in self._workbook_xml else 0)]
+        bound = re.search(rb'xmlns:(\w+)="' + re.escape(NS_DOC_REL.encode()) + b'"', root_tag)
         r_prefix, declare = (bound.group(1).decode(), "") if bound else ("r", f' xmlns:r="{NS_DOC_REL}"')
         tag = (f'<{prefix}sheet name="{escape(name)}" sheetId="{sheet_id}"{declare} '
                f'{r_prefix}:id="{rid}"/>').encode("utf-8")
