@@ -55,6 +55,7 @@ def _holt_grid(y: np.ndarray, start: np.ndarray, horizon: int, recent: int = 12)
     trend = np.zeros_like(level)
     sse = np.zeros_like(level)
     recent_abs = np.zeros_like(level)
+    recent_n = np.zeros((c, 1))
     for t in range(t_len):
         obs = y[:, t][:, None]
         first, second, later = (t == start)[:, None], (t == start + 1)[:, None], (t > start + 1)[:, None]
@@ -65,13 +66,14 @@ def _holt_grid(y: np.ndarray, start: np.ndarray, horizon: int, recent: int = 12)
         sse += np.where(later, err**2, 0.0)
         if t >= t_len - recent:
             recent_abs += np.where(later, np.abs(err), 0.0)
+            recent_n += later
         trend = np.where(second, obs - level, np.where(later, new_trend, trend))
         level = np.where(first | second, obs, np.where(later, smoothed, level))
     best = np.argmin(sse, axis=1)
     rows = np.arange(c)
     steps = np.arange(1, horizon + 1)[None, :]
     fc = level[rows, best][:, None] + steps * trend[rows, best][:, None]
-    return fc, recent_abs[rows, best] / recent
+    return fc, recent_abs[rows, best] / np.maximum(recent_n[:, 0], 1)
 
 
 def holt_forecast(history: Any, horizon: int = 3) -> np.ndarray:
@@ -100,9 +102,12 @@ def _empty_forecast() -> pd.DataFrame:
     })
 
 
-def purchase_forecast(invoices_df: pd.DataFrame, as_of: dt.date, horizon_months: int = 3) -> pd.DataFrame:
+def purchase_forecast(invoices_df: pd.DataFrame, as_of: dt.date, horizon_months: int = 3,
+                      with_error: bool = False) -> pd.DataFrame:
     """Per customer and forecast month: customer_id, month (first day), forecast (int64 cents), method
-    (``holt`` / ``seasonal_naive`` / ``mean``), sorted by customer and month."""
+    (``holt`` / ``seasonal_naive`` / ``mean``), sorted by customer and month. ``with_error`` adds ``error``: the
+    method's mean absolute one-step error in cents over the last 12 months (spread around the mean for ``mean``),
+    and ``last_invoice_month``."""
     if horizon_months < 1:
         raise ValueError(f"forecast horizon must be at least one month, got {horizon_months}")
     as_day = as_of_day(as_of)
@@ -147,12 +152,15 @@ def purchase_forecast(invoices_df: pd.DataFrame, as_of: dt.date, horizon_months:
     mean = np.where(valid, y, 0.0).sum(axis=1) / np.maximum(n, 1)
     method = np.where(n >= HOLT_MIN_MONTHS, "holt", "mean").astype(object)
     result = np.where((n >= HOLT_MIN_MONTHS)[:, None], fc, mean[:, None])
+    spread = np.where(valid, np.abs(y - mean[:, None]), 0.0).sum(axis=1) / np.maximum(n, 1)
+    error = np.where(n >= HOLT_MIN_MONTHS, holt_mae, spread)
     if t_len >= SEASONAL_MIN_MONTHS:
         seasonal_err = np.abs(y[:, t_len - 12:] - y[:, t_len - 24:t_len - 12]).mean(axis=1)
         seasonal_fc = y[:, t_len - 12 + (np.arange(horizon_months) % 12)]
         use_seasonal = (n >= SEASONAL_MIN_MONTHS) & (seasonal_err < holt_mae)
         result = np.where(use_seasonal[:, None], seasonal_fc, result)
         method = np.where(use_seasonal, "seasonal_naive", method).astype(object)
+        error = np.where(use_seasonal, seasonal_err, error)
 
     cents = np.floor(np.maximum(result, 0.0) + 0.5).astype(np.int64)
     chosen = np.flatnonzero(has_history)
@@ -163,6 +171,10 @@ def purchase_forecast(invoices_df: pd.DataFrame, as_of: dt.date, horizon_months:
         "forecast": cents[chosen].ravel(),
         "method": np.repeat(method[chosen], horizon_months),
     })
+    if with_error:
+        last_seen = pd.Series(months).groupby(code).max().to_numpy()
+        out["error"] = np.repeat(error[chosen], horizon_months)
+        out["last_invoice_month"] = np.repeat(last_seen[chosen], horizon_months)
     return out.reset_index(drop=True)
 
 
