@@ -51,6 +51,7 @@ LAYERS: dict[str, int] = {
     "xlfin.dashboard_render": ADAPTERS,
     # 4 surfaces: what users and Excel call.
     "xlfin.operations": SURFACES,
+    "xlfin.forecast_stage": SURFACES,
     "xlfin.cli": SURFACES,
     "xlfin.macros": SURFACES,
     "xlfin.udfs": SURFACES,

@@ -6,6 +6,8 @@ same cells through xlwings in bulk and adds charts with xlwings' chart API.
 
 from __future__ import annotations
 
+import pandas as pd
+
 from .dashboard import DashboardData
 from .i18n import t
 from .schema import DASHBOARD_SHEET, Lang, aging_bucket_label_zh
@@ -47,7 +49,19 @@ def _blocks(data: DashboardData, lang: Lang) -> list[tuple[str, list[str], list[
          [[m.strftime("%Y-%m"), i / 100, c / 100]
           for m, i, c in zip(data.monthly["month"], data.monthly["invoiced"], data.monthly["collected"])],
          ["@", MONEY_FMT, MONEY_FMT]),
-    ]
+    ] + _cash_forecast_block(data, lang)
+
+
+def _cash_forecast_block(data: DashboardData, lang: Lang) -> list[tuple[str, list[str], list[list[object]], list[str]]]:
+    """The 13-week cash forecast (SPEC §10): expected receipts with the low/high band, per week."""
+    cf = data.cash_forecast
+    if cf is None:
+        return []
+    return [("chart_cash_forecast", [t("col_week", lang), t("col_expected", lang), t("col_low", lang),
+                                     t("col_high", lang)],
+             [[pd.Timestamp(w).strftime("%Y-%m-%d"), e / 100, lo / 100, hi / 100]
+              for w, e, lo, hi in zip(cf["week_start"], cf["expected_receipts"], cf["low"], cf["high"])],
+             ["@", MONEY_FMT, MONEY_FMT, MONEY_FMT])]
 
 
 def render_dashboard(wb, data: DashboardData, lang: Lang) -> None:
@@ -82,7 +96,7 @@ def _render_openpyxl(ws, data: DashboardData, lang: Lang) -> None:
     ws.column_dimensions["B"].width = 18
     # Charts in a 2x2 grid right of the KPIs (D:U); their data blocks further right, from column W.
     col0, data_row = 23, 1
-    anchors = ["D3", "M3", "D21", "M21"]
+    anchors = ["D3", "M3", "D21", "M21", "D39"]
     charts = []
     for (title_key, headers, rows, fmts), anchor in zip(_blocks(data, lang), anchors):
         ws.cell(data_row, col0, t(title_key, lang)).font = Font(bold=True)
@@ -104,9 +118,10 @@ def _render_openpyxl(ws, data: DashboardData, lang: Lang) -> None:
         if title_key == "chart_abc":
             chart = PieChart()
             chart.add_data(Reference(ws, min_col=col0 + 1, min_row=first, max_row=last), titles_from_data=True)
-        elif title_key == "chart_monthly":
+        elif title_key in ("chart_monthly", "chart_cash_forecast"):
             chart = LineChart()
-            chart.add_data(Reference(ws, min_col=col0 + 1, max_col=col0 + 2, min_row=first, max_row=last),
+            width = 3 if title_key == "chart_cash_forecast" else 2  # expected, low, high
+            chart.add_data(Reference(ws, min_col=col0 + 1, max_col=col0 + width, min_row=first, max_row=last),
                            titles_from_data=True)
             chart.y_axis.numFmt = MONEY_FMT
             for series in chart.series:
@@ -124,7 +139,7 @@ def _render_openpyxl(ws, data: DashboardData, lang: Lang) -> None:
     ws.page_setup.orientation = "landscape"
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.print_area = f"A1:{get_column_letter(col0 - 2)}40"
+    ws.print_area = f"A1:{get_column_letter(col0 - 2)}{57 if data.cash_forecast is not None else 40}"
 
 
 def _render_xlwings(sheet, data: DashboardData, lang: Lang) -> None:
@@ -141,7 +156,8 @@ def _render_xlwings(sheet, data: DashboardData, lang: Lang) -> None:
         try:  # charts need a real Excel; the in-memory engine used in tests has none
             chart = sheet.charts.add()
             chart.set_source_data(rng)
-            chart.chart_type = {"chart_abc": "pie", "chart_monthly": "line"}.get(title_key, "column_clustered")
+            chart.chart_type = {"chart_abc": "pie", "chart_monthly": "line",
+                                "chart_cash_forecast": "line"}.get(title_key, "column_clustered")
         except Exception:  # noqa: BLE001 - a missing chart must not lose the figures already written
             pass
         row += len(block) + 2

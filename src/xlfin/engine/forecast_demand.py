@@ -38,7 +38,7 @@ def demand_forecast(invoices_df: pd.DataFrame, as_of: dt.date, horizon_months: i
     fc = purchase_forecast(invoices_df, as_of, horizon_months, with_error=True)
     if fc.empty:
         return _empty()
-    as_month = np.datetime64(as_of_day(as_of), "D").astype("datetime64[M]").astype(np.int64)
+    as_month = np.array([as_of_day(as_of)]).view("datetime64[D]").astype("datetime64[M]").astype(np.int64)[0]
     fc = fc[fc["last_invoice_month"] > as_month - active_months].reset_index(drop=True)
     if fc.empty:
         return _empty()
