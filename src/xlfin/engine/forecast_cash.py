@@ -5,8 +5,9 @@ errors on settled history. Knowing it is still open on as_of (L > days overdue n
 w is P(L in week w | L > overdue) from the empirical error distribution; its expected contribution is outstanding ×
 that chance. Weeks run as_of + 1 … as_of + 7, and so on for 13 weeks.
 
-- Overdue items that history says will not be paid within the 13 weeks — chance below 50 %, or no past invoice was
-  ever paid that late — are not counted as cash (``excluded`` in the summary).
+- Overdue items that history says will not be paid within the 13 weeks — chance below 50 %, or more than
+  ``GRACE_DAYS`` later than any past outcome — are not counted as cash (``excluded`` in the summary). An item later
+  than every past outcome but within the grace is counted in week 1 (history cannot tell; dunning is chasing it).
 - Band: expected ± 1.2816 standard deviations (an 80 % band), the spread of a week's total when each invoice is paid
   in that week or not independently with its chance; never below 0.
 - ``open_items`` counts the invoices whose predicted pay date (tblPayDates) falls in the week.
@@ -31,6 +32,7 @@ CASH_COLUMNS = ["week_start", "week_end", "expected_receipts", "low", "high", "f
                 "open_items"]
 BAND_Z = 1.2816  # two-sided 80 %
 MIN_CHANCE = 0.5
+GRACE_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,11 @@ def cash_forecast(open_items_df: pd.DataFrame, as_of: dt.date, params: PayDatePa
     disputed = disputed_flags(items["disputed"] if "disputed" in items.columns else None, len(items))
     center, _basis = center_days(model, items["customer_id"].to_numpy(dtype=object), disputed, params)
     prob = week_probabilities(model.residuals, center, overdue_days, weeks)
+    # Later than every past outcome, but by less than GRACE_DAYS: history cannot say; count it in week 1, as its
+    # predicted date (as_of + 1) does. Further out than that, history says it is not coming.
+    latest = center + (model.residuals[-1] if model.residuals.size else 0.0)
+    unseen = (prob.sum(axis=1) == 0) & (overdue_days <= latest + GRACE_DAYS)
+    prob[unseen, 0] = 1.0
     overdue = overdue_days > 0
     lost = overdue & (prob.sum(axis=1) < MIN_CHANCE)
     prob[lost] = 0.0
