@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from pandas.testing import assert_frame_equal
 
 from xlfin.engine.forecast_backtest import book_at, score_pay_dates
 from xlfin.engine.forecast_paydates import (BASES, PAY_DATE_COLUMNS, PayDateParams, fit_pay_model, predict_pay_dates,
@@ -54,17 +55,17 @@ def test_columns_and_every_basis_of_the_fallback_order():
     assert set(BASES) == {"model", "customer_median", "portfolio_median", "due_date"}
 
 
-def test_only_invoices_settled_by_as_of_are_history():
+def test_nothing_after_as_of_is_used():
     rows = monthly_history("A", [0, 0, 0, 0, 0, 0]) + [("A", D(2025, 7, 1), None, False)]
-    items = ledger(rows)
     as_of = D(2025, 7, 20)
-    base = predict_pay_dates(items, as_of)
-    # the same book, plus an invoice settled (very late) only after as_of: not history, same predictions
-    later = ledger(rows + [("A", D(2025, 6, 1), 90, False)])
-    assert settled_history(later, as_of)["invoice_no"].tolist() == settled_history(items, as_of)["invoice_no"].tolist()
-    again = predict_pay_dates(later, as_of)
-    assert by_invoice(again).loc[base["invoice_no"], "predicted_days_late"].tolist() == \
-        base["predicted_days_late"].tolist()
+    # an invoice due 1 July settled only after as_of — 20 or 200 days late: the same book on as_of
+    soon, late = (ledger(rows + [("A", D(2025, 6, 1), days, False)]) for days in (20, 200))
+    assert_frame_equal(predict_pay_dates(soon, as_of), predict_pay_dates(late, as_of))
+    history = settled_history(soon, as_of).set_index("invoice_no")
+    assert history.loc["INV-0007", "censored"] and history.loc["INV-0007", "days_late"] == 19  # unpaid 19 days on
+    assert not history["censored"].drop("INV-0007").any()
+    # a month earlier, the still-open invoices of June were not yet due: no lower bounds then
+    assert not settled_history(soon, D(2025, 6, 30))["censored"].any()
 
 
 def test_nothing_open_is_predicted_before_the_day_after_as_of():

@@ -18,10 +18,11 @@ import numpy as np
 import pandas as pd
 
 from .aging import as_of_day, day_numbers
-from .forecast_paydates import PayDateParams, customer_median_days, predict_pay_dates, settled_history
+from .forecast_paydates import (PayDateParams, customer_median_days, disputed_flags, fit_pay_model, predict_days_late,
+                                predict_pay_dates, settled_history)
 from .openitems import is_credit_note
 
-__all__ = ["PayDateScore", "book_at", "score_pay_dates"]
+__all__ = ["PayDateScore", "book_at", "score_new_invoices", "score_pay_dates"]
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,39 @@ def score_pay_dates(open_items_df: pd.DataFrame, cuts, params: PayDateParams | N
         k, errors = _score_cut(open_items_df, cut, params)
         n += k
         total += errors
+    if n == 0:
+        return PayDateScore(0, float("nan"), float("nan"), float("nan"))
+    mae = total / n
+    return PayDateScore(n, float(mae[0]), float(mae[1]), float(mae[2]))
+
+
+def score_new_invoices(open_items_df: pd.DataFrame, cuts, horizon_days: int = 91,
+                       params: PayDateParams | None = None) -> PayDateScore:
+    """The plain time split: learn from what was settled by each cut, predict the invoices issued in the
+    ``horizon_days`` after it (none of them existed at the cut), score those settled since."""
+    total = np.zeros(3)
+    n = 0
+    issued = day_numbers(open_items_df["invoice_date"])
+    truth = day_numbers(open_items_df["settled_date"])
+    is_invoice = ~is_credit_note(open_items_df["doc_type"]) if "doc_type" in open_items_df.columns else True
+    for cut in cuts:
+        cut_day = as_of_day(cut)
+        history = settled_history(open_items_df, cut)
+        model = fit_pay_model(history, params)
+        cm, pm = customer_median_days(history)
+        target = open_items_df[is_invoice & (issued > cut_day) & (issued <= cut_day + horizon_days)
+                               & (truth != np.iinfo(np.int64).min)]
+        if target.empty:
+            continue
+        due = day_numbers(target["due_date"])
+        actual = day_numbers(target["settled_date"]) - due
+        disputed = disputed_flags(target["disputed"] if "disputed" in target.columns else None, len(target))
+        days, _ = predict_days_late(model, target["customer_id"].to_numpy(dtype=object), disputed,
+                                    np.full(len(target), -10**6), params)
+        median = target["customer_id"].astype(str).map(cm).fillna(0.0 if np.isnan(pm) else pm).to_numpy()
+        rules = np.stack([np.zeros(len(target)), np.floor(median + 0.5), days])
+        total += np.abs(rules - actual[None, :]).sum(axis=1)
+        n += len(target)
     if n == 0:
         return PayDateScore(0, float("nan"), float("nan"), float("nan"))
     mae = total / n

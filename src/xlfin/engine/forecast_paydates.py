@@ -88,24 +88,36 @@ def disputed_flags(values: pd.Series | None, n: int) -> np.ndarray:
 
 
 def settled_history(open_items_df: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
-    """Invoices settled on or before as_of: customer_id, invoice_no, days_late, disputed, age_at_as_of (days since
-    settlement). The only history the model may learn from at as_of."""
-    cols = ["customer_id", "invoice_no", "days_late", "disputed", "age"]
+    """What the book knew on as_of about how its customers pay: customer_id, invoice_no, days_late, disputed, age
+    (days before as_of), censored.
+
+    - invoices settled on or before as_of: days_late = settled − due, age = as_of − settled;
+    - ``censored`` rows: invoices still unpaid and past due on as_of; their days late is only known to be more than
+      as_of − due, which is recorded (age 0). A median needs only to know on which side a value lies, so a
+      customer who is late *right now* moves its own median without waiting for the money to arrive.
+    Nothing after as_of is used."""
+    cols = ["customer_id", "invoice_no", "days_late", "disputed", "age", "censored"]
     if open_items_df is None or len(open_items_df) == 0 or "settled_date" not in open_items_df.columns:
-        return pd.DataFrame({c: pd.Series(dtype=object if c in cols[:2] else np.float64) for c in cols})
+        return pd.DataFrame({c: pd.Series(dtype=object if c in cols[:2] else bool if c == "censored" else np.float64)
+                             for c in cols})
     oi = open_items_df
     as_day = as_of_day(as_of)
     due = day_numbers(oi["due_date"])
     settled = day_numbers(oi["settled_date"])
     is_invoice = ~is_credit_note(oi["doc_type"]) if "doc_type" in oi.columns else np.ones(len(oi), bool)
-    keep = is_invoice & (due != _NAT) & (settled != _NAT) & (settled <= as_day)
-    keep &= oi["amount"].to_numpy(dtype=np.int64) > 0
+    usable = is_invoice & (due != _NAT) & (oi["amount"].to_numpy(dtype=np.int64) > 0)
+    if "invoice_date" in oi.columns:
+        usable &= day_numbers(oi["invoice_date"]) <= as_day
+    paid = usable & (settled != _NAT) & (settled <= as_day)
+    unpaid = usable & ~paid & ((settled != _NAT) | (oi["outstanding"].to_numpy(dtype=np.int64) > 0)) & (due < as_day)
+    keep = paid | unpaid
     return pd.DataFrame({
         "customer_id": oi["customer_id"].to_numpy(dtype=object)[keep],
         "invoice_no": oi["invoice_no"].to_numpy(dtype=object)[keep],
-        "days_late": (settled - due)[keep].astype(np.float64),
+        "days_late": np.where(paid, settled - due, as_day - due)[keep].astype(np.float64),
         "disputed": disputed_flags(oi["disputed"] if "disputed" in oi.columns else None, len(oi))[keep],
-        "age": (as_day - settled)[keep].astype(np.float64),
+        "age": np.where(paid, as_day - settled, as_day - due)[keep].astype(np.float64),
+        "censored": unpaid[keep],
     })
 
 
@@ -130,7 +142,10 @@ def _group_wmedian(keys: np.ndarray, values: np.ndarray, weights: np.ndarray) ->
 
 
 def customer_median_days(history: pd.DataFrame) -> tuple[pd.Series, float]:
-    """The customer-median rule: each customer's plain median days late, and the portfolio's (nan when empty)."""
+    """The customer-median rule: each customer's plain median days late over settled invoices, and the portfolio's
+    (nan when there is none)."""
+    if "censored" in history.columns:
+        history = history[~history["censored"].to_numpy(dtype=bool)]
     if len(history) == 0:
         return pd.Series(dtype=np.float64), float("nan")
     keys = history["customer_id"].astype(str)
@@ -140,19 +155,31 @@ def customer_median_days(history: pd.DataFrame) -> tuple[pd.Series, float]:
 def fit_pay_model(history: pd.DataFrame, params: PayDateParams | None = None) -> PayDateModel:
     """Learn level, dispute effect and shrunk customer effects from ``settled_history`` output."""
     p = params or PayDateParams()
-    y = history["days_late"].to_numpy(dtype=np.float64)
-    disputed = history["disputed"].to_numpy(dtype=bool)
-    weight = 0.5 ** (history["age"].to_numpy(dtype=np.float64) / p.half_life_days)
-    keys = history["customer_id"].astype(str).to_numpy()
+    censored = history["censored"].to_numpy(dtype=bool) if "censored" in history.columns \
+        else np.zeros(len(history), bool)
+    all_y = history["days_late"].to_numpy(dtype=np.float64)
+    all_disputed = history["disputed"].to_numpy(dtype=bool)
+    all_keys = history["customer_id"].astype(str).to_numpy()
+    all_weight = 0.5 ** (history["age"].to_numpy(dtype=np.float64) / p.half_life_days)
+    done = ~censored
+    y, disputed, keys, weight = all_y[done], all_disputed[done], all_keys[done], all_weight[done]
     cm, pm = customer_median_days(history)
     counts = pd.Series(keys).value_counts().sort_index().astype(np.int64)
     effect = 0.0
     if disputed.sum() >= p.min_disputed and (~disputed).sum() >= p.min_disputed:
-        effect = _wmedian(y[disputed], weight[disputed]) - _wmedian(y[~disputed], weight[~disputed])
-    adjusted = y - effect * disputed
-    level = _wmedian(adjusted, weight) if y.size else float("nan")
-    raw = _group_wmedian(keys, adjusted - level, weight)
-    shrunk = raw * counts.reindex(raw.index) / (counts.reindex(raw.index) + p.shrink_k)
+        # within customers: how much later a disputed invoice is paid than the same customer's undisputed ones
+        calm = _group_wmedian(keys[~disputed], y[~disputed], weight[~disputed])
+        base = pd.Series(keys[disputed]).map(calm).to_numpy(dtype=np.float64)
+        known = ~np.isnan(base)
+        if known.sum() >= p.min_disputed:
+            effect = _wmedian((y[disputed] - base)[known], weight[disputed][known])
+        else:
+            effect = _wmedian(y[disputed], weight[disputed]) - _wmedian(y[~disputed], weight[~disputed])
+    level = _wmedian(y - effect * disputed, weight) if y.size else float("nan")
+    # customer effect: settled and still-unpaid overdue invoices (lower bounds) alike
+    raw = _group_wmedian(all_keys, all_y - effect * all_disputed - level, all_weight)
+    n = pd.Series(all_keys).value_counts().reindex(raw.index)
+    shrunk = raw * n / (n + p.shrink_k)
     fitted = level + effect * disputed + pd.Series(keys).map(shrunk).to_numpy(dtype=np.float64)
     return PayDateModel(level=level, dispute_effect=effect, customer_effect=shrunk, customer_median=cm,
                         customer_count=counts, portfolio_median=pm, residuals=np.sort(y - fitted), n_history=y.size)
