@@ -14,7 +14,8 @@ Prints
 2. the 13-week cash forecast at past cuts: total expected vs actual receipts from the items open at the cut, and
    how often a week's actual receipts fall inside the weekly low/high band (80 % band);
 3. the demand forecast backtest: per active customer, the next 3 months at each cut, xlfin's method vs seasonal naive
-   (same month a year earlier), as weighted absolute percentage error (Σ|error| ÷ Σ actual).
+   (same month a year earlier) and the plain mean of the 12 months before, as weighted absolute percentage error
+   (Σ|error| ÷ Σ actual).
 The IBM sample is read from ../shared/data/ar_late_payments.csv (test data, never shipped); its paperless flag has
 no column in the book and is not used.
 """
@@ -120,9 +121,9 @@ def monthly_actuals(items: pd.DataFrame) -> pd.Series:
 
 def demand_backtest(items: pd.DataFrame, name: str, cuts: list[dt.date]) -> None:
     actual_by = monthly_actuals(items)
-    err = {"xlfin": 0.0, "seasonal naive": 0.0}
+    err = {"xlfin": 0.0, "seasonal naive": 0.0, "12-month mean": 0.0}
     total = 0.0
-    count = 0
+    count = inside = 0
     methods: dict[str, int] = {}
     for cut in cuts:
         known = items[pd.to_datetime(items["invoice_date"]) <= pd.Timestamp(cut)]
@@ -133,15 +134,21 @@ def demand_backtest(items: pd.DataFrame, name: str, cuts: list[dt.date]) -> None
         keys = list(zip(fc["customer_id"].astype(str), months))
         actual = np.array([actual_by.get(k, 0) for k in keys], dtype=float)
         naive = np.array([actual_by.get((c, m - 12), 0) for c, m in keys], dtype=float)
+        first = months.groupby(fc["customer_id"].astype(str).to_numpy()).transform("min")
+        trailing = np.array([np.mean([actual_by.get((c, f - k), 0) for k in range(1, 13)])
+                             for (c, _), f in zip(keys, first)])
         err["xlfin"] += np.abs(fc["forecast_revenue"].to_numpy() - actual).sum()
         err["seasonal naive"] += np.abs(naive - actual).sum()
+        err["12-month mean"] += np.abs(trailing - actual).sum()
         total += actual.sum()
         count += len(fc)
+        inside += int(((actual >= fc["low"].to_numpy()) & (actual <= fc["high"].to_numpy())).sum())
         for m, k in fc["method"].value_counts().items():
             methods[m] = methods.get(m, 0) + int(k)
     print(f"\n3. Demand forecast, next 3 months — {name}: {count} customer-months over {len(cuts)} cuts; methods {methods}")
     for rule, e in err.items():
         print(f"  {rule:<15} WAPE {100 * e / total:5.1f} %")
+    print(f"  customer-months inside xlfin's 80 % band: {inside}/{count} ({100 * inside / count:.0f} %)")
 
 
 def main() -> None:

@@ -46,7 +46,7 @@ def test_forecast_verb_writes_the_three_tables_and_nothing_else(tmp_path: Path) 
     assert all(r["predicted_pay_date"] > as_of for r in pay_dates)
 
     demand = table_rows(path, schema.DEMAND_FORECAST)
-    assert demand and {r["method"] for r in demand} <= {"holt", "seasonal_naive", "mean"}
+    assert demand and {r["method"] for r in demand} <= {"exponential_smoothing", "seasonal_naive", "mean"}
     assert len({r["month"] for r in demand}) == 3
 
 

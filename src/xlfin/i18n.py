@@ -69,7 +69,7 @@ CODE_LABELS: dict[str, dict[str, str]] = {
     "basis_customer_median": {"en": "customer_median", "zh-CN": "客户历史中位数"},
     "basis_portfolio_median": {"en": "portfolio_median", "zh-CN": "全体客户中位数"},
     "basis_due_date": {"en": "due_date", "zh-CN": "按到期日"},
-    "method_holt": {"en": "holt", "zh-CN": "指数平滑"},
+    "method_exponential_smoothing": {"en": "exponential_smoothing", "zh-CN": "指数平滑"},
     "method_seasonal_naive": {"en": "seasonal_naive", "zh-CN": "季节性同比"},
     "method_mean": {"en": "mean", "zh-CN": "历史均值"},
 }

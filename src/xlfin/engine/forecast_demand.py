@@ -1,6 +1,6 @@
 """Demand forecast per active customer for the next months (tblDemandForecast, SPEC §10).
 
-The monthly figures come from :func:`xlfin.engine.forecast.purchase_forecast` (Holt's exponential smoothing,
+The monthly figures come from :func:`xlfin.engine.forecast.purchase_forecast` (simple exponential smoothing,
 seasonal naive when a yearly pattern beats it, the mean for short histories). Added here:
 
 - only *active* customers: at least one invoice in the ``active_months`` months up to as_of;
