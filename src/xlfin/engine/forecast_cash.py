@@ -1,9 +1,11 @@
 """13-week cash forecast: expected receipts per week from the open invoices (SPEC §10).
 
-Each open invoice's days late L is its model centre (``center_days``) plus an error drawn from the model's past
-errors on settled history. Knowing it is still open on as_of (L > days overdue now), the chance it is paid in week
-w is P(L in week w | L > overdue) from the empirical error distribution; its expected contribution is outstanding ×
-that chance. Weeks run as_of + 1 … as_of + 7, and so on for 13 weeks.
+Each open invoice's days late L is its model centre (``center_days``) plus an error. The distribution of errors is
+the Kaplan–Meier curve over the book's history: settled invoices are events at their error, invoices still unpaid on
+as_of are censored at their lower bound — so invoices that were never paid keep part of every open item out of the
+13 weeks instead of being forgotten (survivorship). Knowing the item is still open on as_of (L > days overdue now),
+the chance it is paid in week w is P(L in week w | L > overdue); its expected contribution is outstanding × that
+chance. Weeks run as_of + 1 … as_of + 7, and so on for 13 weeks.
 
 - Overdue items that history says will not be paid within the 13 weeks — chance below 50 %, or more than
   ``GRACE_DAYS`` later than any past outcome — are not counted as cash (``excluded`` in the summary). An item later
@@ -25,7 +27,7 @@ from .aging import as_of_day, day_numbers
 from .forecast_paydates import (PayDateModel, PayDateParams, disputed_flags, open_invoices, center_days, fit_pay_model,
                                 predict_pay_dates, settled_history)
 
-__all__ = ["CASH_COLUMNS", "WEEKS", "CashForecast", "cash_forecast", "week_probabilities"]
+__all__ = ["CASH_COLUMNS", "WEEKS", "CashForecast", "cash_forecast", "survival", "week_probabilities"]
 
 WEEKS = 13
 CASH_COLUMNS = ["week_start", "week_end", "expected_receipts", "low", "high", "from_overdue", "from_not_due",
@@ -44,19 +46,28 @@ class CashForecast:
     excluded_amount: int
 
 
+def survival(residuals: np.ndarray, censored: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Kaplan–Meier share of invoices not yet paid at error ``x``: settled errors are events, invoices still unpaid
+    are censored at their lower bound (known to be paid, if ever, later). Without censored ones it is the plain
+    share of past errors above x. Never-paid invoices keep the curve above 0 far out."""
+    events = residuals if residuals.size else np.zeros(1)
+    times, deaths = np.unique(events, return_counts=True)
+    at_risk = (events.size - np.searchsorted(events, times, side="left")
+               + censored.size - np.searchsorted(censored, times, side="left"))
+    curve = np.cumprod(1 - deaths / at_risk)
+    idx = np.searchsorted(times, x, side="right") - 1
+    return np.where(idx >= 0, curve[np.maximum(idx, 0)], 1.0)
+
+
 def week_probabilities(residuals: np.ndarray, center: np.ndarray, overdue_days: np.ndarray,
-                       weeks: int = WEEKS) -> np.ndarray:
+                       weeks: int = WEEKS, censored: np.ndarray | None = None) -> np.ndarray:
     """(items, weeks) chance of payment in each week after as_of, given the item is still open on as_of."""
-    errors = residuals if residuals.size else np.zeros(1)
-    n = errors.size
-
-    def cdf(x: np.ndarray) -> np.ndarray:  # share of past errors ≤ x
-        return np.searchsorted(errors, x, side="right") / n
-
+    unpaid = censored if censored is not None else np.zeros(0)
     # Week w holds days late overdue + 7(w-1) + 1 … overdue + 7w; errors are whole days, centres need not be.
     edges = overdue_days[:, None] + 7 * np.arange(weeks + 1)[None, :] - np.floor(center + 0.5)[:, None]
-    mass = np.diff(cdf(edges), axis=1)
-    alive = 1 - cdf(edges[:, :1])
+    left = survival(residuals, unpaid, edges)
+    mass = -np.diff(left, axis=1)
+    alive = left[:, :1]
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(alive > 0, mass / np.where(alive > 0, alive, 1), 0.0)
 
@@ -92,7 +103,7 @@ def cash_forecast(open_items_df: pd.DataFrame, as_of: dt.date, params: PayDatePa
     overdue_days = (as_day - due).astype(np.float64)
     disputed = disputed_flags(items["disputed"] if "disputed" in items.columns else None, len(items))
     center, _basis = center_days(model, items["customer_id"].to_numpy(dtype=object), disputed, params)
-    prob = week_probabilities(model.residuals, center, overdue_days, weeks)
+    prob = week_probabilities(model.residuals, center, overdue_days, weeks, model.censored_residuals)
     # Later than every past outcome, but by less than GRACE_DAYS: history cannot say; count it in week 1, as its
     # predicted date (as_of + 1) does. Further out than that, history says it is not coming.
     latest = center + (model.residuals[-1] if model.residuals.size else 0.0)

@@ -22,7 +22,7 @@ A predicted date is never before as_of + 1: what is still open on as_of was not 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -65,7 +65,8 @@ class PayDateParams:
 
 @dataclass(frozen=True)
 class PayDateModel:
-    """What was learned: level, dispute effect, per-customer effect/median/count, sorted residuals (days)."""
+    """What was learned: level, dispute effect, per-customer effect/median/count, sorted residuals (days) of the
+    settled history and, for invoices still unpaid on as_of, the lower bounds of theirs (censored)."""
 
     level: float
     dispute_effect: float
@@ -75,6 +76,7 @@ class PayDateModel:
     portfolio_median: float
     residuals: np.ndarray
     n_history: int
+    censored_residuals: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 def disputed_flags(values: pd.Series | None, n: int) -> np.ndarray:
@@ -180,9 +182,10 @@ def fit_pay_model(history: pd.DataFrame, params: PayDateParams | None = None) ->
     raw = _group_wmedian(all_keys, all_y - effect * all_disputed - level, all_weight)
     n = pd.Series(all_keys).value_counts().reindex(raw.index)
     shrunk = raw * n / (n + p.shrink_k)
-    fitted = level + effect * disputed + pd.Series(keys).map(shrunk).to_numpy(dtype=np.float64)
+    fitted_all = level + effect * all_disputed + pd.Series(all_keys).map(shrunk).to_numpy(dtype=np.float64)
     return PayDateModel(level=level, dispute_effect=effect, customer_effect=shrunk, customer_median=cm,
-                        customer_count=counts, portfolio_median=pm, residuals=np.sort(y - fitted), n_history=y.size)
+                        customer_count=counts, portfolio_median=pm, residuals=np.sort((all_y - fitted_all)[done]),
+                        n_history=y.size, censored_residuals=np.sort((all_y - fitted_all)[censored]))
 
 
 def _conditional_median(residuals: np.ndarray, floor: np.ndarray) -> np.ndarray:
