@@ -56,8 +56,8 @@ def ibm_open_items() -> pd.DataFrame:
 def demo_open_items(seed: int) -> tuple[pd.DataFrame, dt.date]:
     """The demo book as `xlfin new --demo` writes it, read back through the file adapter (reconciled)."""
     from xlfin.adapters.file import open_workbook
-    from xlfin.demo import demo_workbook_bytes
-    from xlfin.operations import Run
+    from xlfin.app.demo import demo_workbook_bytes
+    from xlfin.app.operations import Run
 
     path = Path(tempfile.mkdtemp()) / "demo.xlsm"
     path.write_bytes(demo_workbook_bytes("en", seed))

@@ -10,7 +10,7 @@ import openpyxl
 from test_cli import chart_parts, small_workbook, table_rows, xlfin
 
 from xlfin import schema
-from xlfin.i18n import code_label
+from xlfin.schema.i18n import code_label
 
 FORECAST_TABLES = (schema.CASH_FORECAST, schema.PAY_DATES, schema.DEMAND_FORECAST)
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .dashboard import DashboardData
-from .i18n import t
+from xlfin.engine.dashboard import DashboardData
+from xlfin.schema.i18n import t
 from .schema import DASHBOARD_SHEET, Lang, aging_bucket_label_zh
 
 MONEY_KPIS = {"kpi_total_ar", "kpi_overdue", "kpi_unapplied"}
