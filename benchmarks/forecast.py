@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -37,20 +38,15 @@ from xlfin.engine.forecast_cash import cash_forecast
 from xlfin.engine.forecast_demand import demand_forecast
 from xlfin.engine.openitems import is_credit_note, open_items
 
-IBM = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "ar_late_payments.csv"
+# the IBM sample is test data, not shipped: tests/support/ibm_sample.py reads it
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from support.ibm_sample import DATA, book_tables, read_sample  # noqa: E402
+
+IBM = DATA
 
 
 def ibm_open_items() -> pd.DataFrame:
-    raw = pd.read_csv(IBM, dtype=str)
-    for col in ("InvoiceDate", "DueDate", "SettledDate"):
-        raw[col] = pd.to_datetime(raw[col], format="%m/%d/%Y")
-    cents = (raw["InvoiceAmount"].astype(float) * 100).round().astype(np.int64)
-    invoices = pd.DataFrame({"invoice_no": raw["invoiceNumber"], "customer_id": raw["customerID"],
-                             "invoice_date": raw["InvoiceDate"], "due_date": raw["DueDate"], "amount": cents,
-                             "disputed": raw["Disputed"]})
-    allocations = pd.DataFrame({"payment_id": "P" + raw["invoiceNumber"], "invoice_no": raw["invoiceNumber"],
-                                "amount": cents, "payment_date": raw["SettledDate"]})
-    return open_items(invoices, allocations)
+    return open_items(*book_tables(read_sample()))
 
 
 def demo_open_items(seed: int) -> tuple[pd.DataFrame, dt.date]:

@@ -2,9 +2,7 @@
 gain over the customer-median rule on the IBM late-payment sample at later-period cuts."""
 
 import datetime as dt
-from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
@@ -13,9 +11,9 @@ from xlfin.engine.forecast_backtest import book_at, score_pay_dates
 from xlfin.engine.forecast_paydates import (BASES, PAY_DATE_COLUMNS, PayDateParams, fit_pay_model, predict_pay_dates,
                                             settled_history)
 from xlfin.engine.openitems import open_items
+from support.ibm_sample import DATA, book_tables, read_sample
 
 D = dt.date
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "ar_late_payments.csv"
 
 
 def ledger(rows):
@@ -117,16 +115,7 @@ def test_book_at_undoes_later_settlements():
 def ibm_items():
     if not DATA.exists():
         pytest.skip(f"sample data not found: {DATA}")
-    raw = pd.read_csv(DATA, dtype=str)
-    for col in ("InvoiceDate", "DueDate", "SettledDate"):
-        raw[col] = pd.to_datetime(raw[col], format="%m/%d/%Y")
-    cents = (raw["InvoiceAmount"].astype(float) * 100).round().astype(np.int64)
-    invoices = pd.DataFrame({"invoice_no": raw["invoiceNumber"], "customer_id": raw["customerID"],
-                             "invoice_date": raw["InvoiceDate"], "due_date": raw["DueDate"], "amount": cents,
-                             "disputed": raw["Disputed"]})  # the paperless flag has no column in the book: unused
-    allocations = pd.DataFrame({"payment_id": "P" + raw["invoiceNumber"], "invoice_no": raw["invoiceNumber"],
-                                "amount": cents, "payment_date": raw["SettledDate"]})
-    return open_items(invoices, allocations)
+    return open_items(*book_tables(read_sample()))
 
 
 def test_ibm_later_period_cuts_beat_the_customer_median_by_a_fifth(ibm_items):
