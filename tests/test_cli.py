@@ -314,7 +314,7 @@ def test_dunning_letters_and_log(book: Path, tmp_path: Path) -> None:
 
 def test_regenerate_fills_every_report_sheet(regenerated) -> None:
     path, summary = regenerated
-    assert summary["actions"] == ["validate", "reconcile", "aging", "scorecard", "dunning", "dashboard"]
+    assert summary["actions"] == ["validate", "reconcile", "aging", "scorecard", "dunning", "forecast", "dashboard"]
     wb = openpyxl.load_workbook(path)
     for table in REPORT_TABLES[1:] + (schema.UNAPPLIED, schema.AGING_DETAIL):
         assert table_rows(path, table), table.name
