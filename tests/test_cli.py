@@ -337,10 +337,10 @@ def test_regenerate_twice_gives_the_same_reports(book: Path) -> None:
     first = generated_values(book)
     assert xlfin("regenerate", book).exit_code == 0
     second = generated_values(book)
-    assert first.keys() == second.keys() and len(first) == 6
+    assert first.keys() == second.keys() and len(first) == 7
     for sheet in first:
         assert first[sheet] == second[sheet], sheet
-    assert len(table_rows(book, schema.AUDIT)) == 12
+    assert len(table_rows(book, schema.AUDIT)) == 14
 
 
 def test_output_leaves_path_untouched(book: Path, tmp_path: Path) -> None:
