@@ -4,9 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xlfin.engine.forecast import expected_payment_dates, holt_forecast, purchase_forecast
-from xlfin.engine.openitems import open_items
-from xlfin.engine.payment_index import payment_experiences
+from xlfin.engine.forecast import holt_forecast, purchase_forecast
 
 D = dt.date
 
@@ -89,41 +87,3 @@ def test_empty_and_bad_inputs():
         purchase_forecast(monthly("A", 2025, 1, [1]), D(2026, 1, 1), horizon_months=0)
     with pytest.raises(ValueError, match="missing"):
         purchase_forecast(pd.DataFrame({"customer_id": ["A"]}), D(2026, 1, 1))
-
-
-AS_OF = D(2026, 6, 30)
-
-
-def ledger():
-    inv = pd.DataFrame({
-        "invoice_no": ["A1", "A2", "A3", "A-OPEN", "B-OPEN", "CN"],
-        "doc_type": ["Invoice"] * 5 + ["Credit Note"],
-        "customer_id": ["A", "A", "A", "A", "B", "A"],
-        "invoice_date": [D(2026, 1, 1), D(2026, 2, 1), D(2026, 3, 1), D(2026, 6, 1), D(2026, 6, 5), D(2026, 6, 1)],
-        "due_date": [D(2026, 1, 31), D(2026, 3, 3), D(2026, 3, 31), D(2026, 7, 1), D(2026, 7, 5), D(2026, 6, 1)],
-        "amount": np.array([10_000, 50_000, 10_000, 10_000, 10_000, 500], dtype=np.int64),
-    })
-    alloc = pd.DataFrame({
-        "payment_id": ["P1", "P2", "P3"],
-        "invoice_no": ["A1", "A2", "A3"],
-        "amount": np.array([10_000, 50_000, 10_000], dtype=np.int64),
-        "payment_date": [D(2026, 2, 2), D(2026, 3, 13), D(2026, 3, 31)],  # 2, 10 and 0 days late
-    })
-    return open_items(inv, alloc, AS_OF)
-
-
-def test_expected_payment_dates_use_the_weighted_median_of_own_history_then_the_portfolio():
-    oi = ledger()
-    exp = payment_experiences(oi, AS_OF)
-    out = expected_payment_dates(oi, exp)
-    assert out.name == "expected_payment_date"
-    # A: days 0 (10,000), 2 (10,000), 10 (50,000) -> weighted median 10; B has no history -> the portfolio's, 10
-    assert out.to_dict() == {"A-OPEN": pd.Timestamp(2026, 7, 11), "B-OPEN": pd.Timestamp(2026, 7, 15)}
-
-
-def test_expected_payment_dates_without_history_and_with_as_of_floor():
-    oi = ledger()
-    assert expected_payment_dates(oi, None)["A-OPEN"] == pd.Timestamp(2026, 7, 1)
-    late = expected_payment_dates(oi, payment_experiences(oi, AS_OF), as_of=D(2026, 7, 14))
-    assert late.to_dict() == {"A-OPEN": pd.Timestamp(2026, 7, 14), "B-OPEN": pd.Timestamp(2026, 7, 15)}
-    assert expected_payment_dates(open_items(None, None), None).empty

@@ -1,4 +1,4 @@
-"""Forecasts from the ledger: what each customer will buy next, and when each open invoice will be paid.
+"""Demand forecasts from the ledger: what each customer will buy in the coming months (tblDemandForecast).
 
 Purchases: monthly net invoiced amount (invoices less credit notes, by invoice month) per customer, from the
 customer's first invoice month to the last complete month on or before ``as_of``; the months after it are
@@ -16,8 +16,7 @@ lumps extrapolates them), so the level-only smoothing replaced it: benchmarks/fo
 
 Forecasts are never negative and are rounded half-up to whole cents.
 
-Payment dates: due date + the customer's amount-weighted median days beyond terms over its settled invoices; a
-customer without history takes the portfolio's median, and without any history at all the due date stands.
+Payment dates are predicted in :mod:`xlfin.engine.forecast_paydates` (tblPayDates).
 """
 
 from __future__ import annotations
@@ -35,7 +34,6 @@ __all__ = [
     "HOLT_MIN_MONTHS",
     "SMOOTHING_MIN_MONTHS",
     "SEASONAL_MIN_MONTHS",
-    "expected_payment_dates",
     "holt_forecast",
     "purchase_forecast",
 ]
@@ -210,51 +208,3 @@ def purchase_forecast(invoices_df: pd.DataFrame, as_of: dt.date, horizon_months:
         out["error"] = np.repeat(error[chosen], horizon_months)
         out["last_invoice_month"] = np.repeat(last_seen[chosen], horizon_months)
     return out.reset_index(drop=True)
-
-
-def _weighted_median_days(hist: pd.DataFrame, by: str | None) -> pd.Series | float:
-    """Lower weighted median of days_beyond_terms, weights = amount; per ``by`` group or overall."""
-    if hist.empty:
-        return pd.Series(dtype=np.float64) if by else float("nan")
-    keys = [by, "days_beyond_terms"] if by else ["days_beyond_terms"]
-    h = hist.sort_values(keys, kind="mergesort")
-    if by is None:
-        cum = h["amount"].cumsum().to_numpy()
-        return float(h["days_beyond_terms"].to_numpy()[np.searchsorted(cum * 2, cum[-1], side="left")])
-    g = h.groupby(by, sort=False)["amount"]
-    reached = h[g.cumsum() * 2 >= g.transform("sum")]
-    return reached.groupby(by, sort=True)["days_beyond_terms"].first().astype(np.float64)
-
-
-def expected_payment_dates(open_items_df: pd.DataFrame, experiences_df: pd.DataFrame | None,
-                           as_of: dt.date | None = None) -> pd.Series:
-    """Expected payment date per open invoice (index invoice_no, name ``expected_payment_date``).
-
-    Due date + the customer's amount-weighted median days beyond terms over its settled experiences (all
-    experiences when ``kind`` is absent), else the portfolio's, else the due date itself. With ``as_of``, a date
-    that has already passed becomes ``as_of`` (money not yet in cannot arrive in the past).
-    """
-    name = "expected_payment_date"
-    if open_items_df is None or len(open_items_df) == 0:
-        return pd.Series(dtype="datetime64[s]", name=name)
-    oi = open_items_df
-    is_invoice = ~is_credit_note(oi["doc_type"]) if "doc_type" in oi.columns else np.ones(len(oi), bool)
-    due = day_numbers(oi["due_date"])
-    mask = is_invoice & (oi["outstanding"].to_numpy() > 0) & (due != _NAT)
-    if not mask.any():
-        return pd.Series(dtype="datetime64[s]", name=name)
-    hist = pd.DataFrame(columns=["customer_id", "amount", "days_beyond_terms"])
-    if experiences_df is not None and len(experiences_df):
-        hist = experiences_df
-        if "kind" in hist.columns:
-            hist = hist[hist["kind"] == "settled"]
-        hist = hist[hist["amount"] > 0][["customer_id", "amount", "days_beyond_terms"]]
-    per_customer = _weighted_median_days(hist, "customer_id")
-    portfolio = _weighted_median_days(hist, None)
-    delay = oi["customer_id"][mask].map(per_customer).astype(np.float64)
-    delay = delay.fillna(0.0 if np.isnan(portfolio) else portfolio).to_numpy()
-    expected = due[mask] + np.round(delay).astype(np.int64)
-    if as_of is not None:
-        expected = np.maximum(expected, as_of_day(as_of))
-    return pd.Series(pd.Series(expected.view("datetime64[D]")).astype("datetime64[s]").to_numpy(),
-                     index=pd.Index(oi["invoice_no"].to_numpy()[mask], name="invoice_no"), name=name)

@@ -6,14 +6,16 @@ The model is small and explainable — a robust additive model of *days late* (s
 
 - every median is weighted by recency: an invoice settled ``half_life_days`` before as_of counts half as much as one
   settled on as_of, so a customer who has started paying faster (or slower) moves the prediction (trend);
-- dispute effect = weighted median days late of disputed invoices − that of undisputed ones (portfolio-wide; needs
-  ``min_disputed`` of each);
+- dispute effect = how much later a disputed invoice is paid than the same customer's undisputed ones (weighted
+  median over the book; needs ``min_disputed`` disputed and undisputed settled invoices, else 0);
 - customer effect = the customer's weighted median of what is left after level and dispute effect, multiplied by
-  n / (n + ``shrink_k``) so that a customer with few invoices stays close to the portfolio;
+  n / (n + ``shrink_k``) so that a customer with few invoices stays close to the portfolio; invoices unpaid and past
+  due on as_of count in it at their lower bound ("at least this late"), so a customer late right now moves it;
 - an invoice already overdue beyond its prediction on as_of has outlived it: its prediction becomes the median of
   past outcomes that were at least that late (conditional median over the model's residuals).
 
-Only invoices *settled on or before as_of* are history (no look-ahead). Fallbacks, named in ``basis``:
+Only what the book knew on as_of is history (no look-ahead): settlements on or before as_of, and the invoices then
+unpaid. Fallbacks, named in ``basis``:
 ``model`` (customer has ≥ ``min_customer`` settled invoices and the portfolio ≥ ``min_portfolio``) →
 ``customer_median`` (the customer's plain median days late) → ``portfolio_median`` → ``due_date`` (no history).
 A predicted date is never before as_of + 1: what is still open on as_of was not paid by then.
