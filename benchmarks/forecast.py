@@ -11,6 +11,8 @@ Prints
    - "issued after cut": invoices issued in the 91 days after the cut (the plain time split);
    on the IBM sample (first half 2013 and the later period July–November 2013) and on the demo book (the
    last 12 months before its as-of, 60+ days back so outcomes are known);
+   and, when scikit-learn happens to be installed (it is not a dependency), its gradient boosting on the "issued
+   after cut" split with the features known at issue, as a check of the choice of the small model;
 2. the 13-week cash forecast at past cuts: total expected vs actual receipts from the items open at the cut, and
    how often a week's actual receipts fall inside the weekly low/high band (80 % band);
 3. the demand forecast backtest: per active customer, the next 3 months at each cut, xlfin's method vs seasonal naive
@@ -36,6 +38,7 @@ from xlfin.engine.aging import day_numbers
 from xlfin.engine.forecast_backtest import PayDateScore, book_at, score_new_invoices, score_pay_dates
 from xlfin.engine.forecast_cash import cash_forecast
 from xlfin.engine.forecast_demand import demand_forecast
+from xlfin.engine.forecast_paydates import disputed_flags, fit_pay_model, predict_days_late, settled_history
 from xlfin.engine.openitems import is_credit_note, open_items
 
 # the IBM sample is test data, not shipped: tests/support/ibm_sample.py reads it
@@ -83,6 +86,58 @@ def pay_dates(items: pd.DataFrame, name: str, periods: list[tuple[str, list[dt.d
         if "disputed" in items.columns:
             show(f"open at cut, {label}, no dispute flag", score_pay_dates(items.drop(columns=["disputed"]), cuts))
         print(f"  ({time.perf_counter() - started:.1f} s)")
+
+
+def _gbm_features(frame: pd.DataFrame, model) -> np.ndarray:
+    """What is known about an invoice when it is issued: the customer's learned effect and history size, the
+    dispute flag, log amount, due day of month and weekday."""
+    keys = frame["customer_id"].astype(str)
+    due = pd.to_datetime(frame["due_date"])
+    disputed = disputed_flags(frame["disputed"] if "disputed" in frame.columns else None, len(frame))
+    return np.column_stack([
+        keys.map(model.customer_effect).fillna(0.0).to_numpy(dtype=float),
+        keys.map(model.customer_count).fillna(0).to_numpy(dtype=float),
+        disputed.astype(float),
+        np.log1p(frame["amount"].to_numpy(dtype=float)),
+        due.dt.day.to_numpy(dtype=float),
+        due.dt.dayofweek.to_numpy(dtype=float),
+    ])
+
+
+def gbm_comparison(items: pd.DataFrame, name: str, cuts: list[dt.date], horizon_days: int = 91) -> None:
+    """scikit-learn's gradient boosting (absolute loss) on the same split as "issued after cut", when installed.
+    Not a dependency of xlfin: this only checks the choice of the small model (docs/forecast.md)."""
+    try:
+        from sklearn.ensemble import HistGradientBoostingRegressor
+    except ImportError:
+        print(f"\n1b. gradient boosting — {name}: scikit-learn not installed, skipped")
+        return
+    issued = pd.to_datetime(items["invoice_date"])
+    settled = pd.to_datetime(items["settled_date"])
+    abs_gbm = abs_model = 0.0
+    n = 0
+    for cut in cuts:
+        history = settled_history(items, cut)
+        history = history[~history["censored"]]
+        model = fit_pay_model(history)
+        train = items.set_index("invoice_no").loc[history["invoice_no"]].reset_index()
+        target = items[(issued > pd.Timestamp(cut)) & (issued <= pd.Timestamp(cut) + pd.Timedelta(days=horizon_days))
+                       & settled.notna()]
+        if len(train) < 50 or target.empty:
+            continue
+        gbm = HistGradientBoostingRegressor(loss="absolute_error", max_iter=200, learning_rate=0.05,
+                                            random_state=0)
+        gbm.fit(_gbm_features(train, model), history["days_late"].to_numpy())
+        actual = (pd.to_datetime(target["settled_date"]) - pd.to_datetime(target["due_date"])).dt.days.to_numpy()
+        guess = np.floor(gbm.predict(_gbm_features(target, model)) + 0.5)
+        days, _ = predict_days_late(model, target["customer_id"].to_numpy(dtype=object),
+                                    disputed_flags(target["disputed"] if "disputed" in target.columns else None,
+                                                   len(target)), np.full(len(target), -10**6))
+        abs_gbm += np.abs(guess - actual).sum()
+        abs_model += np.abs(days - actual).sum()
+        n += len(target)
+    print(f"\n1b. gradient boosting (scikit-learn, not a dependency) — {name}, issued after cut: n={n}  "
+          f"xlfin model MAE {abs_model / n:.2f}  GBM MAE {abs_gbm / n:.2f}")
 
 
 def cash_backtest(items: pd.DataFrame, name: str, cuts: list[dt.date]) -> None:
@@ -159,6 +214,7 @@ def main() -> None:
             ("Jan–Jun 2013", month_ends("2013-01-01", "2013-06-30")),
             ("later period Jul–Nov 2013", month_ends("2013-07-01", "2013-11-30")),
         ])
+        gbm_comparison(ibm, "IBM, later period Jul–Nov 2013", month_ends("2013-07-01", "2013-11-30"))
         cash_backtest(ibm, "IBM", month_ends("2013-01-01", "2013-09-30"))
         demand_backtest(ibm, "IBM", month_ends("2013-01-01", "2013-09-30"))
     else:
@@ -169,6 +225,7 @@ def main() -> None:
         first = pd.Timestamp(as_of) - pd.Timedelta(days=365)
         cuts = month_ends(str(first.date()), str(last.date()))
         pay_dates(items, f"demo book (seed {args.seed}, as of {as_of})", [("last year, 3+ months back", cuts)])
+        gbm_comparison(items, "demo", cuts)
         cash_backtest(items, "demo", cuts)
         demand_backtest(items, "demo", cuts)
 
