@@ -100,7 +100,7 @@ def _gbm_features(frame: pd.DataFrame, model) -> np.ndarray:
         disputed.astype(float),
         np.log1p(frame["amount"].to_numpy(dtype=float)),
         due.dt.day.to_numpy(dtype=float),
-        due.dt.dayofweek.to_numpy(dtype=float),
+        due.dt.day_of_week.to_numpy(dtype=float),
     ])
 
 
