@@ -256,6 +256,7 @@ GENERATED_ZH = {
     "predicted_pay_date": "预计付款日", "predicted_days_late": "预计逾期天数", "basis": "预测依据",
     "month": "月份", "forecast_revenue": "预测收入", "method": "预测方法",
 }
+GENERATED_ZH["paid"] = "已付金额"  # tblInvoicePaid (the Invoices sheet's Paid column looks it up)
 
 
 def G(key: str, type: ColumnType = "text", **kw) -> Column:  # noqa: N802 - table literal helper
@@ -280,6 +281,12 @@ UNAPPLIED = Table(
 WRITEOFFS = Table(
     "writeoffs", "tblWriteoffs", "Reconciliation", "核销", "generated",
     (G("payment_id"), G("invoice_no"), G("customer_id"), G("writeoff_amount", "money"), G("rule")),
+)
+# One row per document number with the amount paid, sorted for a binary-search lookup: the Invoices sheet's Paid
+# column reads it instead of scanning tblAllocations for every row (issue 12 item 3, docs/excel-recalc.md).
+INVOICE_PAID = Table(
+    "invoice_paid", "tblInvoicePaid", "Reconciliation", "核销", "generated",
+    (G("invoice_no"), G("paid", "money")),
 )
 AGING_DETAIL = Table(
     "aging_detail", "tblAgingDetail", "Aging", "账龄", "generated",
@@ -363,6 +370,7 @@ INPUT_TABLES: tuple[Table, ...] = (CUSTOMERS, INVOICES, PAYMENTS, FINANCIALS, PA
 CONFIG_TABLES: tuple[Table, ...] = (CONFIG, DUNNING_LEVELS)
 GENERATED_TABLES: tuple[Table, ...] = (VALIDATION, ALLOCATIONS, UNAPPLIED, WRITEOFFS, AGING, AGING_DETAIL, SCORECARD, DUNNING,
                                        DUNNING_LOG, AUDIT, CASH_FORECAST, PAY_DATES, DEMAND_FORECAST)
+GENERATED_TABLES += (INVOICE_PAID,)
 ALL_TABLES: tuple[Table, ...] = INPUT_TABLES + CONFIG_TABLES + GENERATED_TABLES
 TABLES: dict[str, Table] = {t.key: t for t in ALL_TABLES}
 BY_NAME: dict[str, Table] = {t.name.lower(): t for t in ALL_TABLES}
