@@ -48,6 +48,8 @@ SHEET_NOTES: dict[str, tuple[str, str]] = {
                   "每个客户的信用评分、等级、建议额度、周转天数、付款指数和风险提示。"),
     "dunning": ("Customers to chase today, with level, amounts and the letter file.", "今天需要催收的客户、催收级别、金额和催款函文件。"),
     "dunning_log": ("Every notice sent (appended, never rewritten).", "已发出的每份催收通知(只追加，不改写)。"),
+    "outbox": ("Dunning notices, statements and confirmations queued for e-mail, and whether each was sent.",
+               "待发送的催收通知、对账单和询证函，以及每封邮件的发送状态。"),
     "dashboard": ("Key figures and charts.", "关键指标和图表。"),
     "audit": ("Every run: who, when, what, how many rows.", "每次运行的记录：谁、何时、做了什么、多少行。"),
 }
