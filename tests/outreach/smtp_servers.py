@@ -1,0 +1,60 @@
+"""Real SMTP servers on 127.0.0.1 (aiosmtpd) for the sending tests: one that accepts everything, one that refuses
+every third message, one that drops the connection in the middle of a batch."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Mailbox:
+    """Stores every accepted message; `fail_every` refuses every n-th DATA; `drop_at` closes the connection at the
+    n-th DATA without accepting it (counted over the server's life)."""
+
+    def __init__(self, fail_every: int = 0, drop_at: tuple[int, ...] = ()) -> None:
+        self.messages: list[bytes] = []
+        self.fail_every = fail_every
+        self.drop_at = set(drop_at)
+        self.count = 0
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server: SMTP, session, envelope) -> str:  # noqa: N802 - aiosmtpd's hook name
+        with self.lock:
+            self.count += 1
+            n = self.count
+        if n in self.drop_at:
+            server.transport.close()  # gone before answering: the client sees a dropped connection
+            return "421 closing"
+        if self.fail_every and n % self.fail_every == 0:
+            return "451 4.3.0 temporary failure, try again later"
+        with self.lock:
+            self.messages.append(envelope.content)
+        return "250 OK"
+
+    def message_ids(self) -> list[str]:
+        from email import message_from_bytes
+
+        return [message_from_bytes(m)["Message-ID"] for m in self.messages]
+
+
+class Server:
+    def __init__(self, mailbox: Mailbox) -> None:
+        self.mailbox = mailbox
+        self.port = free_port()
+        self.controller = Controller(mailbox, hostname="127.0.0.1", port=self.port)
+
+    def __enter__(self) -> Server:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.controller.stop()
