@@ -91,7 +91,7 @@ def add_queued(frame: pd.DataFrame, items: list[Queued], now: dt.datetime) -> tu
     known = set(frame["message_id"].astype(str))
     rows = [{"message_id": q.message_id, "created": now.isoformat(timespec="seconds"), "customer_id": q.customer_id,
              "kind": q.kind, "to": q.to, "subject": q.subject, "status": "queued", "attempts": 0, "sent_at": None,
-             "error": None, "file": str(q.file)} for q in items if q.message_id not in known]
+             "error": None, "file": str(Path(q.file).resolve())} for q in items if q.message_id not in known]
     if not rows:
         return frame, 0
     return pd.concat([frame, pd.DataFrame(rows, columns=schema.OUTBOX.keys)], ignore_index=True), len(rows)
