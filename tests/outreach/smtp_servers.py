@@ -3,6 +3,7 @@ every third message, one that drops the connection in the middle of a batch."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 
@@ -20,8 +21,9 @@ class Mailbox:
     """Stores every accepted message; `fail_every` refuses every n-th DATA; `drop_at` closes the connection at the
     n-th DATA without accepting it (counted over the server's life)."""
 
-    def __init__(self, fail_every: int = 0, drop_at: tuple[int, ...] = ()) -> None:
+    def __init__(self, fail_every: int = 0, drop_at: tuple[int, ...] = (), delay: float = 0) -> None:
         self.messages: list[bytes] = []
+        self.delay = delay
         self.fail_every = fail_every
         self.drop_at = set(drop_at)
         self.count = 0
@@ -31,6 +33,10 @@ class Mailbox:
         with self.lock:
             self.count += 1
             n = self.count
+        if self.delay:
+            await asyncio.sleep(self.delay)
+            if server.transport is None or server.transport.is_closing():
+                return "421 client gone"  # the client left before the answer: not taken responsibility for
         if n in self.drop_at:
             server.transport.close()  # gone before answering: the client sees a dropped connection
             return "421 closing"
@@ -47,10 +53,11 @@ class Mailbox:
 
 
 class Server:
-    def __init__(self, mailbox: Mailbox) -> None:
+    def __init__(self, mailbox: Mailbox, port: int | None = None, authenticator=None) -> None:
         self.mailbox = mailbox
-        self.port = free_port()
-        self.controller = Controller(mailbox, hostname="127.0.0.1", port=self.port)
+        self.port = port or free_port()
+        extra = {"authenticator": authenticator, "auth_require_tls": False} if authenticator else {}
+        self.controller = Controller(mailbox, hostname="127.0.0.1", port=self.port, **extra)
 
     def __enter__(self) -> Server:
         self.controller.start()

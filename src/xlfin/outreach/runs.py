@@ -28,7 +28,7 @@ from .outbox import (
     valid_email,
     write_message,
 )
-from .pdf import FontMissing, confirmation_pdf, money, statement_pdf
+from .pdf import FontMissing, confirmation_pdf, money, run_texts, statement_pdf, subset_fonts
 from .statements import build_statements
 from .texts import tr
 
@@ -97,16 +97,17 @@ def statements(wb, out_dir: Path, *, customers: list[str] | None = None, confirm
     out_dir.mkdir(parents=True, exist_ok=True)
     result = StatementSummary(kind, out_dir=str(out_dir))
     items: list[Queued] = []
+    try:
+        fonts = subset_fonts(run_texts(docs, lang, s.company_name)) if docs else None
+    except FontMissing as exc:
+        raise WorkbookError(str(exc)) from exc
     for n, st in enumerate(docs, start=1):
         progress(f"{kind} {n}/{len(docs)}")
         stem = f"{kind}_{_safe(st.customer_id)}_{run.as_of:%Y%m%d}"
         html = render_html(st, kind, lang, s.company_name)
         (out_dir / f"{stem}.html").write_text(html, encoding="utf-8")
-        try:
-            pdf = (confirmation_pdf if confirmation else statement_pdf)(st, lang, s.company_name,
-                                                                        out_dir / f"{stem}.pdf")
-        except FontMissing as exc:
-            raise WorkbookError(str(exc)) from exc
+        pdf = (confirmation_pdf if confirmation else statement_pdf)(st, lang, s.company_name, out_dir / f"{stem}.pdf",
+                                                                    fonts)
         result.documents.append({"customer_id": st.customer_id, "closing": st.closing / 100, "currency": st.currency,
                                  "pdf": str(pdf)})
         if not valid_email(st.email):
