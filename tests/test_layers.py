@@ -33,6 +33,9 @@ LAYERS: dict[str, int] = {
     "xlfin.dunning": ENGINE,
     "xlfin.payment_plans": ENGINE,
     "xlfin.dashboard": ENGINE,
+    "xlfin.outreach": ENGINE,  # the package root only holds its docstring
+    "xlfin.outreach.bank.*": ENGINE,  # bank files -> transactions, pure
+    "xlfin.outreach.statements": ENGINE,
     # 2 schema: tables, labels, settings, validation.
     "xlfin.schema": SCHEMA,
     "xlfin.settings": SCHEMA,
@@ -41,6 +44,7 @@ LAYERS: dict[str, int] = {
     "xlfin.frames": SCHEMA,
     "xlfin.models": SCHEMA,
     "xlfin.validate": SCHEMA,
+    "xlfin.outreach.texts": SCHEMA,
     # 3 adapters: workbooks, files, VBA, ribbon XML, rendering.
     "xlfin.adapters.*": ADAPTERS,
     "xlfin.xlsx_tables": ADAPTERS,
@@ -49,6 +53,10 @@ LAYERS: dict[str, int] = {
     "xlfin.vba.*": ADAPTERS,
     "xlfin.ribbon": ADAPTERS,
     "xlfin.dashboard_render": ADAPTERS,
+    "xlfin.outreach.pdf": ADAPTERS,
+    "xlfin.outreach.html": ADAPTERS,
+    "xlfin.outreach.outbox": ADAPTERS,
+    "xlfin.outreach.smtp_send": ADAPTERS,
     # 4 surfaces: what users and Excel call.
     "xlfin.operations": SURFACES,
     "xlfin.cli": SURFACES,
@@ -60,6 +68,9 @@ LAYERS: dict[str, int] = {
     "xlfin.template.*": SURFACES,
     "xlfin.demo": SURFACES,
     "xlfin.demo_data": SURFACES,
+    "xlfin.outreach.import_bank": SURFACES,
+    "xlfin.outreach.runs": SURFACES,
+    "xlfin.outreach.cli_verbs": SURFACES,
     "xlfin_udfs.*": SURFACES,  # udfs/, installed as the top-level package xlfin_udfs
 }
 

@@ -105,3 +105,12 @@ def test_unknown_customer_is_refused(tmp_path):
     book = make_book(tmp_path / "book.xlsm")
     result = _invoke("statements", book, "--customer", "NOPE", "--out", tmp_path / "st")
     assert result.exit_code == 2 and "NOPE" in result.output
+
+
+def test_every_outreach_text_exists_in_both_languages():
+    from xlfin.outreach.texts import TEXTS
+
+    for key, entry in TEXTS.items():
+        assert entry.get("en") and entry.get("zh-CN"), key
+        assert set(__import__("re").findall(r"{(\w+)}", entry["en"])) == \
+            set(__import__("re").findall(r"{(\w+)}", entry["zh-CN"])), key

@@ -62,6 +62,12 @@ RIBBON_DOES: dict[str, tuple[str, str]] = {
     "dunning": ("Lists the customers to chase and their level; writes Dunning.", "列出需要催收的客户及级别，写入“催收”。"),
     "letters": ("Writes a dunning letter per customer (.html, .txt, .eml) and logs it.",
                 "为每个客户生成催款函(.html、.txt、.eml)并记入催收记录。"),
+    "import_bank": ("Appends new incoming payments from bank files (camt.053/054, MT940, CSV) to Payments; a file "
+                    "imported twice adds nothing.", "从银行文件(camt.053/054、MT940、CSV)把新的入账收款追加到“收款”表；同一文件重复导入不会重复添加。"),
+    "statements": ("Writes a statement of account per customer (PDF and HTML) and queues it in the Outbox.",
+                   "为每个客户生成对账单(PDF 和 HTML)并加入“发送记录”待发送。"),
+    "send": ("Sends what the Outbox has queued by e-mail (SMTP), never a message twice.",
+             "通过邮件(SMTP)发送“发送记录”中待发送的邮件，同一邮件绝不重复发送。"),
     "scorecard": ("Scores credit, suggests limits, flags risks; writes Scorecard.", "评估信用、建议额度、提示风险，写入“信用评估”。"),
     "dashboard": ("Rebuilds the Dashboard KPIs and charts.", "重建“仪表板”的指标和图表。"),
     "regenerate_all": ("Runs Validate, Reconcile, Aging, Scorecard, Dunning List and Dashboard in order "
