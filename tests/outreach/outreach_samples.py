@@ -141,7 +141,7 @@ def small_book_data(lang: str = "en") -> dict[str, _pd.DataFrame]:
 
 def make_book(path: _Path, lang: str = "en", config: dict | None = None) -> _Path:
     from xlfin import schema
-    from xlfin.demo import fill_input_table, set_config
+    from xlfin.app.demo import fill_input_table, set_config
     from xlfin.template import package_workbook
     from xlfin.template.builder import build_workbook
 

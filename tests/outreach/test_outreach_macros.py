@@ -13,8 +13,9 @@ import fake_xlwings_engine as fake  # noqa: E402
 from outreach_samples import MT940_GERMAN, make_book  # noqa: E402
 from smtp_servers import Mailbox, Server, free_port  # noqa: E402
 
-from xlfin import macros, schema  # noqa: E402
-from xlfin.adapters import LiveWorkbook  # noqa: E402
+from xlfin.excel import macros
+from xlfin import schema  # noqa: E402
+from xlfin.excel.live import LiveWorkbook  # noqa: E402
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from xlfin import schema
 from xlfin.adapters.file import open_workbook
-from xlfin.cli import app
+from xlfin.cli.main import app
 
 runner = CliRunner()
 

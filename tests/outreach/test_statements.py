@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from xlfin import schema
 from xlfin.adapters.file import open_workbook
-from xlfin.cli import app
+from xlfin.cli.main import app
 
 runner = CliRunner()
 
@@ -48,7 +48,7 @@ def test_running_balance_opening_and_lines(tmp_path):
     book = make_book(tmp_path / "book.xlsm")
     (tmp_path / "de.sta").write_text(MT940_GERMAN)
     assert _invoke("import-bank", book, tmp_path / "de.sta").exit_code == 0
-    from xlfin.operations import Run
+    from xlfin.app.operations import Run
     from xlfin.outreach.statements import build_statements
 
     import datetime as dt

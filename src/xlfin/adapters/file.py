@@ -32,9 +32,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ..atomic import atomic_write
 from ..schema import Lang
-from ..tables import WorkbookError
+from xlfin.schema.tables import WorkbookError
 from ..xlsx_tables import SheetXml, clear_sheet, freeze_header, write_table
-from .base import (
+from xlfin.schema.workbook import (
     Cells,
     ListObjectInfo,
     StagedAppend,

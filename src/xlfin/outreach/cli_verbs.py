@@ -8,8 +8,8 @@ from typing import List, Optional
 
 import typer
 
-from ..cli import AsOfOpt, JsonOpt, OutputOpt, _as_of, _fail, _guard, _progress, app, out
-from ..dates import DateError, parse_date
+from xlfin.cli.main import AsOfOpt, JsonOpt, OutputOpt, _as_of, _fail, _guard, _progress, app, out
+from xlfin.engine.dates import DateError, parse_date
 
 
 def _print(result: dict, as_json: bool, lines: list[str]) -> None:

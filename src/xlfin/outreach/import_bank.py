@@ -20,10 +20,10 @@ from pathlib import Path
 import pandas as pd
 
 from .. import schema
-from ..money import cents_to_decimal
+from xlfin.engine.money import cents_to_decimal
 from ..schema import Lang
-from ..settings import Settings
-from ..tables import WorkbookError
+from xlfin.schema.settings import Settings
+from xlfin.schema.tables import WorkbookError
 from .bank import BankFile, BankFileError, BankTransaction, parse_bank_file
 
 Progress = Callable[[str], None]
@@ -158,7 +158,7 @@ def import_bank(wb, paths: Sequence[Path], *, fmt: str = "auto", encoding: str |
 
 
 def _audit(wb, paths: Sequence[Path], summary: ImportSummary) -> dict:
-    from ..operations import _user
+    from xlfin.app.operations import _user
 
     return {"timestamp": dt.datetime.now().isoformat(timespec="seconds"), "user": _user(), "action": "import-bank",
             "source": ", ".join(Path(p).name for p in paths), "rows_in": sum(f["transactions"] for f in summary.files),

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import schema
-from ..tables import WorkbookError
+from xlfin.schema.tables import WorkbookError
 from .html import render_html
 from .outbox import (
     Journal,
@@ -45,7 +45,7 @@ def book_path(wb) -> Path:
 
 
 def _audit(wb, action: str, rows_in: int, rows_out: int, message: str) -> pd.DataFrame:
-    from ..operations import _user
+    from xlfin.app.operations import _user
 
     return pd.DataFrame([{"timestamp": dt.datetime.now().isoformat(timespec="seconds"), "user": _user(),
                           "action": action, "source": getattr(wb, "name", ""), "rows_in": rows_in,
@@ -74,7 +74,7 @@ def statements(wb, out_dir: Path, *, customers: list[str] | None = None, confirm
                start: dt.date | None = None, as_of: dt.date | None = None, output: Path | None = None,
                queue: bool = True, progress: Progress | None = None) -> StatementSummary:
     """Write one HTML and one PDF per customer, queue an e-mail for each customer with a valid address."""
-    from ..operations import Run
+    from xlfin.app.operations import Run
 
     started = time.perf_counter()
     progress = progress or (lambda _m: None)
@@ -133,7 +133,7 @@ def statements(wb, out_dir: Path, *, customers: list[str] | None = None, confirm
 
 
 def _safe(customer_id: str) -> str:
-    from ..letters import safe_file_stem
+    from xlfin.outreach.letters import safe_file_stem
 
     return safe_file_stem(customer_id)
 

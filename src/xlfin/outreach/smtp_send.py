@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
 
-from ..settings import Settings
+from xlfin.schema.settings import Settings
 from .outbox import Journal, Queued, read_message
 
 KEYRING_SERVICE = "xlfin-smtp"

@@ -21,8 +21,8 @@ import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
-from ...dates import DateError, parse_date
-from ...vocabulary import comparison_form
+from xlfin.engine.dates import DateError, parse_date
+from xlfin.engine.vocabulary import comparison_form
 from .model import BankFileError, BankTransaction, join_text
 
 # field -> header texts (either language), compared case- and space-insensitively
