@@ -21,13 +21,22 @@ class Mailbox:
     """Stores every accepted message; `fail_every` refuses every n-th DATA; `drop_at` closes the connection at the
     n-th DATA without accepting it (counted over the server's life)."""
 
-    def __init__(self, fail_every: int = 0, drop_at: tuple[int, ...] = (), delay: float = 0) -> None:
+    def __init__(self, fail_every: int = 0, drop_at: tuple[int, ...] = (), delay: float = 0,
+                 reject_to: set[str] | None = None, close_after: int = 0) -> None:
         self.messages: list[bytes] = []
+        self.reject_to = reject_to or set()
+        self.close_after = close_after  # close the session right after accepting this many messages in it
         self.delay = delay
         self.fail_every = fail_every
         self.drop_at = set(drop_at)
         self.count = 0
         self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server: SMTP, session, envelope, address: str, rcpt_options) -> str:  # noqa: N802
+        if address in self.reject_to:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session, envelope) -> str:  # noqa: N802 - aiosmtpd's hook name
         with self.lock:
@@ -44,6 +53,10 @@ class Mailbox:
             return "451 4.3.0 temporary failure, try again later"
         with self.lock:
             self.messages.append(envelope.content)
+        if self.close_after:
+            session.accepted = getattr(session, "accepted", 0) + 1
+            if session.accepted >= self.close_after:
+                asyncio.get_running_loop().call_soon(server.transport.close)  # right after the 250 is written
         return "250 OK"
 
     def message_ids(self) -> list[str]:

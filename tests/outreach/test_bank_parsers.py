@@ -176,3 +176,21 @@ def test_statement_with_10000_entries_parses_quickly():
     seconds = time.perf_counter() - started
     assert len(f.payments) == 10_000 and len({t.bank_ref for t in f.payments}) == 10_000
     assert seconds < 10, seconds
+
+
+def test_csv_bank_variants_units_in_headers_text_guards_and_direction_words():
+    data = ("交易时间,交易日期,收入金额(元),支出金额(元),对方户名,交易流水号,来往账标志,用途\n"
+            '10:22:33,2024-03-05,"1,000.00",,甲公司,="000123",来账,INV-1\n'
+            "11:00:00,2024-03-06,,50.00,乙公司,=\"000124\",往账,fee\n").encode("gbk")
+    f = parse_bank_file(data, "v.csv")
+    (p,) = f.payments
+    assert (p.booking_date, p.amount_cents, p.bank_ref, p.payer_name) == (dt.date(2024, 3, 5), 100000, "000123",
+                                                                         "甲公司")
+    signed = "交易日期,交易金额,借贷标志,对方户名\n2024-03-05,200.00,来账,丙公司\n2024-03-05,300.00,往账,丁公司\n"
+    g = parse_bank_file(signed.encode("gbk"), "s.csv")
+    assert [(t.amount_cents, t.credit) for t in g.transactions] == [(20000, True), (30000, False)]
+
+
+def test_mt940_trailer_block_is_ignored():
+    text = MT940_SEPA.replace("-}\n", "-}{5:{CHK:123456789ABC}}\n")
+    assert len(parse_bank_file(text.encode(), "t.sta").payments) == 2

@@ -107,11 +107,28 @@ def test_server_failing_every_third_message(queued, tmp_path):
     mailbox = Mailbox(fail_every=3)
     with Server(mailbox, port=PORT):
         book = _queued_book(tmp_path, queued)
-        results = _send_until_done(book)
-        assert len(results[0]["failed"]) == 4  # messages 3, 6, 9, 12 refused; the rest went on
+        result = _invoke("send", book, "--json")
+        assert result.exit_code == 0, result.output  # 4xx answers are tried again after the others, in the run
+        assert json.loads(result.output)["sent"] == 12
+        assert _invoke("send", book, "--json").exit_code == 0
     _exactly_once(mailbox, book)
     outbox = _outbox(book)
-    assert max(outbox["attempts"]) >= 2
+    assert sorted(outbox["attempts"])[-5:] == [1, 2, 2, 2, 3]  # 3, 6, 9, 12 refused; then the 15th (a retry)
+
+
+def test_permanent_refusal_is_recorded_and_does_not_stop_the_rest(queued, tmp_path):
+    mailbox = Mailbox(reject_to={"pay@acme.example"})
+    with Server(mailbox, port=PORT):
+        book = _queued_book(tmp_path, queued)
+        result = _invoke("send", book, "--json")
+        assert result.exit_code == 1
+        r = json.loads(result.output)
+        assert r["sent"] == 9 and len(r["failed"]) == 3 and all("550" in e for e in r["failed"].values())
+    outbox = _outbox(book)
+    refused = outbox[outbox["to"] == "pay@acme.example"]
+    assert set(refused["status"]) == {"failed"} and set(refused["attempts"]) == {1}
+    assert all("550" in e for e in refused["error"])
+    assert len(mailbox.messages) == 9
 
 
 def test_server_dropping_the_connection_mid_batch(queued, tmp_path):
@@ -119,11 +136,19 @@ def test_server_dropping_the_connection_mid_batch(queued, tmp_path):
     with Server(mailbox, port=PORT):
         book = _queued_book(tmp_path, queued)
         first = _invoke("send", book, "--json")
-        assert first.exit_code == 1
-        r = json.loads(first.output)
-        assert r["sent"] == 10 and len(r["failed"]) == 2  # the batch reconnected and went on
-        _send_until_done(book)
+        assert first.exit_code == 0, first.output  # reconnected, went on, and retried the two cut off
+        assert json.loads(first.output)["sent"] == 12
     _exactly_once(mailbox, book)
+
+
+def test_server_closing_the_session_between_messages(queued, tmp_path):
+    mailbox = Mailbox(close_after=5)
+    with Server(mailbox, port=PORT):
+        book = _queued_book(tmp_path, queued)
+        result = _invoke("send", book, "--json")
+        assert result.exit_code == 0 and json.loads(result.output)["failed"] == {}
+    _exactly_once(mailbox, book)
+    assert set(_outbox(book)["attempts"]) == {1}
 
 
 def test_unreachable_server_leaves_everything_queued(queued, tmp_path):

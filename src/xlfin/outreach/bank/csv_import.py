@@ -46,8 +46,8 @@ PRESETS: dict[str, tuple[str, ...]] = {
                  "Reference No", "Reference Number", "Serial No", "Transaction Reference", "Bank Ref"),
     "currency": ("币种", "货币", "Currency", "Ccy"),
 }
-_CREDIT_WORDS = {"贷", "贷方", "收入", "收", "c", "cr", "credit", "in", "+"}
-_DEBIT_WORDS = {"借", "借方", "支出", "支", "d", "dr", "debit", "out", "-"}
+_CREDIT_WORDS = {"贷", "贷方", "收入", "收", "来账", "转入", "存入", "入账", "c", "cr", "credit", "in", "+"}
+_DEBIT_WORDS = {"借", "借方", "支出", "支", "往账", "转出", "支取", "出账", "d", "dr", "debit", "out", "-"}
 _REVERSAL_WORDS = ("冲正", "冲账", "reversal", "reversed", "storno")
 HEADER_SCAN = 30
 _CURRENCY_NAMES = {"人民币": "CNY", "RMB": "CNY", "美元": "USD", "欧元": "EUR", "港币": "HKD", "港元": "HKD", "日元": "JPY",
@@ -119,22 +119,42 @@ def _header(rows: list[list[str]], overrides: Mapping[str, str], name: str) -> t
     wanted = {f: {comparison_form(h) for h in labels} for f, labels in PRESETS.items()}
     for field, header in overrides.items():
         wanted[field] = {comparison_form(header)}
+    priority = {f: {comparison_form(h): i for i, h in enumerate(labels)} for f, labels in PRESETS.items()}
     for r, row in enumerate(rows[:HEADER_SCAN]):
         columns: dict[str, list[int]] = {}
         for j, cell in enumerate(row):
-            key = comparison_form(cell.strip().lstrip("\ufeff"))
+            key = _header_key(cell)
             for field, labels in wanted.items():
                 if key and key in labels:
                     columns.setdefault(field, []).append(j)
                     break
         if "date" in columns and ({"credit", "amount"} & columns.keys()):
+            # one column per field but the remittance text: the best-ranked label wins (交易日期 before 交易时间)
+            for field, js in columns.items():
+                if field != "reference" and len(js) > 1:
+                    js.sort(key=lambda j: priority.get(field, {}).get(_header_key(row[j]), 0))
+                    columns[field] = js[:1]
             return r, columns
     raise BankFileError(f"no header row with a date and an amount column in the first {HEADER_SCAN} lines "
                         f"(expected e.g. 交易日期/贷方金额 or Date/Credit; set bank_csv_columns in Config)", name)
 
 
+def _header_key(cell: str) -> str:
+    """Header comparison form without a unit suffix: 收入金额(元) / Amount (CNY) match 收入金额 / Amount."""
+    text = re.sub(r"\s*[(（\[]\s*(元|人民币|rmb|cny|usd|eur|¥|\$)\s*[)）\]]\s*$", "", cell.strip().lstrip("\ufeff"),
+                  flags=re.IGNORECASE)
+    return comparison_form(text)
+
+
+def _clean(value: str) -> str:
+    """A cell as the bank meant it: Excel's ="0123" text guard and tab prefixes removed."""
+    t = value.strip()
+    m = re.fullmatch(r'="(.*)"', t)
+    return (m.group(1) if m else t).strip()
+
+
 def _cell(row: list[str], columns: dict[str, list[int]], field: str) -> str:
-    return " ".join(row[j].strip() for j in columns.get(field, []) if j < len(row) and row[j].strip())
+    return " ".join(_clean(row[j]) for j in columns.get(field, []) if j < len(row) and _clean(row[j]))
 
 
 def _money(text: str, where: str, name: str) -> int | None:
@@ -178,7 +198,7 @@ def _row(row: list[str], columns: dict[str, list[int]], line: int, header: list[
     debit_cents = _money(_cell(row, columns, "debit"), at("debit"), name) if "debit" in columns else None
     signed = _money(_cell(row, columns, "amount"), at("amount"), name) if "amount" in columns else None
     direction = _cell(row, columns, "direction").strip().casefold()
-    text = join_text(*(row[j] for j in columns.get("reference", []) if j < len(row)))
+    text = join_text(*(_clean(row[j]) for j in columns.get("reference", []) if j < len(row)))
     reversal = any(w in direction or w in text.casefold() for w in _REVERSAL_WORDS)
     if credit_cents:
         credit, cents = credit_cents > 0, abs(credit_cents)

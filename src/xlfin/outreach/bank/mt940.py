@@ -87,8 +87,8 @@ def _fields(text: str, name: str) -> list[tuple[str, str, int]]:
     for n, raw in enumerate(text.splitlines(), start=1):
         line = raw.rstrip("\r")
         stripped = line.strip()
-        if not stripped or stripped == "-" or stripped.startswith("{1:") or stripped in ("-}", "}"):
-            continue
+        if not stripped or stripped == "-" or stripped.startswith(("{1:", "{5:", "-}", "}")):
+            continue  # SWIFT header, trailer ({5:{CHK:...}}) and end-of-text lines
         if stripped.startswith("{4:"):
             stripped = stripped[3:]
             if not stripped:
