@@ -11,6 +11,8 @@ import typer
 from xlfin.cli.main import AsOfOpt, JsonOpt, OutputOpt, _as_of, _fail, _guard, _progress, app, out
 from xlfin.engine.dates import DateError, parse_date
 
+from .texts import tr
+
 
 def _print(result: dict, as_json: bool, lines: list[str]) -> None:
     if as_json:
@@ -57,15 +59,15 @@ def import_bank_cmd(
         if status:
             status.stop()
     r = summary.as_dict()
-    lines = [f"{f['file']} ({f['format']}{', ' + f['encoding'] if f['encoding'] else ''}): {f['transactions']} "
-             f"transaction(s), {f['new_payments']} new payment(s)" for f in r["files"]]
-    verb = "would append" if dry_run else "appended"
-    lines.append(f"{verb} {r['appended']} payment(s) ({_money(r['amount'])}); {r['already_imported']} already "
-                 f"imported; {r['not_payments']} debit/pending entries skipped")
-    lines += [f"reversal not imported: {x['file']} {x['where']} {x['bank_ref']} {x['currency']} {x['amount']:,.2f}"
-              for x in r["reversals"]]
+    lang = r["language"]
+    lines = [tr("cli_file", lang, file=f["file"], format=f["format"] + (f", {f['encoding']}" if f["encoding"] else ""),
+                transactions=f["transactions"], new=f["new_payments"]) for f in r["files"]]
+    lines.append(tr("cli_would_append" if dry_run else "cli_appended", lang, count=r["appended"],
+                    amount=_money(r["amount"]), already=r["already_imported"], skipped=r["not_payments"]))
+    lines += [tr("cli_reversal", lang, file=x["file"], where=x["where"], ref=x["bank_ref"], currency=x["currency"],
+                 amount=f"{x['amount']:,.2f}") for x in r["reversals"]]
     if r["output"]:
-        lines.append(f"written: {r['output']}")
+        lines.append(tr("cli_written", lang, path=r["output"]))
     _print(r, as_json, lines)
 
 
@@ -111,12 +113,13 @@ def statements_cmd(
         if status:
             status.stop()
     r = summary.as_dict()
-    lines = [f"{len(r['documents'])} {summary.kind}(s) written to {r['out_dir']} (PDF + HTML); "
-             f"{r['queued']} queued in the Outbox"]
+    lang = r["language"]
+    lines = [tr("cli_documents", lang, count=len(r["documents"]), kind=tr(f"kind_{summary.kind}", lang),
+                folder=r["out_dir"], queued=r["queued"])]
     if r["no_email"]:
-        lines.append(f"no valid e-mail address (not queued): {', '.join(r['no_email'])}")
+        lines.append(tr("cli_no_email", lang, ids=", ".join(r["no_email"])))
     if r["output"]:
-        lines.append(f"written: {r['output']}")
+        lines.append(tr("cli_written", lang, path=r["output"]))
     _print(r, as_json, lines)
 
 
@@ -150,16 +153,17 @@ def send_cmd(
         if status:
             status.stop()
     r = summary.as_dict()
+    lang = r["language"]
     if dry_run:
-        lines = [f"dry run: {len(r['dry_run_files'])} message(s) written as .eml, nothing sent"]
+        lines = [tr("cli_dry_run", lang, count=len(r["dry_run_files"]))]
         lines += [f"  {f}" for f in r["dry_run_files"]]
     else:
-        lines = [f"sent {r['sent']}, failed {len(r['failed'])}, left queued {r['left_queued']}, "
-                 f"already sent before {r['already_sent']}"]
-        lines += [f"failed {mid}: {why}" for mid, why in r["failed"].items()]
+        lines = [tr("cli_sent", lang, sent=r["sent"], failed=len(r["failed"]), left=r["left_queued"],
+                    already=r["already_sent"])]
+        lines += [tr("cli_failed", lang, id=mid, error=why) for mid, why in r["failed"].items()]
         if r["connection_error"]:
-            lines.append(f"server unreachable: {r['connection_error']}; run send again")
+            lines.append(tr("cli_unreachable", lang, error=r["connection_error"]))
         if r["output"]:
-            lines.append(f"written: {r['output']}")
+            lines.append(tr("cli_written", lang, path=r["output"]))
     _print(r, as_json, lines)
     raise typer.Exit(summary.exit_code)

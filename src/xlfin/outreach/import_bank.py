@@ -41,9 +41,10 @@ class ImportSummary:
     dry_run: bool = False
     output: str | None = None
     seconds: float = 0.0
+    language: str = "en"
 
     def as_dict(self) -> dict:
-        return {"files": self.files, "appended": self.appended, "amount": self.amount,
+        return {"language": self.language, "files": self.files, "appended": self.appended, "amount": self.amount,
                 "already_imported": self.duplicates, "reversals": self.reversals, "not_payments": self.not_payments,
                 "dry_run": self.dry_run, "output": self.output, "seconds": round(self.seconds, 3)}
 
@@ -121,7 +122,7 @@ def import_bank(wb, paths: Sequence[Path], *, fmt: str = "auto", encoding: str |
     lang = settings.language
     files = read_files(paths, fmt, encoding, settings, progress)
     known, ids = _existing_refs(wb)
-    summary = ImportSummary(dry_run=dry_run)
+    summary = ImportSummary(dry_run=dry_run, language=lang)
     new: list[tuple[BankTransaction, str]] = []
     for f in files:
         added = 0

@@ -64,9 +64,10 @@ class StatementSummary:
     out_dir: str = ""
     output: str | None = None
     seconds: float = 0.0
+    language: str = "en"
 
     def as_dict(self) -> dict:
-        return {"kind": self.kind, "documents": self.documents, "queued": self.queued, "no_email": self.no_email,
+        return {"language": self.language, "kind": self.kind, "documents": self.documents, "queued": self.queued, "no_email": self.no_email,
                 "out_dir": self.out_dir, "output": self.output, "seconds": round(self.seconds, 3)}
 
 
@@ -95,7 +96,7 @@ def statements(wb, out_dir: Path, *, customers: list[str] | None = None, confirm
                             only=customers or None)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    result = StatementSummary(kind, out_dir=str(out_dir))
+    result = StatementSummary(kind, out_dir=str(out_dir), language=lang)
     items: list[Queued] = []
     try:
         fonts = subset_fonts(run_texts(docs, lang, s.company_name)) if docs else None
@@ -188,13 +189,14 @@ class SendSummary:
     connection_error: str | None = None
     dry_run_files: list[str] = field(default_factory=list)
     output: str | None = None
+    language: str = "en"
 
     @property
     def exit_code(self) -> int:
         return 1 if self.failed or self.left or self.connection_error else 0
 
     def as_dict(self) -> dict:
-        return {"sent": self.sent, "failed": self.failed, "left_queued": self.left,
+        return {"language": self.language, "sent": self.sent, "failed": self.failed, "left_queued": self.left,
                 "already_sent": self.already_sent, "connection_error": self.connection_error,
                 "dry_run_files": self.dry_run_files, "output": self.output}
 
@@ -221,7 +223,7 @@ def send(wb, *, kind: str | None = None, dry_run: bool = False, limit: int | Non
     lang = settings.language
     journal = Journal(journal_path(book_path(wb)))
     frame = read_outbox(wb)
-    summary = SendSummary()
+    summary = SendSummary(language=lang)
     summary.already_sent = int(sum(1 for r in frame.itertuples() if r.status == "sent" or journal.is_sent(r.message_id)))
     todo = pending(frame, journal, kind, limit)
     if dry_run:

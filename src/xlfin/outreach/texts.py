@@ -62,6 +62,30 @@ TEXTS: dict[str, dict[str, str]] = {
                                      "Kind regards\n{company}",
                                "zh-CN": "{contact}您好：\n\n附件为截至{date}的往来款项询证函(余额{amount})，"
                                         "请核对后在回函处签章并寄回。\n\n此致\n{company}"},
+    # command-line summaries
+    "cli_file": {"en": "{file} ({format}): {transactions} transaction(s), {new} new payment(s)",
+                 "zh-CN": "{file}({format})：{transactions} 笔交易，{new} 笔新收款"},
+    "cli_appended": {"en": "appended {count} payment(s) ({amount}); {already} already imported; {skipped} "
+                           "debit/pending entries skipped",
+                     "zh-CN": "已追加 {count} 笔收款({amount})；{already} 笔此前已导入；跳过 {skipped} 笔支出/未入账记录"},
+    "cli_would_append": {"en": "would append {count} payment(s) ({amount}); {already} already imported; {skipped} "
+                               "debit/pending entries skipped",
+                         "zh-CN": "将追加 {count} 笔收款({amount})；{already} 笔此前已导入；跳过 {skipped} 笔支出/未入账记录"},
+    "cli_reversal": {"en": "reversal not imported: {file} {where} {ref} {currency} {amount}",
+                     "zh-CN": "冲正未导入：{file} {where} {ref} {currency} {amount}"},
+    "cli_written": {"en": "written: {path}", "zh-CN": "已写入：{path}"},
+    "cli_documents": {"en": "{count} {kind}(s) written to {folder} (PDF + HTML); {queued} queued in the Outbox",
+                      "zh-CN": "已生成 {count} 份{kind}(PDF + HTML)，保存在 {folder}；{queued} 封邮件加入发送记录"},
+    "cli_no_email": {"en": "no valid e-mail address (not queued): {ids}", "zh-CN": "无有效邮箱(未加入发送)：{ids}"},
+    "cli_dry_run": {"en": "dry run: {count} message(s) written as .eml, nothing sent",
+                    "zh-CN": "试运行：已生成 {count} 封 .eml 邮件，未发送"},
+    "cli_sent": {"en": "sent {sent}, failed {failed}, left queued {left}, already sent before {already}",
+                 "zh-CN": "已发送 {sent}，失败 {failed}，仍待发送 {left}，此前已发送 {already}"},
+    "cli_failed": {"en": "failed {id}: {error}", "zh-CN": "发送失败 {id}：{error}"},
+    "cli_unreachable": {"en": "server unreachable: {error}; run send again",
+                        "zh-CN": "无法连接邮件服务器：{error}；请稍后再次运行 send"},
+    "kind_statement": {"en": "statement", "zh-CN": "对账单"},
+    "kind_confirmation": {"en": "confirmation", "zh-CN": "询证函"},
 }
 
 
