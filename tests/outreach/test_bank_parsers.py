@@ -175,7 +175,7 @@ def test_statement_with_10000_entries_parses_quickly():
     f = parse_bank_file(data, "big.xml")
     seconds = time.perf_counter() - started
     assert len(f.payments) == 10_000 and len({t.bank_ref for t in f.payments}) == 10_000
-    assert seconds < 10, seconds
+    assert seconds < 60, seconds  # about 1 s on an idle machine; generous for a loaded CI
 
 
 def test_csv_bank_variants_units_in_headers_text_guards_and_direction_words():

@@ -165,12 +165,9 @@ def queue_dunning(wb, letters: Mapping[str, object], notices: pd.DataFrame, as_o
         if not valid_email(to):
             continue
         mid = message_id(book_path(wb).name, str(cid), "dunning", as_of, sender_domain(settings.sender_email))
-        msg = read_message(files.eml)
-        del msg["X-Unsent"]
-        del msg["Message-ID"]
-        msg["Message-ID"] = mid
-        spool = Path(files.eml).with_name(Path(files.eml).stem + ".outbox.eml")
-        items.append(Queued(mid, str(cid), "dunning", to, str(msg["Subject"] or ""), write_message(msg, spool)))
+        subject = str(read_message(files.eml)["Subject"] or "")
+        # the letter's own .eml is what is sent: `send` sets From, Date and this Message-ID and drops X-Unsent
+        items.append(Queued(mid, str(cid), "dunning", to, subject, Path(files.eml)))
     frame, added = add_queued(read_outbox(wb), items, dt.datetime.now())
     if added:
         stage_outbox(wb, Journal(journal_path(book_path(wb))).merge_into(frame), lang)
