@@ -125,3 +125,24 @@ def test_ten_thousand_entries_import_and_reimport(tmp_path):
     assert json.loads(again.output)["appended"] == 0
     assert len(_payments(book)) == 10_001
     print(f"10,000-entry camt.053 import: {seconds:.1f} s")
+
+
+def test_a_payments_table_without_bank_ref_column_is_refused(tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.title = "Customers"
+    wb["Customers"].append(["Customer ID", "Customer Name"])
+    wb["Customers"].append(["C1", "Alpha"])
+    inv = wb.create_sheet("Invoices")
+    inv.append(["Invoice No", "Customer ID", "Invoice Date", "Amount"])
+    pay = wb.create_sheet("Payments")
+    pay.append(["Payment ID", "Payment Date", "Amount", "Reference"])
+    pay.append(["P1", "2024-03-01", 10, "x"])
+    book = tmp_path / "old.xlsx"
+    wb.save(book)
+    digest = hashlib.sha256(book.read_bytes()).hexdigest()
+    (tmp_path / "de.sta").write_text(MT940_GERMAN)
+    result = _invoke("import-bank", book, tmp_path / "de.sta")
+    assert result.exit_code == 2 and "Bank Ref" in result.output
+    assert hashlib.sha256(book.read_bytes()).hexdigest() == digest

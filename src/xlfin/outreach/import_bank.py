@@ -76,9 +76,11 @@ def read_files(paths: Sequence[Path], fmt: str, encoding: str | None, settings: 
 
 def _existing_refs(wb) -> tuple[set[str], set[str]]:
     raw = wb.read_table(schema.PAYMENTS)
-    refs = set()
-    if "bank_ref" in raw.frame:
-        refs = {str(v).strip() for v in raw.frame["bank_ref"].tolist() if v is not None and str(v).strip()}
+    if "bank_ref" not in raw.frame:  # a book from before bank import: without the column a re-import would duplicate
+        col = schema.PAYMENTS.column("bank_ref")
+        raise WorkbookError(f"{raw.sheet}: tblPayments has no '{col.en}' ({col.zh}) column; add it (and "
+                            f"'{schema.PAYMENTS.column('payer_account').en}') to the table, then import again")
+    refs = {str(v).strip() for v in raw.frame["bank_ref"].tolist() if v is not None and str(v).strip()}
     ids = {str(v).strip() for v in raw.frame["payment_id"].tolist() if v is not None}
     return refs, ids
 
