@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import os
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -268,7 +271,9 @@ class Run:
         return {"customers": int(len(card)), "grades": {str(k): int(v) for k, v in grades.items()},
                 "over_limit": int(card["over_limit"].fillna(False).astype(bool).sum()) if len(card) else 0}
 
-    def stage_dunning(self, letters_dir: Path | None = None) -> dict:
+    def stage_dunning(self, letters_dir: Path | None = None, final_dir: Path | None = None) -> dict:
+        """letters_dir: where the letters are rendered; final_dir: where they will be once the workbook is saved
+        (what the workbook links to), when they are rendered into a staging folder first."""
         from xlfin.engine.dunning import attach_letters, log_rows
 
         run = self.dunning
@@ -281,9 +286,14 @@ class Run:
             letters = render_letters(run, self.frames["customers"], self.settings, Path(letters_dir), self.lang,
                                      self.as_of)
             paths = letter_paths(letters)
+            emls = {cid: Path(files.eml) for cid, files in letters.items()}
+            if final_dir is not None:
+                paths = {cid: str(Path(final_dir) / Path(p).relative_to(letters_dir)) for cid, p in paths.items()}
+                emls = {cid: Path(final_dir) / e.relative_to(letters_dir) for cid, e in emls.items()}
             run = attach_letters(run, paths)
             # each letter with an e-mail address waits in the Outbox for `xlfin send` (SPEC §9)
-            self.queued_dunning = queue_dunning(self.wb, letters, run.notices, self.as_of, self.settings, self.lang)
+            self.queued_dunning = queue_dunning(self.wb, letters, run.notices, self.as_of, self.settings, self.lang,
+                                                final=emls)
             self.wb.append_rows(schema.DUNNING_LOG, log_rows(run, self.as_of, paths), self.lang)
         notices = run.notices
         self.wb.replace_sheet(schema.DUNNING.sheet_en, [(schema.DUNNING, notices)], self.lang)
@@ -293,7 +303,7 @@ class Run:
         return {"notices": int(len(notices)), "by_level": {str(k): int(v) for k, v in by_level.items()},
                 "excluded": {str(k): int(v) for k, v in excluded.items()},
                 "total_due": int(notices["total_due"].sum()) / 100 if len(notices) else 0.0,
-                "letters": len(paths), "letters_dir": str(letters_dir) if letters_dir else None,
+                "letters": len(paths), "letters_dir": str(final_dir or letters_dir) if letters_dir else None,
                 "queued": getattr(self, "queued_dunning", 0)}
 
     def stage_dashboard(self) -> dict:
@@ -337,22 +347,47 @@ def execute(wb, actions: Iterable[str], *, as_of: dt.date | None = None, output:
     summary.validation = {"errors": report.errors, "warnings": report.warnings, "exit_code": report.exit_code()}
     if report.errors and "validate" not in wanted:
         run.stage_validation()  # exit 1 points at the Validation sheet: it must list what this run found
-    for action in wanted:
-        kwargs = {"letters_dir": letters_dir} if action == "dunning" else {}
-        summary.results[action] = STAGES[action](run, **kwargs)
-    _ = run.frames
-    if run.skipped_rows:
-        summary.validation["rows_left_out"] = run.skipped_rows
-        summary.validation["rows_left_out_by_table"] = run.left_out
-    if run.rows_after_as_of:
-        summary.validation["rows_after_as_of"] = run.rows_after_as_of
-    run.stage_audit()
-    if progress:
-        progress("save")
-    written = wb.commit(output)
+    # Letters are rendered into a hidden staging folder and moved into place only after the workbook is saved:
+    # a failed save leaves no letters that the workbook does not log.
+    staging = _letters_staging(letters_dir) if letters_dir is not None and "dunning" in wanted else None
+    try:
+        for action in wanted:
+            kwargs = {"letters_dir": staging, "final_dir": letters_dir} if action == "dunning" and staging else {}
+            summary.results[action] = STAGES[action](run, **kwargs)
+        _ = run.frames
+        if run.skipped_rows:
+            summary.validation["rows_left_out"] = run.skipped_rows
+            summary.validation["rows_left_out_by_table"] = run.left_out
+        if run.rows_after_as_of:
+            summary.validation["rows_after_as_of"] = run.rows_after_as_of
+        run.stage_audit()
+        if progress:
+            progress("save")
+        written = wb.commit(output)
+        if staging is not None and letters_dir is not None:
+            _move_letters(staging, Path(letters_dir))
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
     summary.output = str(written) if written else None
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _letters_staging(letters_dir: Path) -> Path:
+    """A hidden folder on the same file system as the letters' folder (its nearest existing ancestor)."""
+    anchor = Path(letters_dir).resolve()
+    while not anchor.exists():
+        anchor = anchor.parent
+    if not anchor.is_dir():
+        raise WorkbookError(f"{letters_dir}: not a folder")
+    return Path(tempfile.mkdtemp(prefix=".xlfin-letters-", dir=anchor))
+
+
+def _move_letters(staging: Path, letters_dir: Path) -> None:
+    letters_dir.mkdir(parents=True, exist_ok=True)
+    for item in sorted(staging.iterdir()):
+        os.replace(item, letters_dir / item.name)
 
 
 def _user() -> str:

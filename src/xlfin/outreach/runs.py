@@ -156,8 +156,10 @@ def _message(mid: str, subject: str, body: str, html: str, to: str, to_name: str
 
 
 def queue_dunning(wb, letters: Mapping[str, object], notices: pd.DataFrame, as_of: dt.date, settings,
-                  lang) -> int:
-    """Queue every dunning letter that has an e-mail address (its .eml from the letters run), once per as-of."""
+                  lang, final: Mapping[str, Path] | None = None) -> int:
+    """Queue every dunning letter that has an e-mail address (its .eml from the letters run), once per as-of.
+
+    `final`: where each .eml will be once the run is saved (letters are rendered into a staging folder first)."""
     items: list[Queued] = []
     emails = dict(zip(notices["customer_id"].astype(str), notices.get("email", pd.Series(dtype=object))))
     for cid, files in letters.items():
@@ -167,7 +169,7 @@ def queue_dunning(wb, letters: Mapping[str, object], notices: pd.DataFrame, as_o
         mid = message_id(book_path(wb).name, str(cid), "dunning", as_of, sender_domain(settings.sender_email))
         subject = str(read_message(files.eml)["Subject"] or "")
         # the letter's own .eml is what is sent: `send` sets From, Date and this Message-ID and drops X-Unsent
-        items.append(Queued(mid, str(cid), "dunning", to, subject, Path(files.eml)))
+        items.append(Queued(mid, str(cid), "dunning", to, subject, Path((final or {}).get(cid, files.eml))))
     frame, added = add_queued(read_outbox(wb), items, dt.datetime.now())
     if added:
         stage_outbox(wb, Journal(journal_path(book_path(wb))).merge_into(frame), lang)
