@@ -67,20 +67,21 @@ RIBBON_LABELS: dict[str, dict[str, str]] = {
     },
 }
 
-# Built-in Office icons (imageMso), so the package needs no image parts.
+# Built-in Office icons (imageMso), so the package needs no image parts. Each name must be an Excel control name
+# (shared/fixtures/excel/excel_control_ids.txt; tests/test_ribbon.py checks): Excel draws nothing for other names.
 RIBBON_ICONS: dict[str, str] = {
-    "validate": "AcceptInvitation",
-    "reconcile": "MailMergeMatchFields",
-    "aging": "DateAndTimeInsert",
-    "dunning": "FilterToggleFilter",
-    "letters": "EnvelopesAndLabelsDialog",
+    "validate": "DataValidation",
+    "reconcile": "Consolidate",
+    "aging": "FunctionsDateTimeInsertGallery",
+    "dunning": "Filter",
+    "letters": "SendCopySendToMailRecipient",
     "import_bank": "GetExternalDataFromText",
     "statements": "FileSaveAsPdfOrXps",
     "send": "FileSendAsAttachment",
     "scorecard": "CalculateNow",
     "dashboard": "ChartInsert",
     "regenerate_all": "RefreshAll",
-    "about": "Info",
+    "about": "Help",
     "settings": "ControlProperties",
 }
 _SMALL_BUTTONS = frozenset({"about", "settings"})

@@ -255,6 +255,7 @@ GENERATED_ZH = {
     "message_id": "邮件编号", "created": "创建时间", "kind": "类型", "to": "收件人", "subject": "主题",
     "attempts": "尝试次数", "sent_at": "发送时间", "error": "错误信息", "file": "邮件文件",
 }
+GENERATED_ZH["paid"] = "已付金额"  # tblInvoicePaid (the Invoices sheet's Paid column looks it up)
 
 
 def G(key: str, type: ColumnType = "text", **kw) -> Column:  # noqa: N802 - table literal helper
@@ -279,6 +280,12 @@ UNAPPLIED = Table(
 WRITEOFFS = Table(
     "writeoffs", "tblWriteoffs", "Reconciliation", "核销", "generated",
     (G("payment_id"), G("invoice_no"), G("customer_id"), G("writeoff_amount", "money"), G("rule")),
+)
+# One row per document number with the amount paid, sorted for a binary-search lookup: the Invoices sheet's Paid
+# column reads it instead of scanning tblAllocations for every row (issue 12 item 3, docs/excel-recalc.md).
+INVOICE_PAID = Table(
+    "invoice_paid", "tblInvoicePaid", "Reconciliation", "核销", "generated",
+    (G("invoice_no"), G("paid", "money")),
 )
 AGING_DETAIL = Table(
     "aging_detail", "tblAgingDetail", "Aging", "账龄", "generated",
@@ -352,6 +359,7 @@ INPUT_TABLES: tuple[Table, ...] = (CUSTOMERS, INVOICES, PAYMENTS, FINANCIALS, PA
 CONFIG_TABLES: tuple[Table, ...] = (CONFIG, DUNNING_LEVELS)
 GENERATED_TABLES: tuple[Table, ...] = (VALIDATION, ALLOCATIONS, UNAPPLIED, WRITEOFFS, AGING, AGING_DETAIL, SCORECARD, DUNNING,
                                        DUNNING_LOG, OUTBOX, AUDIT)
+GENERATED_TABLES += (INVOICE_PAID,)
 ALL_TABLES: tuple[Table, ...] = INPUT_TABLES + CONFIG_TABLES + GENERATED_TABLES
 TABLES: dict[str, Table] = {t.key: t for t in ALL_TABLES}
 BY_NAME: dict[str, Table] = {t.name.lower(): t for t in ALL_TABLES}
