@@ -23,6 +23,18 @@ Public Sub xlfin_letters(control As IRibbonControl)
     RunPython "import xlfin.excel.macros as m; m.letters()"
 End Sub
 
+Public Sub xlfin_import_bank(control As IRibbonControl)
+    RunPython "import xlfin.excel.macros as m; m.import_bank()"
+End Sub
+
+Public Sub xlfin_statements(control As IRibbonControl)
+    RunPython "import xlfin.excel.macros as m; m.statements()"
+End Sub
+
+Public Sub xlfin_send(control As IRibbonControl)
+    RunPython "import xlfin.excel.macros as m; m.send()"
+End Sub
+
 Public Sub xlfin_scorecard(control As IRibbonControl)
     RunPython "import xlfin.excel.macros as m; m.scorecard()"
 End Sub

@@ -29,7 +29,7 @@ from xlfin.vba.cfb import write_cfb
 SMALL = {"customers": 20, "invoices": 200, "payments": 150}  # the seed gives dunning notices in both languages
 # Sheets a run writes; their values must not depend on when the run happened (Audit and the log do).
 REPORT_TABLES = (schema.VALIDATION, schema.ALLOCATIONS, schema.AGING, schema.SCORECARD, schema.DUNNING)
-TIMESTAMPED = (schema.AUDIT, schema.DUNNING_LOG)
+TIMESTAMPED = (schema.AUDIT, schema.DUNNING_LOG, schema.OUTBOX)
 
 # ---------------------------------------------------------------- helpers shared with test_operations / test_macros
 

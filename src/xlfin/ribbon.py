@@ -18,7 +18,7 @@ LANGUAGES = ("en", "zh-CN")
 # group key -> entries (Python functions in xlfin.excel.macros), in ribbon order
 RIBBON_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("data", ("validate",)),
-    ("receivables", ("reconcile", "aging", "dunning", "letters")),
+    ("receivables", ("reconcile", "aging", "dunning", "letters", "import_bank", "statements", "send")),
     ("analysis", ("scorecard", "dashboard", "forecast", "regenerate_all")),
     ("help", ("about", "settings")),
 )
@@ -36,6 +36,9 @@ RIBBON_LABELS: dict[str, dict[str, str]] = {
         "aging": "Aging",
         "dunning": "Dunning List",
         "letters": "Letters",
+        "import_bank": "Import Bank File",
+        "statements": "Statements",
+        "send": "Send",
         "scorecard": "Scorecard",
         "dashboard": "Dashboard",
         "forecast": "Forecast",
@@ -54,6 +57,9 @@ RIBBON_LABELS: dict[str, dict[str, str]] = {
         "aging": "账龄",
         "dunning": "催收清单",
         "letters": "催款函",
+        "import_bank": "导入银行流水",
+        "statements": "对账单",
+        "send": "发送",
         "scorecard": "信用评估",
         "dashboard": "仪表板",
         "forecast": "预测",
@@ -71,6 +77,9 @@ RIBBON_ICONS: dict[str, str] = {
     "aging": "FunctionsDateTimeInsertGallery",
     "dunning": "Filter",
     "letters": "SendCopySendToMailRecipient",
+    "import_bank": "GetExternalDataFromText",
+    "statements": "FileSaveAsPdfOrXps",
+    "send": "FileSendAsAttachment",
     "scorecard": "CalculateNow",
     "dashboard": "ChartInsert",
     "forecast": "ForecastInsert",  # Excel's own Forecast Sheet button (Data tab)

@@ -291,11 +291,19 @@ class Run:
         if letters_dir is not None:
             from xlfin.outreach.letters import letter_paths, render_letters
 
-            paths = letter_paths(render_letters(run, self.frames["customers"], self.settings, Path(letters_dir),
-                                                self.lang, self.as_of))
+            from xlfin.outreach.runs import queue_dunning
+
+            letters = render_letters(run, self.frames["customers"], self.settings, Path(letters_dir), self.lang,
+                                     self.as_of)
+            paths = letter_paths(letters)
+            emls = {cid: Path(files.eml) for cid, files in letters.items()}
             if final_dir is not None:
                 paths = {cid: str(Path(final_dir) / Path(p).relative_to(letters_dir)) for cid, p in paths.items()}
+                emls = {cid: Path(final_dir) / e.relative_to(letters_dir) for cid, e in emls.items()}
             run = attach_letters(run, paths)
+            # each letter with an e-mail address waits in the Outbox for `xlfin send` (SPEC §9)
+            self.queued_dunning = queue_dunning(self.wb, letters, run.notices, self.as_of, self.settings, self.lang,
+                                                final=emls)
             self.wb.append_rows(schema.DUNNING_LOG, log_rows(run, self.as_of, paths), self.lang)
         notices = run.notices
         self.wb.replace_sheet(schema.DUNNING.sheet_en, [(schema.DUNNING, notices)], self.lang)
@@ -305,7 +313,8 @@ class Run:
         return {"notices": int(len(notices)), "by_level": {str(k): int(v) for k, v in by_level.items()},
                 "excluded": {str(k): int(v) for k, v in excluded.items()},
                 "total_due": int(notices["total_due"].sum()) / 100 if len(notices) else 0.0,
-                "letters": len(paths), "letters_dir": str(final_dir or letters_dir) if letters_dir else None}
+                "letters": len(paths), "letters_dir": str(final_dir or letters_dir) if letters_dir else None,
+                "queued": getattr(self, "queued_dunning", 0)}
 
     def stage_dashboard(self) -> dict:
         from xlfin.dashboard_render import render_dashboard

@@ -325,6 +325,9 @@ def _default_template_path(lang: str) -> Path:
     return Path.cwd() / name
 
 
+from xlfin.outreach import cli_verbs as _outreach_verbs  # noqa: E402,F401 - registers import-bank, statements, send
+
+
 def main() -> None:
     try:
         app()

@@ -139,6 +139,9 @@ ACTION_LABELS: dict[str, dict[str, str]] = {
     "dashboard": {"en": "Dashboard", "zh-CN": "仪表板"},
     "forecast": {"en": "Forecast", "zh-CN": "预测"},
     "regenerate": {"en": "Regenerate All", "zh-CN": "全部重算"},
+    "import_bank": {"en": "Import Bank File", "zh-CN": "导入银行流水"},
+    "statements": {"en": "Statements", "zh-CN": "对账单"},
+    "send": {"en": "Send", "zh-CN": "发送"},
 }
 
 

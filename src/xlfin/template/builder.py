@@ -82,6 +82,7 @@ SHEETS: tuple[SheetSpec, ...] = (
     _table_sheet("dunning_log", "shDunningLog", "generated", schema.DUNNING_LOG),
     _table_sheet("forecast", "shForecast", "generated", schema.CASH_FORECAST, schema.PAY_DATES,
                  schema.DEMAND_FORECAST),
+    _table_sheet("outbox", "shOutbox", "generated", schema.OUTBOX),
     SheetSpec("dashboard", "shDashboard", schema.DASHBOARD_SHEET["en"], schema.DASHBOARD_SHEET["zh-CN"], "dashboard"),
     _table_sheet("audit", "shAudit", "generated", schema.AUDIT),
     SheetSpec("xlwings_conf", "shXlwingsConf", XLWINGS_CONF_SHEET, XLWINGS_CONF_SHEET, "xlwings"),
