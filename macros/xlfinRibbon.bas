@@ -23,12 +23,28 @@ Public Sub xlfin_letters(control As IRibbonControl)
     RunPython "import xlfin.excel.macros as m; m.letters()"
 End Sub
 
+Public Sub xlfin_import_bank(control As IRibbonControl)
+    RunPython "import xlfin.excel.macros as m; m.import_bank()"
+End Sub
+
+Public Sub xlfin_statements(control As IRibbonControl)
+    RunPython "import xlfin.excel.macros as m; m.statements()"
+End Sub
+
+Public Sub xlfin_send(control As IRibbonControl)
+    RunPython "import xlfin.excel.macros as m; m.send()"
+End Sub
+
 Public Sub xlfin_scorecard(control As IRibbonControl)
     RunPython "import xlfin.excel.macros as m; m.scorecard()"
 End Sub
 
 Public Sub xlfin_dashboard(control As IRibbonControl)
     RunPython "import xlfin.excel.macros as m; m.dashboard()"
+End Sub
+
+Public Sub xlfin_forecast(control As IRibbonControl)
+    RunPython "import xlfin.excel.macros as m; m.forecast()"
 End Sub
 
 Public Sub xlfin_regenerate_all(control As IRibbonControl)

@@ -26,8 +26,9 @@ NS = {"ui": CUSTOMUI_NAMESPACE}
 SPEC_ZH_LAYOUT = [
     ("数据", [("校验", "xlfin_validate")]),
     ("应收", [("核销", "xlfin_reconcile"), ("账龄", "xlfin_aging"), ("催收清单", "xlfin_dunning"),
-            ("催款函", "xlfin_letters")]),
-    ("分析", [("信用评估", "xlfin_scorecard"), ("仪表板", "xlfin_dashboard"), ("全部重算", "xlfin_regenerate_all")]),
+            ("催款函", "xlfin_letters"), ("导入银行流水", "xlfin_import_bank"), ("对账单", "xlfin_statements"),
+            ("发送", "xlfin_send")]),
+    ("分析", [("信用评估", "xlfin_scorecard"), ("仪表板", "xlfin_dashboard"), ("预测", "xlfin_forecast"), ("全部重算", "xlfin_regenerate_all")]),
     ("帮助", [("关于", "xlfin_about"), ("设置", "xlfin_settings")]),
 ]
 
@@ -52,8 +53,8 @@ def test_english_ribbon_matches_spec() -> None:
     layout = [(group, [label for label, _, _ in buttons]) for group, buttons in _layout("en")]
     assert layout == [
         ("Data", ["Validate"]),
-        ("Receivables", ["Reconcile", "Aging", "Dunning List", "Letters"]),
-        ("Analysis", ["Scorecard", "Dashboard", "Regenerate All"]),
+        ("Receivables", ["Reconcile", "Aging", "Dunning List", "Letters", "Import Bank File", "Statements", "Send"]),
+        ("Analysis", ["Scorecard", "Dashboard", "Forecast", "Regenerate All"]),
         ("Help", ["About", "Settings"]),
     ]
 
@@ -107,8 +108,12 @@ def test_module_has_one_public_callback_per_button() -> None:
         "aging",
         "dunning",
         "letters",
+        "import_bank",
+        "statements",
+        "send",
         "scorecard",
         "dashboard",
+        "forecast",
         "regenerate_all",
         "about",
         "settings",

@@ -35,7 +35,7 @@ from xlfin.schema.settings import ConfigProblem, DunningLevel, Settings
 from xlfin.schema.tables import RawTable, WorkbookError
 from xlfin.schema.validate import ValidationReport, validate_workbook
 
-ACTIONS = ("validate", "reconcile", "aging", "scorecard", "dunning", "dashboard")
+ACTIONS = ("validate", "reconcile", "aging", "scorecard", "dunning", "forecast", "dashboard")
 REQUIRED_INPUTS = ("customers", "invoices", "payments")
 OPTIONAL_INPUTS = ("financials", "payment_plans")
 
@@ -197,6 +197,13 @@ class Run:
             raise WorkbookError(str(exc)) from exc
 
     @cached_property
+    def forecast(self):
+        from xlfin.app.forecast_stage import compute_forecast
+
+        self.progress("forecast")
+        return compute_forecast(self.open_items, self.frames["invoices"], self.as_of)
+
+    @cached_property
     def dashboard(self) -> DashboardData:
         self.progress("dashboard")
         summary, _ = self.aging
@@ -204,7 +211,7 @@ class Run:
             as_of=self.as_of, invoices=self.frames["invoices"], payments=self.frames["payments"],
             allocations=self.allocations, open_items=self.open_items, aging_summary=summary,
             bucket_labels=schema.aging_bucket_labels(self.settings.aging_edges), scorecard=self.scorecard,
-            unapplied=self.reconciliation.unapplied,
+            unapplied=self.reconciliation.unapplied, cash_forecast=self.forecast.cash.weeks,
         )
 
     # ------------------------------------------------------------ staging sheets
@@ -284,11 +291,19 @@ class Run:
         if letters_dir is not None:
             from xlfin.outreach.letters import letter_paths, render_letters
 
-            paths = letter_paths(render_letters(run, self.frames["customers"], self.settings, Path(letters_dir),
-                                                self.lang, self.as_of))
+            from xlfin.outreach.runs import queue_dunning
+
+            letters = render_letters(run, self.frames["customers"], self.settings, Path(letters_dir), self.lang,
+                                     self.as_of)
+            paths = letter_paths(letters)
+            emls = {cid: Path(files.eml) for cid, files in letters.items()}
             if final_dir is not None:
                 paths = {cid: str(Path(final_dir) / Path(p).relative_to(letters_dir)) for cid, p in paths.items()}
+                emls = {cid: Path(final_dir) / e.relative_to(letters_dir) for cid, e in emls.items()}
             run = attach_letters(run, paths)
+            # each letter with an e-mail address waits in the Outbox for `xlfin send` (SPEC §9)
+            self.queued_dunning = queue_dunning(self.wb, letters, run.notices, self.as_of, self.settings, self.lang,
+                                                final=emls)
             self.wb.append_rows(schema.DUNNING_LOG, log_rows(run, self.as_of, paths), self.lang)
         notices = run.notices
         self.wb.replace_sheet(schema.DUNNING.sheet_en, [(schema.DUNNING, notices)], self.lang)
@@ -298,7 +313,8 @@ class Run:
         return {"notices": int(len(notices)), "by_level": {str(k): int(v) for k, v in by_level.items()},
                 "excluded": {str(k): int(v) for k, v in excluded.items()},
                 "total_due": int(notices["total_due"].sum()) / 100 if len(notices) else 0.0,
-                "letters": len(paths), "letters_dir": str(final_dir or letters_dir) if letters_dir else None}
+                "letters": len(paths), "letters_dir": str(final_dir or letters_dir) if letters_dir else None,
+                "queued": getattr(self, "queued_dunning", 0)}
 
     def stage_dashboard(self) -> dict:
         from xlfin.dashboard_render import render_dashboard
@@ -312,6 +328,13 @@ class Run:
                                  zip(data.top_overdue["customer"].head(5), data.top_overdue["overdue"].head(5))]
         return result
 
+    def stage_forecast(self) -> dict:
+        from xlfin.app.forecast_stage import stage_forecast
+
+        result = stage_forecast(self.wb, self.forecast, self.lang)
+        self._record("forecast", len(self.open_items), result["pay_dates"])
+        return result
+
     def stage_audit(self) -> None:
         if self.audit:
             self.wb.append_rows(schema.AUDIT, pd.DataFrame(self.audit), self.lang)
@@ -323,6 +346,7 @@ STAGES: dict[str, Callable[..., dict]] = {
     "aging": Run.stage_aging,
     "scorecard": Run.stage_scorecard,
     "dunning": Run.stage_dunning,
+    "forecast": Run.stage_forecast,
     "dashboard": Run.stage_dashboard,
 }
 

@@ -245,6 +245,7 @@ _verb("reconcile", "Apply payments to invoices (tblAllocations, tblUnapplied).")
 _verb("aging", "Regenerate the Aging sheet (summary and open items).")
 _verb("scorecard", "Regenerate the Scorecard sheet (scores, grades, limits, flags).")
 _verb("dashboard", "Regenerate the Dashboard sheet (KPIs and charts).")
+_verb("forecast", "Regenerate the Forecast sheet (predicted pay dates, 13-week cash forecast, demand forecast).")
 
 
 @app.command()
@@ -328,6 +329,7 @@ def _default_template_path(lang: str) -> Path:
     return Path.cwd() / name
 
 
+from xlfin.outreach import cli_verbs as _outreach_verbs  # noqa: E402,F401 - registers import-bank, statements, send
 import xlfin.cli.ledger  # noqa: E402,F401 - registers `xlfin ledger ...` on app
 
 

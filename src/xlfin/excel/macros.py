@@ -20,7 +20,8 @@ _ACTIONS = {
     "dunning": ["dunning"],
     "letters": ["dunning"],
     "dashboard": ["dashboard"],
-    "regenerate": ["validate", "reconcile", "aging", "scorecard", "dunning", "dashboard"],
+    "forecast": ["forecast"],
+    "regenerate": ["validate", "reconcile", "aging", "scorecard", "dunning", "forecast", "dashboard"],
 }
 
 
@@ -106,6 +107,10 @@ def dashboard(book=None):
     return _run_action("dashboard", book)
 
 
+def forecast(book=None):
+    return _run_action("forecast", book)
+
+
 def regenerate_all(book=None):
     return _run_action("regenerate", book)
 
@@ -132,3 +137,84 @@ def settings(book=None):
     except Exception:  # noqa: BLE001 - a workbook without a Config sheet still gets the hint
         pass
     _alert(book, t("settings_hint", lang))
+
+
+# ---------------------------------------------------------------- reaching the customer (SPEC §9)
+
+
+def _bar(message: str) -> str:
+    """'send 5/120' -> 'send ▕██░░░░░░░░▏ 5/120' for the status bar of long imports and sends."""
+    head, _, count = message.rpartition(" ")
+    done, _, total = count.partition("/")
+    if not (done.isdigit() and total.isdigit() and int(total)):
+        return message
+    filled = round(10 * int(done) / int(total))
+    return f"{head} ▕{'█' * filled}{'░' * (10 - filled)}▏ {count}"
+
+
+def _ask_bank_files(book) -> list[Path]:
+    """Excel's own file dialog (several files at once); an empty list when the user cancels."""
+    picked = book.app.api.GetOpenFilename("Bank files (*.xml;*.sta;*.940;*.txt;*.csv),*.xml;*.sta;*.940;*.txt;*.csv",
+                                          1, "xlfin", None, True)
+    if not picked:
+        return []
+    return [Path(p) for p in (picked if isinstance(picked, (list, tuple)) else [picked])]
+
+
+def _outreach(name: str, book, work):
+    """Run one outreach entry through the live adapter: status-bar progress, one alert, nothing written on error."""
+    from xlfin.excel.live import LiveWorkbook
+    from xlfin.schema.i18n import t as text
+
+    book = _caller(book)
+    wb = LiveWorkbook(book)
+    lang = "en"
+    try:
+        lang = wb.language()
+        with wb.running(status=action_label(name, lang)):
+            lines = work(wb, lambda message: wb.progress(_bar(message)))
+    except Exception as exc:  # noqa: BLE001 - report every failure to the user; nothing was written
+        _alert(book, text("failed", lang, action=action_label(name, lang), message=str(exc)), error=True)
+        return None
+    _alert(book, "\n".join([text("done", lang, action=action_label(name, lang)), *lines]))
+    return lines
+
+
+def import_bank(book=None, files=None):
+    """Import Bank File: pick camt.053/054, MT940 or CSV files; new incoming credits are appended to Payments."""
+    from xlfin.outreach.import_bank import import_bank as run_import
+
+    chosen = [Path(f) for f in files] if files is not None else _ask_bank_files(_caller(book))
+    if not chosen:
+        return None
+
+    def work(wb, progress):
+        s = run_import(wb, chosen, progress=progress).as_dict()
+        return [f"+{s['appended']} / {s['already_imported']} = / {len(s['reversals'])} ↺"]
+
+    return _outreach("import_bank", book, work)
+
+
+def statements(book=None, confirmation: bool = False):
+    """Statements: PDF + HTML per customer in statements/ next to the workbook, queued in the Outbox."""
+    from xlfin.outreach.runs import statements as run_statements
+
+    def work(wb, progress):
+        folder = _letters_dir(_caller(book)).with_name("confirmations" if confirmation else "statements")
+        s = run_statements(wb, folder, confirmation=confirmation, progress=progress).as_dict()
+        return [f"{len(s['documents'])} → {s['out_dir']}", f"✉ {s['queued']}",
+                *([f"✗ {', '.join(s['no_email'])}"] if s["no_email"] else [])]
+
+    return _outreach("statements", book, work)
+
+
+def send(book=None):
+    """Send: deliver what the Outbox has queued through SMTP (password from the environment or the OS keyring)."""
+    from xlfin.outreach.runs import send as run_send
+
+    def work(wb, progress):
+        s = run_send(wb, progress=progress).as_dict()
+        return [f"✓ {s['sent']}  ✗ {len(s['failed'])}  … {s['left_queued']}",
+                *([s["connection_error"]] if s["connection_error"] else [])]
+
+    return _outreach("send", book, work)

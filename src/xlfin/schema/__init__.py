@@ -150,6 +150,8 @@ PAYMENTS = Table(
         C("reference", "Reference", "付款附言", width=30),
         C("applied_to", "Applied To", "指定核销发票", width=20),
         C("notes", "Notes", "备注", width=24),
+        C("bank_ref", "Bank Ref", "银行流水号", unique=True, width=20, note="set by bank import; unique when present"),
+        C("payer_account", "Payer Account", "付款账号", width=24, note="IBAN or account number from the bank file"),
     ),
     row_key="payment_id",
 )
@@ -250,6 +252,13 @@ GENERATED_ZH = {
     "fee": "催收费用", "total_due": "应付总额", "contact": "联系人", "email": "邮箱", "action": "催收措施",
     "letter": "催款函", "date": "日期", "timestamp": "时间", "user": "用户", "source": "来源", "rows_in": "输入行数",
     "rows_out": "输出行数", "status": "状态", "writeoff_amount": "建议核销差额", "plan_id": "计划编号",
+    # Forecast sheet (SPEC §10)
+    "week_start": "周起始日", "week_end": "周截止日", "expected_receipts": "预计回款", "low": "下限", "high": "上限",
+    "from_overdue": "其中来自逾期", "from_not_due": "其中来自未到期", "open_items": "预计到账发票数",
+    "predicted_pay_date": "预计付款日", "predicted_days_late": "预计逾期天数", "basis": "预测依据",
+    "month": "月份", "forecast_revenue": "预测收入", "method": "预测方法",
+    "message_id": "邮件编号", "created": "创建时间", "kind": "类型", "to": "收件人", "subject": "主题",
+    "attempts": "尝试次数", "sent_at": "发送时间", "error": "错误信息", "file": "邮件文件",
 }
 GENERATED_ZH["paid"] = "已付金额"  # tblInvoicePaid (the Invoices sheet's Paid column looks it up)
 
@@ -312,6 +321,26 @@ DUNNING_LOG = Table(
     (G("date", "date"), G("customer_id"), G("level", "int"), G("invoices", width=30), G("total_due", "money"),
      G("letter", "link", width=40)),
 )
+CASH_FORECAST = Table(
+    "cash_forecast", "tblCashForecast", "Forecast", "预测", "generated",
+    (G("week_start", "date"), G("week_end", "date"), G("expected_receipts", "money"), G("low", "money"),
+     G("high", "money"), G("from_overdue", "money"), G("from_not_due", "money"), G("open_items", "int")),
+)
+PAY_DATES = Table(
+    "pay_dates", "tblPayDates", "Forecast", "预测", "generated",
+    (G("invoice_no"), G("customer_id"), G("due_date", "date"), G("outstanding", "money"),
+     G("predicted_pay_date", "date"), G("predicted_days_late", "int"), G("basis", width=18)),
+)
+DEMAND_FORECAST = Table(
+    "demand_forecast", "tblDemandForecast", "Forecast", "预测", "generated",
+    (G("customer_id"), G("month", "date"), G("forecast_revenue", "money"), G("low", "money"), G("high", "money"),
+     G("method", width=18)),
+)
+OUTBOX = Table(  # SPEC §3.2; `file` (the queued .eml, what `send` delivers) is the project's addition
+    "outbox", "tblOutbox", "Outbox", "发送记录", "generated",
+    (G("message_id", width=44), G("created"), G("customer_id"), G("kind"), G("to", width=26), G("subject", width=40),
+     G("status"), G("attempts", "int"), G("sent_at"), G("error", width=40), G("file", "link", width=40)),
+)
 AUDIT = Table(
     "audit", "tblAudit", "Audit", "操作日志", "generated",
     (G("timestamp"), G("user"), G("action"), G("source", width=30), G("rows_in", "int"), G("rows_out", "int"),
@@ -349,7 +378,7 @@ AGING = aging_table()
 INPUT_TABLES: tuple[Table, ...] = (CUSTOMERS, INVOICES, PAYMENTS, FINANCIALS, PAYMENT_PLANS)
 CONFIG_TABLES: tuple[Table, ...] = (CONFIG, DUNNING_LEVELS)
 GENERATED_TABLES: tuple[Table, ...] = (VALIDATION, ALLOCATIONS, UNAPPLIED, WRITEOFFS, AGING, AGING_DETAIL, SCORECARD, DUNNING,
-                                       DUNNING_LOG, AUDIT)
+                                       DUNNING_LOG, CASH_FORECAST, PAY_DATES, DEMAND_FORECAST, OUTBOX, AUDIT)
 GENERATED_TABLES += (INVOICE_PAID,)
 ALL_TABLES: tuple[Table, ...] = INPUT_TABLES + CONFIG_TABLES + GENERATED_TABLES
 TABLES: dict[str, Table] = {t.key: t for t in ALL_TABLES}

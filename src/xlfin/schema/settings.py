@@ -74,6 +74,14 @@ class Settings(BaseModel):
     company_bank: str = ""
     company_email: str = ""
     company_phone: str = ""
+    # SPEC §9 sending; the SMTP password is never a Config key (environment or OS keyring only)
+    smtp_host: str = ""
+    smtp_port: int = Field(587, gt=0, lt=65536)
+    smtp_security: Literal["none", "starttls", "ssl"] = "starttls"
+    smtp_user: str = ""
+    sender_email: str = ""
+    sender_name: str = ""
+    bank_csv_columns: str = ""
     language: Lang = "en"
     # Where the input tables live: "workbook" (default), a DuckDB file, or a PostgreSQL URL (issue #16). Never a
     # password: the workbook is shared and mailed around; credentials come from the environment (PGPASSWORD).
@@ -162,6 +170,16 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey("company_bank", "Letterhead: bank account for payment", "信头：收款银行账户"),
     ConfigKey("company_email", "Letterhead: email", "信头：邮箱"),
     ConfigKey("company_phone", "Letterhead: phone", "信头：电话"),
+    ConfigKey("smtp_host", "Sending: SMTP server host name", "发送：SMTP 服务器地址"),
+    ConfigKey("smtp_port", "Sending: SMTP port (587 STARTTLS, 465 SSL, 25 none)", "发送：SMTP 端口(587 STARTTLS，465 SSL，25 无加密)"),
+    ConfigKey("smtp_security", "Sending: none, starttls or ssl", "发送：加密方式 none、starttls 或 ssl"),
+    ConfigKey("smtp_user", "Sending: SMTP login (the password comes from XLFIN_SMTP_PASSWORD or the OS keyring)",
+              "发送：SMTP 登录名(密码取自环境变量 XLFIN_SMTP_PASSWORD 或系统密钥环)"),
+    ConfigKey("sender_email", "Sending: From address", "发送：发件人邮箱"),
+    ConfigKey("sender_name", "Sending: From name", "发送：发件人名称"),
+    ConfigKey("bank_csv_columns", "Bank CSV import: your column headers, e.g. date=入账日; credit=收入; "
+              "payer_name=付款人; reference=附言; bank_ref=流水号",
+              "银行 CSV 导入：自定义列名，如 date=入账日; credit=收入; payer_name=付款人; reference=附言; bank_ref=流水号"),
     ConfigKey("language", "Workbook language (en or zh-CN)", "工作簿语言(en 或 zh-CN)"),
     ConfigKey("ledger_source", "Where the ledger lives: workbook, a DuckDB file or a postgresql:// URL (no password: "
               "use PGPASSWORD)", "台账存放位置：workbook(本工作簿)、DuckDB 文件或 postgresql:// 地址(不含密码，密码用 PGPASSWORD)"),

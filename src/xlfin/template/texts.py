@@ -48,6 +48,10 @@ SHEET_NOTES: dict[str, tuple[str, str]] = {
                   "每个客户的信用评分、等级、建议额度、周转天数、付款指数和风险提示。"),
     "dunning": ("Customers to chase today, with level, amounts and the letter file.", "今天需要催收的客户、催收级别、金额和催款函文件。"),
     "dunning_log": ("Every notice sent (appended, never rewritten).", "已发出的每份催收通知(只追加，不改写)。"),
+    "forecast": ("Predicted pay date of each open invoice, expected receipts for 13 weeks, demand for 3 months.",
+                 "每张未结发票的预计付款日、未来13周预计回款、未来3个月客户采购需求预测。"),
+    "outbox": ("Dunning notices, statements and confirmations queued for e-mail, and whether each was sent.",
+               "待发送的催收通知、对账单和询证函，以及每封邮件的发送状态。"),
     "dashboard": ("Key figures and charts.", "关键指标和图表。"),
     "audit": ("Every run: who, when, what, how many rows.", "每次运行的记录：谁、何时、做了什么、多少行。"),
 }
@@ -60,10 +64,19 @@ RIBBON_DOES: dict[str, tuple[str, str]] = {
     "dunning": ("Lists the customers to chase and their level; writes Dunning.", "列出需要催收的客户及级别，写入“催收”。"),
     "letters": ("Writes a dunning letter per customer (.html, .txt, .eml) and logs it.",
                 "为每个客户生成催款函(.html、.txt、.eml)并记入催收记录。"),
+    "import_bank": ("Appends new incoming payments from bank files (camt.053/054, MT940, CSV) to Payments; a file "
+                    "imported twice adds nothing.", "从银行文件(camt.053/054、MT940、CSV)把新的入账收款追加到“收款”表；同一文件重复导入不会重复添加。"),
+    "statements": ("Writes a statement of account per customer (PDF and HTML) and queues it in the Outbox.",
+                   "为每个客户生成对账单(PDF 和 HTML)并加入“发送记录”待发送。"),
+    "send": ("Sends what the Outbox has queued by e-mail (SMTP), never a message twice.",
+             "通过邮件(SMTP)发送“发送记录”中待发送的邮件，同一邮件绝不重复发送。"),
     "scorecard": ("Scores credit, suggests limits, flags risks; writes Scorecard.", "评估信用、建议额度、提示风险，写入“信用评估”。"),
     "dashboard": ("Rebuilds the Dashboard KPIs and charts.", "重建“仪表板”的指标和图表。"),
-    "regenerate_all": ("Runs Validate, Reconcile, Aging, Scorecard, Dunning List and Dashboard in order "
-                       "(letters only come from Letters).", "按顺序运行校验、核销、账龄、信用评估、催收清单和仪表板(催款函仅由“催款函”按钮生成)。"),
+    "forecast": ("Predicts pay dates, 13-week receipts and demand; writes Forecast.",
+                 "预测付款日、未来13周回款和采购需求，写入“预测”。"),
+    "regenerate_all": ("Runs Validate, Reconcile, Aging, Scorecard, Dunning List, Forecast and Dashboard in order "
+                       "(letters only come from Letters).",
+                       "按顺序运行校验、核销、账龄、信用评估、催收清单、预测和仪表板(催款函仅由“催款函”按钮生成)。"),
     "about": ("Version of xlfin and of xlwings.", "xlfin 与 xlwings 的版本信息。"),
     "settings": ("Where the settings are (the Config sheet).", "设置所在位置(“设置”工作表)。"),
 }
