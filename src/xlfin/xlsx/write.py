@@ -280,11 +280,10 @@ class PackageWriter:
         if close is None:
             raise WorkbookError("not a usable workbook: workbook.xml has no <sheets> list")
         prefix = close.group(1).decode()
-        # Only a declaration on the root element is in scope here: openpyxl with lxml declares xmlns:r on each
-        # <sheet> instead, and reusing that prefix unbound made the saved workbook.xml unreadable (issue #11 item 1).
-        root = re.search(rb"<(?![?!])[^>]*>", self._workbook_xml)
-        root_tag = root.group(0) if root else b""
-        bound = re.search(rb'xmlns:(\w+)="' + re.escape(NS_DOC_REL.encode()) + b'"', root_tag)
+        # Only a declaration on the root is in scope for a new <sheet>: openpyxl writing through lxml declares
+        # xmlns:r on each <sheet> instead, and reusing that prefix gave an unbound one (found by excelproof).
+        root = re.search(rb"<(?:[\w.-]+:)?workbook\b[^>]*>", self._workbook_xml)
+        bound = re.search(rb'xmlns:(\w+)="' + re.escape(NS_DOC_REL.encode()) + b'"', root.group(0) if root else b"")
         r_prefix, declare = (bound.group(1).decode(), "") if bound else ("r", f' xmlns:r="{NS_DOC_REL}"')
         tag = (f'<{prefix}sheet name="{escape(name)}" sheetId="{sheet_id}"{declare} '
                f'{r_prefix}:id="{rid}"/>').encode("utf-8")
