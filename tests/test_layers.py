@@ -41,8 +41,10 @@ LAYERS: dict[str, int] = {
     "xlfin.frames": SCHEMA,
     "xlfin.models": SCHEMA,
     "xlfin.validate": SCHEMA,
+    "xlfin.access_log": SCHEMA,  # who/where/hashes/recipients of a run, for the Audit rows
     # 3 adapters: workbooks, files, VBA, ribbon XML, rendering.
     "xlfin.adapters.*": ADAPTERS,
+    "xlfin.xlsx.*": ADAPTERS,  # the file format: encryption, password sources, package digests
     "xlfin.xlsx_tables": ADAPTERS,
     "xlfin.atomic": ADAPTERS,
     "xlfin.letters": ADAPTERS,
@@ -60,6 +62,7 @@ LAYERS: dict[str, int] = {
     "xlfin.template.*": SURFACES,
     "xlfin.demo": SURFACES,
     "xlfin.demo_data": SURFACES,
+    "xlfin.audit_view": SURFACES,
     "xlfin_udfs.*": SURFACES,  # udfs/, installed as the top-level package xlfin_udfs
 }
 

@@ -21,7 +21,8 @@ from . import __version__
 from .dates import DateError, parse_date
 from .tables import WorkbookError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+# pretty_exceptions_show_locals=False: a --debug traceback must never print a book's password (issue #17)
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_show_locals=False,
                   help="xlfin: customer finance in Excel workbooks (ageing, credit, cash application, dunning).")
 template_app = typer.Typer(no_args_is_help=True, help="Build or check workbook_template.xlsm.")
 app.add_typer(template_app, name="template")
@@ -83,15 +84,19 @@ def _progress(enabled: bool):
 
 
 def _run(path: Path, actions: list[str], output: Path | None, as_of: str | None, as_json: bool,
-         letters: Path | None = None) -> dict:
+         letters: Path | None = None, verb: str | None = None) -> dict:
     from .adapters.file import open_workbook
-    from .operations import execute
+    from .operations import ACTIONS, execute
+
+    # the command as typed, for the Audit sheet: one action is its own verb, all of them is `regenerate`
+    verb = verb or ("regenerate" if set(actions) == set(ACTIONS) else "+".join(actions))
 
     status, progress = _progress(not as_json)
     try:
         wb = open_workbook(path)
         try:
-            summary = execute(wb, actions, as_of=_as_of(as_of), output=output, letters_dir=letters, progress=progress)
+            summary = execute(wb, actions, as_of=_as_of(as_of), output=output, letters_dir=letters, progress=progress,
+                              verb=verb)
         finally:
             wb.close()
     finally:
@@ -251,6 +256,23 @@ def demo(
     result = run_demo(directory, lang=lang, seed=seed, console=None if as_json else out)
     if as_json:
         print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+
+
+@app.command()
+@_guard
+def audit(
+    path: Path = typer.Argument(..., help="Workbook (.xlsx/.xlsm)."),
+    last: int = typer.Option(10, "--last", min=1, help="How many runs to show."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """The last runs from the Audit sheet (who, where, what, hashes, recipients); nothing is written."""
+    from .audit_view import audit_report, print_audit
+
+    report = audit_report(path, last)
+    if as_json:
+        print(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+    else:
+        print_audit(report, out)
 
 
 @template_app.command("build")

@@ -251,6 +251,9 @@ GENERATED_ZH = {
     "letter": "催款函", "date": "日期", "timestamp": "时间", "user": "用户", "source": "来源", "rows_in": "输入行数",
     "rows_out": "输出行数", "status": "状态", "writeoff_amount": "建议核销差额", "plan_id": "计划编号",
 }
+# The access log's columns (issue #17): who ran what on which machine, on which version of the book, sent to whom.
+GENERATED_ZH |= {"machine": "计算机", "verb": "命令", "encrypted": "已加密", "hash_before": "运行前哈希",
+                 "hash_after": "运行后哈希", "recipients": "收件人"}
 
 
 def G(key: str, type: ColumnType = "text", **kw) -> Column:  # noqa: N802 - table literal helper
@@ -308,7 +311,8 @@ DUNNING_LOG = Table(
 AUDIT = Table(
     "audit", "tblAudit", "Audit", "操作日志", "generated",
     (G("timestamp"), G("user"), G("action"), G("source", width=30), G("rows_in", "int"), G("rows_out", "int"),
-     G("status"), G("message", width=60)),
+     G("status"), G("message", width=60), G("machine"), G("verb"), G("encrypted", "bool"),
+     G("hash_before", width=66), G("hash_after", width=66), G("recipients", width=60)),
 )
 
 

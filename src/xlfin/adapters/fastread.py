@@ -26,6 +26,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
@@ -183,9 +184,9 @@ def _number(raw: bytes) -> int | float:
 class FastXlsx:
     """The values of a workbook package; sheets are scanned on first use and cached."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self._zip = zipfile.ZipFile(self.path)
+    def __init__(self, path: Path, source: IO[bytes] | None = None) -> None:
+        self.path = Path(path)  # names the book in messages; `source` holds it when it was decrypted in memory
+        self._zip = zipfile.ZipFile(self.path if source is None else source)
         try:
             self._index()
         except (Unsupported, WorkbookError):

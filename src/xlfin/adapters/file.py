@@ -14,7 +14,6 @@ the plain openpyxl paths back on (tests compare the two).
 from __future__ import annotations
 
 import io
-import os
 import posixpath
 import re
 import zipfile
@@ -33,6 +32,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ..atomic import atomic_write
 from ..schema import Lang
 from ..tables import WorkbookError
+from ..xlsx.crypto import BookBytes, read_book
+from ..xlsx.digest import HASH_PENDING, stamp_hash_after, zip_digest
 from ..xlsx_tables import SheetXml, clear_sheet, freeze_header, write_table
 from .base import (
     Cells,
@@ -52,6 +53,7 @@ from .safety import (
     check_input_file,
     check_output_suffix,
     check_writable,
+    check_zip,
     ensure_safe_parser,
 )
 
@@ -92,18 +94,22 @@ class FileWorkbook(Workbook):
         super().__init__()
         self.path = Path(path)
         self.read_only = read_only
-        check_input_file(self.path, limits)
+        encrypted = check_input_file(self.path, limits, allow_encrypted=True)
         if not read_only:
             check_writable(self.path)
         ensure_safe_parser()
         self._opened_stat = self.path.stat()
+        # An encrypted book lives decrypted in memory only (issue #17); a plain one is read from its path.
+        self._book: BookBytes | None = read_book(self.path) if encrypted else None
+        if self._book is not None:
+            check_zip(self.path, limits, self._package())
         self._keep_vba = self.path.suffix.lower() in MACRO_SUFFIXES
         self._fast: FastXlsx | None = None
         self._values: XlWorkbook | None = None
         try:
-            self._fast = FastXlsx(self.path)
+            self._fast = FastXlsx(self.path, self._package())
         except Unsupported:
-            self._values = _load(self.path, data_only=True, keep_links=True)
+            self._values = _load(self.path, self._package(), data_only=True, keep_links=True)
         self._writable: XlWorkbook | None = None
         self._set_aside: dict[str, _SheetData] = {}
         self._sheet_xml: dict[int, tuple[Worksheet, SheetXml]] = {}  # id(worksheet) -> its generated cells
@@ -112,6 +118,22 @@ class FileWorkbook(Workbook):
     @property
     def name(self) -> str:
         return self.path.name
+
+    @property
+    def encrypted(self) -> bool:
+        return self._book is not None and self._book.encrypted
+
+    def hash_before(self) -> str:
+        """The workbook hash (xlsx.digest) of the file as opened, for the Audit row."""
+        return zip_digest(self._book.package if self._book is not None else self.path)
+
+    def hash_after_pending(self) -> str:
+        """The placeholder an Audit row carries; the save replaces it with the hash of what it writes."""
+        return HASH_PENDING
+
+    def _package(self) -> io.BytesIO | None:
+        """A fresh reader over the decrypted package of an encrypted book; None for a plain one (read by path)."""
+        return io.BytesIO(self._book.package) if self._book is not None else None
 
     # ------------------------------------------------ reading primitives (the data_only load)
 
@@ -122,7 +144,7 @@ class FileWorkbook(Workbook):
             self._fast.close()  # something the fast reader does not handle: openpyxl reads everything instead
             self._fast = None
             self._lo_cache = None
-            self._values = _load(self.path, data_only=True, keep_links=True)
+            self._values = _load(self.path, self._package(), data_only=True, keep_links=True)
         return self._values
 
     def _fast_or_none(self) -> FastXlsx | None:
@@ -202,7 +224,7 @@ class FileWorkbook(Workbook):
         if self.read_only:
             raise WorkbookError(f"{self.path}: opened read-only; nothing can be written")
         if self._writable is None:
-            self._writable, self._set_aside = _load_writable(self.path, self._keep_vba)
+            self._writable, self._set_aside = _load_writable(self.path, self._keep_vba, self._package())
         return self._writable
 
     def _generated_sheet(self, sheet_en: str, lang: Lang) -> Worksheet:
@@ -278,7 +300,9 @@ class FileWorkbook(Workbook):
             raise WorkbookError(f"{self.path}: the file changed since it was opened (saved in Excel?); run again")
         wb = self._wwb()
         self._apply_staged()
-        atomic_save(wb, self.path, target, self._set_aside, self._generated_cells())
+        source = self._book.package if self._book is not None else self.path
+        seal = self._book.seal if self._book is not None else None
+        atomic_save(wb, source, target, self._set_aside, self._generated_cells(), seal=seal)
         if output is None:
             self._opened_stat = self.path.stat()
         return target
@@ -345,7 +369,8 @@ def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
-def _load_writable(path: Path, keep_vba: bool) -> tuple[XlWorkbook, dict[str, _SheetData]]:
+def _load_writable(path: Path, keep_vba: bool,
+                   source: io.BytesIO | None = None) -> tuple[XlWorkbook, dict[str, _SheetData]]:
     """The keep_vba load, without parsing the cells of large sheets: those are set aside and put back on save.
 
     openpyxl takes seconds per hundred thousand cells to load and again to save; the input sheets it would load
@@ -353,11 +378,11 @@ def _load_writable(path: Path, keep_vba: bool) -> tuple[XlWorkbook, dict[str, _S
     openpyxl keeps the cell formats in file order). Falls back to a full load when anything else in such a sheet
     would need its cells (merged cells, hyperlinks, comments)."""
     set_aside: dict[str, _SheetData] = {}
-    with zipfile.ZipFile(path) as zf:
+    with zipfile.ZipFile(path if source is None else source) as zf:
         parts = _sheet_parts(zf)
         big = {name: part for name, part in parts.items() if zf.getinfo(part).file_size >= SPLICE_MIN_BYTES}
         if not big:
-            return _load(path, keep_vba=keep_vba, keep_links=True), {}
+            return _load(path, _reopened(source), keep_vba=keep_vba, keep_links=True), {}
         slim = io.BytesIO()
         with zipfile.ZipFile(slim, "w", zipfile.ZIP_STORED) as out:
             by_part = {part: name for name, part in big.items()}
@@ -374,11 +399,22 @@ def _load_writable(path: Path, keep_vba: bool) -> tuple[XlWorkbook, dict[str, _S
                 out.writestr(info, data)
     wb = _load(path, slim, keep_vba=keep_vba, keep_links=True)
     if any(wb[name]._cells for name in set_aside if name in wb.sheetnames) or not set(set_aside) <= set(wb.sheetnames):
-        return _load(path, keep_vba=keep_vba, keep_links=True), {}
+        return _load(path, _reopened(source), keep_vba=keep_vba, keep_links=True), {}
     return wb, set_aside
 
 
-def _splice(set_aside: dict[str, _SheetData], source: Path,
+def _reopened(source: io.BytesIO | None) -> io.BytesIO | None:
+    return None if source is None else io.BytesIO(source.getvalue())
+
+
+PackageSource = Path | bytes  # a plain book's path, or an encrypted book's package decrypted in memory
+
+
+def _zip_source(source: PackageSource) -> Path | io.BytesIO:
+    return io.BytesIO(source) if isinstance(source, bytes) else source
+
+
+def _splice(set_aside: dict[str, _SheetData], source: PackageSource,
             generated: dict[str, _SheetData] | None = None) -> Callable[[dict[str, bytes]], None]:
     """An edit of the saved package's parts that puts the set-aside cells back into their sheets and the generated
     sheets' XML cells into theirs (replacing the hyperlink cells openpyxl wrote there)."""
@@ -427,9 +463,9 @@ def _zip_of(parts: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def _add_shared_strings(source: Path, data: dict[str, bytes]) -> None:
+def _add_shared_strings(source: PackageSource, data: dict[str, bytes]) -> None:
     """Spliced cells that point into the original shared-string table need that table in the saved package."""
-    with zipfile.ZipFile(source) as zf:
+    with zipfile.ZipFile(_zip_source(source)) as zf:
         workbook = next(n for n in zf.namelist() if n.lower() == "xl/workbook.xml")
         sst = next((part for t, part in _rels(zf, workbook).values() if t == SST_REL_TYPE), None)
         if sst is None:
@@ -451,16 +487,20 @@ def _add_shared_strings(source: Path, data: dict[str, bytes]) -> None:
             types, b"</Types>", f'<Override PartName="/{target}" ContentType="{SST_CONTENT_TYPE}"/>')
 
 
-def atomic_save(wb: XlWorkbook, source: Path, target: Path, set_aside: dict[str, _SheetData] | None = None,
-                generated: dict[str, _SheetData] | None = None) -> None:
-    """Save to a temporary file next to `target`, put back set-aside cells, generated sheets' XML cells and the ribbon
-    parts, fsync, back up, rename."""
+def atomic_save(wb: XlWorkbook, source: PackageSource, target: Path,
+                set_aside: dict[str, _SheetData] | None = None, generated: dict[str, _SheetData] | None = None,
+                seal: Callable[[bytes], bytes] | None = None) -> None:
+    """Save in memory, put back set-aside cells, generated sheets' XML cells and the ribbon parts; then write the
+    bytes (encrypted by `seal` for an encrypted book: the temporary file never holds the plain package) to a
+    temporary file next to `target`, fsync, back up, rename."""
 
     def write(tmp: Path) -> None:
-        wb.save(tmp)
-        restore_custom_ui(source, tmp, _splice(set_aside or {}, source, generated))
+        buffer = io.BytesIO()
+        wb.save(buffer)
+        package = restore_custom_ui(source, buffer.getvalue(), _splice(set_aside or {}, source, generated))
+        tmp.write_bytes(seal(package) if seal is not None else package)
 
-    atomic_write(target, write, mode_from=source)
+    atomic_write(target, write, mode_from=source if isinstance(source, Path) else target)
 
 
 def _attr_values(xml: bytes, tag: str, attr: str) -> list[str]:
@@ -477,20 +517,20 @@ def _insert_before_close(xml: bytes, closing: bytes, fragment: str) -> bytes:
     return xml[:at] + fragment.encode("utf-8") + xml[at:]
 
 
-def restore_custom_ui(source: Path, saved: Path, edit: Callable[[dict[str, bytes]], None] | None = None) -> None:
-    """Put back the ribbon (customUI parts, their package relationship and content types) openpyxl dropped; `edit`
-    may change other parts in the same rewrite of the package."""
+def restore_custom_ui(source: PackageSource, saved: bytes,
+                      edit: Callable[[dict[str, bytes]], None] | None = None) -> bytes:
+    """The package openpyxl saved, with the ribbon (customUI parts, their package relationship and content types) it
+    dropped put back; `edit` may change other parts in the same rewrite. In memory: an encrypted book's plain
+    package never reaches the disk."""
     from defusedxml.ElementTree import fromstring
 
-    with zipfile.ZipFile(source) as src:
+    with zipfile.ZipFile(_zip_source(source)) as src:
         ui_parts = [n for n in src.namelist() if n.lower().startswith("customui/")]
-        if not ui_parts and edit is None:
-            return
         ui_data = {n: src.read(n) for n in ui_parts}
         src_rels = fromstring(src.read("_rels/.rels"))
         src_types = src.read("[Content_Types].xml")
     ui_rels = [el for el in src_rels if el.get("Type", "").endswith(UI_REL_SUFFIX)]
-    with zipfile.ZipFile(saved) as out:
+    with zipfile.ZipFile(io.BytesIO(saved)) as out:
         infos = out.infolist()
         data = {i.filename: out.read(i.filename) for i in infos}
     if edit is not None:
@@ -532,17 +572,14 @@ def restore_custom_ui(source: Path, saved: Path, edit: Callable[[dict[str, bytes
     if fragment:
         data["[Content_Types].xml"] = _insert_before_close(types, b"</Types>", fragment)
     data.update(ui_data)
+    stamp_hash_after(data)  # the Audit row's hash of what is written, over the final parts
     present = {i.filename for i in infos}
     order = [i.filename for i in infos] + [n for n in data if n not in present]
-    rebuilt = saved.with_name(saved.name + ".ui")
-    try:
-        with zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_DEFLATED) as zf:
-            for name in order:
-                # large sheets: fast compression (level 1 is ~4x faster and ~15 % bigger on sheet XML)
-                level = 1 if len(data[name]) > SPLICE_MIN_BYTES else 6
-                zf.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data[name],
-                            compress_type=zipfile.ZIP_DEFLATED, compresslevel=level)
-        os.replace(rebuilt, saved)
-    except BaseException:
-        rebuilt.unlink(missing_ok=True)
-        raise
+    rebuilt = io.BytesIO()
+    with zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name in order:
+            # large sheets: fast compression (level 1 is ~4x faster and ~15 % bigger on sheet XML)
+            level = 1 if len(data[name]) > SPLICE_MIN_BYTES else 6
+            zf.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data[name],
+                        compress_type=zipfile.ZIP_DEFLATED, compresslevel=level)
+    return rebuilt.getvalue()

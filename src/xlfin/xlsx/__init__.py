@@ -1,0 +1,1 @@
+"""The workbook file format (.xlsx/.xlsm packages): encryption, password sources, package digests."""
