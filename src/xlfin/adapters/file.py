@@ -34,6 +34,7 @@ from ..schema import Lang
 from ..tables import WorkbookError
 from ..xlsx.crypto import BookBytes, read_book
 from ..xlsx.digest import HASH_PENDING, stamp_hash_after, zip_digest
+from ..xlsx.protection import protect_file_sheet
 from ..xlsx_tables import SheetXml, clear_sheet, freeze_header, write_table
 from .base import (
     Cells,
@@ -235,7 +236,9 @@ class FileWorkbook(Workbook):
         ws = next((wb[n] for n in (target, labels["en"], labels["zh-CN"])
                    if n in wb.sheetnames and isinstance(wb[n], Worksheet)), None)
         if ws is None:
-            return wb.create_sheet(target, insert_position(wb.sheetnames, sheet_en))
+            ws = wb.create_sheet(target, insert_position(wb.sheetnames, sheet_en))
+            protect_file_sheet(ws)  # against accidental edits, no password (issue #17)
+            return ws
         self._set_aside.pop(ws.title, None)  # replaced whole: its old cells are not put back
         self._sheet_xml.pop(id(ws), None)
         clear_sheet(ws)
@@ -243,6 +246,7 @@ class FileWorkbook(Workbook):
         ws._images.clear()
         if ws.title != target and target not in wb.sheetnames:
             ws.title = target
+        protect_file_sheet(ws)
         return ws
 
     def _drop_table_elsewhere(self, name: str, keep: Worksheet) -> None:
