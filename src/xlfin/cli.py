@@ -275,6 +275,24 @@ def audit(
         print_audit(report, out)
 
 
+@app.command()
+@_guard
+def encrypt(path: Path = typer.Argument(..., help="Workbook (.xlsx/.xlsm) to encrypt in place.")) -> None:
+    """Encrypt a book with a password (as Excel's Encrypt with Password) from XLFIN_BOOK_PASSWORD, the keyring or
+    a prompt; every verb then keeps it encrypted."""
+    from .adapters.safety import check_input_file, check_writable
+    from .xlsx.crypto import encrypt_file
+
+    check_input_file(path, allow_encrypted=True)
+    check_writable(path)
+    secret = encrypt_file(path)
+    out.print(f"encrypted {path} (password from {secret.source})", markup=False)
+    backup = path.with_name(path.name + ".bak")
+    if backup.exists():
+        err.print(f"xlfin: {backup} is an earlier backup and may hold customer data unencrypted; delete it",
+                  markup=False, soft_wrap=True)
+
+
 @template_app.command("build")
 @_guard
 def template_build(

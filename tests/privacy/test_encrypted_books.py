@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from privacy_helpers import DATA, PASSWORD, encrypted_book, leaks, marker, opened, rows
+from privacy_helpers import DATA, PASSWORD, encrypted_book, leaks, marker, opened, plain_book, rows
 from typer.testing import CliRunner
 
 from xlfin import schema
@@ -110,3 +110,17 @@ def test_a_book_encrypted_by_excel_is_opened(tmp_path: Path, monkeypatch: pytest
     result = xlfin("aging", book)
     assert result.exit_code == 2
     assert "password" not in result.stderr and "not found" in result.stderr, result.stderr
+
+
+def test_encrypt_verb_encrypts_in_place_without_a_plain_backup(tmp_path: Path, private_tmp: Path,
+                                                                with_password: str) -> None:
+    book = tmp_path / "book.xlsm"
+    plain = plain_book()
+    book.write_bytes(plain)
+    result = xlfin("encrypt", book)
+    assert result.exit_code == 0, result.stderr
+    assert crypto.is_encrypted(book.read_bytes()) and opened(book) == plain
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["TMPDIR", "book.xlsm"]  # no .bak of the plaintext
+    assert leaks(tmp_path, [marker(), PASSWORD]) == []
+    again = xlfin("encrypt", book)
+    assert again.exit_code == 2 and "already encrypted" in again.stderr

@@ -76,6 +76,14 @@ class LiveWorkbook(Workbook):
         return self.book.name
 
     @property
+    def encrypted(self) -> bool:
+        """Excel's "Encrypt with Password" is set on the open book (Workbook.HasPassword), for the Audit row."""
+        try:
+            return bool(getattr(self.book.api, "HasPassword", False))
+        except Exception:  # noqa: BLE001 - engines without the property (macOS, tests): not known to be encrypted
+            return False
+
+    @property
     def app(self) -> Any:
         return self.book.app
 

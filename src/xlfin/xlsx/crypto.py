@@ -126,3 +126,22 @@ def read_book(path: Path, passwords: Iterable[Secret] | None = None) -> BookByte
     if is_encrypted(data):
         return open_encrypted(path, data, passwords)
     return BookBytes(path, data)
+
+
+def encrypt_file(path: Path, passwords: Iterable[Secret] | None = None) -> Secret:
+    """Encrypt a plain book in place (for servers without Excel), atomically; no backup, because the backup would
+    be the plaintext this is meant to remove. The password comes from the same sources as for reading one."""
+    from ..atomic import atomic_write_bytes
+
+    path = Path(path)
+    data = path.read_bytes()
+    if is_encrypted(data):
+        raise WorkbookError(f"{path}: the workbook is already encrypted")
+    if not data.startswith(b"PK"):
+        raise WorkbookError(f"{path}: not an Excel workbook (.xlsx/.xlsm files are zip packages)")
+    secret = next(iter(passwords if passwords is not None else candidates(path)), None)
+    if secret is None:
+        raise WorkbookError(f"{path}: no password given; set XLFIN_BOOK_PASSWORD, store it in the OS keyring "
+                            "(service xlfin) or run xlfin on a terminal to be asked")
+    atomic_write_bytes(path, encrypt(data, secret.value), backup=False)
+    return secret
