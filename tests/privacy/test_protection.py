@@ -122,3 +122,29 @@ def test_file_protection_survives_a_reload() -> None:
     wb.save(buffer)
     back = openpyxl.load_workbook(io.BytesIO(buffer.getvalue())).active.protection
     assert back.sheet and not back.autoFilter and not back.sort and not back.password
+
+
+def test_ribbon_buttons_work_on_the_protected_template_and_leave_reports_protected(engine, tmp_path: Path,
+                                                                                   monkeypatch) -> None:
+    from test_cli import small_workbook
+
+    from xlfin import macros
+
+    book = fake.open_book(small_workbook(tmp_path / "book.xlsm"))
+    assert book.sheets["Aging"].api.ProtectContents  # the template ships its report sheets protected
+    for _ in range(2):
+        assert macros.aging(book) is not None, book.app.impl.alerts[-1]
+    assert book.sheets["Aging"].api.ProtectContents and book.sheets["Audit"].api.ProtectContents
+    audit = LiveWorkbook(book).read_table(schema.AUDIT).frame
+    assert audit["verb"].tolist()[-2:] == ["aging", "aging"]
+    assert audit["hash_before"].fillna("").tolist()[-1] in ("", None)  # Excel's book: no file hash (docs/privacy.md)
+
+    import xlfin.dashboard_render as render
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("dashboard failed")
+
+    monkeypatch.setattr(render, "render_dashboard",
+                        lambda wb, data, lang: (wb.sheet_for_charts("Dashboard", lang), boom()))
+    assert macros.dashboard(book) is None  # the failure is an alert
+    assert book.sheets["Dashboard"].api.ProtectContents  # the sheet it had unprotected is protected again
