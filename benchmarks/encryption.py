@@ -17,7 +17,7 @@ from pathlib import Path
 
 from regenerate import fill  # the seeded large-book filler of benchmarks/regenerate.py (same folder)
 
-from xlfin.operations import ACTIONS, execute
+from xlfin.app.operations import ACTIONS, execute
 from xlfin.xlsx import crypto
 
 PASSWORD = "benchmark-password"

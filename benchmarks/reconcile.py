@@ -1,4 +1,4 @@
-"""Cash-application benchmark: seeded messy payments with known answers, run through xlfin.reconcile.
+"""Cash-application benchmark: seeded messy payments with known answers, run through xlfin.engine.reconcile.
 
     .venv/bin/python benchmarks/reconcile.py --payments 50000 --invoices 100000 --seed 0
 
@@ -18,11 +18,15 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 import pandas as pd
 
-from xlfin.reconcile import reason_code, reconcile, summarize
-from xlfin.reconcile.synth import generate
+from xlfin.engine.reconcile import reason_code, reconcile, summarize
+
+# the labelled-data generator is test support, not shipped: tests/support/synth.py
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from support.synth import generate  # noqa: E402
 
 
 def measure(result, data) -> pd.DataFrame:

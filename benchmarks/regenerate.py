@@ -32,9 +32,9 @@ from pathlib import Path
 from xlfin import schema
 from xlfin.adapters.file import open_workbook
 from xlfin.atomic import atomic_write_bytes
-from xlfin.demo import DEMO_AS_OF, INPUT_KEYS, _demo_config, fill_input_table, set_config
-from xlfin.demo_data import generate_demo
-from xlfin.operations import ACTIONS, execute
+from xlfin.app.demo import DEMO_AS_OF, INPUT_KEYS, _demo_config, fill_input_table, set_config
+from xlfin.app.demo_data import generate_demo
+from xlfin.app.operations import ACTIONS, execute
 from xlfin.template import package_workbook
 from xlfin.template.builder import build_workbook
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from xlfin import udfs
+from xlfin.excel import udfs
 
 TARGETS = {"AGING_BUCKET": 0.5, "DAYS_OVERDUE": 0.5}
 

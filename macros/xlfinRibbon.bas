@@ -4,41 +4,41 @@ Attribute VB_Name = "xlfinRibbon"
 Option Explicit
 
 Public Sub xlfin_validate(control As IRibbonControl)
-    RunPython "import xlfin.macros as m; m.validate()"
+    RunPython "import xlfin.excel.macros as m; m.validate()"
 End Sub
 
 Public Sub xlfin_reconcile(control As IRibbonControl)
-    RunPython "import xlfin.macros as m; m.reconcile()"
+    RunPython "import xlfin.excel.macros as m; m.reconcile()"
 End Sub
 
 Public Sub xlfin_aging(control As IRibbonControl)
-    RunPython "import xlfin.macros as m; m.aging()"
+    RunPython "import xlfin.excel.macros as m; m.aging()"
 End Sub
 
 Public Sub xlfin_dunning(control As IRibbonControl)
-    RunPython "import xlfin.macros as m; m.dunning()"
+    RunPython "import xlfin.excel.macros as m; m.dunning()"
 End Sub
 
 Public Sub xlfin_letters(control As IRibbonControl)
-    RunPython "import xlfin.macros as m; m.letters()"
+    RunPython "import xlfin.excel.macros as m; m.letters()"
 End Sub
 
 Public Sub xlfin_scorecard(control As IRibbonControl)
-    RunPython "import xlfin.macros as m; m.scorecard()"
+    RunPython "import xlfin.excel.macros as m; m.scorecard()"
 End Sub
 
 Public Sub xlfin_dashboard(control As IRibbonControl)
-    RunPython "import xlfin.macros as m; m.dashboard()"
+    RunPython "import xlfin.excel.macros as m; m.dashboard()"
 End Sub
 
 Public Sub xlfin_regenerate_all(control As IRibbonControl)
-    RunPython "import xlfin.macros as m; m.regenerate_all()"
+    RunPython "import xlfin.excel.macros as m; m.regenerate_all()"
 End Sub
 
 Public Sub xlfin_about(control As IRibbonControl)
-    RunPython "import xlfin.macros as m; m.about()"
+    RunPython "import xlfin.excel.macros as m; m.about()"
 End Sub
 
 Public Sub xlfin_settings(control As IRibbonControl)
-    RunPython "import xlfin.macros as m; m.settings()"
+    RunPython "import xlfin.excel.macros as m; m.settings()"
 End Sub

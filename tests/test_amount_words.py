@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from xlfin.amount_words import (
+from xlfin.engine.amount_words import (
     AmountWordsError,
     chinese_upper,
     chinese_upper_cents,

@@ -22,8 +22,8 @@ from defusedxml.ElementTree import fromstring
 from typer.testing import CliRunner
 
 from xlfin import schema
-from xlfin.cli import app
-from xlfin.demo import DEMO_AS_OF, INPUT_KEYS, _demo_config, fill_input_table, set_config
+from xlfin.cli.main import app
+from xlfin.app.demo import DEMO_AS_OF, INPUT_KEYS, _demo_config, fill_input_table, set_config
 from xlfin.vba.cfb import write_cfb
 
 SMALL = {"customers": 20, "invoices": 200, "payments": 150}  # the seed gives dunning notices in both languages
@@ -37,7 +37,7 @@ TIMESTAMPED = (schema.AUDIT, schema.DUNNING_LOG)
 @functools.lru_cache(maxsize=None)
 def small_workbook_bytes(lang: str = "en", seed: int = 7, demo: bool = True) -> bytes:
     """The template in `lang`, filled like `xlfin new --demo` but with SMALL row counts."""
-    from xlfin.demo_data import generate_demo
+    from xlfin.app.demo_data import generate_demo
     from xlfin.template import package_workbook
     from xlfin.template.builder import build_workbook
 
@@ -159,7 +159,7 @@ def regenerated(tmp_path_factory) -> tuple[Path, dict]:
 @pytest.fixture
 def small_demo_data(monkeypatch):
     """`xlfin new --demo` with the built-in generator shrunk to SMALL rows."""
-    import xlfin.demo_data as demo_data
+    import xlfin.app.demo_data as demo_data
 
     real = demo_data.generate_demo
     monkeypatch.setattr(demo_data, "generate_demo", lambda **kw: real(**{**kw, **SMALL}))

@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xlfin.demo_data import DEMO_AS_OF, generate_demo
-from xlfin.frames import raw_table_from_frame
+from xlfin.app.demo_data import DEMO_AS_OF, generate_demo
+from xlfin.schema.frames import raw_table_from_frame
 from xlfin.schema import TABLES
-from xlfin.settings import settings_from_rows
-from xlfin.validate import validate_workbook
+from xlfin.schema.settings import settings_from_rows
+from xlfin.schema.validate import validate_workbook
 
 
 @pytest.fixture(scope="module", params=["en", "zh-CN"])

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from xlfin.dunning import (
+from xlfin.engine.dunning import (
     EXCLUSION_REASONS,
     ITEM_COLUMNS,
     DunningError,
@@ -22,7 +22,7 @@ from xlfin.dunning import (
     log_rows,
 )
 from xlfin.schema import DUNNING, DUNNING_LOG
-from xlfin.settings import DEFAULT_DUNNING_LEVELS, DunningLevel, Settings
+from xlfin.schema.settings import DEFAULT_DUNNING_LEVELS, DunningLevel, Settings
 
 AS_OF = dt.date(2026, 6, 30)
 LEVELS = DEFAULT_DUNNING_LEVELS["en"]  # from 1 / 15 / 30 / 60 days, fees 0 / 0 / 50 / 100
@@ -435,7 +435,7 @@ def test_notice_invariants(rows, log_entries, rate) -> None:
 def test_level_fee_rounds_half_up_to_the_cent():
     from decimal import Decimal
 
-    from xlfin.dunning import DunningLevel
+    from xlfin.engine.dunning import DunningLevel
 
     assert DunningLevel(level=1, from_days=1, action="a", template="reminder", fee=Decimal("12.345")).fee_cents == 1235
     assert DunningLevel(level=1, from_days=1, action="a", template="reminder", fee=Decimal("50")).fee_cents == 5000

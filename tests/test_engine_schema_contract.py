@@ -9,8 +9,10 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from xlfin import dunning, payment_plans, schema, settings, vocabulary
-from xlfin.reconcile import synth
+from xlfin.engine import dunning, payment_plans, vocabulary
+from xlfin import schema
+from xlfin.schema import settings
+from support import synth
 
 
 @pytest.mark.parametrize(("what", "keys", "table"), [
@@ -69,7 +71,7 @@ def test_settings_satisfy_what_the_dunning_run_reads() -> None:
 
 
 def test_dunning_runs_on_any_object_with_the_settings_it_reads() -> None:
-    class Plain:  # not xlfin.settings.Settings: the engine only reads three attributes
+    class Plain:  # not xlfin.schema.settings.Settings: the engine only reads three attributes
         base_currency = "USD"
         dunning_min_amount_cents = 0
         dunning_interest_pa = 0.0

@@ -15,14 +15,14 @@ from hypothesis import strategies as st
 
 from xlfin import schema
 from xlfin.atomic import atomic_write, atomic_write_bytes
-from xlfin.dates import (
+from xlfin.engine.dates import (
     DateError,
     date_to_serial,
     parse_date,
     serial_to_date,
     serials_to_datetime64,
 )
-from xlfin.money import (
+from xlfin.engine.money import (
     MoneyError,
     cents_to_decimal,
     float_cents,
@@ -31,8 +31,8 @@ from xlfin.money import (
     to_decimal,
 )
 from xlfin.schema import generated_header, match_headers
-from xlfin.settings import Settings, config_rows, defaults, settings_from_rows
-from xlfin.tables import RawTable, column_letter, quote_sheet, to_cells
+from xlfin.schema.settings import Settings, config_rows, defaults, settings_from_rows
+from xlfin.schema.tables import RawTable, column_letter, quote_sheet, to_cells
 
 # ---------------------------------------------------------------- money
 

@@ -13,8 +13,8 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from xlfin.dates import date_to_serial
-from xlfin.frames import (
+from xlfin.engine.dates import date_to_serial
+from xlfin.schema.frames import (
     Problem,
     apply_defaults,
     coerce_table,
@@ -23,8 +23,8 @@ from xlfin.frames import (
     raw_table_from_frame,
 )
 from xlfin.schema import INVOICES, PAYMENTS, TABLES
-from xlfin.settings import Settings
-from xlfin.tables import RawTable
+from xlfin.schema.settings import Settings
+from xlfin.schema.tables import RawTable
 
 
 def raw(table_key: str, columns: dict, header_row: int = 4, first_col: int = 2, sheet: str | None = None,

@@ -16,9 +16,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from xlfin import dunning, i18n, letters, macros, operations, ribbon, schema, settings, validate
+from xlfin.engine import dunning
+from xlfin.schema import i18n, settings, validate
+from xlfin.outreach import letters
+from xlfin.excel import macros
+from xlfin.app import operations
+from xlfin import ribbon, schema
 from xlfin.engine import aging, risk, scorecard
-from xlfin.reconcile import engine as reconcile_engine
+from xlfin.engine.reconcile import engine as reconcile_engine
 from xlfin.template import texts
 
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -243,7 +248,7 @@ def test_every_validation_message_in_both_languages(code: str) -> None:
 
 
 def test_every_problem_code_the_readers_emit_has_a_message() -> None:
-    from xlfin.frames import _TYPE_CODE
+    from xlfin.schema.frames import _TYPE_CODE
 
     # every type the readers parse (text-like types are taken as they are) reports with a known message code
     read = schema.INPUT_TABLES + schema.CONFIG_TABLES + (schema.DUNNING_LOG,)

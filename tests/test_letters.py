@@ -11,14 +11,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xlfin.dunning import attach_letters, build_dunning, log_rows
-from xlfin.letters import (
+from xlfin.engine.dunning import attach_letters, build_dunning, log_rows
+from xlfin.outreach.letters import (
     LetterTemplateError,
     letter_paths,
     render_letters,
     safe_file_stem,
 )
-from xlfin.settings import DEFAULT_DUNNING_LEVELS, Settings
+from xlfin.schema.settings import DEFAULT_DUNNING_LEVELS, Settings
 
 AS_OF = dt.date(2026, 6, 30)
 
@@ -92,7 +92,7 @@ def test_chinese_letters_formal_wording_and_capital_total(tmp_path: Path) -> Non
     notice = run.notices.set_index("customer_id").loc["A"]
     assert notice["level"] == 4
     html, text = letters["A"].html.read_text("utf-8"), letters["A"].txt.read_text("utf-8")
-    from xlfin.amount_words import chinese_upper_cents
+    from xlfin.engine.amount_words import chinese_upper_cents
 
     capital = "人民币" + chinese_upper_cents(int(notice["total_due"]))
     for body in (html, text):
@@ -256,7 +256,7 @@ def test_missing_template_folder_and_bad_template_names(tmp_path: Path) -> None:
         render_letters(run, customers, user_settings(tmp_path / "nope"), tmp_path / "out", "en", AS_OF)
     from dataclasses import replace
 
-    from xlfin.settings import DunningLevel
+    from xlfin.schema.settings import DunningLevel
 
     evil_levels = tuple(DunningLevel(level=lv.level, from_days=lv.from_days, action=lv.action,
                                      template="../../etc/passwd") for lv in run.levels)

@@ -1,4 +1,4 @@
-"""Ribbon entry points (`xlfin.macros`) on a real `xw.Book` backed by the in-memory xlwings engine.
+"""Ribbon entry points (`xlfin.excel.macros`) on a real `xw.Book` backed by the in-memory xlwings engine.
 
 Each button runs the same operations as the CLI through the live adapter and ends in one alert; a failure is an
 alert too, and leaves the book exactly as it was, with Excel's application state restored.
@@ -16,8 +16,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "adapters"))
 import fake_xlwings_engine as fake  # noqa: E402
 from test_cli import small_workbook  # noqa: E402
 
-from xlfin import __version__, macros, schema  # noqa: E402
-from xlfin.adapters import LiveWorkbook  # noqa: E402
+from xlfin import __version__, schema
+from xlfin.excel import macros  # noqa: E402
+from xlfin.excel.live import LiveWorkbook  # noqa: E402
 
 APP_DEFAULTS = {"screen_updating": True, "display_alerts": True, "enable_events": True, "calculation": "automatic"}
 
@@ -146,7 +147,7 @@ def test_zh_cn_book_gets_chinese_messages_and_sheets(zh_book) -> None:
 
 
 def test_a_failing_stage_alerts_and_leaves_the_book_unchanged(book, monkeypatch) -> None:
-    from xlfin import operations
+    from xlfin.app import operations
 
     before = snapshot(book)
 

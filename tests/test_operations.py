@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 from test_cli import edit_workbook, folder_state, small_workbook, table_rows
 
-from xlfin import operations, schema
+from xlfin.app import operations
+from xlfin import schema
 from xlfin.adapters.file import open_workbook
-from xlfin.operations import ACTIONS, Run, execute
+from xlfin.app.operations import ACTIONS, Run, execute
 
 
 @pytest.fixture
@@ -79,13 +80,13 @@ def test_a_failing_stage_leaves_the_file_byte_identical(book: Path, monkeypatch,
         raise RuntimeError(f"{stage} failed")
 
     if stage == "reconcile":
-        import xlfin.reconcile as rec
+        import xlfin.engine.reconcile as rec
 
         monkeypatch.setattr(rec, "reconcile", boom)
     elif stage == "scorecard":
         monkeypatch.setattr(scorecard, "build_scorecard", boom)
     elif stage == "dunning":
-        import xlfin.dunning as dun
+        import xlfin.engine.dunning as dun
 
         monkeypatch.setattr(dun, "build_dunning", boom)
     elif stage == "dashboard":
@@ -257,7 +258,7 @@ def test_large_sheets_travel_through_the_save_unchanged(book: Path, tmp_path: Pa
 
 
 def test_dunning_levels_out_of_order_are_a_workbook_error_not_an_internal_one(book: Path) -> None:
-    from xlfin.tables import WorkbookError
+    from xlfin.schema.tables import WorkbookError
 
     def misorder(wb):
         ws = wb["Config"]

@@ -20,17 +20,17 @@ def test_every_package_in_src_is_declared():
     assert sorted(p for p in _declared() if p != "xlfin_udfs") == found
 
 
-@pytest.mark.parametrize("name", ["xlfin_udfs", "xlfin.udfs"])
+@pytest.mark.parametrize("name", ["xlfin_udfs", "xlfin.excel.udfs"])
 def test_udf_module_importable_by_the_name_excel_uses(name):
     module = importlib.import_module(name)
     assert callable(module.AGING_BUCKET) and callable(module.CREDIT_SCORE)
 
 
 def test_xlfin_udfs_exports_every_formula():
-    import xlfin.udfs
+    import xlfin.excel.udfs
     import xlfin_udfs
 
-    assert set(xlfin_udfs.__all__) == set(xlfin.udfs.__all__)
+    assert set(xlfin_udfs.__all__) == set(xlfin.excel.udfs.__all__)
     assert Path(xlfin_udfs.__file__).resolve().parent == ROOT / "udfs"
 
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from xlfin.payment_plans import (
+from xlfin.engine.payment_plans import (
     PaymentPlanError,
     add_months,
     instalment_schedule,

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xlfin.reconcile import (ALLOCATION_COLUMNS, UNAPPLIED_COLUMNS, WRITEOFF_COLUMNS, ReconcileInputError,
+from xlfin.engine.reconcile import (ALLOCATION_COLUMNS, UNAPPLIED_COLUMNS, WRITEOFF_COLUMNS, ReconcileInputError,
                              find_combination, invoice_balances, localise_reason, reason_code, reconcile, summarize)
 
 
@@ -565,7 +565,7 @@ def test_payments_processed_in_date_order_not_row_order():
 
 
 def test_synthetic_ledger_meets_precision_and_auto_rate():
-    from xlfin.reconcile.synth import generate
+    from support.synth import generate
 
     data = generate(n_payments=600, n_invoices=1_200, seed=11)
     r = reconcile(data.invoices, data.payments, data.customers)

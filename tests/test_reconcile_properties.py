@@ -8,7 +8,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xlfin.reconcile import reconcile
+from xlfin.engine.reconcile import reconcile
 from xlfin.schema import INVOICES, PAYMENTS
 
 CUSTOMER_IDS = ["C1", "C2", "C3"]

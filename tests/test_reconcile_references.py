@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from xlfin.reconcile import InvoiceIndex, PayerDirectory, invoice_key, normalise_name, scan, within_one_edit
+from xlfin.engine.reconcile import InvoiceIndex, PayerDirectory, invoice_key, normalise_name, scan, within_one_edit
 
 NUMBERS = [
     "INV-001001",

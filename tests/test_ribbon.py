@@ -98,7 +98,7 @@ def test_module_has_one_public_callback_per_button() -> None:
         re.MULTILINE,
     )
     assert dict(subs) == {
-        callback: f"import xlfin.macros as m; m.{entry}()" for callback, entry in ribbon_callbacks().items()
+        callback: f"import xlfin.excel.macros as m; m.{entry}()" for callback, entry in ribbon_callbacks().items()
     }
     assert list(ribbon_callbacks().values()) == list(ENTRIES)
     assert ENTRIES == (
@@ -130,7 +130,7 @@ def test_committed_macro_sources_are_current(tmp_path: Path) -> None:
 
 
 def test_macros_module_provides_every_entry() -> None:
-    from xlfin import macros
+    from xlfin.excel import macros
 
     missing = [entry for entry in ENTRIES if not callable(getattr(macros, entry, None))]
     assert missing == []

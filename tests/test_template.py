@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from xlfin import schema
-from xlfin.settings import CONFIG_KEY_NAMES, defined_name
+from xlfin.schema.settings import CONFIG_KEY_NAMES, defined_name
 from xlfin.template import CODE_NAMES, SHEETS, build_template, check_structure, check_template, write_template
 from xlfin.template.builder import XLWINGS_CONF_SHEET, invoice_formulas
 from xlfin.template.package import FIXED_DOC_TIME, normalise_zip

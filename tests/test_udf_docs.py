@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from xlfin import udf_docs, udfs
+from xlfin.excel import udf_docs, udfs
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
@@ -14,8 +14,8 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 @pytest.mark.parametrize("lang,name", list(udf_docs.LANGUAGES.items()))
 def test_committed_reference_is_up_to_date(lang, name):
     path = DOCS / name
-    assert path.exists(), "run python -m xlfin.udf_docs"
-    assert path.read_text(encoding="utf-8") == udf_docs.render(lang), "stale: run python -m xlfin.udf_docs"
+    assert path.exists(), "run python -m xlfin.excel.udf_docs"
+    assert path.read_text(encoding="utf-8") == udf_docs.render(lang), "stale: run python -m xlfin.excel.udf_docs"
 
 
 @pytest.mark.parametrize("lang", list(udf_docs.LANGUAGES))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from xlfin import udf_registration, udfs
+from xlfin.excel import udf_registration, udfs
 
 BAS = Path(__file__).resolve().parents[1] / "udfs" / "xlfin_udfs.bas"
 FUNCTION_LINE = re.compile(r"^Function (\w+)\((.*)\)$")
@@ -30,8 +30,8 @@ def declared(text: str) -> dict[str, list[tuple[str, bool]]]:
 
 
 def test_committed_bas_is_up_to_date(generated):
-    assert BAS.exists(), "run python -m xlfin.udf_registration"
-    assert BAS.read_bytes() == generated.encode("ascii"), "stale: run python -m xlfin.udf_registration"
+    assert BAS.exists(), "run python -m xlfin.excel.udf_registration"
+    assert BAS.read_bytes() == generated.encode("ascii"), "stale: run python -m xlfin.excel.udf_registration"
 
 
 def test_every_formula_is_declared_with_its_parameters(generated):

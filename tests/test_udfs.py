@@ -10,10 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xlfin import udfs as u
-from xlfin.dates import serials_to_datetime64
+from xlfin.excel import udfs as u
+from xlfin.excel.udfs import registry
+from xlfin.engine.dates import serials_to_datetime64
 from xlfin.engine import aging, collection, credit, payment_index, ratios, segmentation
-from xlfin.udfs import XlError
+from xlfin.excel.udfs import XlError
 
 AS_OF = dt.date(2026, 3, 31)
 SPEC_FORMULAS = ["AGING_BUCKET", "DAYS_OVERDUE", "DSO", "DSO_COUNTBACK", "BEST_DSO", "CEI", "PAYMENT_INDEX",
@@ -365,7 +366,7 @@ def test_windows_error_values_only_when_called_from_excel(monkeypatch):
         made.append(code)
         return ("VT_ERROR", code)
 
-    monkeypatch.setattr(u, "_COM_ERROR", fake_variant)
+    monkeypatch.setattr(registry, "_COM_ERROR", fake_variant)  # the wrapper (registry.udf) reads it at call time
     from_python = u.DSO(col(1.0, "x"), 10.0)
     assert is_error(from_python[1, 0]) and made == []
     from_excel = u.DSO(col(1.0, "x", "#N/A"), 10.0, 365.0, "[b.xlsm]s!$A$1")

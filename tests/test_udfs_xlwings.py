@@ -19,7 +19,7 @@ import xlwings
 from xlwings import conversion
 from xlwings.main import Engine
 
-from xlfin import udf_registration, udfs
+from xlfin.excel import udf_registration, udfs
 
 MISSING = -2147352572  # what VBA passes for an omitted Optional argument
 CELL_ERRORS = {-2146826281: "#DIV/0!", -2146826246: "#N/A", -2146826259: "#NAME?", -2146826288: "#NULL!",

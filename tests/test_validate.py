@@ -8,11 +8,11 @@ import re
 import pandas as pd
 import pytest
 
-from xlfin import validate as V
-from xlfin.frames import raw_table_from_frame
-from xlfin.settings import ConfigProblem, Settings, settings_from_rows
-from xlfin.tables import RawTable
-from xlfin.validate import MESSAGES, SEVERITY, ValidationReport, message, validate_workbook
+from xlfin.schema import validate as V
+from xlfin.schema.frames import raw_table_from_frame
+from xlfin.schema.settings import ConfigProblem, Settings, settings_from_rows
+from xlfin.schema.tables import RawTable
+from xlfin.schema.validate import MESSAGES, SEVERITY, ValidationReport, message, validate_workbook
 
 AS_OF = dt.date(2026, 6, 30)
 

@@ -6,8 +6,8 @@ same cells through xlwings in bulk and adds charts with xlwings' chart API.
 
 from __future__ import annotations
 
-from .dashboard import DashboardData
-from .i18n import t
+from xlfin.engine.dashboard import DashboardData
+from xlfin.schema.i18n import t
 from .schema import DASHBOARD_SHEET, Lang, aging_bucket_label_zh
 
 MONEY_KPIS = {"kpi_total_ar", "kpi_overdue", "kpi_unapplied"}

@@ -135,7 +135,7 @@ def ribbon_module_source(lang: str = "en") -> str:
         lines += [
             "",
             f"Public Sub {callback}(control As IRibbonControl)",
-            f'    RunPython "import xlfin.macros as m; m.{entry}()"',
+            f'    RunPython "import xlfin.excel.macros as m; m.{entry}()"',
             "End Sub",
         ]
     return "\r\n".join(lines) + "\r\n"

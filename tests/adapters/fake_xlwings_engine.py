@@ -912,7 +912,7 @@ import zipfile
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from xlfin import schema
-from xlfin.settings import config_rows
+from xlfin.schema.settings import config_rows
 from xlfin.xlsx_tables import write_table
 
 CUSTOMERS = [

@@ -15,7 +15,7 @@ from fake_xlwings_engine import build_sample
 
 from xlfin import schema
 from xlfin.adapters import Limits, open_workbook
-from xlfin.tables import WorkbookError
+from xlfin.schema.tables import WorkbookError
 from xlfin.vba.cfb import write_cfb
 
 

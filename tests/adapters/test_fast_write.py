@@ -21,7 +21,7 @@ from xlfin import schema
 from xlfin.adapters import file as file_adapter
 from xlfin.adapters.fastread import FastXlsx
 from xlfin.adapters.file import atomic_save, open_workbook
-from xlfin.operations import ACTIONS, execute
+from xlfin.app.operations import ACTIONS, execute
 from xlfin.xlsx_tables import SheetXml, freeze_header, write_table
 
 SMALL = {"customers": 20, "invoices": 200, "payments": 150}  # the seed gives dunning notices
@@ -29,8 +29,8 @@ SMALL = {"customers": 20, "invoices": 200, "payments": 150}  # the seed gives du
 
 def small_workbook(path: Path) -> Path:
     """The template filled like `xlfin new --demo`, with few rows."""
-    from xlfin.demo import DEMO_AS_OF, INPUT_KEYS, _demo_config, fill_input_table, set_config
-    from xlfin.demo_data import generate_demo
+    from xlfin.app.demo import DEMO_AS_OF, INPUT_KEYS, _demo_config, fill_input_table, set_config
+    from xlfin.app.demo_data import generate_demo
     from xlfin.template import package_workbook
     from xlfin.template.builder import build_workbook
 

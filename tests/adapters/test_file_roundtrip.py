@@ -25,8 +25,8 @@ from openpyxl.utils import get_column_letter
 
 from xlfin import schema
 from xlfin.adapters import FileWorkbook, open_workbook
-from xlfin.adapters.base import stacked_layout
-from xlfin.settings import DEFAULT_DUNNING_LEVELS
+from xlfin.schema.workbook import stacked_layout
+from xlfin.schema.settings import DEFAULT_DUNNING_LEVELS
 
 GENERATED = ("Reconciliation", "Aging", "Audit", "Dunning Log")
 
@@ -351,7 +351,7 @@ def test_vba_and_ribbon_survive_a_run_byte_identical(sample_xlsm: Path, tmp_path
 
 
 def test_output_must_keep_the_macro_extension(sample_xlsm: Path, tmp_path: Path) -> None:
-    from xlfin.tables import WorkbookError
+    from xlfin.schema.tables import WorkbookError
 
     with pytest.raises(WorkbookError, match="same kind of extension"):
         run(sample_xlsm, output=tmp_path / "lost_macros.xlsx")

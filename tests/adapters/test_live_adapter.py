@@ -11,8 +11,9 @@ import xlwings as xw
 from test_file_roundtrip import aging_frames, allocations, audit_rows, unapplied
 
 from xlfin import schema
-from xlfin.adapters import LiveWorkbook, open_workbook
-from xlfin.tables import WorkbookError
+from xlfin.excel.live import LiveWorkbook
+from xlfin.adapters import open_workbook
+from xlfin.schema.tables import WorkbookError
 
 
 @pytest.fixture

@@ -9,15 +9,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xlfin.dunning import build_dunning
+from xlfin.engine.dunning import build_dunning
 from xlfin.engine.forecast import expected_payment_dates, purchase_forecast
 from xlfin.engine.openitems import CREDIT_NOTE, INVOICE, OpenItemsError, doc_types, is_credit_note, open_items
 from xlfin.engine.payment_index import payment_experiences
 from xlfin.engine.profitability import customer_revenue, document_sign
-from xlfin.payment_plans import plan_coverage
-from xlfin.reconcile import invoice_balances, reconcile
+from xlfin.engine.payment_plans import plan_coverage
+from xlfin.engine.reconcile import invoice_balances, reconcile
 from xlfin.schema import DOC_TYPE
-from xlfin.settings import DEFAULT_DUNNING_LEVELS, Settings
+from xlfin.schema.settings import DEFAULT_DUNNING_LEVELS, Settings
 
 _CN = next(c for c in DOC_TYPE if c.value == CREDIT_NOTE)
 _INV = next(c for c in DOC_TYPE if c.value == INVOICE)

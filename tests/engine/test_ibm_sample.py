@@ -15,7 +15,7 @@ import pytest
 from xlfin.engine.collection import average_days_late, average_days_to_pay
 from xlfin.engine.openitems import open_items
 from xlfin.engine.payment_index import customer_payment_index, index_from_days, payment_experiences
-from xlfin.money import float_cents
+from xlfin.engine.money import float_cents
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "ar_late_payments.csv"
 AS_OF = dt.date(2014, 12, 31)

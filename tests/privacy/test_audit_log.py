@@ -15,8 +15,8 @@ from test_cli import edit_workbook, table_rows
 from typer.testing import CliRunner
 
 from xlfin import schema
-from xlfin.access_log import MAX_CELL, recipients_text
-from xlfin.cli import app
+from xlfin.app.access_log import MAX_CELL, recipients_text
+from xlfin.cli.main import app
 from xlfin.xlsx.digest import HASH_PENDING, zip_digest
 
 runner = CliRunner()

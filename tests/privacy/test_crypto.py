@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from privacy_helpers import DATA, PASSWORD, plain_book
 
-from xlfin.tables import WorkbookError
+from xlfin.schema.tables import WorkbookError
 from xlfin.xlsx import crypto, password
 from xlfin.xlsx.password import Secret
 

@@ -11,7 +11,7 @@ from privacy_helpers import DATA, PASSWORD, encrypted_book, leaks, marker, opene
 from typer.testing import CliRunner
 
 from xlfin import schema
-from xlfin.cli import app
+from xlfin.cli.main import app
 from xlfin.xlsx import crypto
 
 runner = CliRunner()

@@ -16,15 +16,15 @@ from test_cli import edit_workbook
 from typer.testing import CliRunner
 
 from xlfin import schema
-from xlfin.cli import app
-from xlfin.tables import WorkbookError
+from xlfin.cli.main import app
+from xlfin.schema.tables import WorkbookError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "adapters"))  # the in-memory Excel engine
 
 import fake_xlwings_engine as fake  # noqa: E402
 from test_file_roundtrip import allocations, audit_rows, unapplied  # noqa: E402
 
-from xlfin.adapters import LiveWorkbook  # noqa: E402
+from xlfin.excel.live import LiveWorkbook  # noqa: E402
 
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 runner = CliRunner()
@@ -128,7 +128,7 @@ def test_ribbon_buttons_work_on_the_protected_template_and_leave_reports_protect
                                                                                    monkeypatch) -> None:
     from test_cli import small_workbook
 
-    from xlfin import macros
+    from xlfin.excel import macros
 
     book = fake.open_book(small_workbook(tmp_path / "book.xlsm"))
     assert book.sheets["Aging"].api.ProtectContents  # the template ships its report sheets protected

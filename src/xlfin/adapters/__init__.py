@@ -1,18 +1,18 @@
-"""Adapters move tables between a workbook and the engine: a file through openpyxl, or a live book through xlwings.
+"""The file adapter moves tables between a workbook file and the engine (openpyxl and a fast values-only reader).
 
-Both implement `Workbook` (see `base`): read tables by name or header row, read Config, stage generated sheets and
-log rows, and write them all at `commit`.
+It implements `Workbook` (see `xlfin.schema.workbook`): read tables by name or header row, read Config, stage generated
+sheets and log rows, and write them all at `commit`. The live adapter over an open book (xlwings) is a surface:
+`xlfin.excel.live.LiveWorkbook`.
 """
 
-from ..tables import RawTable, WorkbookError
-from .base import Workbook, sheet_labels, stacked_layout
+from xlfin.schema.tables import RawTable, WorkbookError
+from xlfin.schema.workbook import Workbook, sheet_labels, stacked_layout
 from .file import FileWorkbook, open_workbook
 from .safety import Limits
 
 __all__ = [
     "FileWorkbook",
     "Limits",
-    "LiveWorkbook",
     "RawTable",
     "Workbook",
     "WorkbookError",
@@ -21,11 +21,3 @@ __all__ = [
     "stacked_layout",
 ]
 
-
-def __getattr__(name: str):
-    # xlwings is imported only when the live adapter is wanted (the CLI on a server never needs it)
-    if name == "LiveWorkbook":
-        from .live import LiveWorkbook
-
-        return LiveWorkbook
-    raise AttributeError(name)

@@ -33,7 +33,7 @@ from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelt
 from openpyxl.utils import range_boundaries
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel, from_ISO8601
 
-from ..tables import WorkbookError
+from xlfin.schema.tables import WorkbookError
 
 R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 MAIN_NS = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'

@@ -31,12 +31,12 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ..atomic import atomic_write
 from ..schema import Lang
-from ..tables import WorkbookError
-from ..xlsx.crypto import BookBytes, read_book
-from ..xlsx.digest import HASH_PENDING, stamp_hash_after, zip_digest
-from ..xlsx.protection import protect_file_sheet
+from xlfin.schema.tables import WorkbookError
+from xlfin.xlsx.crypto import BookBytes, read_book
+from xlfin.xlsx.digest import HASH_PENDING, stamp_hash_after, zip_digest
+from xlfin.xlsx.protection import protect_file_sheet
 from ..xlsx_tables import SheetXml, clear_sheet, freeze_header, write_table
-from .base import (
+from xlfin.schema.workbook import (
     Cells,
     ListObjectInfo,
     StagedAppend,

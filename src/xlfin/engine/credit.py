@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from xlfin.engine.ratios import like_input, to_float_array
-from xlfin.money import round_half_up_array
+from xlfin.engine.money import round_half_up_array
 
 __all__ = [
     "DEFAULT_GRADE_CUTOFFS",

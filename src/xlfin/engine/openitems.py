@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from xlfin.vocabulary import DOC_TYPE, canonical
+from xlfin.engine.vocabulary import DOC_TYPE, canonical
 
 __all__ = [
     "CREDIT_NOTE",
@@ -86,7 +86,7 @@ def _cents(s: pd.Series, what: str) -> np.ndarray:
         return s.to_numpy(dtype=np.int64)
     x = s.to_numpy(dtype=np.float64)
     if not np.all(np.isfinite(x)) or np.any(x != np.round(x)):
-        raise OpenItemsError(f"{what}: amounts must be integer cents (convert with xlfin.money first)")
+        raise OpenItemsError(f"{what}: amounts must be integer cents (convert with xlfin.engine.money first)")
     return x.astype(np.int64)
 
 
@@ -119,7 +119,7 @@ def doc_types(values: Any) -> np.ndarray:
     """doc_type cells -> canonical ``Invoice`` / ``Credit Note`` (object array, flattened); blank -> ``Invoice``,
     a spelling the closed list does not know -> None.
 
-    Every spelling of :data:`xlfin.vocabulary.DOC_TYPE` (tblInvoices ``doc_type``) counts (value, en and zh-CN labels,
+    Every spelling of :data:`xlfin.engine.vocabulary.DOC_TYPE` (tblInvoices ``doc_type``) counts (value, en and zh-CN labels,
     aliases, in any case and width); only the distinct cells are looked up, so a million rows cost a handful of lookups.
     """
     cells = values.to_numpy(dtype=object) if isinstance(values, (pd.Series, pd.Index)) else values

@@ -60,7 +60,7 @@ from xlfin.engine.ratios import (
 )
 from xlfin.engine.risk import risk_flags
 from xlfin.engine.segmentation import abc_class, clv
-from xlfin.money import round_half_up_array
+from xlfin.engine.money import round_half_up_array
 
 __all__ = [
     "DEFAULT_CLV_ACQUISITION_COST",

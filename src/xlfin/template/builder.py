@@ -22,11 +22,11 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from .. import schema
-from ..adapters.base import stacked_layout
+from xlfin.schema.workbook import stacked_layout
 from ..ribbon import RIBBON_GROUPS, RIBBON_LABELS
 from ..schema import Column, Lang, Table
-from ..settings import CONFIG_KEY_NAMES, DEFAULT_DUNNING_LEVELS, config_rows, defined_name
-from ..xlsx.protection import protect_file_sheet
+from xlfin.schema.settings import CONFIG_KEY_NAMES, DEFAULT_DUNNING_LEVELS, config_rows, defined_name
+from xlfin.xlsx.protection import protect_file_sheet
 from ..xlsx_tables import freeze_header, side_by_side, write_table
 from . import texts
 from .texts import pick
@@ -398,7 +398,7 @@ def _config_validation(key: str, lang: Lang) -> DataValidation | None:
 
 
 def build_dashboard_sheet(ws: Worksheet, lang: Lang) -> None:
-    from ..i18n import t
+    from xlfin.schema.i18n import t
 
     ws.column_dimensions["A"].width = 34
     ws.column_dimensions["B"].width = 18

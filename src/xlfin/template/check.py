@@ -18,7 +18,7 @@ from openpyxl.workbook.workbook import Workbook
 from .. import schema
 from ..ribbon import RIBBON_MODULE
 from ..schema import Lang
-from ..settings import CONFIG_KEY_NAMES, defined_name
+from xlfin.schema.settings import CONFIG_KEY_NAMES, defined_name
 from ..vba.check import VBACheckError, check_xlsm, read_vba_project
 from .builder import (
     SHEETS,

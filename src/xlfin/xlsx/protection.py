@@ -17,7 +17,7 @@ from typing import Any
 from openpyxl.worksheet.protection import SheetProtection
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..tables import WorkbookError
+from xlfin.schema.tables import WorkbookError
 
 # What a user may still do on a protected generated sheet (openpyxl's flag = True means "forbidden").
 ALLOWED = ("autoFilter", "sort", "formatColumns", "formatRows", "selectLockedCells", "selectUnlockedCells", "objects")

@@ -1,0 +1,339 @@
+"""The `xlfin` command line: the ribbon's operations on .xlsx/.xlsm files, for servers, batch jobs and CI.
+
+Exit codes: 0 success; 1 validation found errors (`validate`) or a stale template (`template build --check`);
+2 unusable input (unreadable file, missing table, wrong header, read-only target) — one line on stderr, no file
+changed; 3 an internal error (a bug: please report it with --debug output).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from xlfin import __version__
+from xlfin.engine.dates import DateError, parse_date
+from xlfin.schema.tables import WorkbookError
+
+# pretty_exceptions_show_locals=False: a --debug traceback must never print a book's password (issue #17)
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_show_locals=False,
+                  help="xlfin: customer finance in Excel workbooks (ageing, credit, cash application, dunning).")
+template_app = typer.Typer(no_args_is_help=True, help="Build or check workbook_template.xlsm.")
+app.add_typer(template_app, name="template")
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+DEBUG = {"on": False}
+
+OutputOpt = typer.Option(None, "-o", "--output", help="Write a new file instead of changing PATH in place.")
+JsonOpt = typer.Option(False, "--json", help="Print a machine-readable summary.")
+AsOfOpt = typer.Option(None, "--as-of", help="Override Config as_of_date (YYYY-MM-DD).")
+
+
+def _fail(message: str, code: int = 2) -> None:
+    err.print(f"xlfin: {message}", markup=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _as_of(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return parse_date(value)
+    except DateError as exc:
+        _fail(f"--as-of: {exc}")
+    return None
+
+
+def _guard(fn):
+    """Turn expected failures into one clear line and exit 2; unexpected ones into exit 3 (traceback with --debug)."""
+
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except WorkbookError as exc:
+            _fail(str(exc), 2)
+        except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+            _fail(f"{exc.filename or ''}: {exc.strerror or exc}", 2)
+        except Exception as exc:  # noqa: BLE001 - the CLI's last line of defence
+            if DEBUG["on"]:
+                raise
+            _fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)", 3)
+
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    wrapper.__wrapped__ = fn
+    return wrapper
+
+
+def _progress(enabled: bool):
+    """A status line that follows the run's stages (read, validate, reconcile, ...) on stderr."""
+    if not enabled or not err.is_terminal:
+        return None, None
+    status = err.status("xlfin: starting")
+    status.start()
+    return status, (lambda stage: status.update(f"xlfin: {stage}"))
+
+
+def _run(path: Path, actions: list[str], output: Path | None, as_of: str | None, as_json: bool,
+         letters: Path | None = None, verb: str | None = None) -> dict:
+    from xlfin.adapters.file import open_workbook
+    from xlfin.app.operations import ACTIONS, execute
+
+    # the command as typed, for the Audit sheet: one action is its own verb, all of them is `regenerate`
+    verb = verb or ("regenerate" if set(actions) == set(ACTIONS) else "+".join(actions))
+
+    status, progress = _progress(not as_json)
+    try:
+        wb = open_workbook(path)
+        try:
+            summary = execute(wb, actions, as_of=_as_of(as_of), output=output, letters_dir=letters, progress=progress,
+                              verb=verb)
+        finally:
+            wb.close()
+    finally:
+        if status:
+            status.stop()
+    result = summary.as_dict()
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+    else:
+        _print_summary(result)
+    return result
+
+
+def _print_summary(result: dict) -> None:
+    v = result["validation"]
+    out.print(f"[bold]{', '.join(result['actions'])}[/bold] as of {result['as_of']} — "
+              f"validation: {v.get('errors', 0)} error(s), {v.get('warnings', 0)} warning(s)"
+              + (f", {v['rows_left_out']} row(s) left out" if v.get("rows_left_out") else ""))
+    for action, res in result["results"].items():
+        table = RichTable(title=action, show_header=False, title_justify="left")
+        for k, val in res.items():
+            table.add_row(str(k), json.dumps(val, ensure_ascii=False, default=str) if isinstance(val, (dict, list))
+                          else str(val))
+        out.print(table)
+    if result.get("output"):
+        out.print(f"written: {result['output']} ({result['seconds']:.1f} s)")
+
+
+@app.callback(invoke_without_command=True)
+def main_options(
+    debug: bool = typer.Option(False, "--debug", help="Show a traceback on internal errors."),
+    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+) -> None:
+    DEBUG["on"] = debug
+    if version:
+        print(f"xlfin {__version__}")
+        raise typer.Exit(0)
+
+
+@app.command()
+@_guard
+def new(
+    path: Path = typer.Argument(..., help="The workbook to create (.xlsm)."),
+    lang: str = typer.Option("en", "--lang", help="en or zh-CN"),
+    demo: bool = typer.Option(False, "--demo", help="Fill it with the built-in demo data and regenerate."),
+    seed: int = typer.Option(42, "--seed", help="Seed of the demo data."),
+    force: bool = typer.Option(False, "--force", help="Overwrite PATH if it exists."),
+) -> None:
+    """A new workbook from the template (with demo data)."""
+    from xlfin.app.demo import create_workbook
+
+    if lang not in ("en", "zh-CN"):
+        _fail(f"--lang must be en or zh-CN, not {lang!r}")
+    if path.exists() and not force:
+        _fail(f"{path} exists; use --force to overwrite it")
+    summary = create_workbook(path, lang=lang, demo=demo, seed=seed)
+    out.print(f"created {path}" + (f" with demo data: {summary}" if demo else ""))
+
+
+@app.command()
+@_guard
+def validate(
+    path: Path = typer.Argument(..., help="Workbook (.xlsx/.xlsm)."),
+    write: bool = typer.Option(False, "--write", help="Also write the Validation sheet."),
+    as_json: bool = JsonOpt,
+    output: Optional[Path] = OutputOpt,
+    as_of: Optional[str] = AsOfOpt,
+) -> None:
+    """Check every table; exit 0 clean, 1 errors found, 2 unusable input."""
+    from xlfin.adapters.file import open_workbook
+    from xlfin.schema.frames import problems_frame
+    from xlfin.app.operations import Run
+
+    if write:
+        result = _run(path, ["validate"], output, as_of, as_json)
+        raise typer.Exit(result["validation"]["exit_code"])
+    wb = open_workbook(path, read_only=True)
+    try:
+        run = Run(wb, as_of=_as_of(as_of))
+        report = run.validation
+    finally:
+        wb.close()
+    frame = problems_frame(report.problems)
+    if as_json:
+        print(json.dumps({"errors": report.errors, "warnings": report.warnings, "exit_code": report.exit_code(),
+                          "problems": frame.to_dict(orient="records")}, ensure_ascii=False, indent=2, default=str))
+    else:
+        if len(frame):
+            table = RichTable("severity", "cell", "code", "message")
+            for r in frame.itertuples():
+                table.add_row(r.severity, r.cell, r.code, r.message)
+            out.print(table)
+        out.print(f"{report.errors} error(s), {report.warnings} warning(s)")
+    raise typer.Exit(report.exit_code())
+
+
+def _verb(action: str, doc: str):
+    def command(
+        path: Path = typer.Argument(..., help="Workbook (.xlsx/.xlsm)."),
+        output: Optional[Path] = OutputOpt,
+        as_json: bool = JsonOpt,
+        as_of: Optional[str] = AsOfOpt,
+    ) -> None:
+        _run(path, [action], output, as_of, as_json)
+
+    command.__doc__ = doc
+    command.__name__ = action
+    app.command(name=action)(_guard(command))
+
+
+_verb("reconcile", "Apply payments to invoices (tblAllocations, tblUnapplied).")
+_verb("aging", "Regenerate the Aging sheet (summary and open items).")
+_verb("scorecard", "Regenerate the Scorecard sheet (scores, grades, limits, flags).")
+_verb("dashboard", "Regenerate the Dashboard sheet (KPIs and charts).")
+
+
+@app.command()
+@_guard
+def dunning(
+    path: Path = typer.Argument(..., help="Workbook (.xlsx/.xlsm)."),
+    letters: Optional[Path] = typer.Option(None, "--letters", help="Also write letters (.html, .txt, .eml) here."),
+    output: Optional[Path] = OutputOpt,
+    as_json: bool = JsonOpt,
+    as_of: Optional[str] = AsOfOpt,
+) -> None:
+    """Dunning list (+ letters as .html, .txt and .eml)."""
+    _run(path, ["dunning"], output, as_of, as_json, letters=letters)
+
+
+@app.command()
+@_guard
+def regenerate(
+    path: Path = typer.Argument(..., help="Workbook (.xlsx/.xlsm)."),
+    output: Optional[Path] = OutputOpt,
+    as_json: bool = JsonOpt,
+    as_of: Optional[str] = AsOfOpt,
+) -> None:
+    """Everything, in dependency order."""
+    from xlfin.app.operations import ACTIONS
+
+    _run(path, list(ACTIONS), output, as_of, as_json)
+
+
+@app.command()
+@_guard
+def demo(
+    directory: Path = typer.Argument(Path("xlfin-demo"), help="Folder for the demo workbook and letters."),
+    lang: str = typer.Option("en", "--lang", help="en or zh-CN"),
+    seed: int = typer.Option(42, "--seed"),
+    as_json: bool = JsonOpt,
+) -> None:
+    """The main job on built-in demo data: a filled workbook, every report, letters, and a summary."""
+    from xlfin.app.demo import run_demo
+
+    if lang not in ("en", "zh-CN"):
+        _fail(f"--lang must be en or zh-CN, not {lang!r}")
+    result = run_demo(directory, lang=lang, seed=seed, console=None if as_json else out)
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+
+
+@app.command()
+@_guard
+def audit(
+    path: Path = typer.Argument(..., help="Workbook (.xlsx/.xlsm)."),
+    last: int = typer.Option(10, "--last", min=1, help="How many runs to show."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """The last runs from the Audit sheet (who, where, what, hashes, recipients); nothing is written."""
+    from xlfin.cli.audit import audit_report, print_audit
+
+    report = audit_report(path, last)
+    if as_json:
+        print(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+    else:
+        print_audit(report, out)
+
+
+@app.command()
+@_guard
+def encrypt(path: Path = typer.Argument(..., help="Workbook (.xlsx/.xlsm) to encrypt in place.")) -> None:
+    """Encrypt a book with a password (as Excel's Encrypt with Password) from XLFIN_BOOK_PASSWORD, the keyring or
+    a prompt; every verb then keeps it encrypted."""
+    from xlfin.adapters.safety import check_input_file, check_writable
+    from xlfin.xlsx.crypto import encrypt_file
+
+    check_input_file(path, allow_encrypted=True)
+    check_writable(path)
+    secret = encrypt_file(path)
+    out.print(f"encrypted {path} (password from {secret.source})", markup=False)
+    backup = path.with_name(path.name + ".bak")
+    if backup.exists():
+        err.print(f"xlfin: {backup} is an earlier backup and may hold customer data unencrypted; delete it",
+                  markup=False, soft_wrap=True)
+
+
+@template_app.command("build")
+@_guard
+def template_build(
+    lang: str = typer.Option("en", "--lang", help="en (the committed template) or zh-CN"),
+    check: bool = typer.Option(False, "--check", help="Exit 1 if the committed template differs from a fresh build."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Where to write (default: the repository's "
+                                                                       "workbook_template.xlsm, or _zh-CN variant)."),
+) -> None:
+    """(Re)build workbook_template.xlsm; --check: fail if stale."""
+    from xlfin.template import check_template, write_template
+
+    if lang not in ("en", "zh-CN"):
+        _fail(f"--lang must be en or zh-CN, not {lang!r}")
+    target = output or _default_template_path(lang)
+    if check:
+        problems = check_template(target, lang=lang)
+        for p in problems:
+            err.print(f"xlfin: {target}: {p}", markup=False)
+        if problems:
+            raise typer.Exit(1)
+        out.print(f"{target}: up to date")
+        return
+    write_template(target, lang=lang)
+    out.print(f"built {target}")
+
+
+def _default_template_path(lang: str) -> Path:
+    name = "workbook_template.xlsm" if lang == "en" else f"workbook_template_{lang}.xlsm"
+    for base in (Path.cwd(), *Path(__file__).resolve().parents):
+        if (base / "pyproject.toml").exists() and (base / "src" / "xlfin").exists():
+            return base / name
+    return Path.cwd() / name
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("xlfin: interrupted; no file was changed")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""The figures behind the Dashboard sheet: KPIs and the four chart series, computed from engine outputs.
+
+Pure: frames in, frames and numbers out. Rendering (cells and native charts) belongs to the adapters' side.
+Definitions (also in docs/finance-rules.md): DSO is the standard method over the trailing 365 days
+(receivables ÷ credit sales × 365); CEI uses the same 365-day period, with receivables at its start and end.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from xlfin.engine import collection
+from xlfin.engine.profitability import document_sign
+
+
+@dataclass(frozen=True)
+class DashboardData:
+    as_of: dt.date
+    kpis: dict[str, float | int | None]  # money KPIs in cents; ratios as floats
+    aging: pd.DataFrame  # bucket, amount (cents)
+    top_overdue: pd.DataFrame  # customer, overdue (cents)
+    abc: pd.DataFrame  # class, customers, revenue (cents)
+    monthly: pd.DataFrame  # month (date), invoiced, collected (cents)
+
+
+def build_dashboard(
+    *,
+    as_of: dt.date,
+    invoices: pd.DataFrame,
+    payments: pd.DataFrame,
+    allocations: pd.DataFrame,
+    open_items: pd.DataFrame,
+    aging_summary: pd.DataFrame,
+    bucket_labels: list[str],
+    scorecard: pd.DataFrame,
+    unapplied: pd.DataFrame,
+) -> DashboardData:
+    total_ar = int(open_items["outstanding"].sum()) if len(open_items) else 0
+    overdue = int(aging_summary["overdue"].sum()) if len(aging_summary) else 0
+    start = as_of - dt.timedelta(days=364)  # 365 days including as_of
+    sales = collection.credit_sales(invoices, start, as_of)
+    dso = float(collection.dso(np.array([total_ar], dtype=float), np.array([sales], dtype=float), 365)[0]) if sales else None
+    cei = collection.period_cei(invoices, allocations, start, as_of) if sales else None
+    over_limit = int(scorecard["over_limit"].fillna(False).astype(bool).sum()) if len(scorecard) else 0
+    with_open = int(open_items.loc[open_items["outstanding"] != 0, "customer_id"].nunique()) if len(open_items) else 0
+    unapplied_total = int(unapplied["unapplied_amount"].sum()) if len(unapplied) else 0
+    kpis: dict[str, float | int | None] = {
+        "kpi_total_ar": total_ar,
+        "kpi_overdue": overdue,
+        "kpi_overdue_pct": (overdue / total_ar) if total_ar else None,
+        "kpi_dso": None if dso is None or not np.isfinite(dso) else dso,
+        "kpi_cei": None if cei is None or not np.isfinite(cei) else cei,
+        "kpi_over_limit": over_limit,
+        "kpi_customers": with_open,
+        "kpi_unapplied": unapplied_total,
+    }
+    aging = pd.DataFrame({
+        "bucket": bucket_labels,
+        "amount": [int(aging_summary[b].sum()) if b in aging_summary else 0 for b in bucket_labels],
+    })
+    top = aging_summary.loc[aging_summary["overdue"] > 0, ["name", "customer_id", "overdue"]] if len(aging_summary) else \
+        pd.DataFrame(columns=["name", "customer_id", "overdue"])
+    top = top.sort_values(["overdue", "customer_id"], ascending=[False, True]).head(10)
+    top_overdue = pd.DataFrame({
+        "customer": [n if isinstance(n, str) and n else c for n, c in zip(top["name"], top["customer_id"])],
+        "overdue": top["overdue"].astype(np.int64).to_numpy(),
+    })
+    abc = _abc_split(scorecard)
+    monthly = _monthly(invoices, payments, as_of)
+    return DashboardData(as_of, kpis, aging, top_overdue, abc, monthly)
+
+
+def _abc_split(scorecard: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for cls in ("A", "B", "C"):
+        part = scorecard[scorecard["abc_class"] == cls] if len(scorecard) else scorecard
+        revenue = pd.to_numeric(part["revenue_12m"], errors="coerce").fillna(0).astype(np.int64).sum() if len(part) else 0
+        rows.append({"class": cls, "customers": int(len(part)), "revenue": int(revenue)})
+    return pd.DataFrame(rows)
+
+
+def _monthly(invoices: pd.DataFrame, payments: pd.DataFrame, as_of: dt.date, months: int = 24) -> pd.DataFrame:
+    """Invoiced (net of credit notes) and collected per calendar month, the last `months` months up to as_of."""
+    end = pd.Period(as_of, freq="M")
+    periods = pd.period_range(end - (months - 1), end, freq="M")
+    invoiced = pd.Series(0, index=periods, dtype=np.int64)
+    collected = pd.Series(0, index=periods, dtype=np.int64)
+    if len(invoices):
+        sign = document_sign(invoices["doc_type"])
+        amounts = pd.Series(invoices["amount"].to_numpy(dtype=np.int64) * sign,
+                            index=pd.to_datetime(invoices["invoice_date"]).dt.to_period("M"))
+        invoiced = invoiced.add(amounts.groupby(level=0).sum(), fill_value=0).reindex(periods, fill_value=0)
+    if len(payments):
+        p = pd.Series(payments["amount"].to_numpy(dtype=np.int64),
+                      index=pd.to_datetime(payments["payment_date"]).dt.to_period("M"))
+        collected = collected.add(p.groupby(level=0).sum(), fill_value=0).reindex(periods, fill_value=0)
+    return pd.DataFrame({
+        "month": [p.to_timestamp().date() for p in periods],
+        "invoiced": invoiced.astype(np.int64).to_numpy(),
+        "collected": collected.astype(np.int64).to_numpy(),
+    })

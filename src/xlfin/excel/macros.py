@@ -1,0 +1,130 @@
+"""Ribbon entry points: each button's VBA callback runs `RunPython "import xlfin.excel.macros as m; m.<entry>()"`.
+
+Every entry takes an optional xlwings Book (tests and scripts pass one; from Excel it is `xw.Book.caller()`),
+runs the same operations as the CLI through the live adapter, and reports the outcome in an Excel alert.
+A failure never leaves the workbook half-written: sheets are staged and applied only after the run succeeded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from xlfin import __version__
+from xlfin.schema.i18n import action_label, t
+
+_ACTIONS = {
+    "validate": ["validate"],
+    "reconcile": ["reconcile"],
+    "aging": ["aging"],
+    "scorecard": ["scorecard"],
+    "dunning": ["dunning"],
+    "letters": ["dunning"],
+    "dashboard": ["dashboard"],
+    "regenerate": ["validate", "reconcile", "aging", "scorecard", "dunning", "dashboard"],
+}
+
+
+def _caller(book=None):
+    if book is not None:
+        return book
+    import xlwings as xw
+
+    return xw.Book.caller()
+
+
+def _letters_dir(book) -> Path:
+    """Letters go next to the workbook, in letters/ (file names start with the as-of date)."""
+    full = getattr(book, "fullname", "") or ""
+    base = Path(full).parent if full and Path(full).parent.exists() else Path.home()
+    return base / "letters"
+
+
+def _alert(book, text: str, title: str = "xlfin", error: bool = False) -> None:
+    try:
+        book.app.alert(text, title=title, buttons="ok", mode="critical" if error else "info")
+    except Exception:  # noqa: BLE001 - no UI (tests, server): the message still reaches the caller's log
+        print(f"{title}: {text}")
+
+
+def _run_action(name: str, book=None):
+    from xlfin.excel.live import LiveWorkbook
+    from xlfin.app.operations import execute
+
+    book = _caller(book)
+    wb = LiveWorkbook(book)
+    lang = "en"
+    try:
+        lang = wb.language()
+        letters = None
+        if name == "letters":
+            letters = _letters_dir(book)
+        with wb.running(status=action_label(name, lang)):
+            summary = execute(wb, _ACTIONS[name], letters_dir=letters, verb=name)
+    except Exception as exc:  # noqa: BLE001 - report every failure to the user; nothing was written
+        _alert(book, t("failed", lang, action=action_label(name, lang), message=str(exc)), error=True)
+        return None
+    finally:
+        wb.close()  # report sheets unprotected for writing are protected again, also after a failure
+    lines = [t("done", lang, action=action_label(name, lang)),
+             t("validation_summary", lang, errors=summary.validation.get("errors", 0),
+               warnings=summary.validation.get("warnings", 0))]
+    if summary.validation.get("rows_left_out"):
+        lines.append(t("skipped_rows", lang, count=summary.validation["rows_left_out"]))
+    _alert(book, "\n".join(lines))
+    return summary
+
+
+def validate(book=None):
+    return _run_action("validate", book)
+
+
+def reconcile(book=None):
+    return _run_action("reconcile", book)
+
+
+def aging(book=None):
+    return _run_action("aging", book)
+
+
+def scorecard(book=None):
+    return _run_action("scorecard", book)
+
+
+def dunning(book=None):
+    return _run_action("dunning", book)
+
+
+def letters(book=None):
+    return _run_action("letters", book)
+
+
+def dashboard(book=None):
+    return _run_action("dashboard", book)
+
+
+def regenerate_all(book=None):
+    return _run_action("regenerate", book)
+
+
+def about(book=None):
+    book = _caller(book)
+    from xlfin.excel.live import LiveWorkbook
+
+    lang = LiveWorkbook(book).language()
+    import xlwings
+
+    _alert(book, t("about", lang, version=__version__, xlwings=xlwings.__version__))
+
+
+def settings(book=None):
+    """Show where the settings live and bring the Config sheet forward."""
+    from xlfin.excel.live import LiveWorkbook
+    from xlfin.schema import CONFIG
+
+    book = _caller(book)
+    lang = LiveWorkbook(book).language()
+    try:
+        book.sheets[CONFIG.sheet(lang)].activate()
+    except Exception:  # noqa: BLE001 - a workbook without a Config sheet still gets the hint
+        pass
+    _alert(book, t("settings_hint", lang))

@@ -1,0 +1,100 @@
+"""User-facing strings that are not table headers (those live in xlfin.schema): dashboard, run summaries, alerts.
+
+One catalogue, en and zh-CN side by side, so a missing translation is a failing test, not a surprise in a workbook.
+"""
+
+from __future__ import annotations
+
+from xlfin.schema import Lang
+
+STRINGS: dict[str, dict[str, str]] = {
+    # dashboard
+    "dashboard_title": {"en": "Receivables dashboard", "zh-CN": "应收账款仪表板"},
+    "as_of": {"en": "As of", "zh-CN": "截至"},
+    "kpi_total_ar": {"en": "Total receivables", "zh-CN": "应收账款总额"},
+    "kpi_overdue": {"en": "Overdue", "zh-CN": "逾期金额"},
+    "kpi_overdue_pct": {"en": "Overdue %", "zh-CN": "逾期占比"},
+    "kpi_dso": {"en": "DSO (days, trailing 12 months)", "zh-CN": "应收账款周转天数(近12个月)"},
+    "kpi_cei": {"en": "CEI % (trailing 12 months)", "zh-CN": "回款效率指数CEI %(近12个月)"},
+    "kpi_over_limit": {"en": "Customers over credit limit", "zh-CN": "超信用额度客户数"},
+    "kpi_customers": {"en": "Customers with open items", "zh-CN": "有未结项目的客户数"},
+    "kpi_unapplied": {"en": "Unapplied cash", "zh-CN": "未核销收款"},
+    "chart_aging": {"en": "Receivables by ageing bucket", "zh-CN": "账龄分布"},
+    "chart_top_overdue": {"en": "Top 10 overdue customers", "zh-CN": "逾期金额前10名客户"},
+    "chart_abc": {"en": "Revenue by ABC class (12 months)", "zh-CN": "ABC分类收入(近12个月)"},
+    "chart_monthly": {"en": "Invoiced vs collected by month", "zh-CN": "每月开票与回款"},
+    "col_bucket": {"en": "Bucket", "zh-CN": "账龄区间"},
+    "col_amount": {"en": "Amount", "zh-CN": "金额"},
+    "col_customer": {"en": "Customer", "zh-CN": "客户"},
+    "col_overdue": {"en": "Overdue", "zh-CN": "逾期金额"},
+    "col_class": {"en": "Class", "zh-CN": "分类"},
+    "col_customers": {"en": "Customers", "zh-CN": "客户数"},
+    "col_revenue": {"en": "Revenue", "zh-CN": "收入"},
+    "col_month": {"en": "Month", "zh-CN": "月份"},
+    "col_invoiced": {"en": "Invoiced", "zh-CN": "开票金额"},
+    "col_collected": {"en": "Collected", "zh-CN": "回款金额"},
+    # run messages (CLI, ribbon alerts, Audit)
+    "done": {"en": "{action}: done", "zh-CN": "{action}：完成"},
+    "failed": {"en": "{action} failed: {message}", "zh-CN": "{action}失败：{message}"},
+    "skipped_rows": {"en": "{count} row(s) with errors were left out of the calculation; see the Validation sheet",
+                     "zh-CN": "有 {count} 行因数据错误未参与计算，请查看“校验结果”工作表"},
+    "validation_summary": {"en": "{errors} error(s), {warnings} warning(s)", "zh-CN": "{errors} 个错误，{warnings} 个警告"},
+    "about": {"en": "xlfin {version} (xlwings {xlwings}): customer finance inside Excel, powered by Python.",
+              "zh-CN": "xlfin {version}(xlwings {xlwings})：基于 Python 的 Excel 客户财务管理工具。"},
+    "settings_hint": {"en": "Settings live on the Config sheet (tblConfig and tblDunningLevels).",
+                      "zh-CN": "设置位于“设置”工作表(tblConfig 与 tblDunningLevels)。"},
+}
+
+# Codes written into generated tables: a zh-CN workbook shows the Chinese label, an English one the stable code
+# (documented in docs/finance-rules.md), which filters and formulas can rely on.
+CODE_LABELS: dict[str, dict[str, str]] = {
+    "risk_over_limit": {"en": "over_limit", "zh-CN": "超信用额度"},
+    "risk_overdue_90": {"en": "overdue_90", "zh-CN": "逾期超90天"},
+    "risk_overdue_amount": {"en": "overdue_amount", "zh-CN": "逾期金额超限"},
+    "risk_payment_index_falling": {"en": "payment_index_falling", "zh-CN": "付款指数下降"},
+    "risk_stale_financials": {"en": "stale_financials", "zh-CN": "财务报表过期"},
+    "rule_explicit": {"en": "explicit", "zh-CN": "指定发票"},
+    "rule_reference": {"en": "reference", "zh-CN": "附言匹配"},
+    "rule_credit_note": {"en": "credit_note", "zh-CN": "贷项抵扣"},
+    "rule_exact_amount": {"en": "exact_amount", "zh-CN": "金额相等"},
+    "rule_combination": {"en": "combination", "zh-CN": "组合匹配"},
+    "rule_tolerance": {"en": "tolerance", "zh-CN": "容差内少付"},
+    "rule_fifo": {"en": "fifo", "zh-CN": "先到期先核销"},
+}
+STRINGS.update(CODE_LABELS)
+
+
+def code_label(prefix: str, code: str, lang: Lang = "en") -> str:
+    """A rule or flag code as the workbook shows it; unknown codes pass through unchanged."""
+    entry = CODE_LABELS.get(f"{prefix}_{code}")
+    return entry[lang] if entry and lang in entry else code
+
+
+def code_labels(prefix: str, joined: str | None, lang: Lang = "en", sep: str = "; ") -> str | None:
+    """Translate a `sep`-joined list of codes (e.g. Scorecard risk_flags)."""
+    if not joined:
+        return joined
+    return sep.join(code_label(prefix, c.strip(), lang) for c in str(joined).split(sep.strip()) if c.strip())
+
+
+ACTION_LABELS: dict[str, dict[str, str]] = {
+    "validate": {"en": "Validate", "zh-CN": "校验"},
+    "reconcile": {"en": "Reconcile", "zh-CN": "核销"},
+    "aging": {"en": "Aging", "zh-CN": "账龄"},
+    "scorecard": {"en": "Scorecard", "zh-CN": "信用评估"},
+    "dunning": {"en": "Dunning List", "zh-CN": "催收清单"},
+    "letters": {"en": "Letters", "zh-CN": "催款函"},
+    "dashboard": {"en": "Dashboard", "zh-CN": "仪表板"},
+    "regenerate": {"en": "Regenerate All", "zh-CN": "全部重算"},
+}
+
+
+def t(key: str, lang: Lang = "en", **fmt: object) -> str:
+    entry = STRINGS[key]
+    text = entry.get(lang) or entry["en"]
+    return text.format(**fmt) if fmt else text
+
+
+def action_label(action: str, lang: Lang = "en") -> str:
+    entry = ACTION_LABELS.get(action)
+    return (entry.get(lang) or entry["en"]) if entry else action

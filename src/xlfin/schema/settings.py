@@ -1,0 +1,303 @@
+"""Config: the workbook's settings (tblConfig key/value rows) and dunning levels, with SPEC §3.1 defaults.
+
+Every number the finance rules use lives here, so a user changes behaviour in the Config sheet, not in code.
+Parsing never raises on a bad row: it returns the defaults for that key plus a problem naming the key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from itertools import pairwise
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from xlfin.engine.dates import DateError, parse_date
+from xlfin.engine.dunning import DunningLevel  # the engine's model of a tblDunningLevels row; importable from here as before
+from xlfin.engine.money import MoneyError, to_decimal
+from xlfin.schema import CURRENCIES, Lang
+
+
+def _increasing(v: tuple[float, ...]) -> bool:
+    return all(a < b for a, b in pairwise(v))
+
+
+# Config keys that hold a list of numbers: (the rule the list must fit, what to tell the user when it does not)
+_NUMBER_LIST_RULES: dict[str, tuple[Callable[[tuple[float, ...]], bool], str]] = {
+    "aging_edges": (lambda v: bool(v) and v[0] > 0 and _increasing(v),
+                    "edges must be positive and strictly increasing, e.g. 30,60,90,120"),
+    "score_weights": (lambda v: len(v) == 6 and min(v) >= 0 and sum(v) > 0,
+                      "six non-negative weights: liquidity, leverage, coverage, profitability, payment, arrears"),
+    "grade_cutoffs": (lambda v: len(v) == 4 and _increasing(v[::-1]),
+                      "four decreasing cut-offs for A, B, C, D, e.g. 80,65,50,35"),
+    "abc_cutoffs": (lambda v: len(v) == 2 and 0 < v[0] < v[1] <= 1,
+                    "two increasing shares between 0 and 1, e.g. 0.80,0.95"),
+}
+
+
+class Settings(BaseModel):
+    """The parsed tblConfig. Attribute names are the Config keys."""
+
+    model_config = ConfigDict(frozen=True)
+
+    as_of_date: dt.date | None = None
+    base_currency: str = "USD"
+    default_terms_days: int = Field(30, ge=0)
+    aging_edges: tuple[int, ...] = (30, 60, 90, 120)
+    aging_basis: Literal["due", "invoice"] = "due"
+    score_weights: tuple[float, ...] = (0.15, 0.15, 0.10, 0.10, 0.35, 0.15)
+    grade_cutoffs: tuple[float, ...] = (80, 65, 50, 35)
+    # bounds the engine itself enforces: a bad Config value keeps the default instead of failing the run
+    limit_pct_net_worth: float = Field(0.10, ge=0, allow_inf_nan=False)
+    limit_pct_working_capital: float = Field(0.20, ge=0, allow_inf_nan=False)
+    limit_rounding: int = Field(1000, gt=0)
+    abc_cutoffs: tuple[float, ...] = (0.80, 0.95)
+    payment_window_months: int = Field(24, gt=0)
+    reconcile_tolerance_abs: Decimal = Field(Decimal("1.00"), ge=0)
+    reconcile_tolerance_pct: float = Field(0.005, ge=0, lt=1)
+    reconcile_fifo: bool = True
+    dunning_min_amount: Decimal = Decimal("100")
+    dunning_interest_pa: float = Field(0.0, ge=0, allow_inf_nan=False)
+    overdue_flag_amount: Decimal = Decimal("10000")
+    altman_model: Literal["Z", "Z'", "Z''"] = "Z''"
+    clv_retention: float = Field(0.8, ge=0, lt=1)
+    clv_discount_rate: float = Field(0.10, ge=0)
+    clv_acquisition_cost: Decimal = Decimal("0")
+    allow_mixed_currency: bool = False
+    letter_template_dir: str = ""
+    company_name: str = ""
+    company_address: str = ""
+    company_bank: str = ""
+    company_email: str = ""
+    company_phone: str = ""
+    language: Lang = "en"
+
+    @field_validator("aging_edges", "score_weights", "grade_cutoffs", "abc_cutoffs")
+    @classmethod
+    def _number_list(cls, v: tuple[float, ...], info: ValidationInfo) -> tuple[float, ...]:
+        fits, problem = _NUMBER_LIST_RULES[info.field_name]
+        if not fits(v):
+            raise ValueError(problem)
+        return v
+
+    @field_validator("base_currency")
+    @classmethod
+    def _iso_currency(cls, v: str) -> str:
+        v = v.strip().upper()
+        if len(v) != 3 or not v.isalpha():
+            raise ValueError("a three-letter ISO 4217 code such as USD or CNY")
+        return v
+
+    def as_of(self) -> dt.date:
+        return self.as_of_date or dt.date.today()
+
+    @property
+    def reconcile_tolerance_abs_cents(self) -> int:
+        return int(self.reconcile_tolerance_abs * 100)
+
+    @property
+    def dunning_min_amount_cents(self) -> int:
+        return int(self.dunning_min_amount * 100)
+
+    @property
+    def overdue_flag_amount_cents(self) -> int:
+        return int(self.overdue_flag_amount * 100)
+
+
+@dataclass(frozen=True)
+class ConfigKey:
+    key: str
+    en: str  # description shown in the Config sheet
+    zh: str
+
+
+CONFIG_KEYS: tuple[ConfigKey, ...] = (
+    ConfigKey("as_of_date", "The date all ageing counts from; blank = today", "账龄计算基准日；留空为今天"),
+    ConfigKey("base_currency", "Base currency (ISO 4217)", "记账本位币(ISO 4217)"),
+    ConfigKey("default_terms_days", "Payment terms when a customer has none (days)", "客户未设置时的默认付款周期(天)"),
+    ConfigKey("aging_edges", "Ageing bucket bounds in days", "账龄区间上限(天)"),
+    ConfigKey("aging_basis", "Age from the due date (due) or the invoice date (invoice)", "账龄起算：到期日(due)或开票日(invoice)"),
+    ConfigKey("score_weights", "Score weights: liquidity, leverage, coverage, profitability, payment, arrears",
+              "评分权重：流动性、杠杆、偿息、盈利、付款、逾期"),
+    ConfigKey("grade_cutoffs", "Score cut-offs for grades A, B, C, D (else E)", "A、B、C、D 等级分数线(否则为E)"),
+    ConfigKey("limit_pct_net_worth", "Suggested limit: share of net worth", "建议额度：净资产比例"),
+    ConfigKey("limit_pct_working_capital", "Suggested limit: share of working capital", "建议额度：营运资金比例"),
+    ConfigKey("limit_rounding", "Suggested limits are rounded down to this", "建议额度向下取整单位"),
+    ConfigKey("abc_cutoffs", "ABC classes: cumulative revenue shares", "ABC分类：累计收入占比分界"),
+    ConfigKey("payment_window_months", "Months of history used by the payment index", "付款指数使用的历史月数"),
+    ConfigKey("reconcile_tolerance_abs", "Short-payment tolerance, absolute", "少付容差(金额)"),
+    ConfigKey("reconcile_tolerance_pct", "Short-payment tolerance, share of the invoice", "少付容差(占发票比例)"),
+    ConfigKey("reconcile_fifo", "Settle unmatched payments of known customers oldest-due-first (yes/no)",
+              "未匹配的已知客户收款按到期先后核销(是/否)"),
+    ConfigKey("dunning_min_amount", "Customers owing less overdue are not dunned", "逾期金额低于此值不催收"),
+    ConfigKey("dunning_interest_pa", "Late interest, % per year", "逾期利息(年利率%)"),
+    ConfigKey("overdue_flag_amount", "Risk flag when a customer's overdue amount reaches this", "逾期金额达到此值时提示风险"),
+    ConfigKey("altman_model", "Altman model for the Scorecard: Z'' (default), Z' (private firms) or Z (public "
+              "manufacturers, needs market value of equity)", "评分卡使用的 Altman 模型：Z''(默认)、Z'(非上市公司)或 Z(上市制造业)"),
+    ConfigKey("clv_retention", "CLV: yearly retention rate", "客户终身价值：年留存率"),
+    ConfigKey("clv_discount_rate", "CLV: yearly discount rate", "客户终身价值：年折现率"),
+    ConfigKey("clv_acquisition_cost", "CLV: acquisition cost per customer", "客户终身价值：获客成本"),
+    ConfigKey("allow_mixed_currency", "Allow invoices in a currency other than the customer's (yes/no)",
+              "允许发票币种与客户币种不同(是/否)"),
+    ConfigKey("letter_template_dir", "Folder with your own letter templates (optional)", "自定义催款函模板文件夹(可选)"),
+    ConfigKey("company_name", "Letterhead: company name", "信头：公司名称"),
+    ConfigKey("company_address", "Letterhead: address", "信头：地址"),
+    ConfigKey("company_bank", "Letterhead: bank account for payment", "信头：收款银行账户"),
+    ConfigKey("company_email", "Letterhead: email", "信头：邮箱"),
+    ConfigKey("company_phone", "Letterhead: phone", "信头：电话"),
+    ConfigKey("language", "Workbook language (en or zh-CN)", "工作簿语言(en 或 zh-CN)"),
+)
+CONFIG_KEY_NAMES = tuple(k.key for k in CONFIG_KEYS)
+
+# Workbook-level defined names for each key, e.g. as_of_date -> AsOfDate (SPEC: "each key is also a workbook name").
+def defined_name(key: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in key.split("_"))
+
+
+def defaults(lang: Lang = "en") -> Settings:
+    return Settings(base_currency="CNY" if lang == "zh-CN" else "USD", language=lang)
+
+
+def _format_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, tuple):
+        return ",".join(f"{x:g}" if isinstance(x, float) else str(x) for x in value)
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def config_rows(lang: Lang = "en") -> list[tuple[str, Any, str]]:
+    """(key, default value as written in the sheet, description) rows for the template's tblConfig."""
+    s = defaults(lang)
+    rows = []
+    for k in CONFIG_KEYS:
+        v = getattr(s, k.key)
+        rows.append((k.key, None if v is None or v == "" else _format_value(v), k.zh if lang == "zh-CN" else k.en))
+    return rows
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    key: str
+    row: int | None  # 0-based row in the key/value table, None when the key is missing
+    message: str
+    code: Literal["unknown_key", "bad_value", "unusual_currency"] = "bad_value"
+
+
+_YES = {"yes", "y", "true", "1", "是", "x"}
+_NO = {"no", "n", "false", "0", "否", ""}
+
+
+def _parse_value(key: str, raw: Any) -> Any:
+    """A cell value -> the type the Settings field wants; raises ValueError with a readable reason."""
+    field = Settings.model_fields[key]
+    ann = field.annotation
+    if raw is None or (isinstance(raw, str) and raw.strip() == ""):
+        return None
+    if ann in (tuple[int, ...], tuple[float, ...]):
+        if isinstance(raw, (int, float)):
+            parts = [raw]
+        else:
+            parts = [p for p in str(raw).replace("，", ",").replace(";", ",").split(",") if p.strip()]
+        conv = int if ann == tuple[int, ...] else float
+        try:
+            return tuple(conv(float(str(p).strip())) if conv is int else conv(str(p).strip()) for p in parts)
+        except ValueError:
+            raise ValueError(f"expected a comma-separated list of numbers, got {raw!r}") from None
+    if ann is bool:
+        t = str(raw).strip().casefold()
+        if isinstance(raw, bool):
+            return raw
+        if t in _YES:
+            return True
+        if t in _NO:
+            return False
+        raise ValueError(f"expected yes or no, got {raw!r}")
+    if ann == (dt.date | None):
+        try:
+            return parse_date(raw)
+        except DateError as exc:
+            raise ValueError(str(exc)) from None
+    if ann is Decimal:
+        try:
+            return to_decimal(raw)
+        except MoneyError as exc:
+            raise ValueError(str(exc)) from None
+    if ann is int:
+        try:
+            f = float(raw)
+        except (TypeError, ValueError):
+            raise ValueError(f"expected a whole number, got {raw!r}") from None
+        if f != int(f):
+            raise ValueError(f"expected a whole number, got {raw!r}")
+        return int(f)
+    if ann is float:
+        text = str(raw).strip()
+        # dunning_interest_pa is already in percent (10 = 10 %); "8%" typed as text means 8 there, 0.08 elsewhere.
+        scale = 100 if text.endswith("%") and not key.endswith("_pa") else 1
+        try:
+            return float(text.rstrip("%")) / scale
+        except ValueError:
+            raise ValueError(f"expected a number, got {raw!r}") from None
+    return str(raw).strip()
+
+
+def settings_from_rows(rows: Iterable[tuple[Any, Any]], lang: Lang | None = None) -> tuple[Settings, list[ConfigProblem]]:
+    """Parse (key, value) rows. Unknown keys and bad values are problems; the default stands for a bad value."""
+    values: dict[str, Any] = {}
+    problems: list[ConfigProblem] = []
+    for i, (key, raw) in enumerate(rows):
+        if key is None or str(key).strip() == "":
+            continue
+        k = str(key).strip()
+        if k not in Settings.model_fields:
+            problems.append(ConfigProblem(k, i, f"unknown Config key {k!r}", "unknown_key"))
+            continue
+        try:
+            v = _parse_value(k, raw)
+        except ValueError as exc:
+            problems.append(ConfigProblem(k, i, f"{k}: {exc}"))
+            continue
+        if v is not None:
+            values[k] = v
+    language = values.get("language", lang or "en")
+    if language not in ("en", "zh-CN"):
+        problems.append(ConfigProblem("language", None, f"language: expected en or zh-CN, got {language!r}"))
+        language = "en"
+    values["language"] = language
+    values.setdefault("base_currency", "CNY" if language == "zh-CN" else "USD")
+    # Validate field by field so one bad value does not discard the others.
+    good: dict[str, Any] = {}
+    for k, v in values.items():
+        try:
+            Settings(**{**good, k: v})
+            good[k] = v
+        except Exception as exc:  # pydantic.ValidationError: keep the default, report the reason
+            msg = exc.errors()[0]["msg"] if hasattr(exc, "errors") else str(exc)
+            problems.append(ConfigProblem(k, None, f"{k}: {msg}"))
+    settings = Settings(**good)
+    if settings.base_currency not in CURRENCIES:
+        problems.append(ConfigProblem("base_currency", None, f"base_currency {settings.base_currency} is not a common "
+                                                             "ISO 4217 code; check it", "unusual_currency"))
+    return settings, problems
+
+
+DEFAULT_DUNNING_LEVELS: dict[Lang, tuple[DunningLevel, ...]] = {
+    "en": (
+        DunningLevel(level=1, from_days=1, action="Friendly reminder", template="reminder", fee=Decimal("0")),
+        DunningLevel(level=2, from_days=15, action="Firm letter", template="firm", fee=Decimal("0")),
+        DunningLevel(level=3, from_days=30, action="Final notice and phone call", template="final", fee=Decimal("50")),
+        DunningLevel(level=4, from_days=60, action="Credit hold and referral", template="legal", fee=Decimal("100")),
+    ),
+    "zh-CN": (
+        DunningLevel(level=1, from_days=1, action="友好提醒", template="reminder", fee=Decimal("0")),
+        DunningLevel(level=2, from_days=15, action="正式催款函", template="firm", fee=Decimal("0")),
+        DunningLevel(level=3, from_days=30, action="最后通知并电话催收", template="final", fee=Decimal("50")),
+        DunningLevel(level=4, from_days=60, action="暂停赊销并移交法务", template="legal", fee=Decimal("100")),
+    ),
+}
