@@ -71,17 +71,7 @@ def test_old_xls(tmp_path: Path) -> None:
     refused(path, r"old Excel 97-2003 \.xls file")
 
 
-@pytest.fixture
-def no_password(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No password anywhere: not in the environment, not in a keyring, no terminal to ask on."""
-    from xlfin.xlsx import password
-
-    monkeypatch.delenv(password.ENV_VAR, raising=False)
-    monkeypatch.setattr(password, "from_keyring", lambda _path: None)
-    monkeypatch.setattr(password, "can_prompt", lambda: False)
-
-
-def test_encrypted_workbook_without_password(sample: Path, tmp_path: Path, no_password: None) -> None:
+def test_encrypted_workbook_without_password(sample: Path, tmp_path: Path) -> None:
     msoffcrypto = pytest.importorskip("msoffcrypto")
     from msoffcrypto.format.ooxml import OOXMLFile
 
@@ -94,7 +84,7 @@ def test_encrypted_workbook_without_password(sample: Path, tmp_path: Path, no_pa
     refused(path, r"encrypted with a password; set XLFIN_BOOK_PASSWORD")
 
 
-def test_encrypted_container_by_stream_names(tmp_path: Path, no_password: None) -> None:
+def test_encrypted_container_by_stream_names(tmp_path: Path) -> None:
     path = tmp_path / "locked2.xlsx"
     path.write_bytes(write_cfb({"EncryptionInfo": b"\x04\x00\x04\x00" + b"\x00" * 600,
                                 "EncryptedPackage": b"\x00" * 5000}))

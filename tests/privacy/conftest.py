@@ -10,7 +10,8 @@ from xlfin.xlsx import password
 
 @pytest.fixture
 def no_password(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No password anywhere: not in the environment, not in a keyring, no terminal to ask on."""
+    """No password anywhere: not in the environment, not in a keyring, no terminal to ask on (tests/conftest.py does
+    this for every test already; the privacy tests name it because they depend on it)."""
     monkeypatch.delenv(password.ENV_VAR, raising=False)
     monkeypatch.setattr(password, "from_keyring", lambda _path: None)
     monkeypatch.setattr(password, "can_prompt", lambda: False)

@@ -13,6 +13,9 @@ from xlfin.schema.tables import WorkbookError
 from xlfin.xlsx import crypto, password
 from xlfin.xlsx.password import Secret
 
+# the real lookups, taken before tests/conftest.py's autouse fixture swaps them out for every test
+REAL_FROM_KEYRING = password.from_keyring
+REAL_CAN_PROMPT = password.can_prompt
 EXCEL_BOOK = DATA / "excel_encrypted_Password1234_.xlsx"
 EXCEL_PASSWORD = "Password1234_"
 
@@ -90,17 +93,17 @@ def test_keyring_lookup_by_book_then_default(monkeypatch: pytest.MonkeyPatch, tm
     fake = types.SimpleNamespace(get_password=lambda service, user: store.get((service, user)))
     monkeypatch.setitem(sys.modules, "keyring", fake)
     book = tmp_path / "b.xlsx"
-    assert password.from_keyring(book) == Secret("shared", "the OS keyring")
+    assert REAL_FROM_KEYRING(book) == Secret("shared", "the OS keyring")
     store[("xlfin", str(book.resolve()))] = "own"
-    assert password.from_keyring(book).value == "own"
+    assert REAL_FROM_KEYRING(book).value == "own"
 
     def broken(service, user):
         raise RuntimeError("no backend")
 
     monkeypatch.setitem(sys.modules, "keyring", types.SimpleNamespace(get_password=broken))
-    assert password.from_keyring(book) is None
+    assert REAL_FROM_KEYRING(book) is None
     monkeypatch.setitem(sys.modules, "keyring", None)  # not installed
-    assert password.from_keyring(book) is None
+    assert REAL_FROM_KEYRING(book) is None
 
 
 def test_prompt_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -114,6 +117,6 @@ def test_prompt_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr("sys.stdin", Stream(True))
     monkeypatch.setattr("sys.stderr", Stream(False))  # output redirected: a script, not a person
-    assert not password.can_prompt()
+    assert not REAL_CAN_PROMPT()
     monkeypatch.setattr("sys.stderr", Stream(True))
-    assert password.can_prompt()
+    assert REAL_CAN_PROMPT()
