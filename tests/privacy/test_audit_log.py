@@ -106,3 +106,32 @@ def test_audit_labels_exist_in_both_languages(lang: str) -> None:
     for key in ("machine", "verb", "encrypted", "hash_before", "hash_after", "recipients"):
         column = schema.AUDIT.column(key)
         assert column.en and column.label(lang) and column.label(lang) != column.en
+
+
+def test_stamp_package_works_on_a_package_object(tmp_path: Path) -> None:
+    """The same stamping for a writer that keeps its parts in a package object (names/read/write)."""
+    from xlfin.xlsx.digest import package_digest, stamp_package
+
+    book = tmp_path / "book.xlsm"
+    book.write_bytes(plain_book())
+    assert xlfin("aging", book).exit_code in (0, 1)
+    with zipfile.ZipFile(book) as zf:
+        parts = {n: zf.read(n) for n in zf.namelist()}
+    stamped = table_rows(book, schema.AUDIT)[-1]["hash_after"]
+    audit_part = next(n for n, data in parts.items() if stamped.encode() in data)
+    parts[audit_part] = parts[audit_part].replace(stamped.encode(), HASH_PENDING.encode())
+
+    class Store(dict):
+        def names(self):
+            return list(self)
+
+        def read(self, name):
+            return self[name]
+
+        def write(self, name, data):
+            self[name] = data
+
+    store = Store(parts)
+    assert stamp_package(store) and HASH_PENDING.encode() not in store[audit_part]
+    assert stamped.encode() in store[audit_part] and package_digest(store) == stamped
+    assert not stamp_package(store)  # nothing pending any more

@@ -148,3 +148,13 @@ def test_ribbon_buttons_work_on_the_protected_template_and_leave_reports_protect
                         lambda wb, data, lang: (wb.sheet_for_charts("Dashboard", lang), boom()))
     assert macros.dashboard(book) is None  # the failure is an alert
     assert book.sheets["Dashboard"].api.ProtectContents  # the sheet it had unprotected is protected again
+
+
+def test_protection_xml_matches_the_openpyxl_definition() -> None:
+    """Writers that emit worksheet XML themselves use the same element openpyxl writes."""
+    from xlfin.xlsx.protection import sheet_protection_xml
+
+    xml = sheet_protection_xml()
+    el = fromstring(xml)
+    assert el.tag == "sheetProtection" and el.get("sheet") == "1"
+    assert el.get("autoFilter") == el.get("sort") == el.get("formatColumns") == "0" and "password" not in xml

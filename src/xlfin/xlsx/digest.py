@@ -17,6 +17,7 @@ import io
 import posixpath
 import zipfile
 from collections.abc import Mapping
+from typing import Protocol
 from pathlib import Path
 
 from ..schema import AUDIT
@@ -79,12 +80,32 @@ def zip_digest(package: Path | bytes) -> str:
         return package_digest({i.filename: zf.read(i.filename) for i in zf.infolist() if not i.is_dir()})
 
 
-def stamp_hash_after(parts: dict[str, bytes]) -> None:
-    """Replace the pending hash in the Audit rows of the final parts by the hash of everything else."""
+def stamp_hash_after(parts: dict[str, bytes]) -> set[str]:
+    """Replace the pending hash in the Audit rows of the final parts by the hash of everything else; the names of
+    the parts changed."""
     token = HASH_PENDING.encode()
-    holders = [n for n in audit_parts(parts) if token in parts[n]]
-    if not holders:
-        return
-    digest = package_digest(parts).encode()
-    for name in holders:
-        parts[name] = parts[name].replace(token, digest)
+    holders = {n for n in audit_parts(parts) if token in parts[n]}
+    if holders:
+        digest = package_digest(parts).encode()
+        for name in holders:
+            parts[name] = parts[name].replace(token, digest)
+    return holders
+
+
+class PartStore(Protocol):
+    """A package that reads and writes parts by name (the file format's package class)."""
+
+    def names(self) -> list[str]: ...
+
+    def read(self, name: str) -> bytes: ...
+
+    def write(self, name: str, data: bytes) -> None: ...
+
+
+def stamp_package(package: PartStore) -> bool:
+    """`stamp_hash_after` on a package object, just before its final bytes are made; True when it changed."""
+    parts = {n: package.read(n) for n in package.names()}
+    changed = stamp_hash_after(parts)
+    for name in changed:
+        package.write(name, parts[name])
+    return bool(changed)

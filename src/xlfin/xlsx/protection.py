@@ -45,6 +45,13 @@ def protect_file_sheet(ws: Worksheet) -> None:
     ws.protection = file_protection()
 
 
+def sheet_protection_xml() -> str:
+    """The same protection as the `<sheetProtection/>` element, for writers that emit worksheet XML themselves."""
+    from openpyxl.xml.functions import tostring
+
+    return tostring(file_protection().to_tree()).decode("utf-8")
+
+
 def _api(sheet: Any) -> Any:
     return sheet.api
 
