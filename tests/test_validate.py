@@ -107,7 +107,7 @@ def test_duplicate_key_reports_every_duplicate_row():
     report = run(tables)
     dups = only(report, "duplicate_key")
     assert [p.cell for p in dups] == ["Invoices!A2", "Invoices!A4"]
-    assert dups[0].message == "Invoice No 'INV-1' appears 2 times; it must be unique"
+    assert dups[0].message == "Invoice No 'INV-1' appears 2 times; it must be unique (row left out of the calculations)"
     assert report.exit_code() == 1
 
 
@@ -147,7 +147,7 @@ def test_not_positive():
     report = run(tables)
     bad = only(report, "not_positive")
     assert [p.cell for p in bad] == ["Invoices!F2", "Invoices!F3"]
-    assert bad[1].message == "Amount: -5.00 must be greater than zero"
+    assert bad[1].message == "Amount: -5.00 must be greater than zero (row left out of the calculations)"
     assert not only(report, "below_minimum")
 
 
@@ -203,7 +203,7 @@ def test_unknown_customer_on_every_table_that_names_one():
     report = run(tables)
     cells = [p.cell for p in only(report, "unknown_customer")]
     assert cells == ["Invoices!C3", "Payments!C3", "Financials!A2", "'Payment Plans'!B2"]
-    assert only(report, "unknown_customer")[0].message == "Customer ID: customer 'C9' is not in the Customers table"
+    assert only(report, "unknown_customer")[0].message == "Customer ID: customer 'C9' is not in the Customers table (row left out of the calculations)"
 
 
 def test_blank_customer_on_a_payment_is_allowed():
@@ -215,7 +215,7 @@ def test_due_date_before_invoice_date():
     tables["invoices"]["due_date"][0] = dt.date(2026, 4, 1)
     (p,) = run(tables).problems
     assert (p.code, p.cell) == ("due_before_invoice", "Invoices!E2")
-    assert p.message == "Due Date: 2026-04-01 is before the invoice date 2026-05-01"
+    assert p.message == "Due Date: 2026-04-01 is before the invoice date 2026-05-01 (row left out of the calculations)"
 
 
 def test_invoice_currency_must_match_the_customers_unless_config_allows():
@@ -244,7 +244,7 @@ def test_future_dated_payment():
     tables["payments"]["payment_date"][1] = dt.date(2026, 7, 1)
     (p,) = run(tables).problems
     assert (p.code, p.cell, p.severity) == ("future_payment", "Payments!B3", "error")
-    assert p.message == "Payment Date: 2026-07-01 is after the as-of date 2026-06-30"
+    assert p.message == "Payment Date: 2026-07-01 is after the as-of date 2026-06-30 (row left out of the calculations)"
 
 
 def test_balance_sheet_must_balance_within_one_percent():
@@ -322,8 +322,8 @@ def test_messages_and_labels_in_chinese():
     tables_zh = {p.code: p for p in report.problems}
     p = tables_zh["unknown_customer"]
     assert (p.sheet, p.cell, p.column) == ("应收发票", "'应收发票'!C3", "客户编号")
-    assert p.message == "「客户编号」：客户 'C9' 不在客户表中"
-    assert tables_zh["future_payment"].message == "「收款日期」：2026-07-01 晚于账龄基准日 2026-06-30"
+    assert p.message == "「客户编号」：客户 'C9' 不在客户表中（该行未参与计算）"
+    assert tables_zh["future_payment"].message == "「收款日期」：2026-07-01 晚于账龄基准日 2026-06-30（该行未参与计算）"
 
 
 def test_every_code_has_both_languages_the_same_placeholders_and_a_documented_meaning():

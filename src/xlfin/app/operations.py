@@ -110,15 +110,12 @@ class Run:
 
     @cached_property
     def frames(self) -> dict[str, pd.DataFrame]:
-        """Typed frames, defaults applied, minus rows whose required values are unusable (reported by validation)."""
-        out: dict[str, pd.DataFrame] = {}
-        self.skipped_rows = 0
-        for key, df in self.validation.frames.items():
-            table = schema.TABLES[key]
-            required = [c.key for c in table.input_columns if c.required and c.key in df.columns]
-            ok = df[required].notna().all(axis=1) if required else pd.Series(True, index=df.index)
-            self.skipped_rows += int((~ok).sum())
-            out[key] = df[ok].reset_index(drop=True)
+        """Typed frames, defaults applied, minus the rows validation left out (unusable or ambiguous; each one is on
+        the Validation sheet with its cell, and the summary counts them)."""
+        report = self.validation
+        out = {key: report.usable(key) for key in report.frames}
+        self.left_out = report.left_out_counts()
+        self.skipped_rows = sum(self.left_out.values())
         # The ledger as it stood on as_of: documents dated later (a back-dated --as-of run, invoices raised in
         # advance) are not receivables yet, and later receipts had not arrived.
         self.rows_after_as_of = 0
@@ -192,7 +189,8 @@ class Run:
         f = self.frames
         try:
             return build_dunning(self.open_items, f["customers"], self.config[2], self.dunning_log, self.settings,
-                                 self.as_of, unapplied=self.reconciliation.unapplied, plans=f["payment_plans"])
+                                 self.as_of, unapplied=self.reconciliation.unapplied, plans=f["payment_plans"],
+                                 payments_left_out=self.validation.customers_with_left_out("payments"))
         except DunningError as exc:  # the user's tblDunningLevels / log cannot be used: say so, not "internal error"
             raise WorkbookError(str(exc)) from exc
 
@@ -344,12 +342,15 @@ def execute(wb, actions: Iterable[str], *, as_of: dt.date | None = None, output:
     summary = RunSummary(actions=wanted, as_of=run.as_of, language=run.lang)
     report = run.validation
     summary.validation = {"errors": report.errors, "warnings": report.warnings, "exit_code": report.exit_code()}
+    if report.errors and "validate" not in wanted:
+        run.stage_validation()  # exit 1 points at the Validation sheet: it must list what this run found
     for action in wanted:
         kwargs = {"letters_dir": letters_dir} if action == "dunning" else {}
         summary.results[action] = STAGES[action](run, **kwargs)
     _ = run.frames
     if run.skipped_rows:
         summary.validation["rows_left_out"] = run.skipped_rows
+        summary.validation["rows_left_out_by_table"] = run.left_out
     if run.rows_after_as_of:
         summary.validation["rows_after_as_of"] = run.rows_after_as_of
     run.stage_audit()

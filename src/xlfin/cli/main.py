@@ -1,6 +1,6 @@
 """The `xlfin` command line: the ribbon's operations on .xlsx/.xlsm files, for servers, batch jobs and CI.
 
-Exit codes: 0 success; 1 validation found errors (`validate`) or a stale template (`template build --check`);
+Exit codes: 0 success; 1 validation found errors (every verb that reads the book) or a stale template (`template build --check`);
 2 unusable input (unreadable file, missing table, wrong header, read-only target) — one line on stderr, no file
 changed; 3 an internal error (a bug: please report it with --debug output).
 """
@@ -200,7 +200,7 @@ def _verb(action: str, doc: str):
         as_json: bool = JsonOpt,
         as_of: Optional[str] = AsOfOpt,
     ) -> None:
-        _run(path, [action], output, as_of, as_json)
+        raise typer.Exit(_run(path, [action], output, as_of, as_json)["validation"]["exit_code"])
 
     command.__doc__ = doc
     command.__name__ = action
@@ -223,7 +223,7 @@ def dunning(
     as_of: Optional[str] = AsOfOpt,
 ) -> None:
     """Dunning list (+ letters as .html, .txt and .eml)."""
-    _run(path, ["dunning"], output, as_of, as_json, letters=letters)
+    raise typer.Exit(_run(path, ["dunning"], output, as_of, as_json, letters=letters)["validation"]["exit_code"])
 
 
 @app.command()
@@ -237,7 +237,7 @@ def regenerate(
     """Everything, in dependency order."""
     from xlfin.app.operations import ACTIONS
 
-    _run(path, list(ACTIONS), output, as_of, as_json)
+    raise typer.Exit(_run(path, list(ACTIONS), output, as_of, as_json)["validation"]["exit_code"])
 
 
 @app.command()

@@ -13,7 +13,9 @@ Rules and the decisions behind them:
   day gives the same levels instead of escalating once per click. Steps follow the ladder, so levels 1, 2, 5 step
   1 → 2 → 5.
 - **Excluded customers** (``excluded``, one reason code each, the first that applies in this order):
-  ``unknown_customer`` (items of a customer not in tblCustomers), ``closed``, ``dunning_hold``, ``disputed`` (every
+  ``unknown_customer`` (items of a customer not in tblCustomers), ``closed``, ``dunning_hold``, ``payment_left_out``
+  (a payment of the customer was left out by validation — a duplicate Payment ID, an unreadable amount — so its
+  balance may be overstated and a notice could chase money already received; fix the row first), ``disputed`` (every
   overdue item is disputed), ``payment_plan`` (every undisputed overdue item is covered by a plan the customer keeps
   to; see :mod:`xlfin.engine.payment_plans`), ``mixed_currency`` (the items on the notice are in more than one currency: a
   notice cannot add them up), ``below_first_level`` (the oldest item has not reached the first level's days),
@@ -46,7 +48,8 @@ from xlfin.engine.aging import day_numbers
 from .money import to_cents
 from xlfin.engine.openitems import is_credit_note
 from .payment_plans import plan_coverage, plan_status, text_ids
-from .vocabulary import CUSTOMER_STATUS, YES_NO, canonical
+from xlfin.engine.cellvalues import yes_no_array
+from .vocabulary import CUSTOMER_STATUS, canonical
 
 __all__ = [
     "EXCLUDED_COLUMNS",
@@ -79,6 +82,8 @@ EXCLUSION_REASONS: dict[str, tuple[str, str]] = {
     "unknown_customer": ("Customer not in the Customers table", "客户表中无此客户"),
     "closed": ("Customer is closed", "客户已关闭"),
     "dunning_hold": ("Dunning hold", "已暂停催收"),
+    "payment_left_out": ("A payment of this customer was left out by validation; balance unsure",
+                         "该客户有收款行因数据错误未参与计算，余额待核实"),
     "disputed": ("All overdue invoices are disputed", "逾期发票均有争议"),
     "payment_plan": ("Covered by a payment plan that is kept to", "已纳入分期计划且按期履行"),
     "mixed_currency": ("Overdue invoices in more than one currency", "逾期发票币种不一致"),
@@ -176,20 +181,10 @@ def _dates(values: pd.Series, what: str) -> pd.Series:
 
 
 def _flags(values: pd.Series, what: str) -> np.ndarray:
-    if pd.api.types.is_bool_dtype(values.dtype):
-        return values.fillna(False).to_numpy(dtype=bool)
-    out = np.zeros(len(values), dtype=bool)
-    for i, v in enumerate(values.to_numpy(dtype=object)):
-        if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
-            continue
-        if isinstance(v, (bool, np.bool_)):
-            out[i] = bool(v)
-            continue
-        answer = canonical(YES_NO, v)  # the yes/no list every table shares
-        if answer is None:
-            raise DunningError(f"{what}: not yes/no: {v!r}")
-        out[i] = answer == "yes"
-    return out
+    flags, bad = yes_no_array(values)  # the yes/no spellings every table shares
+    if bad.any():
+        raise DunningError(f"{what}: not yes/no: {values[bad].iloc[0]!r}")
+    return flags
 
 
 def _text(values: pd.Series) -> pd.Series:
@@ -352,7 +347,7 @@ def _empty_run(ladder: tuple[DunningLevel, ...] = ()) -> DunningRun:
 def _reasons(per: pd.DataFrame, ladder_days: np.ndarray) -> pd.Series:
     """The first exclusion reason that applies to each customer, '' for customers to dun."""
     conditions = [
-        ~per["known"], per["closed"], per["hold"],
+        ~per["known"], per["closed"], per["hold"], per["payment_left_out"],
         per["undisputed"] == 0, per["eligible"] == 0, per["currencies"] > 1,
         per["max_days"] < ladder_days[0], per["overdue"] < per["min_amount"], per["credit"] >= per["overdue"],
     ]
@@ -362,8 +357,11 @@ def _reasons(per: pd.DataFrame, ladder_days: np.ndarray) -> pd.Series:
 
 def build_dunning(open_items: pd.DataFrame, customers: pd.DataFrame, levels: Sequence[DunningLevel],
                   log: pd.DataFrame | None, settings: DunningSettings, as_of: dt.date,
-                  unapplied: pd.DataFrame | None = None, plans: pd.DataFrame | None = None) -> DunningRun:
-    """The dunning list as of ``as_of``: one notice per customer to chase, its lines, and who was left out and why."""
+                  unapplied: pd.DataFrame | None = None, plans: pd.DataFrame | None = None,
+                  payments_left_out: Sequence[str] = ()) -> DunningRun:
+    """The dunning list as of ``as_of``: one notice per customer to chase, its lines, and who was left out and why.
+
+    ``payments_left_out``: customers with a payment row that validation left out (not dunned, see the docstring)."""
     if open_items is None or len(open_items) == 0:
         return _empty_run(tuple(sorted(levels, key=lambda lv: lv.level)))
     ladder = _ladder(levels)
@@ -384,6 +382,7 @@ def build_dunning(open_items: pd.DataFrame, customers: pd.DataFrame, levels: Seq
     per["known"] = ids.isin(facts.index)
     per["closed"] = ids.map(facts["closed"]).fillna(False).astype(bool)
     per["hold"] = ids.map(facts["hold"]).fillna(False).astype(bool)
+    per["payment_left_out"] = ids.isin(list(payments_left_out))
     per["undisputed"] = items[~items["disputed"]].groupby("customer_id").size().reindex(ids, fill_value=0)
     per["eligible"] = grouped.size().reindex(ids, fill_value=0)
     per["currencies"] = grouped["currency"].nunique().reindex(ids, fill_value=0)

@@ -7,6 +7,8 @@ so 0.1 + 0.2 style artefacts cannot leak into totals.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -32,26 +34,35 @@ def to_decimal(value: Any) -> Decimal:
             raise MoneyError(f"not a finite amount: {value!r}")
         d = Decimal(repr(float(value)))
     elif isinstance(value, str):
-        text = value.strip().replace(",", "").replace("，", "").replace(" ", "")
-        for sym in ("¥", "￥", "$", "€", "£", "RMB", "CNY", "USD", "EUR", "元"):
-            text = text.replace(sym, "")
-        negative = text.startswith("(") and text.endswith(")")
-        if negative:
-            text = text[1:-1]
-        try:
-            d = Decimal(text)
-        except InvalidOperation as exc:
-            raise MoneyError(f"not an amount: {value!r}") from exc
-        if not d.is_finite():
-            raise MoneyError(f"not a finite amount: {value!r}")
-        if negative:
-            d = -d
+        d = _text_amount(value)
     else:
         raise MoneyError(f"not an amount: {value!r}")
     try:
         return d.quantize(CENT, rounding=ROUND_HALF_UP)
     except InvalidOperation as exc:  # more digits than the decimal context holds, e.g. 1E+40
         raise MoneyError(f"amount too large: {value!r}") from exc
+
+
+# Text amounts: an optional sign or accounting parentheses, a currency sign or code before or after, digits grouped by
+# thousands with "," or spaces (groups of exactly three) or not grouped, and "." before the decimals. A comma before
+# the decimals ("1 234,50", "1.234,50") is refused, not guessed: "1,234" is one thousand two hundred and thirty-four
+# to an English reader and 1.234 to a German one.
+_CURRENCY_MARK = r"(?:US\$|HK\$|NT\$|RMB|CNY|USD|EUR|GBP|JPY|HKD|[¥$€£元])"
+_TEXT_AMOUNT = re.compile(
+    rf"^(?P<open>\()?\s*(?P<s1>[-+])?\s*{_CURRENCY_MARK}?\s*(?P<s2>[-+])?\s*"
+    r"(?P<num>\d{1,3}(?:(?P<sep>[, ])\d{3})(?:(?P=sep)\d{3})*(?:\.\d+)?|\d+(?:\.\d*)?|\.\d+)"
+    rf"\s*{_CURRENCY_MARK}?\s*(?P<close>\))?$"
+)
+
+
+def _text_amount(value: str) -> Decimal:
+    text = unicodedata.normalize("NFKC", value).replace("\u00a0", " ").strip()
+    m = _TEXT_AMOUNT.match(text)
+    if m is None or bool(m["open"]) != bool(m["close"]) or (m["s1"] and m["s2"]):
+        raise MoneyError(f"not an amount: {value!r}")
+    d = Decimal(m["num"].replace(",", "").replace(" ", ""))
+    negative = bool(m["open"]) != ((m["s1"] or m["s2"]) == "-")
+    return -d if negative else d
 
 
 def to_cents(value: Any) -> int:

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from xlfin.engine.cellvalues import yes_no_array
 from xlfin.engine.vocabulary import DOC_TYPE, canonical
 
 __all__ = [
@@ -48,8 +49,6 @@ STATUSES = ("Open", "Partly Paid", "Paid", "Credit")
 _DATE_UNIT = "datetime64[s]"  # seconds, not ns: Excel dates reach 9999-12-31, beyond ns range
 _INVOICE_REQUIRED = ("invoice_no", "customer_id", "invoice_date", "due_date", "amount")
 _ALLOC_REQUIRED = ("payment_id", "invoice_no", "amount")
-_TRUE = {"yes", "y", "true", "1", "x", "是", "t"}
-_FALSE = {"no", "n", "false", "0", "否", "f", ""}
 
 
 class OpenItemsError(ValueError):
@@ -98,21 +97,10 @@ def _dates(s: pd.Series, what: str) -> pd.Series:
 
 
 def _flags(s: pd.Series, what: str) -> np.ndarray:
-    if pd.api.types.is_bool_dtype(s.dtype):
-        return s.fillna(False).to_numpy(dtype=bool)
-    out = np.zeros(len(s), dtype=bool)
-    for i, v in enumerate(s.to_numpy(dtype=object)):
-        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
-            continue
-        if isinstance(v, (bool, np.bool_, int, np.integer, float)):
-            out[i] = bool(v)
-            continue
-        text = str(v).strip().lower()
-        if text in _TRUE:
-            out[i] = True
-        elif text not in _FALSE:
-            raise OpenItemsError(f"{what}: not yes/no: {v!r}")
-    return out
+    flags, bad = yes_no_array(s)
+    if bad.any():
+        raise OpenItemsError(f"{what}: not yes/no: {s[bad].iloc[0]!r}")
+    return flags
 
 
 def doc_types(values: Any) -> np.ndarray:
@@ -282,17 +270,26 @@ def invoice_payment_dates(allocations: pd.DataFrame, payments: pd.DataFrame,
     _require(out, ("payment_id",), "allocations")
     if payments is not None and len(payments):
         _require(payments, ("payment_id", "payment_date"), "payments")
-        by_id = pd.Series(_dates(payments["payment_date"], "payments.payment_date").to_numpy(),
-                          index=payments["payment_id"].to_numpy())
-        by_id = by_id[~by_id.index.duplicated(keep="first")]
-        dates = out["payment_id"].map(by_id).astype(_DATE_UNIT)
+        dates = _date_lookup(out["payment_id"], payments["payment_id"],
+                             _dates(payments["payment_date"], "payments.payment_date"))
     if invoices is not None and len(invoices):
         inv = normalise_invoices(invoices)
         cn = inv[inv["doc_type"] == CREDIT_NOTE]
-        cn_dates = pd.Series(cn["invoice_date"].to_numpy(), index=cn["invoice_no"].to_numpy())
-        dates = dates.fillna(out["payment_id"].map(cn_dates)).astype(_DATE_UNIT)
-    out["payment_date"] = dates
+        dates = dates.fillna(_date_lookup(out["payment_id"], cn["invoice_no"], cn["invoice_date"]))
+    out["payment_date"] = dates.astype(_DATE_UNIT)
     return out
+
+
+def _date_lookup(keys: pd.Series, index: pd.Series, dates: pd.Series) -> pd.Series:
+    """The date of each key in (index -> dates), NaT where absent; the first of duplicate index values wins.
+
+    An empty mapping (a book without credit notes) must still give a datetime column: ``Series.map`` over an empty
+    Series returns float64 NaN, which pandas 3 refuses to combine with datetimes.
+    """
+    by_key = pd.Series(_dates(dates, "dates").to_numpy(), index=_keys(index.reset_index(drop=True)).to_numpy())
+    by_key = by_key[~by_key.index.duplicated(keep="first")]
+    looked_up = by_key.reindex(_keys(keys.reset_index(drop=True)).to_numpy())
+    return pd.Series(looked_up.to_numpy(), index=keys.index).astype(_DATE_UNIT)
 
 
 def fill_due_dates(invoices: pd.DataFrame, customers: pd.DataFrame | None = None,

@@ -22,19 +22,20 @@ Rule checks (required, unique, ranges, cross-table) live in `xlfin.schema.valida
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from xlfin.engine.dates import SERIAL_MAX, SERIAL_MIN, DateError, parse_date, serials_to_datetime64
-from xlfin.engine.money import MoneyError, float_cents, to_cents
+from xlfin.engine.cellvalues import MONEY_MAX_UNITS as _MONEY_MAX
+from xlfin.engine.cellvalues import CellValueError, date_value, money_cents, number, whole_number, yes_no
+from xlfin.engine.cellvalues import is_blank as _is_blank_scalar
+from xlfin.engine.dates import SERIAL_MAX, SERIAL_MIN, AmbiguousDate, DateError, serials_to_datetime64
+from xlfin.engine.money import MoneyError, float_cents
 from xlfin.schema import TABLES, VALIDATION, Column, Lang, Table
 from .tables import RawTable
 
@@ -75,23 +76,10 @@ CURRENCY_ALIASES = {
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _NS_MIN = np.datetime64("1677-09-22", "D")  # datetime64[ns] covers 1677-09-21 .. 2262-04-11
 _NS_MAX = np.datetime64("2262-04-10", "D")
-_MONEY_MAX = 1e14  # 100 trillion: beyond it int64 cents and float doubles stop being exact
 _SHOW_MAX = 40
 
 
 # ---------------------------------------------------------------- small helpers
-
-
-def _is_blank_scalar(v: Any) -> bool:
-    if v is None or v is pd.NA or v is pd.NaT:
-        return True
-    if isinstance(v, str):
-        return v.strip() == ""
-    if isinstance(v, float):
-        return math.isnan(v)
-    if isinstance(v, (np.floating, np.datetime64)):
-        return bool(pd.isna(v))
-    return False
 
 
 def blank_mask(s: pd.Series) -> np.ndarray:
@@ -158,7 +146,7 @@ def _language(raw: RawTable, settings: Any | None) -> Lang:
 # Each coercer takes the raw column (kept rows only) and returns the typed values plus [(position, value)] of the
 # cells that did not parse, with an optional reason code (default: the type's code).
 
-Bad = list[tuple[int, Any]]
+Bad = list[tuple]  # (position, value) or (position, value, problem code) when the type's code would mislead
 
 
 def _kind(s: pd.Series) -> str:
@@ -195,17 +183,6 @@ def _numeric_money(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return cents, ok, bad
 
 
-def _money_scalar(v: Any) -> int:
-    if isinstance(v, (bool, np.bool_, dt.date, pd.Timestamp, np.datetime64)):
-        raise MoneyError(f"not an amount: {v!r}")
-    if isinstance(v, str):
-        v = unicodedata.normalize("NFKC", v)
-    c = to_cents(v)
-    if abs(c) >= _MONEY_MAX * 100:
-        raise MoneyError(f"amount too large: {v!r}")
-    return c
-
-
 def _coerce_money(s: pd.Series, column: Column) -> tuple[pd.Series, Bad]:
     kind = _kind(s)
     n = len(s)
@@ -228,7 +205,7 @@ def _coerce_money(s: pd.Series, column: Column) -> tuple[pd.Series, Bad]:
                 float_val.append(float(v))
                 continue
             try:
-                cents[i] = _money_scalar(v)
+                cents[i] = money_cents(v)
                 ok[i] = True
             except (MoneyError, ValueError, ArithmeticError):
                 bad.append((i, v))
@@ -242,22 +219,6 @@ def _coerce_money(s: pd.Series, column: Column) -> tuple[pd.Series, Bad]:
     if column.required and ok.all():
         return pd.Series(cents, dtype=np.int64), bad
     return pd.Series(pd.arrays.IntegerArray(cents, ~ok)), bad
-
-
-def _int_scalar(v: Any) -> int:
-    if isinstance(v, (bool, np.bool_)):
-        raise TypeError("a yes/no value is not a number")
-    if isinstance(v, (int, np.integer)):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        f = float(v)
-    elif isinstance(v, (str, Decimal)):
-        f = float(unicodedata.normalize("NFKC", str(v)).strip().replace(",", "").replace(" ", ""))
-    else:
-        raise TypeError("not a number")
-    if not np.isfinite(f) or not f.is_integer() or abs(f) > 2**53:
-        raise ValueError("not whole")
-    return int(f)
 
 
 def _coerce_int(s: pd.Series) -> tuple[pd.Series, Bad]:
@@ -281,7 +242,7 @@ def _coerce_int(s: pd.Series) -> tuple[pd.Series, Bad]:
             if _is_blank_scalar(v):
                 continue
             try:
-                values[i] = _int_scalar(v)
+                values[i] = whole_number(v)
                 ok[i] = True
             except (ValueError, TypeError, OverflowError):
                 bad.append((i, v))
@@ -298,12 +259,8 @@ def _coerce_float(s: pd.Series, pct: bool) -> tuple[pd.Series, Bad]:
         if _is_blank_scalar(v):
             continue
         try:
-            if isinstance(v, (bool, np.bool_)):
-                raise TypeError("a yes/no value is not a number")
-            text = unicodedata.normalize("NFKC", str(v)).strip().replace(",", "")
-            scale = 100.0 if pct and text.endswith("%") else 1.0
-            out[i] = float(text.rstrip("%")) / scale
-        except (ValueError, TypeError):
+            out[i] = number(v, percent=pct)
+        except CellValueError:
             bad.append((i, v))
     return pd.Series(out), bad
 
@@ -334,6 +291,7 @@ def _coerce_date(s: pd.Series) -> tuple[pd.Series, Bad]:
     kind = _kind(s)
     n = len(s)
     bad_pos: list[int] = []
+    ambiguous: set[int] = set()
     if kind == "datetime64":
         if getattr(s.dt, "tz", None) is not None:
             s = s.dt.tz_localize(None)
@@ -360,7 +318,11 @@ def _coerce_date(s: pd.Series) -> tuple[pd.Series, Bad]:
             if _is_blank_scalar(v):
                 continue
             try:
-                d = parse_date(unicodedata.normalize("NFKC", v) if isinstance(v, str) else v)
+                d = date_value(v)
+            except AmbiguousDate:
+                ambiguous.add(int(i))
+                bad_pos.append(int(i))
+                continue
             except (DateError, ValueError, OverflowError):
                 bad_pos.append(int(i))
                 continue
@@ -368,7 +330,7 @@ def _coerce_date(s: pd.Series) -> tuple[pd.Series, Bad]:
                 days[i] = np.datetime64(d, "D")
     ns, out_of_range = _to_ns(days)
     bad_pos = sorted(set(bad_pos) | {int(i) for i in np.flatnonzero(out_of_range)})
-    return pd.Series(ns), [(i, s.iat[i]) for i in bad_pos]
+    return pd.Series(ns), [(i, s.iat[i], "ambiguous_date") if i in ambiguous else (i, s.iat[i]) for i in bad_pos]
 
 
 def _choice_map(s: pd.Series, convert: Callable[[Any], Any]) -> tuple[np.ndarray, np.ndarray]:
@@ -396,16 +358,10 @@ def _coerce_enum(s: pd.Series, column: Column) -> tuple[pd.Series, Bad]:
 
 
 def _yes_no(column: Column, v: Any) -> Any:
-    if _is_blank_scalar(v):
-        return False
-    if isinstance(v, (bool, np.bool_)):
-        return bool(v)
-    if isinstance(v, (int, float, np.integer, np.floating)):
-        return bool(v) if float(v) in (0.0, 1.0) else _MISSING
-    hit = column.canonical(text_value(v)) if column.choices else None
-    if hit is None:
-        hit = {"yes": "yes", "是": "yes", "no": "no", "否": "no"}.get(str(v).strip().casefold())
-    return _MISSING if hit is None else hit == "yes"
+    try:
+        return yes_no(v)  # one table of spellings for every yes/no column (engine.cellvalues)
+    except CellValueError:
+        return _MISSING
 
 
 def _coerce_bool(s: pd.Series, column: Column) -> tuple[pd.Series, Bad]:
@@ -531,9 +487,9 @@ def coerce_table(raw: RawTable, settings: Any | None = None) -> tuple[pd.DataFra
 
     row_keys = row_key_strings(typed[table.row_key]) if table.row_key and bad_cells else [""] * n
     for c in inputs:
-        for pos, value in bad_cells.get(c.key, ()):
+        for pos, value, *reason in bad_cells.get(c.key, ()):
             label = c.label(lang)
-            code = _TYPE_CODE.get(c.type, "bad_value")
+            code = reason[0] if reason else _TYPE_CODE.get(c.type, "bad_value")
             extra = {"allowed": _allowed(c, lang)} if c.type in ("enum", "bool") else {}
             problems.append(Problem(
                 "error", raw.sheet, raw.cell(c.key, int(rows[pos])), label, row_keys[pos], code,

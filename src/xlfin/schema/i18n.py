@@ -38,6 +38,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "failed": {"en": "{action} failed: {message}", "zh-CN": "{action}失败：{message}"},
     "skipped_rows": {"en": "{count} row(s) with errors were left out of the calculation; see the Validation sheet",
                      "zh-CN": "有 {count} 行因数据错误未参与计算，请查看“校验结果”工作表"},
+    "row_left_out": {"en": " (row left out of the calculations)", "zh-CN": "（该行未参与计算）"},
     "validation_summary": {"en": "{errors} error(s), {warnings} warning(s)", "zh-CN": "{errors} 个错误，{warnings} 个警告"},
     "about": {"en": "xlfin {version} (xlwings {xlwings}): customer finance inside Excel, powered by Python.",
               "zh-CN": "xlfin {version}(xlwings {xlwings})：基于 Python 的 Excel 客户财务管理工具。"},

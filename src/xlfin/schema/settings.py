@@ -15,7 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from xlfin.engine.dates import DateError, parse_date
+from xlfin.engine.cellvalues import CellValueError, date_value, number, whole_number, yes_no
+from xlfin.engine.dates import DateError
 from xlfin.engine.dunning import DunningLevel  # the engine's model of a tblDunningLevels row; importable from here as before
 from xlfin.engine.money import MoneyError, to_decimal
 from xlfin.schema import CURRENCIES, Lang
@@ -189,10 +190,6 @@ class ConfigProblem:
     code: Literal["unknown_key", "bad_value", "unusual_currency"] = "bad_value"
 
 
-_YES = {"yes", "y", "true", "1", "是", "x"}
-_NO = {"no", "n", "false", "0", "否", ""}
-
-
 def _parse_value(key: str, raw: Any) -> Any:
     """A cell value -> the type the Settings field wants; raises ValueError with a readable reason."""
     field = Settings.model_fields[key]
@@ -210,17 +207,13 @@ def _parse_value(key: str, raw: Any) -> Any:
         except ValueError:
             raise ValueError(f"expected a comma-separated list of numbers, got {raw!r}") from None
     if ann is bool:
-        t = str(raw).strip().casefold()
-        if isinstance(raw, bool):
-            return raw
-        if t in _YES:
-            return True
-        if t in _NO:
-            return False
-        raise ValueError(f"expected yes or no, got {raw!r}")
+        try:
+            return yes_no(raw)
+        except CellValueError:
+            raise ValueError(f"expected yes or no, got {raw!r}") from None
     if ann == (dt.date | None):
         try:
-            return parse_date(raw)
+            return date_value(raw)
         except DateError as exc:
             raise ValueError(str(exc)) from None
     if ann is Decimal:
@@ -230,19 +223,14 @@ def _parse_value(key: str, raw: Any) -> Any:
             raise ValueError(str(exc)) from None
     if ann is int:
         try:
-            f = float(raw)
-        except (TypeError, ValueError):
+            return whole_number(raw)
+        except CellValueError:
             raise ValueError(f"expected a whole number, got {raw!r}") from None
-        if f != int(f):
-            raise ValueError(f"expected a whole number, got {raw!r}")
-        return int(f)
     if ann is float:
-        text = str(raw).strip()
-        # dunning_interest_pa is already in percent (10 = 10 %); "8%" typed as text means 8 there, 0.08 elsewhere.
-        scale = 100 if text.endswith("%") and not key.endswith("_pa") else 1
         try:
-            return float(text.rstrip("%")) / scale
-        except ValueError:
+            # dunning_interest_pa is already in percent (10 = 10 %); "8%" typed as text means 8 there, 0.08 elsewhere.
+            return number(raw, percent=not key.endswith("_pa"))
+        except CellValueError:
             raise ValueError(f"expected a number, got {raw!r}") from None
     return str(raw).strip()
 

@@ -15,6 +15,7 @@ Problem codes (stable; tests, filters and docs rely on them):
 | bad_int                    | error    | not a whole number                                                    |
 | bad_number                 | error    | not a number                                                          |
 | bad_date                   | error    | not a date (or outside 1677–2262)                                     |
+| ambiguous_date             | error    | year-last text whose day and month could be swapped (01/03/2026)      |
 | bad_choice                 | error    | not one of a closed list (Type, Status, Method, yes/no, ...)          |
 | bad_currency               | error    | not a three-letter currency code                                      |
 | unknown_currency           | warning  | three letters, but not a common ISO 4217 code                         |
@@ -36,6 +37,14 @@ Problem codes (stable; tests, filters and docs rely on them):
 | config_unusual_currency    | warning  | the base currency is not a common ISO 4217 code                       |
 
 Messages exist in en and zh-CN (`MESSAGES`); the workbook's language (Config `language`) picks one.
+
+Rows left out. An error that makes a row unusable or ambiguous leaves that row out of every calculation
+(`ValidationReport.usable`), and its message says so: a blank or unreadable required value; a duplicate Invoice No or
+Payment ID (every row carrying the number: which one a payment meant cannot be known); a later duplicate Customer ID
+(the first row describes the customer); an amount that is not > 0 (also one that rounds to 0.00); an invoice,
+payment, financials or plan row of an unknown customer; a due date before the invoice date; an invoice Type that is
+not Invoice / Credit Note (guessing "Invoice" could turn a credit into a debt); a payment dated after the as-of date.
+docs/finance-rules.md §1.3 is the user-facing statement of this rule.
 """
 
 from __future__ import annotations
@@ -43,7 +52,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -61,6 +70,7 @@ from .frames import (
     text_value,
 )
 from xlfin.schema import CONFIG, CURRENCIES, DUNNING_LEVELS, INPUT_TABLES, Column, Lang, Table
+from xlfin.schema.i18n import t as _t
 from .settings import DEFAULT_DUNNING_LEVELS, ConfigProblem, Settings
 from .tables import RawTable, quote_sheet
 
@@ -90,6 +100,8 @@ MESSAGES: dict[str, dict[str, str]] = {
                    "zh-CN": "「{column}」：{value} 不是数字"},
     "bad_date": {"en": "{column}: {value} is not a date (e.g. 2026-03-05)",
                  "zh-CN": "「{column}」：{value} 不是有效日期（例如 2026-03-05 或 2026年3月5日）"},
+    "ambiguous_date": {"en": "{column}: {value} could be day/month or month/day; write it as 2026-03-05",
+                       "zh-CN": "「{column}」：{value} 无法确定是日/月还是月/日，请写成 2026-03-05 格式"},
     "bad_choice": {"en": "{column}: {value} is not one of {allowed}",
                    "zh-CN": "「{column}」：{value} 不在可选值 {allowed} 之中"},
     "bad_currency": {"en": "{column}: {value} is not a three-letter currency code (ISO 4217, e.g. USD)",
@@ -186,6 +198,26 @@ class ValidationReport:
     errors: int = 0
     warnings: int = 0
     settings: Settings | None = field(default=None, repr=False)
+    left_out: dict[str, np.ndarray] = field(default_factory=dict)  # table key -> bool mask over frames[key]
+
+    def usable(self, key: str) -> pd.DataFrame:
+        """The frame of `key` without the rows validation left out (positions renumbered from 0)."""
+        df = self.frames[key]
+        mask = self.left_out.get(key)
+        if mask is None or not mask.any():
+            return df.reset_index(drop=True)
+        return df[~mask].reset_index(drop=True)
+
+    def customers_with_left_out(self, key: str) -> list[str]:
+        """Customer IDs named by the rows of `key` that were left out (blank ids do not count)."""
+        df, mask = self.frames.get(key), self.left_out.get(key)
+        if df is None or mask is None or "customer_id" not in df.columns:
+            return []
+        return sorted({str(c) for c in df["customer_id"][mask] if c is not None and not pd.isna(c)})
+
+    def left_out_counts(self) -> dict[str, int]:
+        """Rows left out per table (only tables with any)."""
+        return {k: int(m.sum()) for k, m in self.left_out.items() if m.any()}
 
     def exit_code(self) -> int:
         """0 when clean or only warnings, 1 when any error (SPEC §7)."""
@@ -242,19 +274,27 @@ class _Checker:
         self.lang: Lang = "zh-CN" if settings.language == "zh-CN" else "en"
         self.problems: list[Problem] = []
         self.frames: dict[str, pd.DataFrame] = {}
+        self.left_out: dict[str, set[int]] = {}  # table key -> frame positions left out of the calculations
+
+    def leave_out(self, table_key: str, positions: Iterable[int]) -> None:
+        self.left_out.setdefault(table_key, set()).update(int(p) for p in positions)
 
     def label(self, table: Table, key: str) -> str:
         return table.column(key).label(self.lang)
 
     def emit(self, table_key: str, positions: Iterable[int], code: str, key: str | None,
-             values: Any = None, severity: str | None = None) -> None:
-        """One problem per frame position. `values(pos) -> dict` supplies the message's placeholders."""
+             values: Any = None, severity: str | None = None, leave_out: bool = False) -> None:
+        """One problem per frame position. `values(pos) -> dict` supplies the message's placeholders.
+
+        `leave_out`: the rows cannot be used (or used safely) by the engine and are left out of every calculation."""
         raw = self.raws[table_key]
         df = self.frames[table_key]
         table = raw.table
         positions = [int(p) for p in positions]
         if not positions:
             return
+        if leave_out:
+            self.leave_out(table_key, positions)
         rows = df["_row"].to_numpy()
         key_values = df[table.row_key] if table.row_key else None
         column = self.label(table, key) if key else ""
@@ -277,7 +317,7 @@ class _Checker:
             s = df[c.key]
             if c.required and c.key in raw.frame.columns:
                 empty = blank_mask(raw.frame[c.key].reset_index(drop=True))[rows] if len(rows) else np.zeros(0, bool)
-                self.emit(table_key, np.flatnonzero(empty), "required", c.key)
+                self.emit(table_key, np.flatnonzero(empty), "required", c.key, leave_out=_excludes(table_key, c.key))
             if c.unique:
                 self.unique(table_key, c, s)
             if c.type in ("money", "int", "float", "pct") and (c.positive or c.minimum is not None):
@@ -296,6 +336,10 @@ class _Checker:
         counts = values[dup].value_counts()
         self.emit(table_key, np.flatnonzero(dup), "duplicate_key", c.key,
                   lambda p: {"value": _fmt(c, values.iat[p]), "count": int(counts[values.iat[p]])})
+        if table_key == "customers":  # the first row describes the customer; invoices name the id, not the row
+            self.leave_out(table_key, np.flatnonzero(values.duplicated(keep="first").to_numpy() & present))
+        elif table_key in _DOCUMENT_TABLES:  # which of the rows a payment or a person meant cannot be known
+            self.leave_out(table_key, np.flatnonzero(dup))
 
     def bounds(self, table_key: str, c: Column, s: pd.Series) -> None:
         x = pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
@@ -303,7 +347,17 @@ class _Checker:
         present = ~np.isnan(x)
         if c.positive:
             bad = present & (x <= 0)
-            self.emit(table_key, np.flatnonzero(bad), "not_positive", c.key, lambda p: {"value": _fmt(c, s.iat[p])})
+            typed = _raw_values(self.raws[table_key], c.key, self.frames[table_key]["_row"].to_numpy())
+
+            def shown(p: int) -> str:
+                # 0.004 reads as 0.00: show what was typed as well, so the message explains itself
+                value = _fmt(c, s.iat[p])
+                if typed is not None and c.type == "money" and x[p] == 0 and _nonzero_number(typed[p]):
+                    return f"'{typed[p]}' (= {value})"
+                return value
+
+            self.emit(table_key, np.flatnonzero(bad), "not_positive", c.key, lambda p: {"value": shown(p)},
+                      leave_out=_excludes(table_key, c.key))
         if c.minimum is not None:
             bad = present & (x < c.minimum * scale)
             if c.positive:
@@ -333,7 +387,7 @@ class _Checker:
         dup = (pairs.duplicated(keep=False) & both).to_numpy()
         counts = pairs[dup].value_counts()
         self.emit("financials", np.flatnonzero(dup), "duplicate_key", "period_end",
-                  lambda p: {"value": f"'{pairs.iat[p]}'", "count": int(counts[pairs.iat[p]])})
+                  lambda p: {"value": f"'{pairs.iat[p]}'", "count": int(counts[pairs.iat[p]])}, leave_out=True)
 
 
 # ---------------------------------------------------------------- cross-table rules
@@ -354,7 +408,7 @@ def _unknown_customers(ck: _Checker, known: pd.Series) -> None:
         ids = ck.frames[table_key]["customer_id"]
         bad = (ids.notna() & ~ids.isin(known.index)).to_numpy()
         ck.emit(table_key, np.flatnonzero(bad), "unknown_customer", "customer_id",
-                lambda p, ids=ids: {"value": f"'{ids.iat[p]}'"})
+                lambda p, ids=ids: {"value": f"'{ids.iat[p]}'"}, leave_out=True)
 
 
 def _invoice_rules(ck: _Checker, defaults: dict[str, pd.DataFrame]) -> None:
@@ -362,7 +416,7 @@ def _invoice_rules(ck: _Checker, defaults: dict[str, pd.DataFrame]) -> None:
     due, issued = inv["due_date"], inv["invoice_date"]
     early = (due.notna() & issued.notna() & (due < issued)).to_numpy()
     ck.emit("invoices", np.flatnonzero(early), "due_before_invoice", "due_date",
-            lambda p: {"value": _fmt_date(due.iat[p]), "invoice_date": _fmt_date(issued.iat[p])})
+            lambda p: {"value": _fmt_date(due.iat[p]), "invoice_date": _fmt_date(issued.iat[p])}, leave_out=True)
     if ck.settings.allow_mixed_currency or "customers" not in defaults:
         return
     cus = defaults["customers"]
@@ -393,7 +447,7 @@ def _future_payments(ck: _Checker, as_of: dt.date) -> None:
     dates = ck.frames["payments"]["payment_date"]
     late = (dates > pd.Timestamp(as_of)).to_numpy()
     ck.emit("payments", np.flatnonzero(late), "future_payment", "payment_date",
-            lambda p: {"value": _fmt_date(dates.iat[p]), "as_of": as_of.isoformat()})
+            lambda p: {"value": _fmt_date(dates.iat[p]), "as_of": as_of.isoformat()}, leave_out=True)
 
 
 def _balance_sheets(ck: _Checker) -> None:
@@ -532,12 +586,83 @@ def validate_workbook(raws: Mapping[str, RawTable], settings: Settings,
     if "dunning_levels" in raws:
         _dunning_level_order(ck)
 
+    _unreadable_rows(ck)
     frames = dict(defaults)
     for t in INPUT_TABLES:
         if t.key not in frames:
             frames[t.key] = apply_defaults({t.key: empty_frame(t)}, settings)[t.key]
     if "dunning_levels" not in frames:
         frames["dunning_levels"] = _default_levels(ck.lang)
-    problems = sorted(ck.problems, key=problem_sort_key)
+    left_out = {key: _mask(positions, len(frames[key])) for key, positions in ck.left_out.items() if key in frames}
+    problems = sorted(_note_left_out(ck, left_out), key=problem_sort_key)
     errors = sum(p.severity == "error" for p in problems)
-    return ValidationReport(problems, frames, errors, len(problems) - errors, settings)
+    return ValidationReport(problems, frames, errors, len(problems) - errors, settings, left_out)
+
+
+# ---------------------------------------------------------------- rows left out of the calculations
+
+# Tables whose rows are documents the engine computes on: a doubtful row is left out rather than guessed at.
+_DOCUMENT_TABLES = ("invoices", "payments", "payment_plans")
+
+
+def _excludes(table_key: str, column_key: str) -> bool:
+    """Whether a blank or non-positive required value leaves the row out. A customer without a name is still the
+    customer its invoices name (leaving it out would orphan them); without an id it is nobody."""
+    return not (table_key == "customers" and column_key != "customer_id")
+
+
+def _raw_values(raw: RawTable, key: str, rows: np.ndarray) -> list[str] | None:
+    """The cells of column `key` as typed, for the given raw rows."""
+    if key not in raw.frame.columns:
+        return None
+    cells = raw.frame[key].reset_index(drop=True).to_numpy(dtype=object)
+    return [text_value(cells[r]) or "" for r in rows]
+
+
+def _nonzero_number(text: str) -> bool:
+    return any(ch in "123456789" for ch in text)
+
+
+def _unreadable_rows(ck: _Checker) -> None:
+    """Rows whose required value did not parse (already reported by the coercion) or whose invoice Type is unknown
+    (reported as bad_choice; the default "Invoice" would be a guess that can turn a credit into a debt)."""
+    for key, df in ck.frames.items():
+        table = ck.raws[key].table if key in ck.raws else None
+        if table is None or key == "dunning_levels":
+            continue
+        for c in table.input_columns:
+            if c.required and c.key in df.columns and _excludes(key, c.key):
+                ck.leave_out(key, np.flatnonzero(df[c.key].isna().to_numpy()))
+        if key == "invoices" and "doc_type" in df.columns and "doc_type" in ck.raws[key].frame.columns:
+            raw_type = ck.raws[key].frame["doc_type"].reset_index(drop=True)
+            typed_blank = df["doc_type"].isna().to_numpy()
+            raw_blank = blank_mask(raw_type)[df["_row"].to_numpy()] if len(df) else np.zeros(0, bool)
+            ck.leave_out(key, np.flatnonzero(typed_blank & ~raw_blank))
+
+
+def _mask(positions: set[int], n: int) -> np.ndarray:
+    mask = np.zeros(n, dtype=bool)
+    mask[[p for p in positions if p < n]] = True
+    return mask
+
+
+_ROW_OF_CELL = re.compile(r"(\d+)$")
+
+
+def _note_left_out(ck: _Checker, left_out: Mapping[str, np.ndarray]) -> list[Problem]:
+    """Errors on a row that is left out say so, so the Validation sheet explains the missing figures."""
+    rows: set[tuple[str, int]] = set()
+    for key, mask in left_out.items():
+        raw = ck.raws.get(key)
+        if raw is None:
+            continue
+        for r in ck.frames[key]["_row"].to_numpy()[mask]:
+            rows.add((raw.sheet, raw.header_row + 1 + int(r)))
+    note = _t("row_left_out", ck.lang)
+    out = []
+    for p in ck.problems:
+        m = _ROW_OF_CELL.search(p.cell or "")
+        if p.severity == "error" and m and (p.sheet, int(m.group(1))) in rows:
+            p = replace(p, message=p.message + note)
+        out.append(p)
+    return out

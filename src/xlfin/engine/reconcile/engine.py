@@ -9,7 +9,9 @@ Per payment:
 0. **Payer.** A given customer_id is the payer. Otherwise the invoice numbers in Applied To and Reference (exact
    keys, any customer) identify it when they all belong to one customer; when they point to several, the payer
    name decides if it names one of them; else the normalised payer name (see ``payers``) must name exactly one
-   customer. Unknown or ambiguous payer -> the whole payment is unapplied.
+   customer (exactly, bank-truncated, or its words in another order); else exactly one customer's name must be
+   found in the payer or remittance text (see ``payers``). Unknown or ambiguous payer -> the whole payment is
+   unapplied.
 1. ``explicit`` (high): invoices named in Applied To, in the order given, each up to its outstanding.
 2. ``reference`` (high; ``medium`` for a one-character typo): invoices found in the Reference text, in order.
    A credit note named by a payment (net remittance, "INV-1001 less CN-7") first settles the invoices that payment
@@ -24,10 +26,16 @@ Per payment:
    invoices smaller than the payment) and ``combination_max_nodes`` (search steps) — steps, not seconds, so that
    the result never depends on the machine's speed. When a bound stops the search before an answer, the payment
    is unapplied with reason ``combination_limit`` (no tolerance or FIFO guess after an incomplete search).
-   A size is not tried when a chance hit is likely: about C(n, size) ÷ (range of possible sums) subsets hit any
-   given cent amount; above ``combination_max_chance`` (1 %) an exact sum proves nothing, so that size and larger
-   ones are skipped and the later rules decide. A customer with more than 2,000 open invoices is never matched
-   by combination for the same reason.
+   A payment equal to the total of **all** the customer's open (undisputed, same-currency) invoices settles them
+   all, whatever their number: no other subset of positive amounts can reach that total, so it is the unique
+   exact match (confidence high). Otherwise a size is tried only while a chance hit is unlikely: the C(n, k)
+   subsets of sizes k = 2.. up to the current one have at most that many distinct sums, and a payment that
+   was not meant for them lands on one of them with a chance of about ΣC(n, k) ÷ T, where T is the total
+   outstanding of the candidates in cents (payments of that customer fall between one cent and that total).
+   Above ``combination_max_chance`` (1 %) an exact sum proves nothing, so that size and larger ones are
+   skipped and the later rules decide. (An earlier rule divided by the spread of the k-sums instead; for
+   k = n that spread is a single cent, so the one exact subset — the whole balance — counted as certain luck.)
+   A customer with more than 2,000 open invoices is never matched by combination.
 5. ``tolerance`` (medium): exactly one open invoice short-paid by at most max(tolerance_abs_cents,
    ⌊tolerance_pct × outstanding⌋) — "max" so that either setting alone works (abs 0 + 3 % is Odoo's percentage
    model, pct 0 + 10.00 its fixed one). Like Odoo, tolerance covers underpayments only. Two or more invoices within
@@ -38,7 +46,8 @@ Per payment:
 6. ``fifo`` (low, when ``fifo``): oldest due first over the customer's open invoices.
 7. What is left is unapplied, with a reason (``REASONS``) and candidate invoices.
 
-When the payer was identified by name only, the amount rules (3–6) are one confidence step lower.
+When the payer was identified by name only, the amount rules (3–6) are one confidence step lower; when only by a
+name found in the text, two steps lower (low).
 Disputed invoices are settled only by explicit/reference (or a named credit note). Credit notes not named by any
 payment are customer credit: reconcile leaves them alone (they lower the customer's balance elsewhere).
 Amounts are int64 cents; nothing is ever allocated beyond an invoice's outstanding, and for every payment
@@ -56,9 +65,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from xlfin.engine.cellvalues import yes_no_array
 from xlfin.engine.openitems import is_credit_note
 
-from .payers import PayerDirectory
+from .payers import NAME, PayerDirectory
 from .references import InvoiceIndex, join_numbers, scan
 
 
@@ -93,7 +103,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "no_open_items": ("customer has no open invoices; unapplied credit", "客户无未结发票，余额为预收款"),
 }
 
-_CONF_DOWN = {"high": "medium", "medium": "low", "low": "low"}
+_LEVELS = ("high", "medium", "low")
 _BIG = np.iinfo(np.int64).max // 4
 _SCAN_LIMIT = 2_000  # open items looked at for a combination; beyond, a customer is "crowded"
 
@@ -134,20 +144,10 @@ def _require(frame: pd.DataFrame, name: str, columns: list[str]) -> pd.DataFrame
     return frame
 
 
-_TRUE = {"true", "yes", "y", "1", "是", "x"}
-
-
 def _flags(series: pd.Series) -> np.ndarray:
-    """yes/no column -> bool; text such as 'no' is read, never taken as a truthy string."""
-    if pd.api.types.is_bool_dtype(series.dtype):
-        return series.to_numpy(dtype=bool)
-    return np.array(
-        [
-            v is True or (not isinstance(v, bool) and str(v).strip().casefold() in _TRUE)
-            for v in series.tolist()
-        ],
-        dtype=bool,
-    )
+    """yes/no column -> bool; text such as 'no' is read, never taken as a truthy string (validation reports cells
+    that are not yes/no; here they count as no)."""
+    return yes_no_array(series)[0]
 
 
 def _text(series: pd.Series) -> list[str]:
@@ -359,7 +359,7 @@ class _Run:
         self, pid: str, cust: str, payer: str, amount: int, currency: str, ref: str, applied: str
     ) -> None:
         b = self.book
-        by_name = False
+        by_name = 0
         if not cust:
             cust, by_name, problem = self._identify(payer, ref, applied)
             if problem:
@@ -386,7 +386,8 @@ class _Run:
             return
         self._by_amount(pid, cust, amount, currency, by_name)
 
-    def _identify(self, payer: str, ref: str, applied: str) -> tuple[str, bool, tuple[str, str] | None]:
+    def _identify(self, payer: str, ref: str, applied: str) -> tuple[str, int, tuple[str, str] | None]:
+        """(customer, confidence steps lost, problem): 0 steps by invoice numbers, 1 by name, 2 by name in text."""
         b = self.book
         found: list[str] = []
         for text, explicit in ((applied, True), (ref, False)):
@@ -394,19 +395,19 @@ class _Run:
                 c = b.cust[m.position]
                 if c not in found:
                     found.append(c)
-        by_name = self.payers.customers_for(payer)
+        by_name, how = self.payers.find(payer, ref)
         if len(found) == 1:
-            return found[0], False, None
+            return found[0], 0, None
         if len(found) > 1:
             both = [c for c in found if c in by_name]
             if len(both) == 1:
-                return both[0], False, None
-            return "", False, ("ambiguous_payer", "invoice numbers of " + ", ".join(sorted(found)))
+                return both[0], 0, None
+            return "", 0, ("ambiguous_payer", "invoice numbers of " + ", ".join(sorted(found)))
         if len(by_name) == 1:
-            return by_name[0], True, None
+            return by_name[0], 1 if how == NAME else 2, None
         if len(by_name) > 1:
-            return "", False, ("ambiguous_payer", "name fits " + ", ".join(by_name))
-        return "", False, ("unknown_payer", payer)
+            return "", 0, ("ambiguous_payer", "name fits " + ", ".join(by_name))
+        return "", 0, ("unknown_payer", payer)
 
     def _named(self, pid, cust, amount, currency, named, explicit, reference, applied, ref) -> None:
         b = self.book
@@ -470,11 +471,11 @@ class _Run:
                     found.append(b.nos[m.position])
         return found
 
-    def _by_amount(self, pid, cust, amount, currency, by_name: bool) -> None:
+    def _by_amount(self, pid, cust, amount, currency, by_name: int) -> None:
         b = self.book
 
-        def conf(level: str) -> str:
-            return _CONF_DOWN[level] if by_name else level
+        def conf(level: str) -> str:  # a payer known only by name (1) or by a name in the text (2) is less sure
+            return _LEVELS[min(_LEVELS.index(level) + by_name, len(_LEVELS) - 1)]
 
         exact = [p for p in b.by_amount.get(cust, {}).get(amount, ()) if _same_currency(currency, b.cur[p])]
         if exact:
@@ -498,8 +499,9 @@ class _Run:
                 self.s.combination_max_chance,
             )
             if combo:
+                whole = len(combo) == len(open_now)  # the whole balance: the only subset with that sum
                 for p in combo:
-                    self._allocate(pid, p, b.out[p], "combination", conf("medium"))
+                    self._allocate(pid, p, b.out[p], "combination", conf("high" if whole else "medium"))
                 return
             if not complete:
                 self._leave(pid, cust, amount, "combination_limit", "", [b.nos[p] for p in open_now])
@@ -570,23 +572,28 @@ def find_combination(
     (more than ``max_candidates`` items for a size of 3 or more, or ``max_nodes`` search steps) stopped the search
     before an answer was found. Pairs are found by hashing and need no bound.
 
-    A size is tried only while a chance hit is unlikely: C(n, size) subsets spread over the range of possible
-    sums hit a given cent amount by chance about C(n, size) / range times; above ``max_chance`` an exact sum of
+    All the items summing to the target are the answer whatever their number (no other subset of positive
+    amounts reaches the total). Otherwise a size is tried only while a chance hit is unlikely: the subsets of
+    sizes 2..size have at most ΣC(n, k) distinct sums, and an amount between one cent and the items' total T
+    lands on one of them by chance with probability about ΣC(n, k) / T; above ``max_chance`` an exact sum of
     that many invoices is no evidence that the customer meant them, so that size and larger ones are not tried
     (the search is then complete: the later rules decide).
     """
     n = len(items)
     amounts = [a for _, a in items]
-    if n < 2 or sum(amounts) < target:
+    total = sum(amounts)
+    if n < 2 or total < target:
         return [], True
-    ranked = sorted(amounts)
+    if total == target:
+        return [p for p, _ in items], True
     where: dict[int, list[int]] = {}
     for i, a in enumerate(amounts):
         where.setdefault(a, []).append(i)
     budget = max_nodes
+    subsets = 0
     for size in range(2, min(max_size, n) + 1):
-        spread = sum(ranked[-size:]) - sum(ranked[:size]) + 1
-        if math.comb(n, size) / spread > max_chance:
+        subsets += math.comb(n, size)
+        if subsets / total > max_chance:
             break
         if size == 2:
             for i, a in enumerate(amounts):

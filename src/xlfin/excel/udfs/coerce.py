@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from xlfin.engine import cellvalues
 from xlfin.engine import dates as xdates
 
 from .errors import _COM_ERROR_BASE, VALUE, XlError, _CallError, _error_text_of, _propagated
@@ -160,8 +161,8 @@ def _number_cell(value: Any) -> tuple[float, str | None, str | None]:
         if text.lower() in _INFINITY_WORDS:
             return np.inf, None, None
         try:
-            return float(text.replace(",", "").replace("，", "")), None, None
-        except ValueError:
+            return cellvalues.number(text, percent=True), None, None  # "12%" is 0.12, as Excel reads it
+        except cellvalues.CellValueError:
             return np.nan, VALUE, f"{_show(value)} is not a number"
     if isinstance(value, (dt.datetime, dt.date, pd.Timestamp)):
         day = xdates.parse_date(value)
@@ -226,7 +227,7 @@ def _dates(func: str, name: str, value: Any, *, blank_is_today: bool = False) ->
                 builder.add(i, _propagated(err), f"the cell holds {err}")
                 continue
             try:
-                day = xdates.parse_date(cell)
+                day = cellvalues.date_value(cell)
             except xdates.DateError:
                 builder.add(i, VALUE, _not_a_date(cell))
                 continue
