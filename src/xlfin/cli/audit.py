@@ -25,6 +25,8 @@ SINCE_LAST_RUN = {
     "unknown": {"en": "no recorded hash to compare with", "zh-CN": "没有可比较的哈希记录"},
 }
 
+SUMMARY = {"en": "{n} run(s) recorded; hash now {hash}: {status}", "zh-CN": "共记录 {n} 次运行；当前哈希 {hash}：{status}"}
+
 
 def _text(value: object) -> str:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
@@ -63,5 +65,5 @@ def print_audit(report: dict, console: Console) -> None:
         if r["recipients"]:
             line += f"  {label['recipients']}: {r['recipients']}"
         console.print(line, markup=False, soft_wrap=True)
-    console.print(f"{report['runs_recorded']} run(s) recorded; hash now {report['hash_now'][:12]}: "
-                  f"{report['since_last_run_text']}", markup=False)
+    console.print(SUMMARY[lang].format(n=report["runs_recorded"], hash=report["hash_now"][:12],
+                                       status=report["since_last_run_text"]), markup=False)
