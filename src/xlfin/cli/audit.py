@@ -14,18 +14,11 @@ from rich.console import Console
 
 from xlfin import schema
 from xlfin.adapters.file import open_workbook
+from xlfin.schema.i18n import t
 from xlfin.xlsx.digest import HASH_PENDING
 
 SHOWN = ("timestamp", "user", "machine", "verb", "action", "status", "encrypted", "hash_before", "hash_after",
          "recipients")
-SINCE_LAST_RUN = {
-    "unchanged": {"en": "unchanged since the last run", "zh-CN": "自上次运行以来未被修改"},
-    "changed": {"en": "changed since the last run (edited or saved outside xlfin)",
-                "zh-CN": "自上次运行以来已被修改(在 xlfin 之外编辑或保存)"},
-    "unknown": {"en": "no recorded hash to compare with", "zh-CN": "没有可比较的哈希记录"},
-}
-
-SUMMARY = {"en": "{n} run(s) recorded; hash now {hash}: {status}", "zh-CN": "共记录 {n} 次运行；当前哈希 {hash}：{status}"}
 
 
 def _text(value: object) -> str:
@@ -50,7 +43,7 @@ def audit_report(path: Path, last: int = 10) -> dict:
     status = "unknown" if not afters else ("unchanged" if afters[-1] == now else "changed")
     return {"path": str(path), "language": lang, "encrypted": encrypted, "runs_recorded": len(rows),
             "runs": rows[-last:], "hash_now": now, "since_last_run": status,
-            "since_last_run_text": SINCE_LAST_RUN[status][lang]}
+            "since_last_run_text": t(f"audit_{status}", lang)}
 
 
 def print_audit(report: dict, console: Console) -> None:
@@ -65,5 +58,5 @@ def print_audit(report: dict, console: Console) -> None:
         if r["recipients"]:
             line += f"  {label['recipients']}: {r['recipients']}"
         console.print(line, markup=False, soft_wrap=True)
-    console.print(SUMMARY[lang].format(n=report["runs_recorded"], hash=report["hash_now"][:12],
-                                       status=report["since_last_run_text"]), markup=False)
+    console.print(t("audit_summary", lang, n=report["runs_recorded"], hash=report["hash_now"][:12],
+                    status=report["since_last_run_text"]), markup=False)
