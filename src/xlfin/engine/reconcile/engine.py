@@ -28,13 +28,13 @@ Per payment:
    is unapplied with reason ``combination_limit`` (no tolerance or FIFO guess after an incomplete search).
    A payment equal to the total of **all** the customer's open (undisputed, same-currency) invoices settles them
    all, whatever their number: no other subset of positive amounts can reach that total, so it is the unique
-   exact match (confidence high). Otherwise a size is tried only while a chance hit is unlikely: the C(n, k)
-   subsets of sizes k = 2.. up to the current one have at most that many distinct sums, and a payment that
-   was not meant for them lands on one of them with a chance of about ΣC(n, k) ÷ T, where T is the total
-   outstanding of the candidates in cents (payments of that customer fall between one cent and that total).
-   Above ``combination_max_chance`` (1 %) an exact sum proves nothing, so that size and larger ones are
-   skipped and the later rules decide. (An earlier rule divided by the spread of the k-sums instead; for
-   k = n that spread is a single cent, so the one exact subset — the whole balance — counted as certain luck.)
+   exact match (confidence high). Otherwise a size k is tried only while a chance hit is unlikely: the k-sums
+   lie in a band as wide as the spread between the k smallest and the k largest amounts, with at most
+   min(C(n, k), spread) distinct values, and a payment not meant for them falls anywhere in a band at least
+   k × the mean amount wide; distinct ÷ max(spread, k × mean) above ``combination_max_chance`` (1 %) means an
+   exact sum proves nothing, so that size and larger ones are skipped and the later rules decide. (An earlier
+   rule divided C(n, k) by the spread alone: when the amounts are equal or k is close to n the spread is a few
+   cents, so the only exact subset — three of four equal instalments, the whole balance — counted as luck.)
    A customer with more than 2,000 open invoices is never matched by combination.
 5. ``tolerance`` (medium): exactly one open invoice short-paid by at most max(tolerance_abs_cents,
    ⌊tolerance_pct × outstanding⌋) — "max" so that either setting alone works (abs 0 + 3 % is Odoo's percentage
@@ -573,11 +573,10 @@ def find_combination(
     before an answer was found. Pairs are found by hashing and need no bound.
 
     All the items summing to the target are the answer whatever their number (no other subset of positive
-    amounts reaches the total). Otherwise a size is tried only while a chance hit is unlikely: the subsets of
-    sizes 2..size have at most ΣC(n, k) distinct sums, and an amount between one cent and the items' total T
-    lands on one of them by chance with probability about ΣC(n, k) / T; above ``max_chance`` an exact sum of
-    that many invoices is no evidence that the customer meant them, so that size and larger ones are not tried
-    (the search is then complete: the later rules decide).
+    amounts reaches the total). Otherwise a size is tried only while a chance hit is unlikely
+    (:func:`chance_of_a_hit`); above ``max_chance`` an exact sum of that many invoices is no evidence that the
+    customer meant them, so that size and larger ones are not tried (the search is then complete: the later rules
+    decide).
     """
     n = len(items)
     amounts = [a for _, a in items]
@@ -590,10 +589,10 @@ def find_combination(
     for i, a in enumerate(amounts):
         where.setdefault(a, []).append(i)
     budget = max_nodes
-    subsets = 0
+    ranked = sorted(amounts)
+    mean = total / n
     for size in range(2, min(max_size, n) + 1):
-        subsets += math.comb(n, size)
-        if subsets / total > max_chance:
+        if chance_of_a_hit(ranked, size, mean) > max_chance:
             break
         if size == 2:
             for i, a in enumerate(amounts):
@@ -610,6 +609,20 @@ def find_combination(
             return [], False
         budget -= used
     return [], True
+
+
+def chance_of_a_hit(ranked: list[int], size: int, mean: float) -> float:
+    """How likely an amount not meant for any `size` of these invoices still equals the sum of some `size` of them.
+
+    The sums of `size` items lie in a band as wide as the spread between the `size` smallest and the `size`
+    largest, and there are at most min(C(n, size), spread + 1) distinct ones. A payment of that order of size is
+    spread over at least `size` × the mean amount (a band of equal sums is not evidence of anything: four equal
+    instalments have one 3-sum, and a payment of exactly that is no coincidence). So the chance is the number of
+    distinct sums over the wider of the two bands.
+    """
+    spread = sum(ranked[-size:]) - sum(ranked[:size]) + 1
+    distinct = min(math.comb(len(ranked), size), spread)
+    return distinct / max(spread, size * mean)
 
 
 def _first_at_or_after(where: dict[int, list[int]], amount: int, start: int) -> int:
