@@ -27,19 +27,20 @@ from test_file_roundtrip import allocations, audit_rows, unapplied  # noqa: E402
 from xlfin.excel.live import LiveWorkbook  # noqa: E402
 
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 runner = CliRunner()
 
 
 def protection(path: Path) -> dict[str, dict[str, str] | None]:
     """Each sheet's <sheetProtection> attributes as saved (None: unprotected), read from the package XML."""
     out: dict[str, dict[str, str] | None] = {}
-    wb = openpyxl.load_workbook(path, read_only=True)
-    names = wb.sheetnames
-    wb.close()
     with zipfile.ZipFile(path) as zf:
-        for i, name in enumerate(names, 1):
-            el = fromstring(zf.read(f"xl/worksheets/sheet{i}.xml")).find(f"{MAIN}sheetProtection")
-            out[name] = None if el is None else dict(el.attrib)
+        rels = {el.get("Id"): el.get("Target") for el in fromstring(zf.read("xl/_rels/workbook.xml.rels"))}
+        for sheet in fromstring(zf.read("xl/workbook.xml")).iter(f"{MAIN}sheet"):
+            target = rels[sheet.get(REL_ID)]
+            part = target.lstrip("/") if target.startswith("/") else "xl/" + target
+            el = fromstring(zf.read(part)).find(f"{MAIN}sheetProtection")
+            out[sheet.get("name")] = None if el is None else dict(el.attrib)
     return out
 
 
