@@ -7,6 +7,7 @@ one, and the password module's `Secret` does not print its value.
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 import platform
 from collections.abc import Iterable
@@ -64,3 +65,26 @@ def letter_recipients(notices: pd.DataFrame) -> str:
     sent = notices[notices["letter"].fillna("").astype(str) != ""]
     emails = sent["email"] if "email" in sent else [None] * len(sent)
     return recipients_text(recipient(c, e) for c, e in zip(sent["customer_id"], emails))
+
+
+def audit_row(wb, action: str, rows_in: int, rows_out: int, message: str = "", *, verb: str | None = None,
+              recipients: str = "", hashes_of_run: tuple[str, str] | None = None) -> dict:
+    """One tblAudit row for any writer of the Audit sheet (operations, bank import, statements, send).
+    `hashes_of_run`: the (before, pending after) pair when a run records several rows (computed once)."""
+    before, after = hashes_of_run if hashes_of_run is not None else hashes(wb)
+    return {
+        "timestamp": dt.datetime.now().isoformat(timespec="seconds"),
+        "user": os_user(),
+        "action": action,
+        "source": getattr(wb, "name", "") or "",
+        "rows_in": rows_in,
+        "rows_out": rows_out,
+        "status": "ok",
+        "message": message,
+        "machine": machine(),
+        "verb": verb or action,
+        "encrypted": bool(getattr(wb, "encrypted", False)),
+        "hash_before": before,
+        "hash_after": after,
+        "recipients": recipients,
+    }
