@@ -1,6 +1,6 @@
 """Draw the Dashboard sheet: KPI cells, the chart data blocks, and native Excel charts.
 
-File mode draws openpyxl charts (real Excel chart parts, which LibreOffice also renders); live mode writes the
+File mode writes a generated sheet with DrawingML chart parts (`xlsx.charts`, which LibreOffice also renders); live mode writes the
 same cells through xlwings in bulk and adds charts with xlwings' chart API.
 """
 
@@ -9,6 +9,8 @@ from __future__ import annotations
 from xlfin.engine.dashboard import DashboardData
 from xlfin.schema.i18n import t
 from .schema import DASHBOARD_SHEET, Lang, aging_bucket_label_zh
+from .xlsx.sheet import ChartSpec, GeneratedSheet
+from .xlsx.styles import CellStyle
 
 MONEY_KPIS = {"kpi_total_ar", "kpi_overdue", "kpi_unapplied"}
 PCT_KPIS = {"kpi_overdue_pct"}
@@ -52,79 +54,41 @@ def _blocks(data: DashboardData, lang: Lang) -> list[tuple[str, list[str], list[
 
 def render_dashboard(wb, data: DashboardData, lang: Lang) -> None:
     target = wb.sheet_for_charts(DASHBOARD_SHEET["en"], lang)
-    if target.__class__.__module__.startswith("openpyxl"):
-        _render_openpyxl(target, data, lang)
+    if isinstance(target, GeneratedSheet):
+        _render_file(target, data, lang)
     else:
         _render_xlwings(target, data, lang)
 
 
-def _render_openpyxl(ws, data: DashboardData, lang: Lang) -> None:
-    from openpyxl.chart import BarChart, LineChart, PieChart, Reference
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.properties import PageSetupProperties
-
-    title_font = Font(bold=True, size=16)
-    head_font = Font(bold=True, color="FFFFFF")
-    head_fill = PatternFill("solid", fgColor="1F4E78")
-    ws["A1"] = t("dashboard_title", lang)
-    ws["A1"].font = title_font
-    ws["A2"] = t("as_of", lang)
-    ws["B2"] = data.as_of
-    ws["B2"].number_format = "yyyy-mm-dd"
+def _render_file(sheet: GeneratedSheet, data: DashboardData, lang: Lang) -> None:
+    """The Dashboard as a generated sheet: KPI cells, the chart data blocks, and DrawingML charts on them."""
+    sheet.cell(1, 1, t("dashboard_title", lang), CellStyle(bold=True, size=16))
+    sheet.cell(2, 1, t("as_of", lang))
+    sheet.cell(2, 2, data.as_of, CellStyle("yyyy-mm-dd"))
     row = 4
     for label, value, fmt in _kpi_rows(data, lang):
-        ws.cell(row, 1, label).font = Font(bold=True)
-        c = ws.cell(row, 2, value)
-        c.number_format = fmt
+        sheet.cell(row, 1, label, CellStyle(bold=True))
+        sheet.cell(row, 2, value, CellStyle(None if fmt == "General" else fmt))
         row += 1
-    ws.column_dimensions["A"].width = 34
-    ws.column_dimensions["B"].width = 18
+    sheet.width(1, 34)
+    sheet.width(2, 18)
     # Charts in a 2x2 grid right of the KPIs (D:U); their data blocks further right, from column W.
     col0, data_row = 23, 1
-    anchors = ["D3", "M3", "D21", "M21"]
-    charts = []
+    anchors = [(3, 4), (3, 13), (21, 4), (21, 13)]
+    head = CellStyle(bold=True, color="FFFFFFFF", fill="FF1F4E78")
     for (title_key, headers, rows, fmts), anchor in zip(_blocks(data, lang), anchors):
-        ws.cell(data_row, col0, t(title_key, lang)).font = Font(bold=True)
+        sheet.cell(data_row, col0, t(title_key, lang), CellStyle(bold=True))
         for j, h in enumerate(headers):
-            cell = ws.cell(data_row + 1, col0 + j, h)
-            cell.font, cell.fill = head_font, head_fill
-        for i, r in enumerate(rows):
-            for j, v in enumerate(r):
-                cell = ws.cell(data_row + 2 + i, col0 + j, v)
-                if isinstance(v, str):
-                    cell.data_type = "s"  # names from the workbook are text, never formulas
-                elif fmts[j] != "@":
-                    cell.number_format = fmts[j]
+            sheet.cell(data_row + 1, col0 + j, h, head)
+        for j, fmt in enumerate(fmts):
+            sheet.column(data_row + 2, col0 + j, [r[j] for r in rows], CellStyle(None if fmt == "@" else fmt))
         first, last = data_row + 1, data_row + 1 + max(len(rows), 1)
-        charts.append((title_key, first, last, anchor))
+        kind = {"chart_abc": "pie", "chart_monthly": "line", "chart_top_overdue": "bar"}.get(title_key, "col")
+        values = [col0 + 1, col0 + 2] if title_key == "chart_monthly" else [col0 + 1]
+        sheet.charts.append(ChartSpec(kind, t(title_key, lang), first, first + 1, last, col0, values, anchor,
+                                      None if kind == "pie" else MONEY_FMT))
         data_row = last + 2
-    for title_key, first, last, anchor in charts:
-        cats = Reference(ws, min_col=col0, min_row=first + 1, max_row=last)
-        if title_key == "chart_abc":
-            chart = PieChart()
-            chart.add_data(Reference(ws, min_col=col0 + 1, min_row=first, max_row=last), titles_from_data=True)
-        elif title_key == "chart_monthly":
-            chart = LineChart()
-            chart.add_data(Reference(ws, min_col=col0 + 1, max_col=col0 + 2, min_row=first, max_row=last),
-                           titles_from_data=True)
-            chart.y_axis.numFmt = MONEY_FMT
-            for series in chart.series:
-                series.smooth = False  # a smoothed line invents values between months
-        else:
-            chart = BarChart()
-            chart.type = "bar" if title_key == "chart_top_overdue" else "col"
-            chart.add_data(Reference(ws, min_col=col0 + 1, min_row=first, max_row=last), titles_from_data=True)
-            chart.legend = None
-            chart.y_axis.numFmt = MONEY_FMT
-        chart.set_categories(cats)
-        chart.title = t(title_key, lang)
-        chart.width, chart.height = 15, 8.5
-        ws.add_chart(chart, anchor)
-    ws.page_setup.orientation = "landscape"
-    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.print_area = f"A1:{get_column_letter(col0 - 2)}40"
+    sheet.landscape_fit = True
 
 
 def _render_xlwings(sheet, data: DashboardData, lang: Lang) -> None:

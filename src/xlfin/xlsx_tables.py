@@ -1,30 +1,25 @@
 """Write a schema table into an openpyxl worksheet as a real Excel Table (ListObject).
 
-Used by the template builder and by the file adapter when it replaces a generated sheet. One function decides how
+Used by the template builder (new sheets in openpyxl); its formats and `cell_value` also serve the file format. One function decides how
 every table looks (header style, number formats, widths), so a regenerated sheet matches the template.
 
 Safety (SPEC §8): text is written as text. A string that begins with `=`, `+`, `-` or `@` is stored as a string cell
 with Excel's quote prefix, never as a formula, so remittance text cannot inject a formula into the workbook.
 
-Large generated tables skip openpyxl's cell objects (~30 µs per cell to create and save): with `cells_xml`, the cells
-are written as `<row>` XML into a `SheetXml` — the same cells, types, styles and number formats openpyxl would
-write — which the file adapter splices into the saved sheet part.
+The file adapter does not use openpyxl: it writes generated sheets as XML (`xlfin.xlsx.sheet`), with the same
+number formats, widths and table style from here. This module serves the template builder, which creates sheets
+with openpyxl.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from copy import copy
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, get_time_format
-from openpyxl.compat import safe_string
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table as XlTable
 from openpyxl.worksheet.table import TableColumn, TableFormula, TableStyleInfo
@@ -43,7 +38,6 @@ __all__ = [
     "side_by_side",
     "cell_value",
     "table_range",
-    "SheetXml",
 ]
 
 NUMBER_FORMATS: dict[str, str] = {
@@ -94,11 +88,11 @@ def _shown_column(column: Column) -> Column:
     return column
 
 
-def _write_value(ws: Worksheet, row: int, col: int, value: object, style: StyleArray | None) -> Cell:
-    cell = Cell(ws, row=row, column=col, value=value)
-    ws._cells[(row, col)] = cell  # direct insert: ws.cell() costs a lookup per cell on large tables
-    if style is not None:
-        cell._style = copy(style)
+def _write_value(ws: Worksheet, row: int, col: int, value: object, number_format: str | None) -> Cell:
+    cell = ws.cell(row=row, column=col)
+    cell.value = value
+    if number_format is not None:
+        cell.number_format = number_format
     if isinstance(value, str):
         # openpyxl turns "=..." into a formula on assignment; force a string cell. The quote prefix keeps Excel
         # from reading the text as a formula when a user later edits the cell.
@@ -106,15 +100,6 @@ def _write_value(ws: Worksheet, row: int, col: int, value: object, style: StyleA
         if value.startswith(_FORMULA_LEADS):
             cell.quotePrefix = True
     return cell
-
-
-def _column_style(ws: Worksheet, number_format: str | None) -> StyleArray | None:
-    """The style of a data cell with this number format, computed once per column and copied to every cell."""
-    if number_format is None:
-        return None
-    probe = Cell(ws, row=1, column=1)
-    probe.number_format = number_format
-    return probe._style
 
 
 def column_number_format(column: Column, *, text_format: bool = True) -> str | None:
@@ -134,16 +119,13 @@ def table_range(top_left: tuple[int, int], n_columns: int, n_rows: int) -> str:
 
 def write_table(ws: Worksheet, table: Table, rows: Sequence[Sequence[object]], lang: Lang,
                 top_left: tuple[int, int] = (1, 1), name: str | None = None, *,
-                formulas: Mapping[str, str] | None = None, text_format: bool | None = None,
-                cells_xml: SheetXml | None = None) -> XlTable:
+                formulas: Mapping[str, str] | None = None, text_format: bool | None = None) -> XlTable:
     """Write a header row (labels of `lang`) and `rows` (values in schema column order) as an Excel Table.
 
     formulas: column key -> a formula (with leading `=`) written in every data row and recorded as the table
     column's calculated formula, so Excel fills it into rows a user adds. An empty table gets one blank row
     (a ListObject needs one data row). text_format: give text columns the `@` format (default: input and
-    config tables, where users type). cells_xml: write the cells there as XML instead of as openpyxl cells (hyperlink
-    cells are also added to the sheet, which is how openpyxl writes the links); the table definition, column widths
-    and styles are the same either way.
+    config tables, where users type).
     """
     formulas = dict(formulas or {})
     unknown = set(formulas) - set(table.keys)
@@ -162,12 +144,9 @@ def write_table(ws: Worksheet, table: Table, rows: Sequence[Sequence[object]], l
         width = column.width or DEFAULT_WIDTHS.get(column.type, 14)
         ws.column_dimensions[get_column_letter(left + j)].width = width
     formats = [column_number_format(c, text_format=text_format) for c in table.columns]
-    styles = [_column_style(ws, f) for f in formats]
-    formula_styles = [_column_style(ws, None if f == TEXT_FORMAT else f) for f in formats]
-    if cells_xml is not None:
-        _write_cells_xml(cells_xml, ws, table, rows, lang, top_left, header_names, styles, formula_styles, formulas)
-    else:
-        _write_cells(ws, table, rows, lang, top_left, header_names, styles, formula_styles, formulas)
+    styles = formats
+    formula_styles = [None if f == TEXT_FORMAT else f for f in formats]
+    _write_cells(ws, table, rows, lang, top_left, header_names, styles, formula_styles, formulas)
 
     ref = table_range(top_left, ncols, len(rows))
     xl = XlTable(displayName=name or table.name, ref=ref)
@@ -193,7 +172,7 @@ def _header_cell(ws: Worksheet, row: int, col: int, label: str) -> Cell:
 
 
 def _write_cells(ws: Worksheet, table: Table, rows: Sequence[Sequence[object]], lang: Lang, top_left: tuple[int, int],
-                 header_names: list[str], styles: list[StyleArray | None], formula_styles: list[StyleArray | None],
+                 header_names: list[str], styles: list[str | None], formula_styles: list[str | None],
                  formulas: Mapping[str, str]) -> None:
     top, left = top_left
     for j, label in enumerate(header_names):
@@ -212,195 +191,6 @@ def _write_cells(ws: Worksheet, table: Table, rows: Sequence[Sequence[object]], 
                 cell.hyperlink = str(value)  # a link to our own generated file, never a HYPERLINK() formula
 
 
-# ---------------------------------------------------------------- cells as XML
-
-
-class SheetXml:
-    """The cells of a generated sheet as `<row>` XML, built without an openpyxl Cell per value.
-
-    Style ids come from the workbook's own style list (openpyxl writes that list in order), so they are the ids
-    openpyxl would have given the same cells. `carriers` are the cells also added to the worksheet for their
-    hyperlinks: openpyxl writes the links and their relationships from them; their own XML is replaced by this."""
-
-    def __init__(self) -> None:
-        self._rows: dict[int, list[tuple[int, str]]] = {}
-        self._cols: set[int] = set()
-        self.carriers: set[tuple[int, int]] = set()
-
-    def add_row(self, row: int, first_col: int, last_col: int, cells: str) -> None:
-        self._rows.setdefault(row, []).append((first_col, cells))
-        self._cols.update((first_col, last_col))
-
-    def sheet_data(self) -> bytes:
-        parts = ["<sheetData>"]
-        for row in sorted(self._rows):
-            pieces = self._rows[row]
-            if len(pieces) > 1:
-                pieces.sort(key=lambda p: p[0])  # tables side by side: cells in column order
-            parts.append(f'<row r="{row}">' + "".join(p[1] for p in pieces) + "</row>")
-        parts.append("</sheetData>")
-        return "".join(parts).encode("utf-8")
-
-    def dimension(self) -> str | None:
-        if not self._rows:
-            return None
-        return (f"{get_column_letter(min(self._cols))}{min(self._rows)}:"
-                f"{get_column_letter(max(self._cols))}{max(self._rows)}")
-
-
-def _xml_text(text: str) -> str:
-    if "&" in text or "<" in text or ">" in text:
-        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text
-
-
-class _CellEncoder:
-    """A value -> the XML of its cell after the address (`' s="3" t="n"><v>1.5</v></c>'`), as openpyxl writes a
-    cell given that value and style: the same data type, number (`%.16g`), date serial and inline string."""
-
-    def __init__(self, ws: Worksheet) -> None:
-        self.ws = ws
-        self.wb = ws.parent
-        self._ids: dict[tuple, str] = {}
-        self._date_styles: dict[type, StyleArray] = {}
-
-    def style_attr(self, style: StyleArray | None) -> str:
-        if style is None or not any(style):
-            return ""
-        key = tuple(style)
-        got = self._ids.get(key)
-        if got is None:
-            got = self._ids[key] = f' s="{self.wb._cell_styles.add(copy(style))}"'
-        return got
-
-    def quoted(self, style: StyleArray | None) -> StyleArray:
-        quoted = copy(style) if style is not None else StyleArray()
-        quoted.quotePrefix = 1
-        return quoted
-
-    def date_style(self, kind: type) -> StyleArray:
-        """What openpyxl gives an unstyled cell that is set to a date: its default date format."""
-        if kind not in self._date_styles:
-            probe = Cell(self.ws, row=1, column=1)
-            probe.number_format = get_time_format(kind)
-            self._date_styles[kind] = probe._style
-        return self._date_styles[kind]
-
-    def tail(self, value: object, style: StyleArray | None, *, quote: bool = True) -> str:
-        """The cell of a value written as `_write_value` writes it: strings stay strings (quote prefix before a
-        formula lead), dates get a date format when the column has no style."""
-        if value is None:
-            return self.style_attr(style) + ' t="n"/>'
-        kind = value.__class__
-        if kind is str:
-            if quote and value.startswith(_FORMULA_LEADS):
-                style = self.quoted(style)
-            attr = self.style_attr(style)
-            if value == "":
-                return attr + ' t="inlineStr"/>'
-            stripped = value.strip()
-            space = ' xml:space="preserve"' if stripped and stripped != value else ""
-            return f'{attr} t="inlineStr"><is><t{space}>{_xml_text(value)}</t></is></c>'
-        if kind is bool:
-            return f'{self.style_attr(style)} t="b"><v>{int(value)}</v></c>'
-        if kind is int or kind is float:
-            return f'{self.style_attr(style)} t="n"><v>{safe_string(value)}</v></c>'
-        if (kind is dt.date or kind is dt.datetime) and not self.wb.iso_dates and getattr(value, "tzinfo", None) is None:
-            if style is None:
-                style = self.date_style(kind)
-            return f'{self.style_attr(style)} t="n"><v>{safe_string(to_excel(value, self.wb.epoch))}</v></c>'
-        return self._through_openpyxl(value, style)
-
-    def _through_openpyxl(self, value: object, style: StyleArray | None) -> str:
-        """Any other type (numpy numbers, Decimal, times): openpyxl's own cell decides type and format."""
-        from xml.etree.ElementTree import tostring
-
-        from openpyxl.cell._writer import etree_write_cell
-
-        cell = Cell(self.ws, row=1, column=1, value=value)
-        if style is not None:
-            cell._style = copy(style)
-        if isinstance(value, str):
-            cell.data_type = "s"
-            if value.startswith(_FORMULA_LEADS):
-                cell.quotePrefix = True
-        captured: list = []
-
-        class _Sink:
-            def write(self, element) -> None:
-                captured.append(element)
-
-        etree_write_cell(_Sink(), self.ws, cell, cell.has_style)
-        xml = tostring(captured[0], encoding="unicode")
-        return xml[xml.index('"', xml.index(' r="') + 4) + 1:]
-
-
-def _write_cells_xml(out: SheetXml, ws: Worksheet, table: Table, rows: Sequence[Sequence[object]], lang: Lang,
-                     top_left: tuple[int, int], header_names: list[str], styles: list[StyleArray | None],
-                     formula_styles: list[StyleArray | None], formulas: Mapping[str, str]) -> None:
-    top, left = top_left
-    encode = _CellEncoder(ws)
-    probe = Cell(ws, row=1, column=1)  # not on the sheet: only its style, as the header cells get it
-    probe.font, probe.fill, probe.alignment = HEADER_FONT, HEADER_FILL, HEADER_ALIGNMENT
-    header_style = probe._style
-    ncols = len(table.columns)
-    letters = [get_column_letter(left + j) for j in range(ncols)]
-    out.add_row(top, left, left + ncols - 1, "".join(
-        f'<c r="{letter}{top}"' + encode.tail(label, header_style, quote=False)
-        for letter, label in zip(letters, header_names)))
-    body: Sequence[Sequence[object]] = rows if rows else [[]]
-    n = len(body)
-    rows_no = [str(top + 1 + i) for i in range(n)]
-    columns: list[list[str]] = []
-    for j, column in enumerate(table.columns):
-        prefix = f'<c r="{letters[j]}'
-        if column.key in formulas:
-            tail = encode.style_attr(formula_styles[j]) + f"><f>{_xml_text(formulas[column.key][1:])}</f><v></v></c>"
-            columns.append([prefix + r + '"' + tail for r in rows_no])
-            continue
-        values = [row[j] if j < len(row) else None for row in body]
-        shown = _value_function(column, lang)
-        style = styles[j]
-        cache: dict[tuple, str] = {}
-        cells = []
-        for r, v in zip(rows_no, values):
-            try:
-                key = (v.__class__, v)
-                tail = cache.get(key)
-            except TypeError:  # an unhashable value: no caching
-                key, tail = None, None
-            if tail is None:
-                value = shown(v)
-                tail = encode.tail(value, style)
-                if key is not None:
-                    cache[key] = tail
-            cells.append(prefix + r + '"' + tail)
-        if column.type == "link":
-            for i, v in enumerate(values):
-                value = shown(v)
-                if value:
-                    _add_link_carrier(out, ws, top + 1 + i, left + j, value)
-        columns.append(cells)
-    last = left + ncols - 1
-    for r, cells in zip(range(top + 1, top + 1 + n), zip(*columns)):
-        out.add_row(r, left, last, "".join(cells))
-
-
-def _value_function(column: Column, lang: Lang) -> Callable[[object], object]:
-    shown_column = _shown_column(column)
-    return lambda v: cell_value(v, shown_column, lang)
-
-
-def _add_link_carrier(out: SheetXml, ws: Worksheet, row: int, col: int, value: object) -> None:
-    """A cell on the worksheet only for its hyperlink (a link to our own generated file, never a HYPERLINK()
-    formula); its XML in the saved sheet is replaced by the SheetXml's."""
-    cell = Cell(ws, row=row, column=col, value=value)
-    cell.data_type = "s"
-    ws._cells[(row, col)] = cell
-    cell.hyperlink = str(value)
-    out.carriers.add((row, col))
-
-
 def clear_sheet(ws: Worksheet) -> None:
     """Empty a generated sheet before it is rewritten: cells, tables, validations, formats, merges, freeze."""
     for name in list(ws.tables.keys()):
@@ -411,7 +201,7 @@ def clear_sheet(ws: Worksheet) -> None:
     from openpyxl.formatting.formatting import ConditionalFormattingList
 
     ws.conditional_formatting = ConditionalFormattingList()
-    ws._cells.clear()
+    ws.delete_rows(1, ws.max_row)
     ws.column_dimensions.clear()
     ws.row_dimensions.clear()
     ws.freeze_panes = None

@@ -103,7 +103,7 @@ def test_reads_listobject_tables_with_addresses(sample) -> None:
     assert payments.cell("reference", 0) == "Payments!H2"
     # text that looks like a formula comes back as the text it is
     assert payments.frame["reference"].tolist() == ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0"]
-    assert payments.frame["payment_date"].iloc[0] == dt.datetime(2026, 2, 1)
+    assert payments.frame["payment_date"].iloc[0] == dt.date(2026, 2, 1)  # a date cell reads as a date
 
 
 def test_reads_header_only_table_in_zh_with_shuffled_columns_and_user_column(sample) -> None:
@@ -175,12 +175,12 @@ def test_replace_commit_reopen(sample) -> None:
         alloc = wb.read_table(schema.ALLOCATIONS)
         unap = wb.read_table(schema.UNAPPLIED)
         detail = wb.read_table(schema.AGING_DETAIL)
-    # generated sheets follow the input sheets, in SPEC order, before the user's own sheet
-    assert names == ["Customers", "应收发票", "Payments", "Config", "Reconciliation", "Aging", "Notes"]
+    # new generated sheets come after every existing sheet: no sheet's index (nor a sheet-local name) moves
+    assert names == ["Customers", "应收发票", "Payments", "Config", "Notes", "Reconciliation", "Aging"]
     assert alloc.frame["amount"].tolist() == [1100.5, 1100.51]
     assert (alloc.header_row, unap.header_row) == tuple(stacked_layout([2, 1]))
     assert unap.frame["reason"].tolist() == ["+cmd|' /C calc'!A0"]
-    assert detail.frame["due_date"].tolist() == [dt.datetime(2026, 2, 4)]
+    assert detail.frame["due_date"].tolist() == [dt.date(2026, 2, 4)]
 
 
 def test_strings_are_written_as_strings_never_formulas(sample) -> None:
@@ -209,22 +209,15 @@ def test_zh_run_renames_the_generated_sheet(sample) -> None:
 
 def _sheet_parts(path: Path) -> dict[str, bytes]:
     """Sheet name -> its worksheet XML, plus the XML of the tables on it."""
-    with zipfile.ZipFile(path) as zf:
-        workbook = zf.read("xl/workbook.xml").decode()
-        rels = zf.read("xl/_rels/workbook.xml.rels").decode()
-        targets = dict(re.findall(r'Target="/?(?:xl/)?([^"]+)"[^>]*Id="([^"]+)"', rels))
-        targets = {v: k for k, v in targets.items()}
-        out = {}
-        for name, rid in re.findall(r'<sheet [^>]*name="([^"]+)"[^>]*r:id="([^"]+)"', workbook):
-            part = "xl/" + targets[rid]
-            xml = zf.read(part)
-            rel_part = part.replace("worksheets/", "worksheets/_rels/") + ".rels"
-            tables = b""
-            if rel_part in zf.namelist():
-                for target in re.findall(rb'Target="([^"]+tables/[^"]+)"', zf.read(rel_part)):
-                    tables += zf.read("xl/tables/" + target.decode().rsplit("/", 1)[-1])
-            out[name] = xml + tables
-        return out
+    from xlfin.xlsx.opc import REL_TABLE, Package
+
+    package = Package(path.read_bytes())
+    rels = {r.id: r.target for r in package.relationships("xl/workbook.xml")}
+    out = {}
+    for name, rid in re.findall(r'<sheet [^>]*name="([^"]+)"[^>]*r:id="([^"]+)"', package.read("xl/workbook.xml").decode()):
+        part = rels[rid]
+        out[name] = package.read(part) + b"".join(package.read(t) for t in package.related(part, REL_TABLE))
+    return out
 
 
 def test_two_identical_runs_give_identical_generated_sheets(sample) -> None:
@@ -309,22 +302,24 @@ def test_nothing_is_written_before_commit(sample) -> None:
     assert (path.read_bytes(), path.stat().st_mtime_ns) == before
 
 
-def test_sheet_for_charts_gives_an_empty_openpyxl_sheet(sample) -> None:
-    from openpyxl.chart import BarChart, Reference
+def test_sheet_for_charts_gives_an_empty_generated_sheet(sample) -> None:
+    from xlfin.xlsx.sheet import ChartSpec, GeneratedSheet
 
     path, _ = sample
     with open_workbook(path) as wb:
-        ws = wb.sheet_for_charts("Dashboard", "en")
-        ws["A1"] = "x"
-        ws["B1"] = 1
-        chart = BarChart()
-        chart.add_data(Reference(ws, min_col=2, min_row=1, max_row=1))
-        ws.add_chart(chart, "D2")
+        sheet = wb.sheet_for_charts("Dashboard", "en")
+        sheet.cell(1, 1, "x")
+        sheet.cell(1, 2, 1)
+        sheet.charts.append(ChartSpec("col", "t", 1, 1, 1, 1, [2], (2, 4)))
         wb.commit()
+    book = openpyxl.load_workbook(path)
+    assert book["Dashboard"]["A1"].value == "x" and len(book["Dashboard"]._charts) == 1
     with open_workbook(path) as wb:
-        ws = wb.sheet_for_charts("Dashboard", "zh-CN")
-        assert isinstance(ws, openpyxl.worksheet.worksheet.Worksheet)
-        assert ws.title == "仪表板" and ws["A1"].value is None and ws._charts == []
+        sheet = wb.sheet_for_charts("Dashboard", "zh-CN")
+        assert isinstance(sheet, GeneratedSheet) and not sheet.charts
+        wb.commit()
+    book = openpyxl.load_workbook(path)
+    assert "仪表板" in book.sheetnames and book["仪表板"]["A1"].value is None and book["仪表板"]._charts == []
 
 
 # ---------------------------------------------------------------- macro workbooks

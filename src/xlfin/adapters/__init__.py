@@ -1,4 +1,4 @@
-"""The file adapter moves tables between a workbook file and the engine (openpyxl and a fast values-only reader).
+"""The file adapter moves tables between a workbook file and the engine, on top of `xlfin.xlsx` (the file format).
 
 It implements `Workbook` (see `xlfin.schema.workbook`): read tables by name or header row, read Config, stage generated
 sheets and log rows, and write them all at `commit`. The live adapter over an open book (xlwings) is a surface:

@@ -10,30 +10,16 @@ from __future__ import annotations
 import os
 import stat
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from xlfin.schema.tables import WorkbookError
+from xlfin.xlsx.limits import DEFAULT_LIMITS, Limits
 
 OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")
 MACRO_SUFFIXES = (".xlsm", ".xltm")
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Size limits for a workbook file; generous for real ledgers, far below what exhausts memory."""
-
-    max_file_bytes: int = 200 * 1024 * 1024
-    max_uncompressed_bytes: int = 2 * 1024 * 1024 * 1024
-    max_member_ratio: float = 200.0  # uncompressed / compressed, checked for members above ratio_min_bytes
-    ratio_min_bytes: int = 20 * 1024 * 1024
-    max_members: int = 20_000
-
-
-DEFAULT_LIMITS = Limits()
 
 
 def _mb(n: int) -> str:

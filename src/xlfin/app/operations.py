@@ -11,6 +11,9 @@ writes), so Aging, Scorecard and Dunning never depend on whether the user presse
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -266,7 +269,9 @@ class Run:
         return {"customers": int(len(card)), "grades": {str(k): int(v) for k, v in grades.items()},
                 "over_limit": int(card["over_limit"].fillna(False).astype(bool).sum()) if len(card) else 0}
 
-    def stage_dunning(self, letters_dir: Path | None = None) -> dict:
+    def stage_dunning(self, letters_dir: Path | None = None, final_dir: Path | None = None) -> dict:
+        """letters_dir: where the letters are rendered; final_dir: where they will be once the workbook is saved
+        (what the workbook links to), when they are rendered into a staging folder first."""
         from xlfin.engine.dunning import attach_letters, log_rows
 
         run = self.dunning
@@ -276,6 +281,8 @@ class Run:
 
             paths = letter_paths(render_letters(run, self.frames["customers"], self.settings, Path(letters_dir),
                                                 self.lang, self.as_of))
+            if final_dir is not None:
+                paths = {cid: str(Path(final_dir) / Path(p).relative_to(letters_dir)) for cid, p in paths.items()}
             run = attach_letters(run, paths)
             self.wb.append_rows(schema.DUNNING_LOG, log_rows(run, self.as_of, paths), self.lang)
         notices = run.notices
@@ -287,7 +294,7 @@ class Run:
         return {"notices": int(len(notices)), "by_level": {str(k): int(v) for k, v in by_level.items()},
                 "excluded": {str(k): int(v) for k, v in excluded.items()},
                 "total_due": int(notices["total_due"].sum()) / 100 if len(notices) else 0.0,
-                "letters": len(paths), "letters_dir": str(letters_dir) if letters_dir else None}
+                "letters": len(paths), "letters_dir": str(final_dir or letters_dir) if letters_dir else None}
 
     def stage_dashboard(self) -> dict:
         from xlfin.dashboard_render import render_dashboard
@@ -330,22 +337,47 @@ def execute(wb, actions: Iterable[str], *, as_of: dt.date | None = None, output:
     summary.validation = {"errors": report.errors, "warnings": report.warnings, "exit_code": report.exit_code()}
     if report.errors and "validate" not in wanted:
         run.stage_validation()  # exit 1 points at the Validation sheet: it must list what this run found
-    for action in wanted:
-        kwargs = {"letters_dir": letters_dir} if action == "dunning" else {}
-        summary.results[action] = STAGES[action](run, **kwargs)
-    _ = run.frames
-    if run.skipped_rows:
-        summary.validation["rows_left_out"] = run.skipped_rows
-        summary.validation["rows_left_out_by_table"] = run.left_out
-    if run.rows_after_as_of:
-        summary.validation["rows_after_as_of"] = run.rows_after_as_of
-    run.stage_audit()
-    if progress:
-        progress("save")
-    written = wb.commit(output)
+    # Letters are rendered into a hidden staging folder and moved into place only after the workbook is saved:
+    # a failed save leaves no letters that the workbook does not log.
+    staging = _letters_staging(letters_dir) if letters_dir is not None and "dunning" in wanted else None
+    try:
+        for action in wanted:
+            kwargs = {"letters_dir": staging, "final_dir": letters_dir} if action == "dunning" and staging else {}
+            summary.results[action] = STAGES[action](run, **kwargs)
+        _ = run.frames
+        if run.skipped_rows:
+            summary.validation["rows_left_out"] = run.skipped_rows
+            summary.validation["rows_left_out_by_table"] = run.left_out
+        if run.rows_after_as_of:
+            summary.validation["rows_after_as_of"] = run.rows_after_as_of
+        run.stage_audit()
+        if progress:
+            progress("save")
+        written = wb.commit(output)
+        if staging is not None and letters_dir is not None:
+            _move_letters(staging, Path(letters_dir))
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
     summary.output = str(written) if written else None
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _letters_staging(letters_dir: Path) -> Path:
+    """A hidden folder on the same file system as the letters' folder (its nearest existing ancestor)."""
+    anchor = Path(letters_dir).resolve()
+    while not anchor.exists():
+        anchor = anchor.parent
+    if not anchor.is_dir():
+        raise WorkbookError(f"{letters_dir}: not a folder")
+    return Path(tempfile.mkdtemp(prefix=".xlfin-letters-", dir=anchor))
+
+
+def _move_letters(staging: Path, letters_dir: Path) -> None:
+    letters_dir.mkdir(parents=True, exist_ok=True)
+    for item in sorted(staging.iterdir()):
+        os.replace(item, letters_dir / item.name)
 
 
 # The OS user for Audit rows written outside a Run (kept for callers of the old name; see app.access_log).

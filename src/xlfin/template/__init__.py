@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 from pathlib import Path
 
 from ..schema import Lang
+from ..xlsx.atomic import atomic_write_bytes
 from .builder import CODE_NAMES, SHEETS, build_workbook
 from .check import check_structure
 from .package import default_udf_module_path, package_xlsm, udf_module_from_file
@@ -52,26 +52,8 @@ def write_template(path: str | os.PathLike[str], lang: Lang = "en", udf_module: 
     """Build and write the template atomically (temporary file in the same folder, then rename)."""
     target = Path(path)
     data = build_template(lang, udf_module)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, _file_mode(target))
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(target, data, backup=False)  # the one atomic writer (xlsx.atomic); a build needs no .bak
     return target
-
-
-def _file_mode(target: Path) -> int:
-    """Keep an existing file's permissions; a new file gets the usual 0644 less the umask (mkstemp makes 0600)."""
-    if target.exists():
-        return target.stat().st_mode & 0o777
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
 
 
 def check_template(path: str | os.PathLike[str], lang: Lang = "en", udf_module: Path | None = None) -> list[str]:

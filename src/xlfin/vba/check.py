@@ -21,9 +21,11 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
+from xlfin.schema.tables import WorkbookError
 from xlfin.vba.cfb import CFBError, CompoundFile
 from xlfin.vba.ovba import OvbaError, decompress
 from xlfin.vba.project import VBA_PROJECT_STREAM, VBAProjectError, decrypt_project_data
+from xlfin.xlsx.opc import relationship_attributes, resolve
 
 CUSTOMUI_NS_2009 = "http://schemas.microsoft.com/office/2009/07/customui"
 CUSTOMUI_NS_2006 = "http://schemas.microsoft.com/office/2006/01/customui"
@@ -449,7 +451,10 @@ def _read_part(archive: zipfile.ZipFile, name: str) -> bytes | None:
 def _relationships(raw: bytes | None) -> list[dict[str, str]]:
     if raw is None:
         return []
-    return [dict(el.attrib) for el in SafeET.fromstring(raw).iter(f"{{{NS_REL}}}Relationship")]
+    try:  # the package's relationships are parsed in one place, xlfin.xlsx.opc
+        return relationship_attributes("relationships", raw)
+    except WorkbookError as exc:
+        raise VBACheckError(str(exc)) from None
 
 
 def workbook_code_names(archive: zipfile.ZipFile) -> list[str]:
@@ -462,8 +467,7 @@ def workbook_code_names(archive: zipfile.ZipFile) -> list[str]:
     names = [pr.get("codeName", "") if pr is not None else ""]
     rels = {r["Id"]: r["Target"] for r in _relationships(_read_part(archive, "xl/_rels/workbook.xml.rels"))}
     for sheet in workbook.iter(f"{{{NS_MAIN}}}sheet"):
-        target = rels.get(sheet.get(f"{{{NS_OFFICE_REL}}}id", ""), "")
-        path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        path = resolve("xl/workbook.xml", rels.get(sheet.get(f"{{{NS_OFFICE_REL}}}id", ""), ""))
         names.append(_sheet_code_name(archive, path, sheet.get("name")))
     return names
 
