@@ -131,7 +131,7 @@ def read_book(path: Path, passwords: Iterable[Secret] | None = None) -> BookByte
 def encrypt_file(path: Path, passwords: Iterable[Secret] | None = None) -> Secret:
     """Encrypt a plain book in place (for servers without Excel), atomically; no backup, because the backup would
     be the plaintext this is meant to remove. The password comes from the same sources as for reading one."""
-    from ..atomic import atomic_write_bytes
+    from .atomic import atomic_write_bytes
 
     path = Path(path)
     data = path.read_bytes()
