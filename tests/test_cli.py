@@ -282,7 +282,7 @@ def test_each_verb_regenerates_its_part_only(book: Path, verb: str, sheet: str, 
 def test_plain_summary_is_printed_without_json(book: Path) -> None:
     result = xlfin("aging", book)
     assert result.exit_code == 0, result.stderr
-    assert "aging as of 2026-11-20" in result.stdout and "written:" in result.stdout
+    assert "Aging, as of 2026-11-20" in result.stdout and "Written:" in result.stdout
 
 
 def test_dunning_letters_and_log(book: Path, tmp_path: Path) -> None:

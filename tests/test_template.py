@@ -45,13 +45,17 @@ def _replace_member(data: bytes, name: str, edit) -> bytes:
 
 
 def _sheet_part(data: bytes, title: str) -> str:
-    """The zip member of a worksheet, found through workbook.xml and its relationships."""
+    """The zip member of a worksheet, found through workbook.xml and its relationships (parsed, not matched)."""
+    from defusedxml import ElementTree as SafeET
+
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    rel_id = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
     archive = zipfile.ZipFile(io.BytesIO(data))
-    workbook = archive.read("xl/workbook.xml").decode()
-    rid = re.search(rf'<sheet name="{re.escape(title)}" sheetId="\d+" state="\w+" r:id="(rId\d+)"', workbook).group(1)
-    rels = archive.read("xl/_rels/workbook.xml.rels").decode()
-    target = re.search(rf'Id="{rid}"[^>]*Target="/?(?:xl/)?([^"]+)"|Target="/?(?:xl/)?([^"]+)"[^>]*Id="{rid}"', rels)
-    return "xl/" + (target.group(1) or target.group(2))
+    workbook = SafeET.fromstring(archive.read("xl/workbook.xml"))
+    rid = next(s.get(rel_id) for s in workbook.iter(f"{main}sheet") if s.get("name") == title)
+    rels = SafeET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    target = next(r.get("Target") for r in rels if r.get("Id") == rid)
+    return target.lstrip("/") if target.startswith("/") else "xl/" + target
 
 
 def test_two_builds_are_byte_identical(en: bytes) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -145,8 +146,10 @@ def test_document_modules_carry_the_attributes_excel_writes() -> None:
     assert sheet.endswith("Attribute VB_Customizable = True\r\nSub X()\r\nEnd Sub\r\n")
 
 
-def test_class_export_gets_excel_header_matching_xlwings_own_excel_file() -> None:
-    """xlwings' quickstart_standalone.xlsm was saved by Excel; our Dictionary header must equal its."""
+def test_class_export_header_matches_xlwings_standalone_workbook() -> None:
+    """Our Dictionary header equals the one in quickstart_standalone.xlsm, which xlwings ships. Nothing shows that
+    Excel saved that file, so this is a consistency check with a third party, not a golden test: those compare with
+    files Excel saved (tests/excel_golden, shared/fixtures/excel)."""
     dictionary = next(m for m in xlwings_standalone_modules() if m.name == "Dictionary")
     ours = normalized_source(dictionary).split("\r\n")
     assert not ours[0].startswith("VERSION")
@@ -156,9 +159,9 @@ def test_class_export_gets_excel_header_matching_xlwings_own_excel_file() -> Non
         pytest.skip("installed xlwings has no quickstart_standalone.xlsm")
     with zipfile.ZipFile(quickstart) as archive:
         info = read_vba_project(archive.read("xl/vbaProject.bin"))
-    excel = next(m for m in info.modules if m.name == "Dictionary").source.split("\r\n")
-    header_length = next(i for i, line in enumerate(excel) if not line.startswith("Attribute "))
-    assert ours[:header_length] == excel[:header_length]
+    theirs = next(m for m in info.modules if m.name == "Dictionary").source.split("\r\n")
+    header_length = next(i for i, line in enumerate(theirs) if not line.startswith("Attribute "))
+    assert ours[:header_length] == theirs[:header_length]
 
 
 def test_standard_module_gets_its_name_attribute() -> None:
@@ -173,13 +176,20 @@ def test_xlwings_modules_come_from_the_installed_package() -> None:
     assert f"'Version: {xlwings.__version__}" in modules["xlwings"].source
 
 
-def test_encryption_decodes_excel_values_and_round_trips() -> None:
-    # PROJECT stream values from xlwings' Excel-saved quickstart_standalone.xlsm (ID + CMG/DPB/GC).
-    excel_id = "{5CF9CDAB-B77B-4FE4-BD7E-D29900070E1B}"
+@pytest.mark.parametrize("book", ["excel_saved_quickstart.xlsm", "excel_saved_udf_tests.xlsm"])
+def test_encryption_decodes_excel_values_and_round_trips(book: str) -> None:
+    # ID and CMG/DPB/GC read from the PROJECT stream of a workbook Microsoft Excel saved
+    # (shared/fixtures/excel, see its README); an unprotected, visible project: 4 zero bytes, 0x00, 0xFF.
+    path = Path(__file__).resolve().parents[1] / ".." / "shared" / "fixtures" / "excel" / book
+    with zipfile.ZipFile(path) as archive:
+        ole = olefile.OleFileIO(io.BytesIO(archive.read("xl/vbaProject.bin")))
+        text = ole.openstream("PROJECT").read().decode("cp1252")
+    excel_id = re.search(r'^ID="([^"]+)"', text, re.MULTILINE).group(1)
+    values = dict(re.findall(r'^(CMG|DPB|GC)="([0-9A-F]+)"', text, re.MULTILINE))
     key = sum(excel_id.encode()) & 0xFF
-    assert decrypt_project_data("8D8FA61394EA98EA98EA98EA98") == (2, key, bytes(4))
-    assert decrypt_project_data("8D8FA61394EF95EF95EF") == (2, key, b"\x00")
-    assert decrypt_project_data("8D8FA61394EF95EF9510") == (2, key, b"\xff")
+    assert decrypt_project_data(values["CMG"]) == (2, key, bytes(4))
+    assert decrypt_project_data(values["DPB"]) == (2, key, b"\x00")
+    assert decrypt_project_data(values["GC"]) == (2, key, b"\xff")
     for seed in (0x00, 0x06, 0x8D, 0xFF):
         token = encrypt_project_data(excel_id, b"\x01\x02\x03", seed)
         assert decrypt_project_data(token) == (2, key, b"\x01\x02\x03")

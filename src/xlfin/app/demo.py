@@ -177,31 +177,12 @@ def run_demo(directory: Path, *, lang: Lang = "en", seed: int = 42, console=None
 
 
 def _print_demo(console, result: dict) -> None:
-    r = result["results"]
-    dash, aging, rec, dun = r.get("dashboard", {}), r.get("aging", {}), r.get("reconcile", {}), r.get("dunning", {})
+    """The run summary as a person reads it (xlfin.app.report): formatted money, percentages, days, next steps."""
+    from xlfin.app.report import summary_lines
+    from xlfin.schema.i18n import t
 
-    def money(x) -> str:
-        return "-" if x is None else f"{x:,.2f}"
-
-    console.print(f"\n[bold]xlfin demo[/bold] — as of {result['as_of']}, workbook {result['workbook']}")
-    console.print(f"  total receivables   {money(dash.get('kpi_total_ar'))}")
-    pct = dash.get("kpi_overdue_pct")
-    console.print(f"  overdue             {money(dash.get('kpi_overdue'))}" + (f"  ({pct:.1%})" if pct is not None else ""))
-    dso = dash.get("kpi_dso")
-    cei = dash.get("kpi_cei")
-    console.print(f"  DSO                 {'-' if dso is None else f'{dso:.1f} days'}")
-    console.print(f"  CEI                 {'-' if cei is None else f'{cei:.1f} %'}")
-    console.print(f"  over credit limit   {dash.get('kpi_over_limit')}")
-    if rec:
-        exceptions = ", ".join(f"{k} {v}" for k, v in (rec.get("exceptions_by_reason") or {}).items())
-        console.print(f"  cash application    {rec.get('payments')} payments, {rec.get('auto_applied_pct')} % applied "
-                      f"automatically, {money(rec.get('amount_unapplied'))} unapplied"
-                      + (f" (exceptions: {exceptions})" if exceptions else ""))
-    if dun:
-        console.print(f"  dunning notices     {dun.get('notices')} {dun.get('by_level')}, letters in {result['letters_dir']}")
-    worst = dash.get("top_overdue") or []
-    if worst:
-        console.print("  most overdue        " + "; ".join(f"{c} {money(a)}" for c, a in worst))
-    if aging:
-        console.print(f"  open items          {aging.get('open_items')} for {aging.get('customers')} customers")
-    console.print(f"  done in {result['seconds']:.1f} s")
+    lang = result.get("language") or "en"
+    currency = "CNY" if lang == "zh-CN" else "USD"  # the demo's base currency (Config default per language)
+    console.print()
+    for line in summary_lines(result, currency, title=t("cli_demo_title", lang), workbook=result["workbook"]):
+        console.print(line, markup=False, soft_wrap=True)

@@ -27,6 +27,7 @@ from xlfin import schema
 from xlfin.app import access_log
 from xlfin.engine.dashboard import DashboardData, build_dashboard
 from xlfin.engine import aging, openitems, payment_index, scorecard
+from xlfin.engine.paid_lookup import paid_summary
 from xlfin.schema.frames import coerce_table, problems_frame
 from xlfin.schema.i18n import code_label, code_labels
 from xlfin.schema import Lang
@@ -243,7 +244,9 @@ class Run:
             allocations = rec.allocations
         self.wb.replace_sheet(schema.ALLOCATIONS.sheet_en,
                               [(schema.ALLOCATIONS, allocations), (schema.UNAPPLIED, unapplied),
-                               (schema.WRITEOFFS, writeoffs)], self.lang)
+                               (schema.WRITEOFFS, writeoffs),
+                               # what the Invoices sheet's Paid formula looks up (engine/paid_lookup.py)
+                               (schema.INVOICE_PAID, paid_summary(self.open_items))], self.lang)
         summary = _money_to_units(_jsonable(summarize(rec, self.frames["payments"])))
         self._record("reconcile", len(self.frames["payments"]), len(rec.allocations))
         return summary

@@ -1,6 +1,6 @@
 """The `xlfin` command line: the ribbon's operations on .xlsx/.xlsm files, for servers, batch jobs and CI.
 
-Exit codes: 0 success; 1 validation found errors (every verb that reads the book) or a stale template (`template build --check`);
+Exit codes: 0 success; 1 done, but validation found errors (every verb that reads the book) or a stale template (`template build --check`);
 2 unusable input (unreadable file, missing table, wrong header, read-only target) — one line on stderr, no file
 changed; 3 an internal error (a bug: please report it with --debug output).
 """
@@ -74,17 +74,35 @@ def _guard(fn):
     return wrapper
 
 
+# Stages in the order a run reaches them (operations.Run reports each); the bar only moves forward.
+STAGES = ("read", "validate", "reconcile", "aging", "scorecard", "dunning", "dashboard", "save")
+
+
 def _progress(enabled: bool):
-    """A status line that follows the run's stages (read, validate, reconcile, ...) on stderr."""
+    """A progress bar on stderr that follows the run's stages. Only on a terminal: pipes, files, CI logs and
+    --json consumers get no control characters (decision recorded in docs/first-hour.md)."""
     if not enabled or not err.is_terminal:
         return None, None
-    status = err.status("xlfin: starting")
-    status.start()
-    return status, (lambda stage: status.update(f"xlfin: {stage}"))
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from xlfin.schema.i18n import action_label, t
+
+    bar = Progress(TextColumn("xlfin: {task.description:<22}"), BarColumn(), TimeElapsedColumn(), console=err,
+                   transient=True)
+    task = bar.add_task(t("cli_stage_read"), total=len(STAGES))
+    bar.start()
+
+    def advance(stage: str) -> None:
+        done = STAGES.index(stage) if stage in STAGES else 0
+        label = t(f"cli_stage_{stage}") if stage in ("read", "save") else action_label(stage)
+        bar.update(task, completed=max(done, bar.tasks[0].completed), description=label)
+
+    return bar, advance
 
 
 def _run(path: Path, actions: list[str], output: Path | None, as_of: str | None, as_json: bool,
-         letters: Path | None = None, verb: str | None = None) -> dict:
+         letters: Path | None = None, title: str | None = None, verb: str | None = None) -> dict:
+    """Run `actions`, print the summary (human or --json) and exit 1 when validation found errors (SPEC §7)."""
     from xlfin.adapters.file import open_workbook
     from xlfin.app.operations import ACTIONS, execute
 
@@ -97,6 +115,7 @@ def _run(path: Path, actions: list[str], output: Path | None, as_of: str | None,
         try:
             summary = execute(wb, actions, as_of=_as_of(as_of), output=output, letters_dir=letters, progress=progress,
                               verb=verb)
+            currency = wb.read_config()[0].base_currency
         finally:
             wb.close()
     finally:
@@ -106,23 +125,17 @@ def _run(path: Path, actions: list[str], output: Path | None, as_of: str | None,
     if as_json:
         print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
     else:
-        _print_summary(result)
+        _print_summary(result, currency, title)
     return result
 
 
-def _print_summary(result: dict) -> None:
-    v = result["validation"]
-    out.print(f"[bold]{', '.join(result['actions'])}[/bold] as of {result['as_of']} — "
-              f"validation: {v.get('errors', 0)} error(s), {v.get('warnings', 0)} warning(s)"
-              + (f", {v['rows_left_out']} row(s) left out" if v.get("rows_left_out") else ""))
-    for action, res in result["results"].items():
-        table = RichTable(title=action, show_header=False, title_justify="left")
-        for k, val in res.items():
-            table.add_row(str(k), json.dumps(val, ensure_ascii=False, default=str) if isinstance(val, (dict, list))
-                          else str(val))
-        out.print(table)
-    if result.get("output"):
-        out.print(f"written: {result['output']} ({result['seconds']:.1f} s)")
+def _print_summary(result: dict, currency: str, action: str | None = None) -> None:
+    from xlfin.schema.i18n import action_label
+    from xlfin.app.report import summary_lines
+
+    title = action_label(action, result.get("language") or "en") if action else None
+    for line in summary_lines(result, currency, title=title):
+        out.print(line, markup=False, soft_wrap=True)
 
 
 @app.callback(invoke_without_command=True)
@@ -152,8 +165,15 @@ def new(
         _fail(f"--lang must be en or zh-CN, not {lang!r}")
     if path.exists() and not force:
         _fail(f"{path} exists; use --force to overwrite it")
+    from xlfin.schema.i18n import t
+    from xlfin.app.report import money
+
     summary = create_workbook(path, lang=lang, demo=demo, seed=seed)
-    out.print(f"created {path}" + (f" with demo data: {summary}" if demo else ""))
+    out.print(t("cli_created", lang, path=path), markup=False, soft_wrap=True)
+    if summary:  # the demo data's receivables, as the Aging sheet shows them
+        currency = "CNY" if lang == "zh-CN" else "USD"
+        out.print(f"  {t('kpi_total_ar', lang)} {money(summary.get('total'), currency)}, "
+                  f"{t('kpi_overdue', lang)} {money(summary.get('overdue'), currency)}", markup=False)
 
 
 @app.command()
@@ -177,6 +197,7 @@ def validate(
     try:
         run = Run(wb, as_of=_as_of(as_of))
         report = run.validation
+        lang = run.lang
     finally:
         wb.close()
     frame = problems_frame(report.problems)
@@ -184,13 +205,26 @@ def validate(
         print(json.dumps({"errors": report.errors, "warnings": report.warnings, "exit_code": report.exit_code(),
                           "problems": frame.to_dict(orient="records")}, ensure_ascii=False, indent=2, default=str))
     else:
-        if len(frame):
-            table = RichTable("severity", "cell", "code", "message")
-            for r in frame.itertuples():
-                table.add_row(r.severity, r.cell, r.code, r.message)
-            out.print(table)
-        out.print(f"{report.errors} error(s), {report.warnings} warning(s)")
+        _print_problems(frame, lang, report.errors, report.warnings)
     raise typer.Exit(report.exit_code())
+
+
+PROBLEMS_SHOWN = 30  # a terminal screenful; the Validation sheet (--write) holds them all
+
+
+def _print_problems(frame, lang: str, errors: int, warnings: int) -> None:
+    from xlfin import schema
+    from xlfin.schema.i18n import t
+
+    if len(frame):
+        label = {c.key: c.label(lang) for c in schema.VALIDATION.columns}
+        table = RichTable(label["severity"], label["cell"], label["code"], label["message"])
+        for r in frame.head(PROBLEMS_SHOWN).itertuples():
+            table.add_row(r.severity, r.cell, r.code, r.message)
+        out.print(table)
+        if len(frame) > PROBLEMS_SHOWN:
+            out.print(t("cli_problems_more", lang, count=len(frame) - PROBLEMS_SHOWN), markup=False)
+    out.print(t("validation_summary", lang, errors=errors, warnings=warnings), markup=False)
 
 
 def _verb(action: str, doc: str):
@@ -200,7 +234,8 @@ def _verb(action: str, doc: str):
         as_json: bool = JsonOpt,
         as_of: Optional[str] = AsOfOpt,
     ) -> None:
-        raise typer.Exit(_run(path, [action], output, as_of, as_json)["validation"]["exit_code"])
+        result = _run(path, [action], output, as_of, as_json)
+        raise typer.Exit(result["validation"]["exit_code"])
 
     command.__doc__ = doc
     command.__name__ = action
@@ -223,7 +258,8 @@ def dunning(
     as_of: Optional[str] = AsOfOpt,
 ) -> None:
     """Dunning list (+ letters as .html, .txt and .eml)."""
-    raise typer.Exit(_run(path, ["dunning"], output, as_of, as_json, letters=letters)["validation"]["exit_code"])
+    result = _run(path, ["dunning"], output, as_of, as_json, letters=letters)
+    raise typer.Exit(result["validation"]["exit_code"])
 
 
 @app.command()
@@ -237,7 +273,8 @@ def regenerate(
     """Everything, in dependency order."""
     from xlfin.app.operations import ACTIONS
 
-    raise typer.Exit(_run(path, list(ACTIONS), output, as_of, as_json)["validation"]["exit_code"])
+    result = _run(path, list(ACTIONS), output, as_of, as_json, title="regenerate")
+    raise typer.Exit(result["validation"]["exit_code"])
 
 
 @app.command()

@@ -251,6 +251,7 @@ GENERATED_ZH = {
     "letter": "催款函", "date": "日期", "timestamp": "时间", "user": "用户", "source": "来源", "rows_in": "输入行数",
     "rows_out": "输出行数", "status": "状态", "writeoff_amount": "建议核销差额", "plan_id": "计划编号",
 }
+GENERATED_ZH["paid"] = "已付金额"  # tblInvoicePaid (the Invoices sheet's Paid column looks it up)
 # The access log's columns (issue #17): who ran what on which machine, on which version of the book, sent to whom.
 GENERATED_ZH |= {"machine": "计算机", "verb": "命令", "encrypted": "已加密", "hash_before": "运行前哈希",
                  "hash_after": "运行后哈希", "recipients": "收件人"}
@@ -278,6 +279,12 @@ UNAPPLIED = Table(
 WRITEOFFS = Table(
     "writeoffs", "tblWriteoffs", "Reconciliation", "核销", "generated",
     (G("payment_id"), G("invoice_no"), G("customer_id"), G("writeoff_amount", "money"), G("rule")),
+)
+# One row per document number with the amount paid, sorted for a binary-search lookup: the Invoices sheet's Paid
+# column reads it instead of scanning tblAllocations for every row (issue 12 item 3, docs/excel-recalc.md).
+INVOICE_PAID = Table(
+    "invoice_paid", "tblInvoicePaid", "Reconciliation", "核销", "generated",
+    (G("invoice_no"), G("paid", "money")),
 )
 AGING_DETAIL = Table(
     "aging_detail", "tblAgingDetail", "Aging", "账龄", "generated",
@@ -347,6 +354,7 @@ INPUT_TABLES: tuple[Table, ...] = (CUSTOMERS, INVOICES, PAYMENTS, FINANCIALS, PA
 CONFIG_TABLES: tuple[Table, ...] = (CONFIG, DUNNING_LEVELS)
 GENERATED_TABLES: tuple[Table, ...] = (VALIDATION, ALLOCATIONS, UNAPPLIED, WRITEOFFS, AGING, AGING_DETAIL, SCORECARD, DUNNING,
                                        DUNNING_LOG, AUDIT)
+GENERATED_TABLES += (INVOICE_PAID,)
 ALL_TABLES: tuple[Table, ...] = INPUT_TABLES + CONFIG_TABLES + GENERATED_TABLES
 TABLES: dict[str, Table] = {t.key: t for t in ALL_TABLES}
 BY_NAME: dict[str, Table] = {t.name.lower(): t for t in ALL_TABLES}

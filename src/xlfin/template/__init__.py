@@ -14,6 +14,7 @@ from pathlib import Path
 from ..schema import Lang
 from ..xlsx.atomic import atomic_write_bytes
 from .builder import CODE_NAMES, SHEETS, build_workbook
+from .canonical import canonical_package
 from .check import check_structure
 from .package import default_udf_module_path, package_xlsm, udf_module_from_file
 
@@ -34,18 +35,22 @@ def build_template(lang: Lang = "en", udf_module: Path | None = None) -> bytes:
 
     udf_module: the xlwings UDF wrapper .bas to embed; default: the checkout's udfs/xlfin_udfs.bas if present.
     """
-    return package_workbook(build_workbook(lang), lang, udf_module)
+    return package_workbook(build_workbook(lang), lang, udf_module, canonical=True)
 
 
-def package_workbook(wb, lang: Lang = "en", udf_module: Path | None = None) -> bytes:
-    """An openpyxl workbook built from the template (possibly filled, e.g. with demo data) -> .xlsm bytes."""
+def package_workbook(wb, lang: Lang = "en", udf_module: Path | None = None, *, canonical: bool = False) -> bytes:
+    """An openpyxl workbook built from the template (possibly filled, e.g. with demo data) -> .xlsm bytes.
+
+    canonical: re-serialise openpyxl's XML parts canonically, so the bytes do not depend on whether openpyxl
+    wrote through lxml (the committed template must be reproducible anywhere; big demo books skip the cost)."""
     from ..ribbon import customui_xml
 
     buffer = io.BytesIO()
     wb.save(buffer)
+    xlsx = canonical_package(buffer.getvalue()) if canonical else buffer.getvalue()
     path = udf_module if udf_module is not None else default_udf_module_path()
     extra = [udf_module_from_file(path)] if path is not None else []
-    return package_xlsm(buffer.getvalue(), lang, customui_xml(lang), extra)
+    return package_xlsm(xlsx, lang, customui_xml(lang), extra)
 
 
 def write_template(path: str | os.PathLike[str], lang: Lang = "en", udf_module: Path | None = None) -> Path:

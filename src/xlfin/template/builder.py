@@ -76,7 +76,7 @@ SHEETS: tuple[SheetSpec, ...] = (
     _table_sheet("config", "shConfig", "config", schema.CONFIG, schema.DUNNING_LEVELS),
     _table_sheet("validation", "shValidation", "generated", schema.VALIDATION),
     _table_sheet("reconciliation", "shReconciliation", "generated", schema.ALLOCATIONS, schema.UNAPPLIED,
-                  schema.WRITEOFFS),
+                  schema.WRITEOFFS, schema.INVOICE_PAID),
     _table_sheet("aging", "shAging", "generated", schema.AGING, schema.AGING_DETAIL),
     _table_sheet("scorecard", "shScorecard", "generated", schema.SCORECARD),
     _table_sheet("dunning", "shDunning", "generated", schema.DUNNING),
@@ -121,14 +121,13 @@ def this_row_ref(table: Table, key: str, lang: Lang) -> str:
 
 def invoice_formulas(lang: Lang) -> dict[str, str]:
     """The four computed columns of tblInvoices, mirroring xlfin.engine.openitems (Python recomputes anyway)."""
-    inv, alloc, cust = schema.INVOICES, schema.ALLOCATIONS, schema.CUSTOMERS
+    inv, cust = schema.INVOICES, schema.CUSTOMERS
 
     def r(key: str) -> str:
         return this_row_ref(inv, key, lang)
 
     no, typ, amount, paid, out = r("invoice_no"), r("doc_type"), r("amount"), r("paid"), r("outstanding")
     due, issued, customer = r("due_date"), r("invoice_date"), r("customer_id")
-    a_amount, a_invoice, a_payment = (column_ref(alloc, k, lang) for k in ("amount", "invoice_no", "payment_id"))
     c_id, c_terms = column_ref(cust, "customer_id", lang), column_ref(cust, "payment_terms_days", lang)
     credit = schema.DOC_TYPE[1]
     # Either language's label: a zh workbook may hold rows pasted from an English one.
@@ -142,14 +141,29 @@ def invoice_formulas(lang: Lang) -> dict[str, str]:
     as_of = f"IF(ISNUMBER({defined_name('as_of_date')}),{defined_name('as_of_date')},TODAY())"
     status = {c.value: c.label(lang) for c in schema.INVOICE_STATUS}
     return {
-        "paid": f'=IF({no_row},"",ROUND(SUMIFS({a_amount},{a_invoice},{no})'
-                f"+IF({is_credit},SUMIFS({a_amount},{a_payment},{no}),0),2))",
+        "paid": f'=IF({no_row},"",ROUND({paid_lookup(no, is_credit, lang)},2))',
         "outstanding": f'=IF(OR({no_row},{not_amount}),"",ROUND(IF({is_credit},-1,1)*({amount}-N({paid})),2))',
         "days_overdue": f'=IF({no_row},"",IF(N({out})<=0,0,IF(AND(NOT(ISNUMBER({due})),NOT(ISNUMBER({issued}))),"",'
                         f"MAX(0,{as_of}-{due_date}))))",
         "status": f'=IF(OR({no_row},{not_amount}),"",IF(AND({is_credit},{left}>0),"{status["Credit"]}",'
                   f'IF({left}<=0,"{status["Paid"]}",IF(N({paid})>0,"{status["Partly Paid"]}","{status["Open"]}"))))',
     }
+
+
+def paid_by_scan(no: str, is_credit: str, lang: Lang) -> str:
+    """Paid as SUMIFS over tblAllocations: allocations to the document, plus, for a credit note, what it settled.
+    O(allocations) per row; only the fallback of paid_lookup (and the old design, kept for the benchmark)."""
+    alloc = schema.ALLOCATIONS
+    a_amount, a_invoice, a_payment = (column_ref(alloc, k, lang) for k in ("amount", "invoice_no", "payment_id"))
+    return f"SUMIFS({a_amount},{a_invoice},{no})+IF({is_credit},SUMIFS({a_amount},{a_payment},{no}),0)"
+
+
+def paid_lookup(no: str, is_credit: str, lang: Lang) -> str:
+    """Paid from tblInvoicePaid (sorted by xlfin): a binary search (MATCH type 1) and a check that the row found
+    is this document's; a number the summary does not hold falls back to paid_by_scan (docs/excel-recalc.md)."""
+    keys, paid = (column_ref(schema.INVOICE_PAID, k, lang) for k in ("invoice_no", "paid"))
+    at = f"MATCH({no},{keys},1)"
+    return f"IFERROR(IF(INDEX({keys},{at})={no},INDEX({paid},{at}),NA()),{paid_by_scan(no, is_credit, lang)})"
 
 
 # ---------------------------------------------------------------- validations and formats
@@ -275,6 +289,9 @@ def _link(ws: Worksheet, row: int, col: int, text: str, sheet: str) -> None:
 
 
 def _text(ws: Worksheet, row: int, col: int, text: str, font: Font | None = None) -> None:
+    if not text:
+        # An empty string would be written as an empty inline-string cell, which Excel repairs on open.
+        return
     cell = ws.cell(row=row, column=col, value=text)
     cell.data_type = "s"  # e.g. "=AGING_BUCKET(...)" is documentation, not a formula
     cell.alignment = _WRAP

@@ -31,6 +31,7 @@ WORKBOOK_CODE_NAME = "ThisWorkbook"
 
 VBA_PROJECT_STREAM = bytes.fromhex("CC61FFFF000100")  # Reserved1, Version=0xFFFF, Reserved2, Reserved3
 HOST_EXTENDER = "&H00000001={3832D640-CF90-11CF-8E43-00A0C911005A};VBE;&H00000000"
+PROJECT_COMPAT_VERSION = 5
 MAX_LINE = 1023
 MAX_NAME = 31
 
@@ -279,6 +280,9 @@ def _dir_stream(modules: Sequence[VBAModule], project_name: str, codepage: int) 
     mbcs = lambda text: _encode(text, codepage, "dir stream")
     out = bytearray()
     out += _record(0x0001, struct.pack("<I", 3))  # PROJECTSYSKIND: 64-bit Windows, as Excel writes
+    # PROJECTCOMPATVERSION (MS-OVBA 2.3.4.2.1.2): optional in the spec, but every Excel-saved project carries it,
+    # with the value 5 (shared/fixtures/excel; tests/excel_golden checks).
+    out += _record(0x004A, struct.pack("<I", PROJECT_COMPAT_VERSION))
     out += _record(0x0002, struct.pack("<I", 0x0409))  # PROJECTLCID
     out += _record(0x0014, struct.pack("<I", 0x0409))  # PROJECTLCIDINVOKE
     out += _record(0x0003, struct.pack("<H", codepage))  # PROJECTCODEPAGE

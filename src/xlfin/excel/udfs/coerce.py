@@ -254,11 +254,12 @@ def _texts(func: str, name: str, value: Any, *, default: str | None = None) -> _
     flat = arr.ravel()
     if pd.api.types.infer_dtype(flat, skipna=True) in ("string", "empty"):
         # texts and blanks only: stripped in numpy's C loops; error texts (#N/A) are looked at one by one
+        # (np.char: the same C loops under numpy 2 as np.strings, and also present in numpy 1.26)
         missing = np.asarray(pd.isna(flat), dtype=bool)
-        stripped = np.strings.strip(np.where(missing, "", flat).astype(str))
+        stripped = np.char.strip(np.where(missing, "", flat).astype(str))
         blank = (missing | (stripped == "")).reshape(arr.shape)
         out = stripped.astype(object).reshape(arr.shape)
-        flagged = np.flatnonzero(np.strings.startswith(stripped, "#"))
+        flagged = np.flatnonzero(np.char.startswith(stripped, "#"))
         for i in flagged:
             err = _error_text_of(str(stripped[i]))
             if err is not None:

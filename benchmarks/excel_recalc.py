@@ -1,0 +1,188 @@
+"""Excel-side cost of the Invoices sheet's Paid/Outstanding columns: a full recalculation in headless LibreOffice.
+
+    .venv/bin/python benchmarks/excel_recalc.py                      # 100,000 invoices, 80,000 payments
+    .venv/bin/python benchmarks/excel_recalc.py --invoices 10000 --payments 8000 --customers 500
+    .venv/bin/python benchmarks/excel_recalc.py --skip-old           # only the new design (the old one is slow)
+
+Builds a seeded demo book (`xlfin new --demo` with these counts), runs `reconcile` (which writes tblAllocations and
+tblInvoicePaid), and makes a second copy whose Paid column has the old formula (SUMIFS over tblAllocations per row,
+O(invoices × allocations)). Each copy is loaded into headless LibreOffice through `tools/lo_uno.py recalc`, which
+times `calculateAll()` — a full recalculation of every formula in the book — and reads Paid and Outstanding back.
+Those values are compared, invoice by invoice, with the Python engine's open items (xlfin.engine.openitems).
+
+Needs LibreOffice and its Python bridge (Debian: libreoffice-calc-nogui, python3-uno). Target: the new design
+recalculates the 100k book in <= 2 s. Exit 0 when the new design meets it and its values match the engine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from openpyxl.utils import get_column_letter
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from regenerate import fill_in_child  # noqa: E402  (the same seeded fill as the regenerate benchmark)
+
+from xlfin import schema  # noqa: E402
+from xlfin.adapters.file import open_workbook  # noqa: E402
+from xlfin.app.operations import Run, execute  # noqa: E402
+from xlfin.template.builder import paid_by_scan, this_row_ref  # noqa: E402
+
+TARGET_SECONDS = 2.0
+TOOL = REPO / "tools" / "lo_uno.py"
+
+
+def old_paid_formula(lang: str) -> str:
+    """The Paid formula before the summary table: a SUMIFS over every allocation, for every invoice."""
+    inv = schema.INVOICES
+    no, typ = this_row_ref(inv, "invoice_no", lang), this_row_ref(inv, "doc_type", lang)
+    credit = schema.DOC_TYPE[1]
+    is_credit = f'OR({typ}="{credit.en}",{typ}="{credit.zh}")'
+    return f'=IF({no}="","",ROUND({paid_by_scan(no, is_credit, lang)},2))'
+
+
+def with_old_design(source: Path, target: Path, lang: str) -> int:
+    """A copy of the book whose Paid cells and calculated column use the old formula; returns formulas changed."""
+    inv = schema.INVOICES
+    letter = get_column_letter(inv.keys.index("paid") + 1)  # the template puts tblInvoices at A1
+    label = escape(inv.column("paid").label(lang)).encode("ascii", "xmlcharrefreplace")
+    old = escape(old_paid_formula(lang)[1:]).encode("ascii", "xmlcharrefreplace")
+    cells = re.compile(rb'(<c r="' + letter.encode() + rb'\d+"[^>]*><f>)[^<]*(</f>)')
+    column = re.compile(rb'(<tableColumn [^>]*name="' + re.escape(label) + rb'"[^>]*>\s*<calculatedColumnFormula>)'
+                        rb"[^<]*(</calculatedColumnFormula>)")
+    sheet_part = "xl/worksheets/sheet3.xml"  # Invoices: the third sheet of the template
+    changed = 0
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            payload = src.read(info)
+            pattern = cells if info.filename == sheet_part else column if b'name="tblInvoices"' in payload else None
+            if pattern is not None:
+                payload, count = pattern.subn(lambda m: m.group(1) + old + m.group(2), payload)
+                changed += count
+            dst.writestr(info, payload)
+    return changed
+
+
+def uno_python() -> str:
+    for python in filter(None, [os.environ.get("XLFIN_UNO_PYTHON"), "/usr/bin/python3", shutil.which("python3")]):
+        if subprocess.run([python, "-c", "import uno"], capture_output=True, check=False).returncode == 0:
+            return python
+    sys.exit("no Python with LibreOffice's uno module (Debian: apt-get install python3-uno)")
+
+
+def recalc(book: Path, sheet: str, rows: int, repeat: int, timeout: float) -> dict | None:
+    """LibreOffice's calculateAll() times and the Invoices columns A..P; None when it ran out of time."""
+    cells = f"A2:{chr(ord('A') + len(schema.INVOICES.columns) - 1)}{rows + 1}"
+    cmd = [uno_python(), str(TOOL), "recalc", str(book), sheet, cells, "--repeat", str(repeat)]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return None
+    if done.returncode != 0:
+        sys.exit(f"LibreOffice run failed: {done.stderr[-2000:]}")
+    return json.loads(done.stdout)
+
+
+def engine_values(book: Path) -> dict[str, tuple[int, int]]:
+    """invoice_no -> (paid, outstanding) in cents, from the Python engine on the reconciled book."""
+    wb = open_workbook(book, read_only=True)
+    try:
+        items = Run(wb).open_items
+    finally:
+        wb.close()
+    return {str(no): (int(p), int(o)) for no, p, o in zip(items["invoice_no"], items["paid"], items["outstanding"])}
+
+
+def compare(values: list[list], engine: dict[str, tuple[int, int]]) -> tuple[int, list[str]]:
+    """Rows compared and the first mismatches (LibreOffice's Paid/Outstanding against the engine's, in cents)."""
+    keys = schema.INVOICES.keys
+    at = {k: keys.index(k) for k in ("invoice_no", "paid", "outstanding")}
+    compared, bad = 0, []
+    for row in values:
+        no = row[at["invoice_no"]]
+        if no in ("", None):
+            continue
+        got = tuple(round(float(row[at[k]]) * 100) if isinstance(row[at[k]], (int, float)) else row[at[k]]
+                    for k in ("paid", "outstanding"))
+        want = engine.get(str(no))
+        compared += 1
+        if want is None or got != want:
+            bad.append(f"{no}: LibreOffice {got}, engine {want}")
+    return compared, bad
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=5000)
+    parser.add_argument("--invoices", type=int, default=100_000)
+    parser.add_argument("--payments", type=int, default=80_000)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--lang", default="en", choices=("en", "zh-CN"))
+    parser.add_argument("--repeat", type=int, default=3, help="recalculations per design (the figure is the best)")
+    parser.add_argument("--old-timeout", type=float, default=900, help="give up on the old design after this")
+    parser.add_argument("--skip-old", action="store_true", help="measure only the new design")
+    parser.add_argument("--keep", type=Path, help="keep the two books in this folder")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="xlfin-recalc-") as tmp:
+        folder = args.keep or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        new_book, old_book = folder / "recalc_new.xlsx", folder / "recalc_old.xlsx"
+        work = folder / "recalc.xlsm"
+        started = time.perf_counter()
+        counts = fill_in_child(work, args)
+        wb = open_workbook(work)
+        try:
+            execute(wb, ["reconcile"])
+        finally:
+            wb.close()
+        print(f"book: {counts} filled and reconciled in {time.perf_counter() - started:.1f} s")
+        engine = engine_values(work)
+        # LibreOffice needs no macros to recalculate; an .xlsx name keeps its VBA import out of the timing.
+        shutil.copyfile(work, new_book)
+        changed = with_old_design(new_book, old_book, args.lang)
+        sheet = schema.INVOICES.sheet(args.lang)
+        rows = counts.get("invoices", args.invoices)
+        results: dict[str, dict | None] = {"new": recalc(new_book, sheet, rows, args.repeat, 1800)}
+        if not args.skip_old:
+            results["old"] = recalc(old_book, sheet, rows, 1, args.old_timeout)
+
+    print(f"machine: {platform.machine()}, {platform.system()}, Python {platform.python_version()}, "
+          f"{os.cpu_count()} CPUs; LibreOffice via {TOOL.name}")
+    print(f"old design: {changed:,} Paid formulas rewritten to SUMIFS over tblAllocations")
+    ok = True
+    for design, result in results.items():
+        if result is None:
+            print(f"  {design:<4} full recalculation: > {args.old_timeout:.0f} s (gave up)")
+            continue
+        compared, bad = compare(result["values"], engine)
+        best = min(result["seconds"])
+        runs = ", ".join(f"{s:.2f}" for s in result["seconds"])
+        verdict = "match the engine" if not bad and compared == len(engine) else f"{len(bad)} MISMATCHES"
+        print(f"  {design:<4} full recalculation: {best:.2f} s (runs: {runs}); {compared:,} invoices, "
+              f"Paid/Outstanding {verdict}")
+        for line in bad[:5]:
+            print(f"       {line}")
+        if design == "new":
+            ok = not bad and compared == len(engine) and best <= TARGET_SECONDS
+    print(f"target: new design <= {TARGET_SECONDS:.0f} s -> {'met' if ok else 'NOT met'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
