@@ -280,7 +280,9 @@ class PackageWriter:
         if close is None:
             raise WorkbookError("not a usable workbook: workbook.xml has no <sheets> list")
         prefix = close.group(1).decode()
-        bound = re.search(rb'xmlns:(\w+)="' + re.escape(NS_DOC_REL.encode()) + b'"', self._workbook_xml)
+        # only a declaration on the root is in scope here (openpyxl declares xmlns:r on each <sheet> instead)
+        root = re.search(rb"<(?:\w+:)?workbook\b[^>]*>", self._workbook_xml)
+        bound = re.search(rb'xmlns:(\w+)="' + re.escape(NS_DOC_REL.encode()) + b'"', root.group(0) if root else b"")
         r_prefix, declare = (bound.group(1).decode(), "") if bound else ("r", f' xmlns:r="{NS_DOC_REL}"')
         tag = (f'<{prefix}sheet name="{escape(name)}" sheetId="{sheet_id}"{declare} '
                f'{r_prefix}:id="{rid}"/>').encode("utf-8")
