@@ -169,3 +169,31 @@ def test_text_dates_are_read_only_when_day_and_month_cannot_be_swapped(tmp_path:
     assert problems == {"Invoices!D2": "ambiguous_date", "Invoices!F5": "bad_amount"}
     detail = {r["invoice_no"]: (r["due_date"].date(), r["outstanding"]) for r in table_rows(book, schema.AGING_DETAIL)}
     assert detail == {"INV-2": (D(2026, 2, 12), 200.0), "INV-3": (D(2026, 2, 4), 1234.5)}
+
+
+@pytest.mark.parametrize("root_declares_r", [True, False])
+def test_new_sheets_bind_the_relationship_prefix_in_scope(tmp_path: Path, root_declares_r: bool) -> None:
+    """openpyxl with lxml declares xmlns:r on each <sheet>, not on <workbook>: a sheet xlfin adds must not borrow a
+    sibling's declaration (Excel and every parser reject the unbound prefix)."""
+    import re
+    import zipfile
+    from xml.dom.minidom import parseString
+
+    book = write_book(tmp_path / "book.xlsx", [("INV-1", "Invoice", "C1", D(2026, 1, 1), D(2026, 1, 31), 100)], [])
+    ns = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+    with zipfile.ZipFile(book) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+    xml = members["xl/workbook.xml"].decode()
+    xml = xml.replace(" " + ns, "")
+    if root_declares_r:
+        xml = re.sub(r"<workbook\b", f"<workbook {ns}", xml, count=1)
+    else:
+        xml = xml.replace("<sheet ", f"<sheet {ns} ")
+    members["xl/workbook.xml"] = xml.encode()
+    with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    for verb in ("reconcile", "aging", "regenerate"):
+        run(verb, book)
+    with zipfile.ZipFile(book) as z:
+        parseString(z.read("xl/workbook.xml"))  # raises on an unbound prefix

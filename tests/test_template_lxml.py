@@ -46,3 +46,5 @@ def test_canonical_form_ignores_serialisation_details() -> None:
     assert canonical_xml(a) == canonical_xml(b)
     assert canonical_xml(a).startswith(b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<a ')
     assert b"<d/>" in canonical_xml(a)
+    # every prefix declared on the root, as Excel writes it (text-level editors of workbook.xml rely on xmlns:r)
+    assert b'<a xmlns="urn:x" xmlns:r="urn:r"><b c="2" r:id="1"/>' in canonical_xml(b)

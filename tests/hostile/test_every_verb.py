@@ -23,7 +23,7 @@ TOLERATED: Counter[str] = Counter()  # known crashes met (KNOWN_CRASHES), report
 
 @pytest.mark.parametrize("verb", VERBS)
 def test_no_book_breaks_a_verb(verb: str) -> None:
-    @examples(default=12)
+    @examples(default=8)
     @given(book=books())
     def check(book: Book) -> None:
         with tempfile.TemporaryDirectory(prefix="xlfin-hostile-") as tmp:

@@ -21,12 +21,39 @@ XML_SUFFIXES = (".xml", ".rels")  # not .vml: legacy VML need not be well-formed
 _EMPTY = re.compile(r"<([A-Za-z_][\w.:-]*)((?:\s[^<>]*)?)></\1>")
 
 
+# A start tag of canonical XML: attribute values are double-quoted and hold neither `"` nor `<`.
+_START_TAG = re.compile(r'<([A-Za-z_][\w.:-]*)((?:\s+[\w.:-]+="[^"<]*")*)(\s*/?)>')
+_NS_DECLARATION = re.compile(r'\s+xmlns:([\w.-]+)="([^"<]*)"')
+
+
+def _hoist_namespaces(text: str) -> str:
+    """Every prefixed namespace declaration moved to the root element, as Excel writes them (C14N puts each on
+    the elements that use it; text-level editors of workbook.xml expect `xmlns:r` on the root). Left as it is when
+    a prefix is bound to two namespaces."""
+    found: dict[str, str] = {}
+    for match in _START_TAG.finditer(text):
+        for prefix, uri in _NS_DECLARATION.findall(match.group(2)):
+            if found.setdefault(prefix, uri) != uri:
+                return text
+    if not found:
+        return text
+    stripped = _START_TAG.sub(lambda m: f"<{m.group(1)}{_NS_DECLARATION.sub('', m.group(2))}{m.group(3)}>", text)
+    root = _START_TAG.search(stripped)
+    declarations = "".join(f' xmlns:{prefix}="{uri}"' for prefix, uri in sorted(found.items()))
+    attributes = root.group(2)
+    default = re.match(r'\s+xmlns="[^"<]*"', attributes)
+    head = default.group(0) if default else ""
+    new_root = f"<{root.group(1)}{head}{declarations}{attributes[len(head):]}{root.group(3)}>"
+    return stripped[: root.start()] + new_root + stripped[root.end():]
+
+
 def canonical_xml(raw: bytes) -> bytes:
-    """The part's canonical form (C14N 2.0, comments dropped), with short empty elements and the declaration."""
+    """The part's canonical form (C14N 2.0, comments dropped), namespaces declared on the root, short empty
+    elements, and the declaration Excel writes."""
     if b"Ignorable=" in raw:
         # mc:Ignorable names prefixes inside an attribute value; C14N would drop their now "unused" declarations.
         return raw
-    text = canonicalize(raw.decode("utf-8"), with_comments=False)
+    text = _hoist_namespaces(canonicalize(raw.decode("utf-8"), with_comments=False))
     return XML_DECLARATION + _EMPTY.sub(r"<\1\2/>", text).encode("utf-8")
 
 

@@ -280,8 +280,9 @@ class PackageWriter:
         if close is None:
             raise WorkbookError("not a usable workbook: workbook.xml has no <sheets> list")
         prefix = close.group(1).decode()
-        # only a declaration on the root is in scope here (openpyxl declares xmlns:r on each <sheet> instead)
-        root = re.search(rb"<(?:\w+:)?workbook\b[^>]*>", self._workbook_xml)
+        # Only a declaration on the root is in scope for a new <sheet>: openpyxl writing through lxml declares
+        # xmlns:r on each <sheet> instead, and reusing that prefix gave an unbound one (found by excelproof).
+        root = re.search(rb"<(?:[\w.-]+:)?workbook\b[^>]*>", self._workbook_xml)
         bound = re.search(rb'xmlns:(\w+)="' + re.escape(NS_DOC_REL.encode()) + b'"', root.group(0) if root else b"")
         r_prefix, declare = (bound.group(1).decode(), "") if bound else ("r", f' xmlns:r="{NS_DOC_REL}"')
         tag = (f'<{prefix}sheet name="{escape(name)}" sheetId="{sheet_id}"{declare} '
