@@ -8,7 +8,7 @@ Stages, each timed with a wall clock:
 - fill: generate the seeded demo tables and write them into a fresh template (what `xlfin new --demo` does), saved to
   a temporary .xlsm; this is set-up, not part of the regenerate figure;
 - open: open the file (safety checks and the read load);
-- read, validate, reconcile, aging, scorecard, dunning, dashboard: the run's stages, as reported by the operations
+- read, validate, reconcile, aging, scorecard, dunning, forecast, dashboard: the run's stages, as reported by the operations
   layer's progress callback (each includes staging that stage's sheet as cell rows);
 - save: the commit — write every staged sheet into the workbook and save it atomically (temporary file, `.bak`,
   rename).
@@ -38,7 +38,7 @@ from xlfin.app.operations import ACTIONS, execute
 from xlfin.template import package_workbook
 from xlfin.template.builder import build_workbook
 
-STAGES = ("fill", "open", "read", "validate", "reconcile", "aging", "scorecard", "dunning", "dashboard", "save")
+STAGES = ("fill", "open", "read", "validate", "reconcile", "aging", "scorecard", "dunning", "forecast", "dashboard", "save")
 TARGET_SECONDS = 60.0
 TARGET_BYTES = 2 * 1024 ** 3
 

@@ -31,6 +31,10 @@ Public Sub xlfin_dashboard(control As IRibbonControl)
     RunPython "import xlfin.excel.macros as m; m.dashboard()"
 End Sub
 
+Public Sub xlfin_forecast(control As IRibbonControl)
+    RunPython "import xlfin.excel.macros as m; m.forecast()"
+End Sub
+
 Public Sub xlfin_regenerate_all(control As IRibbonControl)
     RunPython "import xlfin.excel.macros as m; m.regenerate_all()"
 End Sub

@@ -193,7 +193,7 @@ def test_new_demo_fills_inputs_and_every_report(tmp_path: Path, small_demo_data)
     assert len(table_rows(path, schema.INVOICES)) == SMALL["invoices"]
     for table in (schema.ALLOCATIONS, schema.AGING, schema.SCORECARD, schema.AUDIT):
         assert table_rows(path, table), table.name
-    assert len(chart_parts(path, "Dashboard")) == 4
+    assert len(chart_parts(path, "Dashboard")) == 5  # ageing, top overdue, ABC, monthly, 13-week forecast
 
 
 def test_new_refuses_to_overwrite(book: Path) -> None:
@@ -271,7 +271,7 @@ def test_each_verb_regenerates_its_part_only(book: Path, verb: str, sheet: str, 
     for table in tables:
         assert table_rows(book, table), table.name
     if verb == "dashboard":
-        assert len(chart_parts(book, "Dashboard")) == 4
+        assert len(chart_parts(book, "Dashboard")) == 5  # ageing, top overdue, ABC, monthly, 13-week forecast
         assert summary["results"]["dashboard"]["kpi_total_ar"] > 0
     untouched = [t for t in (schema.ALLOCATIONS, schema.AGING, schema.SCORECARD, schema.DUNNING) if t not in tables]
     for table in untouched:
@@ -314,7 +314,7 @@ def test_dunning_letters_and_log(book: Path, tmp_path: Path) -> None:
 
 def test_regenerate_fills_every_report_sheet(regenerated) -> None:
     path, summary = regenerated
-    assert summary["actions"] == ["validate", "reconcile", "aging", "scorecard", "dunning", "dashboard"]
+    assert summary["actions"] == ["validate", "reconcile", "aging", "scorecard", "dunning", "forecast", "dashboard"]
     wb = openpyxl.load_workbook(path)
     for table in REPORT_TABLES[1:] + (schema.UNAPPLIED, schema.AGING_DETAIL):
         assert table_rows(path, table), table.name
@@ -323,7 +323,7 @@ def test_regenerate_fills_every_report_sheet(regenerated) -> None:
     assert len(validation) == summary["validation"]["warnings"]
     dash = wb["Dashboard"]
     assert dash["A1"].value and isinstance(dash["B4"].value, (int, float))
-    assert len(chart_parts(path, "Dashboard")) == 4
+    assert len(chart_parts(path, "Dashboard")) == 5  # ageing, top overdue, ABC, monthly, 13-week forecast
     audit = table_rows(path, schema.AUDIT)
     assert [r["action"] for r in audit] == summary["actions"]
     assert all(r["status"] == "ok" for r in audit)
@@ -337,10 +337,10 @@ def test_regenerate_twice_gives_the_same_reports(book: Path) -> None:
     first = generated_values(book)
     assert xlfin("regenerate", book).exit_code == 0
     second = generated_values(book)
-    assert first.keys() == second.keys() and len(first) == 6
+    assert first.keys() == second.keys() and len(first) == 7
     for sheet in first:
         assert first[sheet] == second[sheet], sheet
-    assert len(table_rows(book, schema.AUDIT)) == 12
+    assert len(table_rows(book, schema.AUDIT)) == 14
 
 
 def test_output_leaves_path_untouched(book: Path, tmp_path: Path) -> None:
@@ -495,5 +495,5 @@ def test_zh_cn_workbook_end_to_end(tmp_path: Path) -> None:
         assert header == table.headers("zh-CN"), table.name
         assert table_rows(path, table, "zh-CN"), table.name
     assert {r["severity"] for r in table_rows(path, schema.VALIDATION, "zh-CN")} <= {"错误", "警告"}
-    assert len(chart_parts(path, "仪表板")) == 4
+    assert len(chart_parts(path, "仪表板")) == 5  # ageing, top overdue, ABC, monthly, 13-week forecast
     assert any(p.suffix == ".html" for p in letters.rglob("*"))

@@ -100,3 +100,17 @@ def test_canonical_of_an_empty_list_is_none() -> None:
 def test_earlier_choice_wins_a_shared_spelling() -> None:
     shared = (vocabulary.Choice("A", "A", "甲", ("x",)), vocabulary.Choice("B", "B", "乙", ("X",)))
     assert vocabulary.canonical(shared, "x") == "A"
+
+
+def test_forecast_tables_are_the_schema_columns() -> None:
+    from xlfin.engine.forecast_cash import CASH_COLUMNS
+    from xlfin.engine.forecast_demand import DEMAND_COLUMNS
+    from xlfin.engine.forecast_paydates import BASES, PAY_DATE_COLUMNS
+    from xlfin.schema.i18n import CODE_LABELS
+
+    assert CASH_COLUMNS == schema.CASH_FORECAST.keys
+    assert PAY_DATE_COLUMNS == schema.PAY_DATES.keys
+    assert DEMAND_COLUMNS == schema.DEMAND_FORECAST.keys
+    # every basis and method code the engine writes has its zh-CN label
+    assert all(f"basis_{b}" in CODE_LABELS for b in BASES)
+    assert all(f"method_{m}" in CODE_LABELS for m in ("exponential_smoothing", "seasonal_naive", "mean"))

@@ -117,7 +117,7 @@ def test_dashboard_without_chart_support_still_writes_the_figures(book) -> None:
 def test_regenerate_all(book) -> None:
     summary = macros.regenerate_all(book)
     assert summary is not None
-    assert summary.actions == ["validate", "reconcile", "aging", "scorecard", "dunning", "dashboard"]
+    assert summary.actions == ["validate", "reconcile", "aging", "scorecard", "dunning", "forecast", "dashboard"]
     for table in (schema.ALLOCATIONS, schema.AGING, schema.SCORECARD, schema.DUNNING):
         assert rows(book, table), table.name
     assert [r["action"] for r in rows(book, schema.AUDIT)] == summary.actions

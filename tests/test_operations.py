@@ -136,7 +136,7 @@ def test_as_of_override_and_summary(book: Path, tmp_path: Path) -> None:
 def test_progress_reports_each_stage(book: Path) -> None:
     seen: list[str] = []
     run_file(book, ACTIONS, progress=seen.append)
-    assert seen == ["read", "validate", "reconcile", "aging", "scorecard", "dunning", "dashboard", "save"]
+    assert seen == ["read", "validate", "reconcile", "aging", "scorecard", "dunning", "forecast", "dashboard", "save"]
 
 
 def test_reports_use_a_fresh_reconciliation(book: Path) -> None:
@@ -150,7 +150,7 @@ def test_reports_use_a_fresh_reconciliation(book: Path) -> None:
 
 
 def test_operations_module_exports() -> None:
-    assert operations.ACTIONS == ("validate", "reconcile", "aging", "scorecard", "dunning", "dashboard")
+    assert operations.ACTIONS == ("validate", "reconcile", "aging", "scorecard", "dunning", "forecast", "dashboard")
 
 
 # ---------------------------------------------------------------- the fast paths of the file adapter (benchmarks/)

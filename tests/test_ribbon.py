@@ -27,7 +27,7 @@ SPEC_ZH_LAYOUT = [
     ("数据", [("校验", "xlfin_validate")]),
     ("应收", [("核销", "xlfin_reconcile"), ("账龄", "xlfin_aging"), ("催收清单", "xlfin_dunning"),
             ("催款函", "xlfin_letters")]),
-    ("分析", [("信用评估", "xlfin_scorecard"), ("仪表板", "xlfin_dashboard"), ("全部重算", "xlfin_regenerate_all")]),
+    ("分析", [("信用评估", "xlfin_scorecard"), ("仪表板", "xlfin_dashboard"), ("预测", "xlfin_forecast"), ("全部重算", "xlfin_regenerate_all")]),
     ("帮助", [("关于", "xlfin_about"), ("设置", "xlfin_settings")]),
 ]
 
@@ -53,7 +53,7 @@ def test_english_ribbon_matches_spec() -> None:
     assert layout == [
         ("Data", ["Validate"]),
         ("Receivables", ["Reconcile", "Aging", "Dunning List", "Letters"]),
-        ("Analysis", ["Scorecard", "Dashboard", "Regenerate All"]),
+        ("Analysis", ["Scorecard", "Dashboard", "Forecast", "Regenerate All"]),
         ("Help", ["About", "Settings"]),
     ]
 
@@ -109,6 +109,7 @@ def test_module_has_one_public_callback_per_button() -> None:
         "letters",
         "scorecard",
         "dashboard",
+        "forecast",
         "regenerate_all",
         "about",
         "settings",

@@ -6,6 +6,8 @@ same cells through xlwings in bulk and adds charts with xlwings' chart API.
 
 from __future__ import annotations
 
+import pandas as pd
+
 from xlfin.engine.dashboard import DashboardData
 from xlfin.schema.i18n import t
 from .schema import DASHBOARD_SHEET, Lang, aging_bucket_label_zh
@@ -49,7 +51,19 @@ def _blocks(data: DashboardData, lang: Lang) -> list[tuple[str, list[str], list[
          [[m.strftime("%Y-%m"), i / 100, c / 100]
           for m, i, c in zip(data.monthly["month"], data.monthly["invoiced"], data.monthly["collected"])],
          ["@", MONEY_FMT, MONEY_FMT]),
-    ]
+    ] + _cash_forecast_block(data, lang)
+
+
+def _cash_forecast_block(data: DashboardData, lang: Lang) -> list[tuple[str, list[str], list[list[object]], list[str]]]:
+    """The 13-week cash forecast (SPEC §10): expected receipts with the low/high band, per week."""
+    cf = data.cash_forecast
+    if cf is None:
+        return []
+    return [("chart_cash_forecast", [t("col_week", lang), t("col_expected", lang), t("col_low", lang),
+                                     t("col_high", lang)],
+             [[pd.Timestamp(w).strftime("%Y-%m-%d"), e / 100, lo / 100, hi / 100]
+              for w, e, lo, hi in zip(cf["week_start"], cf["expected_receipts"], cf["low"], cf["high"])],
+             ["@", MONEY_FMT, MONEY_FMT, MONEY_FMT])]
 
 
 def render_dashboard(wb, data: DashboardData, lang: Lang) -> None:
@@ -74,7 +88,7 @@ def _render_file(sheet: GeneratedSheet, data: DashboardData, lang: Lang) -> None
     sheet.width(2, 18)
     # Charts in a 2x2 grid right of the KPIs (D:U); their data blocks further right, from column W.
     col0, data_row = 23, 1
-    anchors = [(3, 4), (3, 13), (21, 4), (21, 13)]
+    anchors = [(3, 4), (3, 13), (21, 4), (21, 13), (39, 4)]
     head = CellStyle(bold=True, color="FFFFFFFF", fill="FF1F4E78")
     for (title_key, headers, rows, fmts), anchor in zip(_blocks(data, lang), anchors):
         sheet.cell(data_row, col0, t(title_key, lang), CellStyle(bold=True))
@@ -83,8 +97,9 @@ def _render_file(sheet: GeneratedSheet, data: DashboardData, lang: Lang) -> None
         for j, fmt in enumerate(fmts):
             sheet.column(data_row + 2, col0 + j, [r[j] for r in rows], CellStyle(None if fmt == "@" else fmt))
         first, last = data_row + 1, data_row + 1 + max(len(rows), 1)
-        kind = {"chart_abc": "pie", "chart_monthly": "line", "chart_top_overdue": "bar"}.get(title_key, "col")
-        values = [col0 + 1, col0 + 2] if title_key == "chart_monthly" else [col0 + 1]
+        kind = {"chart_abc": "pie", "chart_monthly": "line", "chart_top_overdue": "bar",
+                "chart_cash_forecast": "line"}.get(title_key, "col")
+        values = [col0 + 1 + k for k in range(len(headers) - 1)] if kind == "line" else [col0 + 1]
         sheet.charts.append(ChartSpec(kind, t(title_key, lang), first, first + 1, last, col0, values, anchor,
                                       None if kind == "pie" else MONEY_FMT))
         data_row = last + 2
@@ -105,7 +120,8 @@ def _render_xlwings(sheet, data: DashboardData, lang: Lang) -> None:
         try:  # charts need a real Excel; the in-memory engine used in tests has none
             chart = sheet.charts.add()
             chart.set_source_data(rng)
-            chart.chart_type = {"chart_abc": "pie", "chart_monthly": "line"}.get(title_key, "column_clustered")
+            chart.chart_type = {"chart_abc": "pie", "chart_monthly": "line",
+                                "chart_cash_forecast": "line"}.get(title_key, "column_clustered")
         except Exception:  # noqa: BLE001 - a missing chart must not lose the figures already written
             pass
         row += len(block) + 2

@@ -19,7 +19,7 @@ LANGUAGES = ("en", "zh-CN")
 RIBBON_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("data", ("validate",)),
     ("receivables", ("reconcile", "aging", "dunning", "letters")),
-    ("analysis", ("scorecard", "dashboard", "regenerate_all")),
+    ("analysis", ("scorecard", "dashboard", "forecast", "regenerate_all")),
     ("help", ("about", "settings")),
 )
 ENTRIES: tuple[str, ...] = tuple(entry for _, entries in RIBBON_GROUPS for entry in entries)
@@ -38,6 +38,7 @@ RIBBON_LABELS: dict[str, dict[str, str]] = {
         "letters": "Letters",
         "scorecard": "Scorecard",
         "dashboard": "Dashboard",
+        "forecast": "Forecast",
         "regenerate_all": "Regenerate All",
         "about": "About",
         "settings": "Settings",
@@ -55,6 +56,7 @@ RIBBON_LABELS: dict[str, dict[str, str]] = {
         "letters": "催款函",
         "scorecard": "信用评估",
         "dashboard": "仪表板",
+        "forecast": "预测",
         "regenerate_all": "全部重算",
         "about": "关于",
         "settings": "设置",
@@ -71,6 +73,7 @@ RIBBON_ICONS: dict[str, str] = {
     "letters": "SendCopySendToMailRecipient",
     "scorecard": "CalculateNow",
     "dashboard": "ChartInsert",
+    "forecast": "ForecastInsert",  # Excel's own Forecast Sheet button (Data tab)
     "regenerate_all": "RefreshAll",
     "about": "Help",
     "settings": "ControlProperties",

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from xlfin.engine.dunning import build_dunning
-from xlfin.engine.forecast import expected_payment_dates, purchase_forecast
+from xlfin.engine.forecast import purchase_forecast
+from xlfin.engine.forecast_paydates import predict_pay_dates
 from xlfin.engine.openitems import CREDIT_NOTE, INVOICE, OpenItemsError, doc_types, is_credit_note, open_items
 from xlfin.engine.payment_index import payment_experiences
 from xlfin.engine.profitability import customer_revenue, document_sign
@@ -74,7 +75,7 @@ def test_open_items_revenue_forecast_and_payment_index(spelling):
     assert purchase_forecast(this_month, AS_OF)["forecast"].tolist() == [80_000] * 3  # net purchases: 1,000 − 200
     raw_items = open_items(docs, None, AS_OF).assign(doc_type=docs["doc_type"].to_numpy())
     assert payment_experiences(raw_items, AS_OF)["invoice_no"].tolist() == ["INV-1"]
-    assert expected_payment_dates(raw_items, None).index.tolist() == ["INV-1"]
+    assert predict_pay_dates(raw_items, AS_OF)["invoice_no"].tolist() == ["INV-1"]
 
 
 @pytest.mark.parametrize("spelling", SPELLINGS)

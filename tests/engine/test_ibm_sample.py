@@ -6,18 +6,15 @@ payments (up to 30 days early) carry DaysLate 0.
 """
 
 import datetime as dt
-from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from xlfin.engine.collection import average_days_late, average_days_to_pay
 from xlfin.engine.openitems import open_items
 from xlfin.engine.payment_index import customer_payment_index, index_from_days, payment_experiences
-from xlfin.engine.money import float_cents
+from support.ibm_sample import DATA, book_tables, read_sample
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "ar_late_payments.csv"
 AS_OF = dt.date(2014, 12, 31)
 
 
@@ -25,31 +22,12 @@ AS_OF = dt.date(2014, 12, 31)
 def sample():
     if not DATA.exists():
         pytest.skip(f"sample data not found: {DATA}")
-    raw = pd.read_csv(DATA, dtype=str)
-    for col in ("InvoiceDate", "DueDate", "SettledDate"):
-        raw[col] = pd.to_datetime(raw[col], format="%m/%d/%Y")
-    raw["DaysLate"] = raw["DaysLate"].astype(int)
-    raw["DaysToSettle"] = raw["DaysToSettle"].astype(int)
-    return raw
+    return read_sample()
 
 
 @pytest.fixture(scope="module")
 def ledger(sample):
-    invoices = pd.DataFrame({
-        "invoice_no": sample["invoiceNumber"],
-        "customer_id": sample["customerID"],
-        "invoice_date": sample["InvoiceDate"],
-        "due_date": sample["DueDate"],
-        "amount": float_cents(sample["InvoiceAmount"].to_numpy(dtype=float)),
-        "disputed": sample["Disputed"],
-    })
-    allocations = pd.DataFrame({
-        "payment_id": "PAY-" + sample["invoiceNumber"],
-        "invoice_no": sample["invoiceNumber"],
-        "customer_id": sample["customerID"],
-        "amount": invoices["amount"],
-        "payment_date": sample["SettledDate"],
-    })
+    invoices, allocations = book_tables(sample)
     items = open_items(invoices, allocations, AS_OF)
     return invoices, items, payment_experiences(items, AS_OF)
 

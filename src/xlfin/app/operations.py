@@ -35,7 +35,7 @@ from xlfin.schema.settings import ConfigProblem, DunningLevel, Settings
 from xlfin.schema.tables import RawTable, WorkbookError
 from xlfin.schema.validate import ValidationReport, validate_workbook
 
-ACTIONS = ("validate", "reconcile", "aging", "scorecard", "dunning", "dashboard")
+ACTIONS = ("validate", "reconcile", "aging", "scorecard", "dunning", "forecast", "dashboard")
 REQUIRED_INPUTS = ("customers", "invoices", "payments")
 OPTIONAL_INPUTS = ("financials", "payment_plans")
 
@@ -199,6 +199,13 @@ class Run:
             raise WorkbookError(str(exc)) from exc
 
     @cached_property
+    def forecast(self):
+        from xlfin.app.forecast_stage import compute_forecast
+
+        self.progress("forecast")
+        return compute_forecast(self.open_items, self.frames["invoices"], self.as_of)
+
+    @cached_property
     def dashboard(self) -> DashboardData:
         self.progress("dashboard")
         summary, _ = self.aging
@@ -206,7 +213,7 @@ class Run:
             as_of=self.as_of, invoices=self.frames["invoices"], payments=self.frames["payments"],
             allocations=self.allocations, open_items=self.open_items, aging_summary=summary,
             bucket_labels=schema.aging_bucket_labels(self.settings.aging_edges), scorecard=self.scorecard,
-            unapplied=self.reconciliation.unapplied,
+            unapplied=self.reconciliation.unapplied, cash_forecast=self.forecast.cash.weeks,
         )
 
     # ------------------------------------------------------------ staging sheets
@@ -311,6 +318,13 @@ class Run:
                                  zip(data.top_overdue["customer"].head(5), data.top_overdue["overdue"].head(5))]
         return result
 
+    def stage_forecast(self) -> dict:
+        from xlfin.app.forecast_stage import stage_forecast
+
+        result = stage_forecast(self.wb, self.forecast, self.lang)
+        self._record("forecast", len(self.open_items), result["pay_dates"])
+        return result
+
     def stage_audit(self) -> None:
         if self.audit:
             self.wb.append_rows(schema.AUDIT, pd.DataFrame(self.audit), self.lang)
@@ -322,6 +336,7 @@ STAGES: dict[str, Callable[..., dict]] = {
     "aging": Run.stage_aging,
     "scorecard": Run.stage_scorecard,
     "dunning": Run.stage_dunning,
+    "forecast": Run.stage_forecast,
     "dashboard": Run.stage_dashboard,
 }
 

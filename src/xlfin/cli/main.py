@@ -246,6 +246,7 @@ _verb("reconcile", "Apply payments to invoices (tblAllocations, tblUnapplied).")
 _verb("aging", "Regenerate the Aging sheet (summary and open items).")
 _verb("scorecard", "Regenerate the Scorecard sheet (scores, grades, limits, flags).")
 _verb("dashboard", "Regenerate the Dashboard sheet (KPIs and charts).")
+_verb("forecast", "Regenerate the Forecast sheet (predicted pay dates, 13-week cash forecast, demand forecast).")
 
 
 @app.command()

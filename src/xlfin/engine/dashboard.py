@@ -25,6 +25,7 @@ class DashboardData:
     top_overdue: pd.DataFrame  # customer, overdue (cents)
     abc: pd.DataFrame  # class, customers, revenue (cents)
     monthly: pd.DataFrame  # month (date), invoiced, collected (cents)
+    cash_forecast: pd.DataFrame | None = None  # tblCashForecast: week_start, expected_receipts, low, high (cents)
 
 
 def build_dashboard(
@@ -38,6 +39,7 @@ def build_dashboard(
     bucket_labels: list[str],
     scorecard: pd.DataFrame,
     unapplied: pd.DataFrame,
+    cash_forecast: pd.DataFrame | None = None,
 ) -> DashboardData:
     total_ar = int(open_items["outstanding"].sum()) if len(open_items) else 0
     overdue = int(aging_summary["overdue"].sum()) if len(aging_summary) else 0
@@ -71,7 +73,7 @@ def build_dashboard(
     })
     abc = _abc_split(scorecard)
     monthly = _monthly(invoices, payments, as_of)
-    return DashboardData(as_of, kpis, aging, top_overdue, abc, monthly)
+    return DashboardData(as_of, kpis, aging, top_overdue, abc, monthly, cash_forecast)
 
 
 def _abc_split(scorecard: pd.DataFrame) -> pd.DataFrame:

@@ -20,7 +20,8 @@ _ACTIONS = {
     "dunning": ["dunning"],
     "letters": ["dunning"],
     "dashboard": ["dashboard"],
-    "regenerate": ["validate", "reconcile", "aging", "scorecard", "dunning", "dashboard"],
+    "forecast": ["forecast"],
+    "regenerate": ["validate", "reconcile", "aging", "scorecard", "dunning", "forecast", "dashboard"],
 }
 
 
@@ -100,6 +101,10 @@ def letters(book=None):
 
 def dashboard(book=None):
     return _run_action("dashboard", book)
+
+
+def forecast(book=None):
+    return _run_action("forecast", book)
 
 
 def regenerate_all(book=None):

@@ -250,6 +250,11 @@ GENERATED_ZH = {
     "fee": "催收费用", "total_due": "应付总额", "contact": "联系人", "email": "邮箱", "action": "催收措施",
     "letter": "催款函", "date": "日期", "timestamp": "时间", "user": "用户", "source": "来源", "rows_in": "输入行数",
     "rows_out": "输出行数", "status": "状态", "writeoff_amount": "建议核销差额", "plan_id": "计划编号",
+    # Forecast sheet (SPEC §10)
+    "week_start": "周起始日", "week_end": "周截止日", "expected_receipts": "预计回款", "low": "下限", "high": "上限",
+    "from_overdue": "其中来自逾期", "from_not_due": "其中来自未到期", "open_items": "预计到账发票数",
+    "predicted_pay_date": "预计付款日", "predicted_days_late": "预计逾期天数", "basis": "预测依据",
+    "month": "月份", "forecast_revenue": "预测收入", "method": "预测方法",
 }
 GENERATED_ZH["paid"] = "已付金额"  # tblInvoicePaid (the Invoices sheet's Paid column looks it up)
 # The access log's columns (issue #17): who ran what on which machine, on which version of the book, sent to whom.
@@ -315,6 +320,21 @@ DUNNING_LOG = Table(
     (G("date", "date"), G("customer_id"), G("level", "int"), G("invoices", width=30), G("total_due", "money"),
      G("letter", "link", width=40)),
 )
+CASH_FORECAST = Table(
+    "cash_forecast", "tblCashForecast", "Forecast", "预测", "generated",
+    (G("week_start", "date"), G("week_end", "date"), G("expected_receipts", "money"), G("low", "money"),
+     G("high", "money"), G("from_overdue", "money"), G("from_not_due", "money"), G("open_items", "int")),
+)
+PAY_DATES = Table(
+    "pay_dates", "tblPayDates", "Forecast", "预测", "generated",
+    (G("invoice_no"), G("customer_id"), G("due_date", "date"), G("outstanding", "money"),
+     G("predicted_pay_date", "date"), G("predicted_days_late", "int"), G("basis", width=18)),
+)
+DEMAND_FORECAST = Table(
+    "demand_forecast", "tblDemandForecast", "Forecast", "预测", "generated",
+    (G("customer_id"), G("month", "date"), G("forecast_revenue", "money"), G("low", "money"), G("high", "money"),
+     G("method", width=18)),
+)
 AUDIT = Table(
     "audit", "tblAudit", "Audit", "操作日志", "generated",
     (G("timestamp"), G("user"), G("action"), G("source", width=30), G("rows_in", "int"), G("rows_out", "int"),
@@ -353,7 +373,7 @@ AGING = aging_table()
 INPUT_TABLES: tuple[Table, ...] = (CUSTOMERS, INVOICES, PAYMENTS, FINANCIALS, PAYMENT_PLANS)
 CONFIG_TABLES: tuple[Table, ...] = (CONFIG, DUNNING_LEVELS)
 GENERATED_TABLES: tuple[Table, ...] = (VALIDATION, ALLOCATIONS, UNAPPLIED, WRITEOFFS, AGING, AGING_DETAIL, SCORECARD, DUNNING,
-                                       DUNNING_LOG, AUDIT)
+                                       DUNNING_LOG, AUDIT, CASH_FORECAST, PAY_DATES, DEMAND_FORECAST)
 GENERATED_TABLES += (INVOICE_PAID,)
 ALL_TABLES: tuple[Table, ...] = INPUT_TABLES + CONFIG_TABLES + GENERATED_TABLES
 TABLES: dict[str, Table] = {t.key: t for t in ALL_TABLES}

@@ -33,6 +33,11 @@ STRINGS: dict[str, dict[str, str]] = {
     "col_month": {"en": "Month", "zh-CN": "月份"},
     "col_invoiced": {"en": "Invoiced", "zh-CN": "开票金额"},
     "col_collected": {"en": "Collected", "zh-CN": "回款金额"},
+    "chart_cash_forecast": {"en": "Expected receipts, next 13 weeks", "zh-CN": "未来13周预计回款"},
+    "col_week": {"en": "Week from", "zh-CN": "周起始日"},
+    "col_expected": {"en": "Expected", "zh-CN": "预计回款"},
+    "col_low": {"en": "Low", "zh-CN": "下限"},
+    "col_high": {"en": "High", "zh-CN": "上限"},
     # run messages (CLI, ribbon alerts, Audit)
     "done": {"en": "{action}: done", "zh-CN": "{action}：完成"},
     "failed": {"en": "{action} failed: {message}", "zh-CN": "{action}失败：{message}"},
@@ -110,6 +115,13 @@ CODE_LABELS: dict[str, dict[str, str]] = {
     "rule_combination": {"en": "combination", "zh-CN": "组合匹配"},
     "rule_tolerance": {"en": "tolerance", "zh-CN": "容差内少付"},
     "rule_fifo": {"en": "fifo", "zh-CN": "先到期先核销"},
+    "basis_model": {"en": "model", "zh-CN": "模型预测"},
+    "basis_customer_median": {"en": "customer_median", "zh-CN": "客户历史中位数"},
+    "basis_portfolio_median": {"en": "portfolio_median", "zh-CN": "全体客户中位数"},
+    "basis_due_date": {"en": "due_date", "zh-CN": "按到期日"},
+    "method_exponential_smoothing": {"en": "exponential_smoothing", "zh-CN": "指数平滑"},
+    "method_seasonal_naive": {"en": "seasonal_naive", "zh-CN": "季节性同比"},
+    "method_mean": {"en": "mean", "zh-CN": "历史均值"},
 }
 STRINGS.update(CODE_LABELS)
 
@@ -135,6 +147,7 @@ ACTION_LABELS: dict[str, dict[str, str]] = {
     "dunning": {"en": "Dunning List", "zh-CN": "催收清单"},
     "letters": {"en": "Letters", "zh-CN": "催款函"},
     "dashboard": {"en": "Dashboard", "zh-CN": "仪表板"},
+    "forecast": {"en": "Forecast", "zh-CN": "预测"},
     "regenerate": {"en": "Regenerate All", "zh-CN": "全部重算"},
 }
 

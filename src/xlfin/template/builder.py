@@ -81,6 +81,8 @@ SHEETS: tuple[SheetSpec, ...] = (
     _table_sheet("scorecard", "shScorecard", "generated", schema.SCORECARD),
     _table_sheet("dunning", "shDunning", "generated", schema.DUNNING),
     _table_sheet("dunning_log", "shDunningLog", "generated", schema.DUNNING_LOG),
+    _table_sheet("forecast", "shForecast", "generated", schema.CASH_FORECAST, schema.PAY_DATES,
+                 schema.DEMAND_FORECAST),
     SheetSpec("dashboard", "shDashboard", schema.DASHBOARD_SHEET["en"], schema.DASHBOARD_SHEET["zh-CN"], "dashboard"),
     _table_sheet("audit", "shAudit", "generated", schema.AUDIT),
     SheetSpec("xlwings_conf", "shXlwingsConf", XLWINGS_CONF_SHEET, XLWINGS_CONF_SHEET, "xlwings"),

@@ -48,6 +48,8 @@ SHEET_NOTES: dict[str, tuple[str, str]] = {
                   "每个客户的信用评分、等级、建议额度、周转天数、付款指数和风险提示。"),
     "dunning": ("Customers to chase today, with level, amounts and the letter file.", "今天需要催收的客户、催收级别、金额和催款函文件。"),
     "dunning_log": ("Every notice sent (appended, never rewritten).", "已发出的每份催收通知(只追加，不改写)。"),
+    "forecast": ("Predicted pay date of each open invoice, expected receipts for 13 weeks, demand for 3 months.",
+                 "每张未结发票的预计付款日、未来13周预计回款、未来3个月客户采购需求预测。"),
     "dashboard": ("Key figures and charts.", "关键指标和图表。"),
     "audit": ("Every run: who, when, what, how many rows.", "每次运行的记录：谁、何时、做了什么、多少行。"),
 }
@@ -62,8 +64,11 @@ RIBBON_DOES: dict[str, tuple[str, str]] = {
                 "为每个客户生成催款函(.html、.txt、.eml)并记入催收记录。"),
     "scorecard": ("Scores credit, suggests limits, flags risks; writes Scorecard.", "评估信用、建议额度、提示风险，写入“信用评估”。"),
     "dashboard": ("Rebuilds the Dashboard KPIs and charts.", "重建“仪表板”的指标和图表。"),
-    "regenerate_all": ("Runs Validate, Reconcile, Aging, Scorecard, Dunning List and Dashboard in order "
-                       "(letters only come from Letters).", "按顺序运行校验、核销、账龄、信用评估、催收清单和仪表板(催款函仅由“催款函”按钮生成)。"),
+    "forecast": ("Predicts pay dates, 13-week receipts and demand; writes Forecast.",
+                 "预测付款日、未来13周回款和采购需求，写入“预测”。"),
+    "regenerate_all": ("Runs Validate, Reconcile, Aging, Scorecard, Dunning List, Forecast and Dashboard in order "
+                       "(letters only come from Letters).",
+                       "按顺序运行校验、核销、账龄、信用评估、催收清单、预测和仪表板(催款函仅由“催款函”按钮生成)。"),
     "about": ("Version of xlfin and of xlwings.", "xlfin 与 xlwings 的版本信息。"),
     "settings": ("Where the settings are (the Config sheet).", "设置所在位置(“设置”工作表)。"),
 }
