@@ -47,9 +47,10 @@ def test_regenerate_rows_share_the_verb_and_hashes(tmp_path: Path) -> None:
     book = tmp_path / "book.xlsm"
     book.write_bytes(plain_book())
     assert xlfin("regenerate", book).exit_code in (0, 1)
-    audit = table_rows(book, schema.AUDIT)[-6:]
+    audit = table_rows(book, schema.AUDIT)[-7:]
     assert {r["verb"] for r in audit} == {"regenerate"}
-    assert [r["action"] for r in audit] == ["validate", "reconcile", "aging", "scorecard", "dunning", "dashboard"]
+    assert [r["action"] for r in audit] == ["validate", "reconcile", "aging", "scorecard", "dunning", "forecast",
+                                            "dashboard"]
     assert len({(r["hash_before"], r["hash_after"]) for r in audit}) == 1
 
 
