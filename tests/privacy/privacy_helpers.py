@@ -15,7 +15,18 @@ from xlfin import schema  # noqa: E402
 from xlfin.xlsx import crypto  # noqa: E402
 
 PASSWORD = "Tr0ub4dor&3-秘密"  # non-ASCII on purpose: Excel hashes the password as UTF-16
-DATA = Path(__file__).resolve().parent / "data"
+# A book encrypted by Excel itself (msoffcrypto-tool's tests/inputs/example_password.xlsx and
+# tests/outputs/example.xlsx, MIT) belongs in ../shared/fixtures/excel; the tests that need it skip until it is there.
+DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "excel"
+
+
+def excel_encrypted(name: str = "excel_encrypted_Password1234_.xlsx") -> Path:
+    import pytest
+
+    path = DATA / name
+    if not path.exists():
+        pytest.skip(f"Excel-encrypted fixture {name} is not in ../shared/fixtures/excel")
+    return path
 
 
 def plain_book() -> bytes:

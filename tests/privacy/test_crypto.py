@@ -7,7 +7,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from privacy_helpers import DATA, PASSWORD, plain_book
+from privacy_helpers import PASSWORD, excel_encrypted, plain_book
 
 from xlfin.schema.tables import WorkbookError
 from xlfin.xlsx import crypto, password
@@ -16,15 +16,14 @@ from xlfin.xlsx.password import Secret
 # the real lookups, taken before tests/conftest.py's autouse fixture swaps them out for every test
 REAL_FROM_KEYRING = password.from_keyring
 REAL_CAN_PROMPT = password.can_prompt
-EXCEL_BOOK = DATA / "excel_encrypted_Password1234_.xlsx"
 EXCEL_PASSWORD = "Password1234_"
 
 
 def test_a_book_encrypted_by_excel_decrypts_to_its_package() -> None:
-    data = EXCEL_BOOK.read_bytes()
+    data = excel_encrypted().read_bytes()
     assert crypto.is_encrypted(data)
     package = crypto.decrypt(data, EXCEL_PASSWORD)
-    assert package == (DATA / "excel_encrypted_Password1234_.plain.xlsx").read_bytes()
+    assert package == excel_encrypted("excel_encrypted_Password1234_.plain.xlsx").read_bytes()
     with zipfile.ZipFile(io.BytesIO(package)) as zf:
         assert b"Microsoft Macintosh Excel" in zf.read("docProps/app.xml")
     with pytest.raises(crypto.WrongPassword):

@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from privacy_helpers import DATA, PASSWORD, encrypted_book, leaks, marker, opened, plain_book, rows
+from privacy_helpers import PASSWORD, excel_encrypted, encrypted_book, leaks, marker, opened, plain_book, rows
 from typer.testing import CliRunner
 
 from xlfin import schema
@@ -105,7 +105,7 @@ def test_a_book_encrypted_by_excel_is_opened(tmp_path: Path, monkeypatch: pytest
                                              no_password: None) -> None:
     """Excel's own encryption decrypts; that book has no xlfin tables, so the clear error is about them."""
     book = tmp_path / "excel.xlsx"
-    book.write_bytes((DATA / "excel_encrypted_Password1234_.xlsx").read_bytes())
+    book.write_bytes(excel_encrypted().read_bytes())
     monkeypatch.setenv("XLFIN_BOOK_PASSWORD", "Password1234_")
     result = xlfin("aging", book)
     assert result.exit_code == 2
