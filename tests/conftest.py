@@ -77,3 +77,14 @@ def make_libreoffice(soffice: str):
     yield make
     for office in made:
         office.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_book_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees a developer's XLFIN_BOOK_PASSWORD or OS keyring, or waits at a password prompt (issue #17);
+    tests that need a password set it themselves."""
+    from xlfin.xlsx import password
+
+    monkeypatch.delenv(password.ENV_VAR, raising=False)
+    monkeypatch.setattr(password, "from_keyring", lambda _path: None)
+    monkeypatch.setattr(password, "can_prompt", lambda: False)

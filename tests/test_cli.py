@@ -440,7 +440,7 @@ def _read_only(path: Path) -> Path:
 BAD_INPUTS = {
     "not a workbook": (_not_a_workbook, r"not an Excel workbook"),
     "xls": (_old_xls, r"old Excel 97-2003 \.xls"),
-    "encrypted": (_encrypted, r"password-protected"),
+    "encrypted": (_encrypted, r"encrypted with a password; set XLFIN_BOOK_PASSWORD"),
     "missing table": (_missing_table, r"tblPayments not found"),
     "renamed header": (_renamed_header, r"'Invoice No' \(发票号\) not found"),
     "merged cells": (_merged_cells, r"merged cells I3:J3"),

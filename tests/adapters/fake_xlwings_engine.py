@@ -342,6 +342,47 @@ class FreezePanes:
         self.ws.freeze_panes = None
 
 
+class ProtectedSheetError(Exception):
+    """Excel's refusal: 'The cell or chart you're trying to change is on a protected sheet.'"""
+
+
+class _SheetApi:
+    """Excel's COM Worksheet as far as xlfin uses it (ProtectContents, Protect, Unprotect); for everything else
+    (tests read cells through it) it is the openpyxl sheet."""
+
+    def __init__(self, ws) -> None:
+        self.__dict__["_ws"] = ws
+
+    def __getattr__(self, name):
+        return getattr(self._ws, name)
+
+    def __getitem__(self, key):
+        return self._ws[key]
+
+    @property
+    def ProtectContents(self) -> bool:  # noqa: N802 - COM's name
+        return bool(self._ws.protection.sheet)
+
+    def Protect(self, **allow) -> None:  # noqa: N802
+        p = self._ws.protection
+        p.sheet = True
+        p.autoFilter = not allow.get("AllowFiltering", False)
+        p.sort = not allow.get("AllowSorting", False)
+        p.formatColumns = not allow.get("AllowFormattingColumns", False)
+        p.formatRows = not allow.get("AllowFormattingRows", False)
+        p.objects = bool(allow.get("DrawingObjects", True))
+
+    def Unprotect(self, Password=None) -> None:  # noqa: N802, N803
+        if self._ws.protection.password and Password is None:
+            raise ProtectedSheetError("The password you supplied is not correct.")
+        self._ws.protection.sheet = False
+
+
+def _refuse_if_protected(ws) -> None:
+    if ws.protection.sheet:
+        raise ProtectedSheetError(f"The cell or chart you're trying to change is on a protected sheet ({ws.title}).")
+
+
 class Sheet(base_classes.Sheet):
     def __init__(self, book: Book, ws) -> None:
         self._book = book
@@ -349,7 +390,7 @@ class Sheet(base_classes.Sheet):
 
     @property
     def api(self):
-        return self.ws
+        return _SheetApi(self.ws)
 
     @property
     def name(self):
@@ -395,6 +436,7 @@ class Sheet(base_classes.Sheet):
         return FreezePanes(self.ws)
 
     def clear_contents(self):
+        _refuse_if_protected(self.ws)
         for row in self.ws.iter_rows():
             for cell in row:
                 if not isinstance(cell, MergedCell):
@@ -551,6 +593,7 @@ class Range(base_classes.Range):
         elif data and not isinstance(data[0], (list, tuple)):
             data = [data]
         self._check_not_over_table_edges(len(data), max(len(r) for r in data) if data else 0)
+        _refuse_if_protected(self.ws)
         for i, row in enumerate(data):
             for j, v in enumerate(row):
                 cell = self.ws.cell(row=self.row + i, column=self.column + j)

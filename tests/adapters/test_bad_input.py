@@ -71,7 +71,7 @@ def test_old_xls(tmp_path: Path) -> None:
     refused(path, r"old Excel 97-2003 \.xls file")
 
 
-def test_encrypted_workbook(sample: Path, tmp_path: Path) -> None:
+def test_encrypted_workbook_without_password(sample: Path, tmp_path: Path) -> None:
     msoffcrypto = pytest.importorskip("msoffcrypto")
     from msoffcrypto.format.ooxml import OOXMLFile
 
@@ -81,14 +81,14 @@ def test_encrypted_workbook(sample: Path, tmp_path: Path) -> None:
     path = tmp_path / "locked.xlsx"
     path.write_bytes(out.getvalue())
     assert msoffcrypto.OfficeFile(io.BytesIO(out.getvalue())).is_encrypted()
-    refused(path, r"password-protected")
+    refused(path, r"encrypted with a password; set XLFIN_BOOK_PASSWORD")
 
 
 def test_encrypted_container_by_stream_names(tmp_path: Path) -> None:
     path = tmp_path / "locked2.xlsx"
     path.write_bytes(write_cfb({"EncryptionInfo": b"\x04\x00\x04\x00" + b"\x00" * 600,
                                 "EncryptedPackage": b"\x00" * 5000}))
-    refused(path, r"password-protected")
+    refused(path, r"encrypted with a password")
 
 
 def test_xlsb(tmp_path: Path) -> None:

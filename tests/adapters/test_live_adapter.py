@@ -124,7 +124,7 @@ def test_append_rows_adds_below_existing_rows(book) -> None:
         live.commit()
     audit = LiveWorkbook(book).read_table(schema.AUDIT)
     assert audit.frame["action"].tolist() == ["aging", "dunning"]
-    assert [t.range.address for t in book.sheets["Audit"].tables] == ["$A$1:$H$3"]
+    assert [t.range.address for t in book.sheets["Audit"].tables] == ["$A$1:$N$3"]  # 14 columns (issue #17)
 
 
 def test_app_state_is_restored_after_an_error(book) -> None:

@@ -63,3 +63,26 @@ def test_unusable_books_are_refused_without_writing(tmp_path: Path, refused: Boo
     path = write_book(refused, tmp_path / "book.xlsx")
     assert harness.run_verb(verb, path).code == 2
     assert harness.check_verb(verb, path) is None  # one line on stderr, every file in the folder as it was
+
+
+def test_relationship_prefix_declared_on_each_sheet_element(tmp_path: Path) -> None:
+    """openpyxl with lxml installed writes xmlns:r on every <sheet>, not on <workbook>; adding a generated sheet must
+    declare the prefix itself (the second run refused the book: "workbook.xml is not well-formed XML")."""
+    import re
+    import zipfile
+
+    path = write_book(NO_CREDIT_NOTES, tmp_path / "plain.xlsx")
+    local = tmp_path / "book.xlsx"
+    r_ns = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(local, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "xl/workbook.xml":
+                xml = data.decode("utf-8").replace(" " + r_ns, "")
+                xml = re.sub(r"<sheet ", f"<sheet {r_ns} ", xml)
+                assert xml.count(r_ns) >= 4 and not re.search(r"<workbook[^>]*xmlns:r", xml)
+                data = xml.encode("utf-8")
+            dst.writestr(info, data)
+    path.unlink()
+    assert harness.check_verb("regenerate", local) is None
+    assert harness.run_verb("regenerate", local).code in (0, 1)

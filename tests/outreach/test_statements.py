@@ -114,3 +114,21 @@ def test_every_outreach_text_exists_in_both_languages():
         assert entry.get("en") and entry.get("zh-CN"), key
         assert set(__import__("re").findall(r"{(\w+)}", entry["en"])) == \
             set(__import__("re").findall(r"{(\w+)}", entry["zh-CN"])), key
+
+
+def test_outreach_runs_are_in_the_access_log_with_recipients(tmp_path):
+    """Issue #17 item 3: bank imports and statements are logged like every other run (machine, verb, hashes), and
+    statements name who they are queued for."""
+    book = make_book(tmp_path / "book.xlsm")
+    (tmp_path / "de.sta").write_text(MT940_GERMAN)
+    assert _invoke("import-bank", book, tmp_path / "de.sta").exit_code == 0
+    result = _invoke("statements", book, "--out", tmp_path / "st", "--from", "2024-01-01", "--json")
+    assert result.exit_code == 0, result.output
+    with open_workbook(book, read_only=True) as wb:
+        audit = wb.read_table(schema.AUDIT).frame
+    rows = {r.action: r for r in audit.itertuples()}
+    assert {"import-bank", "statements"} <= set(rows)
+    for action in ("import-bank", "statements"):
+        row = rows[action]
+        assert row.machine and len(str(row.hash_before)) == 64 and row.verb == action
+    assert "<" in str(rows["statements"].recipients) and "@" in str(rows["statements"].recipients)

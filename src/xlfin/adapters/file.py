@@ -9,6 +9,7 @@ are where decryption on load and encryption on save plug in; no decrypted copy i
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,10 @@ import numpy as np
 from xlfin.schema import GENERATED_TABLES, Lang, Table
 from xlfin.schema.tables import WorkbookError
 from ..xlsx.atomic import atomic_write
+from xlfin.xlsx.crypto import BookBytes, read_book
+from xlfin.xlsx.digest import HASH_PENDING, stamp_package, zip_digest
+from xlfin.xlsx.password import Secret
+from xlfin.xlsx.protection import sheet_protection_xml
 from ..xlsx.limits import DEFAULT_LIMITS, Limits
 from ..xlsx.opc import Package
 from ..xlsx.read import PackageReader
@@ -32,24 +37,42 @@ from xlfin.schema.workbook import (
     sheet_labels,
     stacked_layout,
 )
-from .safety import MACRO_SUFFIXES, check_input_file, check_output_suffix, check_writable
+from .safety import MACRO_SUFFIXES, check_input_file, check_output_suffix, check_writable, check_zip
 
 GENERATED_SHEETS = {n for t in GENERATED_TABLES for n in (t.sheet_en, t.sheet_zh)}
 
 
-def load_package(path: Path, limits: Limits = DEFAULT_LIMITS) -> Package:
-    """The workbook file's bytes as a package (the one place a workbook file is read)."""
-    check_input_file(path, limits)
+def load_book(path: Path, limits: Limits = DEFAULT_LIMITS, password: Secret | None = None) -> BookBytes:
+    """The workbook file's package bytes (the one place a workbook file is read): the file itself, or for a book
+    encrypted with a password (issue #17) its package decrypted in memory, never on disk. `password`: the one that
+    opened it before (a reload after a save asks nobody again)."""
+    if check_input_file(path, limits, allow_encrypted=True):
+        book = read_book(path, None if password is None else [password])
+        check_zip(path, limits, io.BytesIO(book.package))
+        return book
     try:
-        data = Path(path).read_bytes()
+        return BookBytes(Path(path), Path(path).read_bytes())
     except OSError as exc:
         raise WorkbookError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    return Package(data, str(path))
 
 
-def save_package(target: Path, data: bytes, *, mode_from: Path | None = None) -> Path:
-    """The final package bytes to `target`, atomically, keeping `target.bak` (the one place a workbook is written)."""
-    return atomic_write(target, lambda tmp: tmp.write_bytes(data), mode_from=mode_from)
+def load_package(path: Path, limits: Limits = DEFAULT_LIMITS) -> Package:
+    """The workbook file's package, decrypted in memory when the book is encrypted."""
+    return Package(load_book(path, limits).package, str(path))
+
+
+def save_package(target: Path, data: bytes, *, mode_from: Path | None = None, book: BookBytes | None = None) -> Path:
+    """The final package bytes to `target`, atomically, keeping `target.bak` (the one place a workbook is written);
+    encrypted first with the book's password when `book` was encrypted, so the temporary file, the result and (next
+    time) the backup hold only encrypted bytes."""
+    sealed = book.seal(data) if book is not None else data
+    return atomic_write(target, lambda tmp: tmp.write_bytes(sealed), mode_from=mode_from)
+
+
+def _stamped(data: bytes, source: str) -> bytes:
+    """The Audit rows' pending hash replaced by the hash of what is written (xlsx.digest)."""
+    package = Package(data, source)
+    return package.to_bytes() if stamp_package(package) else data
 
 
 class FileWorkbook(Workbook):
@@ -61,7 +84,8 @@ class FileWorkbook(Workbook):
         self.read_only = read_only
         if not read_only:
             check_writable(self.path)
-        self._package = load_package(self.path, limits)
+        self._book = load_book(self.path, limits)
+        self._package = Package(self._book.package, str(self.path))
         self._opened_stat = self.path.stat()
         self._keep_vba = self.path.suffix.lower() in MACRO_SUFFIXES
         self._reader: PackageReader | None = PackageReader(self._package, limits)
@@ -75,9 +99,22 @@ class FileWorkbook(Workbook):
     def name(self) -> str:
         return self.path.name
 
+    @property
+    def encrypted(self) -> bool:
+        return self._book.encrypted
+
+    def hash_before(self) -> str:
+        """The workbook hash (xlsx.digest) of the file as opened, for the Audit row."""
+        return zip_digest(self._book.package)
+
+    def hash_after_pending(self) -> str:
+        """The placeholder an Audit row carries; the save replaces it with the hash of what it writes."""
+        return HASH_PENDING
+
     def _r(self) -> PackageReader:
         if self._reader is None and self._stale:
-            self._package = load_package(self.path, self._limits)
+            self._book = load_book(self.path, self._limits, self._book.password)
+            self._package = Package(self._book.package, str(self.path))
             self._reader = PackageReader(self._package, self._limits)
             self._stale = False
         if self._reader is None:
@@ -128,7 +165,7 @@ class FileWorkbook(Workbook):
         """A fresh generated sheet, replacing whatever was staged for it before in this run."""
         labels = sheet_labels(sheet_en)
         names = [labels[lang], labels["en"], labels["zh-CN"]]
-        sheet = GeneratedSheet()
+        sheet = GeneratedSheet(protection=sheet_protection_xml())  # against accidental edits, no password (#17)
         self._sheets[sheet_en] = (names, labels[lang], sheet)
         return sheet
 
@@ -199,7 +236,7 @@ class FileWorkbook(Workbook):
             data = writer.finish()
         except ValueError as exc:  # a generated sheet beyond Excel's grid
             raise WorkbookError(f"{self.path}: {exc}") from None
-        save_package(target, data, mode_from=self.path)
+        save_package(target, _stamped(data, str(self.path)), mode_from=self.path, book=self._book)
         self._sheets.clear()
         self._appends.clear()
         if output is None:
@@ -241,4 +278,4 @@ def open_workbook(path: Path, *, read_only: bool = False, limits: Limits = DEFAU
     return FileWorkbook(Path(path), read_only=read_only, limits=limits)
 
 
-__all__ = ["FileWorkbook", "open_workbook", "load_package", "save_package", "Table"]
+__all__ = ["FileWorkbook", "open_workbook", "load_book", "load_package", "save_package", "Table"]

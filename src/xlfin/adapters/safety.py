@@ -11,6 +11,7 @@ import os
 import stat
 import zipfile
 from pathlib import Path
+from typing import IO
 
 from xlfin.schema.tables import WorkbookError
 from xlfin.xlsx.limits import DEFAULT_LIMITS, Limits
@@ -57,8 +58,11 @@ def _ole2_kind(path: Path) -> str:
     return "other"
 
 
-def check_input_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> None:
-    """Refuse anything that is not a readable .xlsx/.xlsm within the size limits, before parsing it."""
+def check_input_file(path: Path, limits: Limits = DEFAULT_LIMITS, *, allow_encrypted: bool = False) -> bool:
+    """Refuse anything that is not a readable .xlsx/.xlsm within the size limits, before parsing it.
+
+    True when the file is an encrypted workbook (allowed only with `allow_encrypted`): its zip is checked with
+    `check_zip` once it has been decrypted in memory."""
     path = Path(path)
     if not path.exists():
         raise WorkbookError(f"{path}: no such file")
@@ -76,6 +80,10 @@ def check_input_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> None:
         raise WorkbookError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     if head == OLE2_SIGNATURE:
         kind = _ole2_kind(path)
+        if kind == "encrypted" and allow_encrypted:
+            if path.suffix.lower() not in WORKBOOK_SUFFIXES:
+                raise WorkbookError(f"{path}: unsupported file type {path.suffix or '(none)'}; use .xlsx or .xlsm")
+            return True
         if kind == "encrypted":
             raise WorkbookError(f"{path}: the workbook is password-protected (encrypted); remove the password in "
                                 "Excel (File > Info > Protect Workbook) and save it again")
@@ -88,12 +96,14 @@ def check_input_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> None:
     check_zip(path, limits)
     if path.suffix.lower() not in WORKBOOK_SUFFIXES:
         raise WorkbookError(f"{path}: unsupported file type {path.suffix or '(none)'}; use .xlsx or .xlsm")
+    return False
 
 
-def check_zip(path: Path, limits: Limits = DEFAULT_LIMITS) -> None:
-    """The package must be a workbook, and its declared uncompressed sizes within limits (zip-bomb check)."""
+def check_zip(path: Path, limits: Limits = DEFAULT_LIMITS, source: IO[bytes] | None = None) -> None:
+    """The package must be a workbook, and its declared uncompressed sizes within limits (zip-bomb check).
+    `source`: the package in memory (a decrypted book), `path` only names it in messages."""
     try:
-        with zipfile.ZipFile(path) as zf:
+        with zipfile.ZipFile(path if source is None else source) as zf:
             infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise WorkbookError(f"{path}: not an Excel workbook (damaged zip package: {exc})") from None

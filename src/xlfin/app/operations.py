@@ -11,7 +11,6 @@ writes), so Aging, Scorecard and Dunning never depend on whether the user presse
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import os
 import shutil
 import tempfile
@@ -25,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from xlfin import schema
+from xlfin.app import access_log
 from xlfin.engine.dashboard import DashboardData, build_dashboard
 from xlfin.engine import aging, openitems, payment_index, scorecard
 from xlfin.engine.paid_lookup import paid_summary
@@ -69,11 +69,13 @@ class RunSummary:
 class Run:
     """One pass over a workbook. Results are cached properties: each is computed once, only when needed."""
 
-    def __init__(self, wb, *, as_of: dt.date | None = None, progress: Progress | None = None):
+    def __init__(self, wb, *, as_of: dt.date | None = None, progress: Progress | None = None,
+                 verb: str | None = None):
         self.wb = wb
         self._as_of_override = as_of
         self.progress = progress or (lambda _msg: None)
         self.audit: list[dict] = []
+        self.verb = verb or ""
 
     # ------------------------------------------------------------ inputs
 
@@ -216,17 +218,13 @@ class Run:
 
     # ------------------------------------------------------------ staging sheets
 
-    def _record(self, action: str, rows_in: int, rows_out: int, message: str = "") -> None:
-        self.audit.append({
-            "timestamp": dt.datetime.now().isoformat(timespec="seconds"),
-            "user": _user(),
-            "action": action,
-            "source": getattr(self.wb, "name", "") or "",
-            "rows_in": rows_in,
-            "rows_out": rows_out,
-            "status": "ok",
-            "message": message,
-        })
+    @cached_property
+    def _hashes(self) -> tuple[str, str]:
+        return access_log.hashes(self.wb)
+
+    def _record(self, action: str, rows_in: int, rows_out: int, message: str = "", recipients: str = "") -> None:
+        self.audit.append(access_log.audit_row(self.wb, action, rows_in, rows_out, message, verb=self.verb,
+                                               recipients=recipients, hashes_of_run=self._hashes))
 
     def stage_validation(self) -> dict:
         report = self.validation
@@ -307,7 +305,8 @@ class Run:
             self.wb.append_rows(schema.DUNNING_LOG, log_rows(run, self.as_of, paths), self.lang)
         notices = run.notices
         self.wb.replace_sheet(schema.DUNNING.sheet_en, [(schema.DUNNING, notices)], self.lang)
-        self._record("letters" if letters_dir else "dunning", len(self.open_items), len(notices))
+        self._record("letters" if letters_dir else "dunning", len(self.open_items), len(notices),
+                     recipients=access_log.letter_recipients(notices) if letters_dir else "")
         by_level = notices["level"].value_counts().sort_index() if len(notices) else pd.Series(dtype=int)
         excluded = run.excluded["reason"].value_counts().sort_index() if len(run.excluded) else pd.Series(dtype=int)
         return {"notices": int(len(notices)), "by_level": {str(k): int(v) for k, v in by_level.items()},
@@ -352,14 +351,14 @@ STAGES: dict[str, Callable[..., dict]] = {
 
 
 def execute(wb, actions: Iterable[str], *, as_of: dt.date | None = None, output: Path | None = None,
-            letters_dir: Path | None = None, progress: Progress | None = None) -> RunSummary:
+            letters_dir: Path | None = None, progress: Progress | None = None, verb: str | None = None) -> RunSummary:
     """Run `actions` in dependency order on an open workbook adapter and commit once, at the end."""
     started = time.perf_counter()
     wanted = [a for a in ACTIONS if a in set(actions)]
     unknown = set(actions) - set(ACTIONS)
     if unknown:
         raise ValueError(f"unknown action(s): {', '.join(sorted(unknown))}")
-    run = Run(wb, as_of=as_of, progress=progress)
+    run = Run(wb, as_of=as_of, progress=progress, verb=verb)
     summary = RunSummary(actions=wanted, as_of=run.as_of, language=run.lang)
     report = run.validation
     summary.validation = {"errors": report.errors, "warnings": report.warnings, "exit_code": report.exit_code()}
@@ -408,11 +407,8 @@ def _move_letters(staging: Path, letters_dir: Path) -> None:
         os.replace(item, letters_dir / item.name)
 
 
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name in some service accounts; the audit row still records the run
-        return ""
+# The OS user for Audit rows written outside a Run (kept for callers of the old name; see app.access_log).
+_user = access_log.os_user
 
 
 def _money_to_units(summary: dict) -> dict:

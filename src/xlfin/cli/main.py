@@ -21,7 +21,8 @@ from xlfin import __version__
 from xlfin.engine.dates import DateError, parse_date
 from xlfin.schema.tables import WorkbookError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+# pretty_exceptions_show_locals=False: a --debug traceback must never print a book's password (issue #17)
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_show_locals=False,
                   help="xlfin: customer finance in Excel workbooks (ageing, credit, cash application, dunning).")
 template_app = typer.Typer(no_args_is_help=True, help="Build or check workbook_template.xlsm.")
 app.add_typer(template_app, name="template")
@@ -100,10 +101,13 @@ def _progress(enabled: bool):
 
 
 def _run(path: Path, actions: list[str], output: Path | None, as_of: str | None, as_json: bool,
-         letters: Path | None = None, title: str | None = None) -> dict:
+         letters: Path | None = None, title: str | None = None, verb: str | None = None) -> dict:
     """Run `actions`, print the summary (human or --json) and exit 1 when validation found errors (SPEC §7)."""
     from xlfin.adapters.file import open_workbook
-    from xlfin.app.operations import execute
+    from xlfin.app.operations import ACTIONS, execute
+
+    # the command as typed, for the Audit sheet: one action is its own verb, all of them is `regenerate`
+    verb = verb or ("regenerate" if set(actions) == set(ACTIONS) else "+".join(actions))
 
     from xlfin.ledger.view import ledger_view
 
@@ -111,7 +115,8 @@ def _run(path: Path, actions: list[str], output: Path | None, as_of: str | None,
     try:
         wb = ledger_view(open_workbook(path))  # input tables from the ledger when Config ledger_source names one
         try:
-            summary = execute(wb, actions, as_of=_as_of(as_of), output=output, letters_dir=letters, progress=progress)
+            summary = execute(wb, actions, as_of=_as_of(as_of), output=output, letters_dir=letters, progress=progress,
+                              verb=verb)
             currency = wb.read_config()[0].base_currency
         finally:
             wb.close()
@@ -293,6 +298,41 @@ def demo(
     result = run_demo(directory, lang=lang, seed=seed, console=None if as_json else out)
     if as_json:
         print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+
+
+@app.command()
+@_guard
+def audit(
+    path: Path = typer.Argument(..., help="Workbook (.xlsx/.xlsm)."),
+    last: int = typer.Option(10, "--last", min=1, help="How many runs to show."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """The last runs from the Audit sheet (who, where, what, hashes, recipients); nothing is written."""
+    from xlfin.cli.audit import audit_report, print_audit
+
+    report = audit_report(path, last)
+    if as_json:
+        print(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+    else:
+        print_audit(report, out)
+
+
+@app.command()
+@_guard
+def encrypt(path: Path = typer.Argument(..., help="Workbook (.xlsx/.xlsm) to encrypt in place.")) -> None:
+    """Encrypt a book with a password (as Excel's Encrypt with Password) from XLFIN_BOOK_PASSWORD, the keyring or
+    a prompt; every verb then keeps it encrypted."""
+    from xlfin.adapters.safety import check_input_file, check_writable
+    from xlfin.xlsx.crypto import encrypt_file
+
+    check_input_file(path, allow_encrypted=True)
+    check_writable(path)
+    secret = encrypt_file(path)
+    out.print(f"encrypted {path} (password from {secret.source})", markup=False)
+    backup = path.with_name(path.name + ".bak")
+    if backup.exists():
+        err.print(f"xlfin: {backup} is an earlier backup and may hold customer data unencrypted; delete it",
+                  markup=False, soft_wrap=True)
 
 
 @template_app.command("build")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..schema import Lang, Table, match_headers
 from xlfin.schema.tables import WorkbookError
+from xlfin.xlsx.protection import protect_live_sheet, unprotect_live_sheet
 from ..xlsx_tables import TABLE_STYLE, cell_value, column_number_format
 from xlfin.schema.workbook import (
     Cells,
@@ -68,10 +69,19 @@ class LiveWorkbook(Workbook):
         self.book = book
         self._lo_cache: list[ListObjectInfo] | None = None
         self._marks: list[tuple[str, int, int, str, str]] = []
+        self._to_protect: dict[str, Any] = {}  # generated sheets unprotected for writing, protected again at commit
 
     @property
     def name(self) -> str:
         return self.book.name
+
+    @property
+    def encrypted(self) -> bool:
+        """Excel's "Encrypt with Password" is set on the open book (Workbook.HasPassword), for the Audit row."""
+        try:
+            return bool(getattr(self.book.api, "HasPassword", False))
+        except Exception:  # noqa: BLE001 - engines without the property (macOS, tests): not known to be encrypted
+            return False
 
     @property
     def app(self) -> Any:
@@ -127,6 +137,18 @@ class LiveWorkbook(Workbook):
     # ------------------------------------------------ writing
 
     def _generated_sheet(self, sheet_en: str, lang: Lang) -> Any:
+        """The generated sheet, its protection lifted until commit puts it back (issue #17)."""
+        sheet = self._find_or_add_generated_sheet(sheet_en, lang)
+        unprotect_live_sheet(sheet)
+        self._to_protect[sheet.name] = sheet
+        return sheet
+
+    def _protect_generated(self) -> None:
+        for sheet in self._to_protect.values():
+            protect_live_sheet(sheet)
+        self._to_protect.clear()
+
+    def _find_or_add_generated_sheet(self, sheet_en: str, lang: Lang) -> Any:
         labels = sheet_labels(sheet_en)
         target = labels[lang]
         names = self._sheet_names()
@@ -207,6 +229,8 @@ class LiveWorkbook(Workbook):
         if not op.rows:
             return
         sheet = lo.parent
+        unprotect_live_sheet(sheet)
+        self._to_protect[sheet.name] = sheet  # a log sheet is a generated sheet: protected after the append
         header_rng = lo.header_row_range
         headers = header_rng.options(ndim=2).value[0]
         match = match_headers(headers, op.table)
@@ -276,6 +300,7 @@ class LiveWorkbook(Workbook):
         """Apply everything staged to the open book; with `output`, also save it there (Save As)."""
         self._apply_staged()
         self._apply_marks()
+        self._protect_generated()
         if output is not None:
             self.book.save(str(output))
             return Path(output)
@@ -285,6 +310,7 @@ class LiveWorkbook(Workbook):
         """The book stays open in Excel; only what was staged and not committed is dropped."""
         self._staged.clear()
         self._marks.clear()
+        self._protect_generated()  # a run that failed half-way still leaves its report sheets protected
 
 
 def _delete_list_object(table: Any) -> None:

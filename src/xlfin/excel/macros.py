@@ -63,13 +63,15 @@ def _run_action(name: str, book=None):
         with wb.running(status=action_label(name, lang)):
             view = ledger_view(wb, close_on_error=False)  # input tables from the ledger when Config names one
             try:
-                summary = execute(view, _ACTIONS[name], letters_dir=letters)
+                summary = execute(view, _ACTIONS[name], letters_dir=letters, verb=name)
             finally:
                 if view is not wb:
                     view.store.close()
     except Exception as exc:  # noqa: BLE001 - report every failure to the user; nothing was written
         _alert(book, t("failed", lang, action=action_label(name, lang), message=str(exc)), error=True)
         return None
+    finally:
+        wb.close()  # report sheets unprotected for writing are protected again, also after a failure
     lines = [t("done", lang, action=action_label(name, lang)),
              t("validation_summary", lang, errors=summary.validation.get("errors", 0),
                warnings=summary.validation.get("warnings", 0))]

@@ -8,7 +8,6 @@ of Payments changes.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import re
 import time
@@ -161,9 +160,9 @@ def import_bank(wb, paths: Sequence[Path], *, fmt: str = "auto", encoding: str |
 
 
 def _audit(wb, paths: Sequence[Path], summary: ImportSummary) -> dict:
-    from xlfin.app.operations import _user
+    from xlfin.app.access_log import audit_row
 
-    return {"timestamp": dt.datetime.now().isoformat(timespec="seconds"), "user": _user(), "action": "import-bank",
-            "source": ", ".join(Path(p).name for p in paths), "rows_in": sum(f["transactions"] for f in summary.files),
-            "rows_out": summary.appended, "status": "ok",
-            "message": f"{summary.duplicates} already imported, {len(summary.reversals)} reversal(s) not imported"}
+    row = audit_row(wb, "import-bank", sum(f["transactions"] for f in summary.files), summary.appended,
+                    f"{summary.duplicates} already imported, {len(summary.reversals)} reversal(s) not imported")
+    row["source"] = ", ".join(Path(p).name for p in paths)
+    return row

@@ -44,12 +44,11 @@ def book_path(wb) -> Path:
     return Path(path)
 
 
-def _audit(wb, action: str, rows_in: int, rows_out: int, message: str) -> pd.DataFrame:
-    from xlfin.app.operations import _user
+def _audit(wb, action: str, rows_in: int, rows_out: int, message: str, recipients: str = "") -> pd.DataFrame:
+    """The run's access-log row (machine, verb, hashes, recipients: xlfin.app.access_log)."""
+    from xlfin.app.access_log import audit_row
 
-    return pd.DataFrame([{"timestamp": dt.datetime.now().isoformat(timespec="seconds"), "user": _user(),
-                          "action": action, "source": getattr(wb, "name", ""), "rows_in": rows_in,
-                          "rows_out": rows_out, "status": "ok", "message": message[:500]}])
+    return pd.DataFrame([audit_row(wb, action, rows_in, rows_out, message[:500], recipients=recipients)])
 
 
 # ---------------------------------------------------------------- statements and confirmations
@@ -125,7 +124,8 @@ def statements(wb, out_dir: Path, *, customers: list[str] | None = None, confirm
         stage_outbox(wb, Journal(journal_path(book_path(wb))).merge_into(frame), lang)
     wb.append_rows(schema.AUDIT, _audit(wb, kind + "s", len(docs), len(docs),
                                         f"{len(docs)} documents, {result.queued} queued, "
-                                        f"{len(result.no_email)} without e-mail"), lang)
+                                        f"{len(result.no_email)} without e-mail",
+                                        recipients="; ".join(f"{q.customer_id} <{q.to}>" for q in items)), lang)
     progress("save")
     written = wb.commit(output)
     result.output = str(written) if written else None
@@ -245,7 +245,7 @@ def send(wb, *, kind: str | None = None, dry_run: bool = False, limit: int | Non
     stage_outbox(wb, updated, lang)
     recipients = ", ".join(sorted({i.to for i in todo if i.message_id in set(result.sent)})) if todo else ""
     wb.append_rows(schema.AUDIT, _audit(wb, "send", len(todo), summary.sent,
-                                        f"sent {summary.sent}, failed {len(summary.failed)}; to: {recipients}"), lang)
+                                        f"sent {summary.sent}, failed {len(summary.failed)}", recipients=recipients), lang)
     progress("save")
     written = wb.commit(output)
     summary.output = str(written) if written else None

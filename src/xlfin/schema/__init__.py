@@ -261,6 +261,9 @@ GENERATED_ZH = {
     "attempts": "尝试次数", "sent_at": "发送时间", "error": "错误信息", "file": "邮件文件",
 }
 GENERATED_ZH["paid"] = "已付金额"  # tblInvoicePaid (the Invoices sheet's Paid column looks it up)
+# The access log's columns (issue #17): who ran what on which machine, on which version of the book, sent to whom.
+GENERATED_ZH |= {"machine": "计算机", "verb": "命令", "encrypted": "已加密", "hash_before": "运行前哈希",
+                 "hash_after": "运行后哈希", "recipients": "收件人"}
 
 
 def G(key: str, type: ColumnType = "text", **kw) -> Column:  # noqa: N802 - table literal helper
@@ -344,7 +347,8 @@ OUTBOX = Table(  # SPEC §3.2; `file` (the queued .eml, what `send` delivers) is
 AUDIT = Table(
     "audit", "tblAudit", "Audit", "操作日志", "generated",
     (G("timestamp"), G("user"), G("action"), G("source", width=30), G("rows_in", "int"), G("rows_out", "int"),
-     G("status"), G("message", width=60)),
+     G("status"), G("message", width=60), G("machine"), G("verb"), G("encrypted", "bool"),
+     G("hash_before", width=66), G("hash_after", width=66), G("recipients", width=60)),
 )
 
 

@@ -90,6 +90,16 @@ STRINGS: dict[str, dict[str, str]] = {
     "cli_stage_save": {"en": "saving", "zh-CN": "保存"},
 }
 
+# `xlfin audit` (issue #17): how the book compares with the last run's hash
+STRINGS |= {
+    "audit_unchanged": {"en": "unchanged since the last run", "zh-CN": "自上次运行以来未被修改"},
+    "audit_changed": {"en": "changed since the last run (edited or saved outside xlfin)",
+                      "zh-CN": "自上次运行以来已被修改(在 xlfin 之外编辑或保存)"},
+    "audit_unknown": {"en": "no recorded hash to compare with", "zh-CN": "没有可比较的哈希记录"},
+    "audit_summary": {"en": "{n} run(s) recorded; hash now {hash}: {status}",
+                      "zh-CN": "共记录 {n} 次运行；当前哈希 {hash}：{status}"},
+}
+
 # Codes written into generated tables: a zh-CN workbook shows the Chinese label, an English one the stable code
 # (documented in docs/finance-rules.md), which filters and formulas can rely on.
 CODE_LABELS: dict[str, dict[str, str]] = {

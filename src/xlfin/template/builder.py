@@ -26,6 +26,7 @@ from xlfin.schema.workbook import stacked_layout
 from ..ribbon import RIBBON_GROUPS, RIBBON_LABELS
 from ..schema import Column, Lang, Table
 from xlfin.schema.settings import CONFIG_KEY_NAMES, DEFAULT_DUNNING_LEVELS, config_rows, defined_name
+from xlfin.xlsx.protection import protect_file_sheet
 from ..xlsx_tables import freeze_header, side_by_side, write_table
 from . import texts
 from .texts import pick
@@ -474,6 +475,8 @@ def build_workbook(lang: Lang = "en") -> Workbook:
                     add_validations(ws, table, pos, lang)
             if len(spec.tables) == 1:  # with stacked tables a frozen first header would hide the second one
                 freeze_header(ws, spec.tables[0], positions[spec.tables[0].key])
+        if spec.kind in ("generated", "dashboard"):
+            protect_file_sheet(ws)  # report sheets: protected without a password, as every run leaves them (#17)
     add_conditional_formats(wb, lang, positions)
     wb.active = 0
     return wb

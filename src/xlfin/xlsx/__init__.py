@@ -7,5 +7,7 @@
 - `styles`: cell formats appended to styles.xml (existing indices keep their meaning);
 - `write`: generated sheets as streamed worksheet XML with their tables, links and drawings; appended table rows;
 - `charts`: the Dashboard's DrawingML chart parts;
-- `atomic`: the one atomic writer of final package bytes.
+- `atomic`: the one atomic writer of final package bytes;
+- `crypto`, `password`: Excel's "Encrypt with Password" in memory, and where the password comes from (issue #17);
+- `digest`: the workbook hash of the Audit sheet; `protection`: generated sheets protected without a password.
 """
