@@ -28,6 +28,7 @@ FOLDERS: dict[str, int] = {
     "schema": SCHEMA,  # one definition of every table, key, type, label; settings, i18n, validation, Workbook seam
     "xlsx": FILE_FORMAT,  # the .xlsx/.xlsm file format
     "adapters": FILE_FORMAT,  # the file adapter and its readers (until they join xlsx/)
+    "ledger": FILE_FORMAT,  # the ledger in a database (DuckDB, PostgreSQL): another place the input tables live
     "excel": SURFACES,  # xlwings live adapter, UDF wrappers and their build products, ribbon macros
     "vba": SURFACES,  # VBA project (MS-OVBA, CFB) writer and checker
     "template": SURFACES,  # the macro-enabled template workbook

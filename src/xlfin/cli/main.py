@@ -109,9 +109,11 @@ def _run(path: Path, actions: list[str], output: Path | None, as_of: str | None,
     # the command as typed, for the Audit sheet: one action is its own verb, all of them is `regenerate`
     verb = verb or ("regenerate" if set(actions) == set(ACTIONS) else "+".join(actions))
 
+    from xlfin.ledger.view import ledger_view
+
     status, progress = _progress(not as_json)
     try:
-        wb = open_workbook(path)
+        wb = ledger_view(open_workbook(path))  # input tables from the ledger when Config ledger_source names one
         try:
             summary = execute(wb, actions, as_of=_as_of(as_of), output=output, letters_dir=letters, progress=progress,
                               verb=verb)
@@ -193,7 +195,9 @@ def validate(
     if write:
         result = _run(path, ["validate"], output, as_of, as_json)
         raise typer.Exit(result["validation"]["exit_code"])
-    wb = open_workbook(path, read_only=True)
+    from xlfin.ledger.view import ledger_view
+
+    wb = ledger_view(open_workbook(path, read_only=True))
     try:
         run = Run(wb, as_of=_as_of(as_of))
         report = run.validation
@@ -366,6 +370,7 @@ def _default_template_path(lang: str) -> Path:
 
 
 from xlfin.outreach import cli_verbs as _outreach_verbs  # noqa: E402,F401 - registers import-bank, statements, send
+import xlfin.cli.ledger  # noqa: E402,F401 - registers `xlfin ledger ...` on app
 
 
 def main() -> None:

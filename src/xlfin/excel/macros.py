@@ -50,6 +50,7 @@ def _alert(book, text: str, title: str = "xlfin", error: bool = False) -> None:
 def _run_action(name: str, book=None):
     from xlfin.excel.live import LiveWorkbook
     from xlfin.app.operations import execute
+    from xlfin.ledger.view import ledger_view
 
     book = _caller(book)
     wb = LiveWorkbook(book)
@@ -60,7 +61,12 @@ def _run_action(name: str, book=None):
         if name == "letters":
             letters = _letters_dir(book)
         with wb.running(status=action_label(name, lang)):
-            summary = execute(wb, _ACTIONS[name], letters_dir=letters, verb=name)
+            view = ledger_view(wb, close_on_error=False)  # input tables from the ledger when Config names one
+            try:
+                summary = execute(view, _ACTIONS[name], letters_dir=letters, verb=name)
+            finally:
+                if view is not wb:
+                    view.store.close()
     except Exception as exc:  # noqa: BLE001 - report every failure to the user; nothing was written
         _alert(book, t("failed", lang, action=action_label(name, lang), message=str(exc)), error=True)
         return None

@@ -83,6 +83,19 @@ class Settings(BaseModel):
     sender_name: str = ""
     bank_csv_columns: str = ""
     language: Lang = "en"
+    # Where the input tables live: "workbook" (default), a DuckDB file, or a PostgreSQL URL (issue #16). Never a
+    # password: the workbook is shared and mailed around; credentials come from the environment (PGPASSWORD).
+    ledger_source: str = "workbook"
+
+    @field_validator("ledger_source")
+    @classmethod
+    def _no_secret(cls, v: str) -> str:
+        from urllib.parse import urlsplit
+
+        v = (v or "").strip() or "workbook"
+        if "://" in v and urlsplit(v).password:
+            raise ValueError("a ledger URL must not hold a password: set PGPASSWORD (or ~/.pgpass) instead")
+        return v
 
     @field_validator("aging_edges", "score_weights", "grade_cutoffs", "abc_cutoffs")
     @classmethod
@@ -168,6 +181,8 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
               "payer_name=付款人; reference=附言; bank_ref=流水号",
               "银行 CSV 导入：自定义列名，如 date=入账日; credit=收入; payer_name=付款人; reference=附言; bank_ref=流水号"),
     ConfigKey("language", "Workbook language (en or zh-CN)", "工作簿语言(en 或 zh-CN)"),
+    ConfigKey("ledger_source", "Where the ledger lives: workbook, a DuckDB file or a postgresql:// URL (no password: "
+              "use PGPASSWORD)", "台账存放位置：workbook(本工作簿)、DuckDB 文件或 postgresql:// 地址(不含密码，密码用 PGPASSWORD)"),
 )
 CONFIG_KEY_NAMES = tuple(k.key for k in CONFIG_KEYS)
 

@@ -1,0 +1,135 @@
+"""Ledger scale benchmark (issue #16): N invoices and M payments in DuckDB (or PostgreSQL), ageing, the Scorecard's
+per-customer figures and the dunning candidates computed in SQL where the data lives.
+
+    python benchmarks/ledger.py --invoices 10000000 --payments 8000000            # DuckDB file in /tmp
+    python benchmarks/ledger.py --invoices 1000000 --payments 800000 --pg postgresql://postgres@127.0.0.1:5432/db
+
+The ledger is generated with SQL (generate_series) into the product's own tables (`xlfin.ledger.ddl.init`): one
+customer per 100 invoices, two years of invoice dates, 1 % credit notes, 1 % disputed, a third with a blank due date
+(terms apply); each payment settles one invoice (every tenth only in part), posted in ledger_allocations as
+`xlfin ledger reconcile` would. Generation runs in a child process, so the peak RSS printed is the query process
+alone (DuckDB runs in-process: its memory is in that figure; PostgreSQL's server memory is not).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+AS_OF = dt.date(2026, 11, 20)
+
+
+def generate_sql(n_inv: int, n_pay: int) -> list[str]:
+    n_cus = max(n_inv // 100, 1)
+    a = f"DATE '{AS_OF.isoformat()}'"
+    return [
+        f"""INSERT INTO customers (customer_id, name, payment_terms_days, credit_limit, dunning_hold, _seq)
+            SELECT 'C' || lpad(CAST(g AS TEXT), 7, '0'), 'Customer ' || g,
+                   CASE WHEN g % 3 = 0 THEN NULL ELSE 30 + (g % 4) * 15 END, 1000000 + (g % 50) * 100000,
+                   g % 211 = 0, g
+            FROM generate_series(CAST(0 AS BIGINT), CAST({n_cus - 1} AS BIGINT)) AS t(g)""",
+        f"""INSERT INTO invoices (invoice_no, doc_type, customer_id, invoice_date, due_date, amount, disputed, _seq)
+            SELECT 'INV' || CAST(g AS TEXT), CASE WHEN g % 100 = 7 THEN 'Credit Note' ELSE 'Invoice' END,
+                   'C' || lpad(CAST((g * 7919) % {n_cus} AS TEXT), 7, '0'),
+                   {a} - CAST((g * 104729) % 730 AS INTEGER),
+                   CASE WHEN g % 3 = 0 THEN NULL ELSE {a} - CAST((g * 104729) % 730 AS INTEGER) + 30 END,
+                   10000 + (g * 15485863) % 2000000, g % 100 = 11, g
+            FROM generate_series(CAST(0 AS BIGINT), CAST({n_inv - 1} AS BIGINT)) AS t(g)""",
+        f"""INSERT INTO payments (payment_id, payment_date, customer_id, amount, _seq)
+            SELECT 'PMT' || CAST(p AS TEXT), {a} - CAST((j * 104729) % 365 AS INTEGER),
+                   'C' || lpad(CAST((j * 7919) % {n_cus} AS TEXT), 7, '0'),
+                   CASE WHEN p % 10 = 0 THEN CAST(FLOOR((10000 + (j * 15485863) % 2000000) / 2.0) AS BIGINT)
+                        ELSE 10000 + (j * 15485863) % 2000000 END, p
+            FROM (SELECT p, CAST(p * {n_inv} / {n_pay} AS BIGINT) AS j FROM generate_series(CAST(0 AS BIGINT), CAST({n_pay - 1} AS BIGINT)) AS t(p)) s""",
+        f"""INSERT INTO ledger_allocations (payment_id, invoice_no, customer_id, amount, rule, confidence, run_id)
+            SELECT 'PMT' || CAST(p AS TEXT), 'INV' || CAST(j AS TEXT),
+                   'C' || lpad(CAST((j * 7919) % {n_cus} AS TEXT), 7, '0'),
+                   CASE WHEN p % 10 = 0 THEN CAST(FLOOR((10000 + (j * 15485863) % 2000000) / 2.0) AS BIGINT)
+                        ELSE 10000 + (j * 15485863) % 2000000 END, 'fifo', 'low', 'bench'
+            FROM (SELECT p, CAST(p * {n_inv} / {n_pay} AS BIGINT) AS j FROM generate_series(CAST(0 AS BIGINT), CAST({n_pay - 1} AS BIGINT)) AS t(p)) s
+            WHERE j % 100 <> 7""",
+    ]
+
+
+def generate(source: str, n_inv: int, n_pay: int) -> None:
+    from xlfin.ledger.ddl import init
+    from xlfin.ledger.store import connect
+
+    with connect(source) as store:
+        init(store)
+        if store.rows("SELECT count(*) FROM invoices")[0][0] == n_inv:
+            return
+        for table in ("ledger_allocations", "payments", "invoices", "customers"):
+            store.execute(f"DELETE FROM {table}")
+        for sql in generate_sql(n_inv, n_pay):
+            started = time.perf_counter()
+            store.execute(sql)
+            print(f"  generated {sql.split()[2]:<20} {time.perf_counter() - started:7.1f} s", flush=True)
+        if store.kind == "postgresql":
+            store.execute("ANALYZE")
+
+
+def measure(source: str, threads: int | None, memory: str | None) -> None:
+    from xlfin.ledger import pushdown
+    from xlfin.ledger.store import connect
+    from xlfin.schema.settings import Settings
+
+    settings = Settings(as_of_date=AS_OF)
+    with connect(source) as store:
+        if store.kind == "duckdb":
+            if threads:
+                store.execute(f"SET threads = {int(threads)}")
+            if memory:
+                store.execute(f"SET memory_limit = '{memory}'")
+        counts = {t: store.rows(f"SELECT count(*) FROM {t}")[0][0]
+                  for t in ("customers", "invoices", "payments", "ledger_allocations")}
+        print("rows:", counts)
+        total = 0.0
+        started = time.perf_counter()
+        figures = pushdown.Figures(store, settings, AS_OF)
+        total += time.perf_counter() - started
+        print(f"{'open items (materialised once)':<32} {total:7.2f} s", flush=True)
+        for name, fn in (("ageing (summary per customer)", figures.aging_summary),
+                         ("scorecard figures per customer", figures.customer_figures),
+                         ("dunning candidates", figures.dunning_candidates)):
+            started = time.perf_counter()
+            frame = fn()
+            seconds = time.perf_counter() - started
+            total += seconds
+            print(f"{name:<32} {seconds:7.2f} s   {len(frame):>9,} rows", flush=True)
+        print(f"{'total':<32} {total:7.2f} s")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
+    print(f"peak RSS of the query process: {rss:.2f} GB")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--invoices", type=int, default=1_000_000)
+    ap.add_argument("--payments", type=int, default=None, help="default: 80 %% of --invoices")
+    ap.add_argument("--db", type=Path, default=None, help="DuckDB file (default /tmp/xlfin_ledger_<N>.duckdb)")
+    ap.add_argument("--pg", default=None, help="PostgreSQL URL instead of DuckDB (no password: PGPASSWORD)")
+    ap.add_argument("--threads", type=int, default=None, help="DuckDB threads (default: all cores)")
+    ap.add_argument("--memory", default=None, help="DuckDB memory_limit, e.g. 6GB")
+    ap.add_argument("--generate-only", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    n_pay = args.payments if args.payments is not None else args.invoices * 8 // 10
+    source = args.pg or f"duckdb:{args.db or Path(f'/tmp/xlfin_ledger_{args.invoices}.duckdb')}"
+    if args.generate_only:
+        generate(source, args.invoices, n_pay)
+        return
+    print(f"ledger {source}: {args.invoices:,} invoices, {n_pay:,} payments")
+    started = time.perf_counter()
+    child = [sys.executable, __file__, "--generate-only", "--invoices", str(args.invoices), "--payments", str(n_pay)]
+    child += ["--pg", args.pg] if args.pg else ["--db", source.split(":", 1)[1]]
+    subprocess.run(child, check=True)
+    print(f"generation (child process)        {time.perf_counter() - started:7.1f} s")
+    measure(source, args.threads, args.memory)
+
+
+if __name__ == "__main__":
+    main()
