@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from python_calamine import CalamineWorkbook
-from regenerate import STAGES, fill, peak_rss_bytes, regenerate
+from regenerate import STAGES, book_size_arguments, fill, peak_rss_bytes, regenerate
 
 INPUT_SHEETS = ("Customers", "Invoices", "Payments", "Financials")
 TARGET_RATIO = 4.0
@@ -92,11 +92,7 @@ def calamine_read(path: Path) -> tuple[float, int]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--customers", type=int, default=5000)
-    parser.add_argument("--invoices", type=int, default=100_000)
-    parser.add_argument("--payments", type=int, default=80_000)
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--lang", default="en", choices=("en", "zh-CN"))
+    book_size_arguments(parser)
     parser.add_argument("--book", type=Path, help="use this book (a copy is regenerated) instead of filling one")
     parser.add_argument("--keep", type=Path, help="keep the filled book here")
     parser.add_argument("--fill", choices=("openpyxl", "append"), default="openpyxl",

@@ -35,7 +35,7 @@ from openpyxl.utils import get_column_letter
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from regenerate import fill_in_child  # noqa: E402  (the same seeded fill as the regenerate benchmark)
+from regenerate import book_size_arguments, fill_in_child  # noqa: E402  (the same seeded fill as the regenerate benchmark)
 
 from xlfin import schema  # noqa: E402
 from xlfin.adapters.file import open_workbook  # noqa: E402
@@ -127,11 +127,7 @@ def compare(values: list[list], engine: dict[str, tuple[int, int]]) -> tuple[int
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--customers", type=int, default=5000)
-    parser.add_argument("--invoices", type=int, default=100_000)
-    parser.add_argument("--payments", type=int, default=80_000)
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--lang", default="en", choices=("en", "zh-CN"))
+    book_size_arguments(parser)
     parser.add_argument("--repeat", type=int, default=3, help="recalculations per design (the figure is the best)")
     parser.add_argument("--old-timeout", type=float, default=900, help="give up on the old design after this")
     parser.add_argument("--skip-old", action="store_true", help="measure only the new design")

@@ -26,6 +26,22 @@ def _money(amounts: dict[str, float]) -> str:
     return ", ".join(f"{ccy} {v:,.2f}" for ccy, v in amounts.items()) or "0.00"
 
 
+def _on_book(path: Path, work, *, read_only: bool, as_json: bool):
+    """Open the book, run `work(wb, progress)` with a progress bar on a terminal, and always close both."""
+    from ..adapters.file import open_workbook
+
+    status, progress = _progress(not as_json)
+    try:
+        wb = open_workbook(path, read_only=read_only)
+        try:
+            return work(wb, progress)
+        finally:
+            wb.close()
+    finally:
+        if status:
+            status.stop()
+
+
 @app.command("import-bank")
 @_guard
 def import_bank_cmd(
@@ -38,7 +54,6 @@ def import_bank_cmd(
     as_json: bool = JsonOpt,
 ) -> None:
     """Append new incoming bank transactions to Payments (a second import of the same file adds nothing)."""
-    from ..adapters.file import open_workbook
     from .bank import FORMATS
     from .import_bank import import_bank
 
@@ -47,17 +62,9 @@ def import_bank_cmd(
     for f in files:
         if not f.is_file():
             _fail(f"{f}: no such file")
-    status, progress = _progress(not as_json)
-    try:
-        wb = open_workbook(path, read_only=dry_run)
-        try:
-            summary = import_bank(wb, files, fmt=fmt, encoding=encoding, dry_run=dry_run, output=output,
-                                  progress=progress)
-        finally:
-            wb.close()
-    finally:
-        if status:
-            status.stop()
+    summary = _on_book(path, lambda wb, progress: import_bank(
+        wb, files, fmt=fmt, encoding=encoding, dry_run=dry_run, output=output, progress=progress),
+        read_only=dry_run, as_json=as_json)
     r = summary.as_dict()
     lang = r["language"]
     lines = [tr("cli_file", lang, file=f["file"], format=f["format"] + (f", {f['encoding']}" if f["encoding"] else ""),
@@ -96,22 +103,13 @@ def statements_cmd(
     as_of: Optional[str] = AsOfOpt,
 ) -> None:
     """Statements of account / balance confirmations per customer, as PDF and HTML, queued in the Outbox."""
-    from ..adapters.file import open_workbook
     from .runs import statements
 
     target = out_dir or path.resolve().parent / ("confirmations" if confirmation else "statements")
-    status, progress = _progress(not as_json)
-    try:
-        wb = open_workbook(path)
-        try:
-            summary = statements(wb, target, customers=list(customer or []), confirmation=confirmation,
-                                 start=_date(start, "--from"), as_of=_as_of(as_of), output=output,
-                                 queue=not no_queue, progress=progress)
-        finally:
-            wb.close()
-    finally:
-        if status:
-            status.stop()
+    summary = _on_book(path, lambda wb, progress: statements(
+        wb, target, customers=list(customer or []), confirmation=confirmation, start=_date(start, "--from"),
+        as_of=_as_of(as_of), output=output, queue=not no_queue, progress=progress),
+        read_only=False, as_json=as_json)
     r = summary.as_dict()
     lang = r["language"]
     lines = [tr("cli_documents", lang, count=len(r["documents"]), kind=tr(f"kind_{summary.kind}", lang),
@@ -135,23 +133,14 @@ def send_cmd(
     as_json: bool = JsonOpt,
 ) -> None:
     """Send what the Outbox has queued through SMTP, never a message twice; exit 1 when some are left."""
-    from ..adapters.file import open_workbook
     from .outbox import KINDS
     from .runs import send
 
     if kind is not None and kind not in KINDS:
         _fail(f"--kind must be one of {', '.join(KINDS)}, not {kind!r}")
-    status, progress = _progress(not as_json)
-    try:
-        wb = open_workbook(path, read_only=dry_run)
-        try:
-            summary = send(wb, kind=kind, dry_run=dry_run, limit=limit, dry_run_dir=dry_run_dir, output=output,
-                           progress=progress)
-        finally:
-            wb.close()
-    finally:
-        if status:
-            status.stop()
+    summary = _on_book(path, lambda wb, progress: send(
+        wb, kind=kind, dry_run=dry_run, limit=limit, dry_run_dir=dry_run_dir, output=output, progress=progress),
+        read_only=dry_run, as_json=as_json)
     r = summary.as_dict()
     lang = r["language"]
     if dry_run:
