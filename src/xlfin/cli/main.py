@@ -41,14 +41,19 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def _as_of(value: str | None) -> dt.date | None:
+def _date_option(value: str | None, option: str) -> dt.date | None:
+    """A date typed on the command line; one clear line and exit 2 when it does not parse."""
     if value is None:
         return None
     try:
         return parse_date(value)
     except DateError as exc:
-        _fail(f"--as-of: {exc}")
+        _fail(f"{option}: {exc}")
     return None
+
+
+def _as_of(value: str | None) -> dt.date | None:
+    return _date_option(value, "--as-of")
 
 
 def _guard(fn):

@@ -8,8 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from xlfin.cli.main import AsOfOpt, JsonOpt, OutputOpt, _as_of, _fail, _guard, _progress, app, out
-from xlfin.engine.dates import DateError, parse_date
+from xlfin.cli.main import AsOfOpt, JsonOpt, OutputOpt, _as_of, _date_option, _fail, _guard, _progress, app, out
 
 from .texts import tr
 
@@ -78,15 +77,6 @@ def import_bank_cmd(
     _print(r, as_json, lines)
 
 
-def _date(value: str | None, option: str):
-    if value is None:
-        return None
-    try:
-        return parse_date(value)
-    except DateError as exc:
-        _fail(f"{option}: {exc}")
-
-
 @app.command("statements")
 @_guard
 def statements_cmd(
@@ -107,7 +97,7 @@ def statements_cmd(
 
     target = out_dir or path.resolve().parent / ("confirmations" if confirmation else "statements")
     summary = _on_book(path, lambda wb, progress: statements(
-        wb, target, customers=list(customer or []), confirmation=confirmation, start=_date(start, "--from"),
+        wb, target, customers=list(customer or []), confirmation=confirmation, start=_date_option(start, "--from"),
         as_of=_as_of(as_of), output=output, queue=not no_queue, progress=progress),
         read_only=False, as_json=as_json)
     r = summary.as_dict()

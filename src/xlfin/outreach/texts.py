@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..schema import Lang
+from ..schema.i18n import translate
 
 TEXTS: dict[str, dict[str, str]] = {
     "statement_title": {"en": "Statement of Account", "zh-CN": "对账单"},
@@ -90,6 +91,4 @@ TEXTS: dict[str, dict[str, str]] = {
 
 
 def tr(key: str, lang: Lang, **fmt: object) -> str:
-    entry = TEXTS[key]
-    text = entry.get(lang) or entry["en"]
-    return text.format(**fmt) if fmt else text
+    return translate(TEXTS, key, lang, **fmt)

@@ -155,10 +155,15 @@ ACTION_LABELS: dict[str, dict[str, str]] = {
 }
 
 
-def t(key: str, lang: Lang = "en", **fmt: object) -> str:
-    entry = STRINGS[key]
+def translate(catalogue: dict[str, dict[str, str]], key: str, lang: Lang = "en", **fmt: object) -> str:
+    """`key` of a catalogue in `lang` (English when that language lacks it), with `fmt` filled in."""
+    entry = catalogue[key]
     text = entry.get(lang) or entry["en"]
     return text.format(**fmt) if fmt else text
+
+
+def t(key: str, lang: Lang = "en", **fmt: object) -> str:
+    return translate(STRINGS, key, lang, **fmt)
 
 
 def action_label(action: str, lang: Lang = "en") -> str:
