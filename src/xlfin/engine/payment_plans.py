@@ -99,16 +99,23 @@ def instalment_schedule(total: int, instalments: int, first_date: dt.date,
             for k, amount in enumerate(_amounts(total, instalments))]
 
 
+def _text_id(v: Any) -> Any:
+    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+        return None
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return str(int(v))
+    text = str(v).strip()
+    return text or None
+
+
 def text_ids(values: pd.Series) -> pd.Series:
-    """Identifiers as stripped text; an integral float from Excel (1001.0) reads as '1001'."""
-    def one(v: Any) -> Any:
-        if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
-            return None
-        if isinstance(v, (float, np.floating)) and float(v).is_integer():
-            return str(int(v))
-        text = str(v).strip()
-        return text or None
-    return values.astype(object).map(one)
+    """Identifiers as stripped text; an integral float from Excel (1001.0) reads as '1001'.
+
+    Plain strings (nearly every id) are stripped inline; only other cells go through the general rule."""
+    cells = values.to_numpy(dtype=object)
+    out = [(v.strip() or None) if v.__class__ is str else _text_id(v) for v in cells]
+    # dtype inferred as Series.map infers it (pandas 3: the "str" dtype when every id is text)
+    return pd.Series(out, index=values.index, dtype=None if out else object)
 
 
 def _frequency(value: Any, plan_id: Any) -> str:

@@ -1,0 +1,61 @@
+"""The cell-by-cell implementations that the vectorised stages replaced (issue #12 item 3), kept verbatim as the
+oracle of tests/test_stage_equality.py: a speed-up must not change any result."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+
+def to_cells(df: pd.DataFrame, table) -> list[list[object]]:
+    """xlfin.schema.tables.to_cells before it was vectorised."""
+    n = len(df)
+    columns: list[list[object]] = []
+    for col in table.columns:
+        if col.key not in df.columns:
+            columns.append([None] * n)
+            continue
+        s = df[col.key]
+        if col.type == "money":
+            vals = pd.to_numeric(s, errors="coerce").astype("float64").to_numpy()
+            columns.append([None if np.isnan(v) else round(float(v) / 100.0, 2) for v in vals])
+        elif col.type == "date":
+            d = pd.to_datetime(s, errors="coerce")
+            columns.append([None if pd.isna(v) else dt.date(v.year, v.month, v.day) for v in d])
+        elif col.type == "bool":
+            columns.append([None if v is None or (not isinstance(v, str) and pd.isna(v)) else ("Yes" if bool(v) else "No")
+                            for v in s.tolist()])
+        elif col.type in ("int",):
+            vals = pd.to_numeric(s, errors="coerce").astype("float64").to_numpy()
+            columns.append([None if np.isnan(v) else int(v) for v in vals])
+        elif col.type in ("float", "pct"):
+            vals = pd.to_numeric(s, errors="coerce").astype("float64").to_numpy()
+            columns.append([None if not np.isfinite(v) else float(v) for v in vals])
+        else:
+            columns.append([None if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v) for v in s.tolist()])
+    return [list(r) for r in zip(*columns)] if columns else []
+
+
+def text_ids(values: pd.Series) -> pd.Series:
+    """xlfin.engine.payment_plans.text_ids before the inline fast path."""
+    def one(v):
+        if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+            return None
+        if isinstance(v, (float, np.floating)) and float(v).is_integer():
+            return str(int(v))
+        text = str(v).strip()
+        return text or None
+    return values.astype(object).map(one)
+
+
+def keys(s: pd.Series) -> pd.Series:
+    """xlfin.engine.openitems._keys before the inline fast path."""
+    kind = pd.api.types.infer_dtype(s, skipna=True)
+    if kind in ("string", "empty"):
+        return s.astype(object).where(s.isna(), s.astype(str).str.strip())
+    if kind == "integer":
+        return s.astype(object).where(s.isna(), s.astype(str))
+    return s.astype(object).where(s.notna(), None).map(
+        lambda v: None if v is None else (str(int(v)) if isinstance(v, float) and v == int(v) else str(v).strip()))
