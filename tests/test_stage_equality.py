@@ -139,7 +139,25 @@ def test_text_ids_and_document_keys_match_the_per_cell_rules(seed: int) -> None:
     from xlfin.engine.openitems import _keys
     from xlfin.engine.payment_plans import text_ids
 
+    from xlfin.engine.dunning import _text
+
     rng = random.Random(seed)
     for column in id_columns(rng):
         same_series(text_ids(column), old.text_ids(column))
         same_series(_keys(column), old.keys(column))
+        same_series(_text(column), old.dunning_text(column))
+
+
+# ---------------------------------------------------------------- raw cells (validation)
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_blank_cells_and_text_cells_read_as_before(seed: int) -> None:
+    from xlfin.schema.frames import _coerce_text, blank_mask
+
+    rng = random.Random(seed)
+    columns = id_columns(rng) + [hostile_column(rng, 30, BLANKS + TEXTS + NUMBERS + DATES),
+                                 pd.Series([rng.uniform(-5, 5) for _ in range(10)]), pd.Series([1.5, np.nan])]
+    for column in columns:
+        assert blank_mask(column).tolist() == old.blank_mask(column).tolist()
+        new_text, old_text = _coerce_text(column)[0], old.coerce_text(column)[0]
+        same_series(new_text, old_text)

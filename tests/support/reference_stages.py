@@ -59,3 +59,41 @@ def keys(s: pd.Series) -> pd.Series:
         return s.astype(object).where(s.isna(), s.astype(str))
     return s.astype(object).where(s.notna(), None).map(
         lambda v: None if v is None else (str(int(v)) if isinstance(v, float) and v == int(v) else str(v).strip()))
+
+
+def dunning_text(values: pd.Series) -> pd.Series:
+    """xlfin.engine.dunning._text before the inline fast path."""
+    return values.astype(object).where(values.notna(), "").map(lambda v: str(v).strip())
+
+
+def blank_mask(s: pd.Series) -> np.ndarray:
+    """xlfin.schema.frames.blank_mask before the inline fast path."""
+    from xlfin.engine.cellvalues import is_blank
+
+    if len(s) == 0:
+        return np.zeros(0, dtype=bool)
+    na = s.isna().to_numpy(dtype=bool)
+    if pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
+        kind = pd.api.types.infer_dtype(s, skipna=True)
+        if kind in ("string", "empty"):
+            return np.fromiter((not (isinstance(v, str) and v.strip()) for v in s.to_numpy(dtype=object)),
+                               dtype=bool, count=len(s))
+        if s.dtype == object and kind not in ("floating", "integer", "mixed-integer-float", "datetime", "date",
+                                             "boolean", "decimal"):
+            return np.fromiter((is_blank(v) for v in s.to_numpy(dtype=object)), dtype=bool, count=len(s))
+    return na
+
+
+def coerce_text(s: pd.Series) -> tuple[pd.Series, list]:
+    """xlfin.schema.frames._coerce_text before the inline fast path."""
+    from xlfin.schema.frames import _kind, text_value
+
+    def strip_or_none(v):
+        if isinstance(v, str):
+            return v.strip() or None
+        return None
+
+    values = s.to_numpy(dtype=object)
+    if _kind(s) in ("string", "empty"):
+        return pd.Series([strip_or_none(v) for v in values], dtype=object), []
+    return pd.Series([text_value(v) for v in values], dtype=object), []
