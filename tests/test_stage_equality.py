@@ -161,3 +161,32 @@ def test_blank_cells_and_text_cells_read_as_before(seed: int) -> None:
         assert blank_mask(column).tolist() == old.blank_mask(column).tolist()
         new_text, old_text = _coerce_text(column)[0], old.coerce_text(column)[0]
         same_series(new_text, old_text)
+
+
+# ---------------------------------------------------------------- report stages
+
+@pytest.mark.parametrize("n", [0, 1, 7, 3000])
+def test_grouped_weighted_medians_are_bit_for_bit_the_same(n: int) -> None:
+    from xlfin.engine.forecast_paydates import _group_wmedian
+
+    rng = np.random.default_rng(n)
+    keys = np.array([f"C{rng.integers(0, max(n // 20, 1)):04d}" for _ in range(n)], dtype=object)
+    if n > 3:
+        keys[:3] = [1001, "1001", None]  # a number and its text are one customer, as before
+    values = rng.normal(10, 20, n).round(int(rng.integers(0, 3)))
+    weights = 0.5 ** (rng.uniform(0, 800, n) / 180)
+    new, ref = _group_wmedian(keys, values, weights), old.group_wmedian(keys, values, weights)
+    assert str(new.index.dtype) == str(ref.index.dtype) and (new.index.name, new.name) == (ref.index.name, ref.name)
+    assert list(new.index) == list(ref.index)
+    assert new.to_numpy().tobytes() == ref.to_numpy().tobytes()
+
+
+def test_scorecard_dates_short_cut_keeps_values_and_index() -> None:
+    from xlfin.engine.scorecard import _dates
+
+    cases = [pd.Series(pd.to_datetime(["2026-01-01", None, "1900-03-01T13:45:12.123456789"], format="ISO8601")),
+             pd.Series(np.array(["2026-01-01", "NaT", "9999-12-31"], dtype="datetime64[s]"), index=[4, 5, 6]),
+             pd.Series(np.array(["1969-12-31T23:59:59.5"], dtype="datetime64[ms]")),
+             pd.Series([dt.date(2026, 2, 1), None], dtype=object)]
+    for column in cases:
+        same_series(_dates(column), old.scorecard_dates(column))

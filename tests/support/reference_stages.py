@@ -97,3 +97,20 @@ def coerce_text(s: pd.Series) -> tuple[pd.Series, list]:
     if _kind(s) in ("string", "empty"):
         return pd.Series([strip_or_none(v) for v in values], dtype=object), []
     return pd.Series([text_value(v) for v in values], dtype=object), []
+
+
+def group_wmedian(keys: np.ndarray, values: np.ndarray, weights: np.ndarray) -> pd.Series:
+    """xlfin.engine.forecast_paydates._group_wmedian before it grouped integer codes."""
+    if keys.size == 0:
+        return pd.Series(dtype=np.float64)
+    frame = pd.DataFrame({"k": keys.astype(str), "v": values, "w": weights})
+    frame = frame.sort_values(["k", "v"], kind="mergesort")
+    g = frame.groupby("k", sort=False)["w"]
+    reached = frame[g.cumsum() * 2 >= g.transform("sum")]
+    return reached.groupby("k", sort=True)["v"].first()
+
+
+def scorecard_dates(values) -> pd.Series:
+    """xlfin.engine.scorecard._dates before the datetime64 short cut."""
+    s = values if isinstance(values, pd.Series) else pd.Series(values)
+    return pd.to_datetime(s.astype(object).where(s.notna(), None)).astype("datetime64[s]")
