@@ -189,4 +189,9 @@ def test_scorecard_dates_short_cut_keeps_values_and_index() -> None:
              pd.Series(np.array(["1969-12-31T23:59:59.5"], dtype="datetime64[ms]")),
              pd.Series([dt.date(2026, 2, 1), None], dtype=object)]
     for column in cases:
-        same_series(_dates(column), old.scorecard_dates(column))
+        try:
+            expected = old.scorecard_dates(column)
+        except (OverflowError, ValueError):  # pandas 2's nanosecond round trip could not hold 9999-12-31; the short cut can
+            assert _dates(column).iloc[-1] == pd.Timestamp("9999-12-31")
+            continue
+        same_series(_dates(column), expected)
