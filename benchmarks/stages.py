@@ -50,33 +50,43 @@ def child(book: Path, profile: Path | None) -> dict:
     from xlfin.app.operations import ACTIONS, execute
 
     seconds: dict[str, float] = {}
+    cpu: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="xlfin-stages-") as tmp:
         path = Path(tmp) / book.name
         shutil.copyfile(book, path)
+        started_cpu = time.process_time()
         floor = calamine_read(path)
-        state = {"stage": "open", "since": time.perf_counter()}
+        floor_cpu = time.process_time() - started_cpu
+        state = {"stage": "open", "since": time.perf_counter(), "cpu": time.process_time()}
 
         def clock(stage: str) -> None:
-            now = time.perf_counter()
+            now, now_cpu = time.perf_counter(), time.process_time()
             seconds[state["stage"]] = seconds.get(state["stage"], 0.0) + now - state["since"]
-            state.update(stage=stage, since=now)
+            cpu[state["stage"]] = cpu.get(state["stage"], 0.0) + now_cpu - state["cpu"]
+            state.update(stage=stage, since=now, cpu=now_cpu)
 
         profiler = cProfile.Profile() if profile else None
         if profiler:
             profiler.enable()
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         wb = open_workbook(path)
         try:
             execute(wb, ACTIONS, progress=clock)
         finally:
             wb.close()
         clock("done")
-        total = time.perf_counter() - started
+        total, total_cpu = time.perf_counter() - started, time.process_time() - started_cpu
         if profiler:
             profiler.disable()
             profiler.dump_stats(profile)
     seconds.pop("done", None)
-    return {"code": str(Path(xlfin.__file__).parent), "calamine": floor, "total": total, "stages": seconds}
+    cpu.pop("done", None)
+    import resource
+
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    return {"code": str(Path(xlfin.__file__).parent), "calamine": floor, "total": total, "stages": seconds,
+            "peak_mb": peak_mb,
+            "cpu": {"calamine": floor_cpu, "total": total_cpu, "stages": cpu}}
 
 
 def run_child(book: Path, src: Path | None, profile: Path | None) -> dict:
@@ -88,6 +98,24 @@ def run_child(book: Path, src: Path | None, profile: Path | None) -> dict:
         cmd += ["--profile", str(profile)]
     done = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def report(title: str, old: dict | None, new: dict) -> None:
+    print(title)
+    if old is not None:
+        print(f"{'stage':<14}{'old s':>9}{'new s':>9}{'old/new':>9}")
+        for stage in (*STAGES, "report stages"):
+            o, n = old["stages"][stage], new["stages"][stage]
+            print(f"{stage:<14}{o:9.2f}{n:9.2f}{(o / n if n else float('nan')):9.2f}")
+        for what in ("total", "calamine"):
+            print(f"{what:<14}{old[what]:9.2f}{new[what]:9.2f}{old[what] / new[what]:9.2f}")
+        print(f"regenerate / calamine read: old {old['total'] / old['calamine']:.2f}, "
+              f"new {new['total'] / new['calamine']:.2f}")
+    else:
+        for stage in (*STAGES, "report stages"):
+            print(f"{stage:<14}{new['stages'][stage]:9.2f} s")
+        print(f"total {new['total']:.2f} s; calamine read {new['calamine']:.2f} s; "
+              f"ratio {new['total'] / new['calamine']:.2f}")
 
 
 def median_figures(runs: list[dict]) -> dict:
@@ -116,25 +144,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.baseline:
             old_runs.append(run_child(args.book, args.baseline, None))
         new_runs.append(run_child(args.book, None, args.profile))
-    new = median_figures(new_runs)
     print(f"book: {args.book} ({args.book.stat().st_size / 1e6:.1f} MB); rounds: {args.rounds}; "
           f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; after: "
           + " ".join(f"{x:.2f}" for x in os.getloadavg()))
-    if old_runs:
-        old = median_figures(old_runs)
-        print(f"{'stage':<14}{'old s':>9}{'new s':>9}{'old/new':>9}")
-        for stage in (*STAGES, "report stages"):
-            o, n = old["stages"][stage], new["stages"][stage]
-            print(f"{stage:<14}{o:9.2f}{n:9.2f}{(o / n if n else float('nan')):9.2f}")
-        for what in ("total", "calamine"):
-            print(f"{what:<14}{old[what]:9.2f}{new[what]:9.2f}{old[what] / new[what]:9.2f}")
-        print(f"regenerate / calamine read: old {old['total'] / old['calamine']:.2f}, "
-              f"new {new['total'] / new['calamine']:.2f}")
-    else:
-        for stage in (*STAGES, "report stages"):
-            print(f"{stage:<14}{new['stages'][stage]:9.2f} s")
-        print(f"total {new['total']:.2f} s; calamine read {new['calamine']:.2f} s; "
-              f"ratio {new['total'] / new['calamine']:.2f}")
+    print("peak RSS MB: new " + ", ".join(f"{r['peak_mb']:,.0f}" for r in new_runs)
+          + ("; old " + ", ".join(f"{r['peak_mb']:,.0f}" for r in old_runs) if old_runs else ""))
+    old = median_figures(old_runs) if old_runs else None
+    report("wall-clock seconds (median of the rounds)", old, median_figures(new_runs))
+    # CPU seconds of the process (all its threads): less sensitive than wall time to other work on the machine
+    report("CPU seconds (median of the rounds)", median_figures([r["cpu"] for r in old_runs]) if old_runs else None,
+           median_figures([r["cpu"] for r in new_runs]))
     return 0
 
 

@@ -473,11 +473,15 @@ def coerce_table(raw: RawTable, settings: Any | None = None,
 
     if present:
         filled = np.zeros(len(src), dtype=bool)
-        for c in present:
+        # Required columns first: once every row has a value somewhere, the other columns cannot change which rows
+        # are kept, and testing each of their cells for blanks is skipped.
+        for c in sorted(present, key=lambda c: not c.required):
             blank = blank_mask(src[c.key])
             if blanks is not None:
                 blanks[c.key] = blank
             filled |= ~blank
+            if filled.all():
+                break
         rows = np.flatnonzero(filled)
     else:
         rows = np.zeros(0, dtype=np.int64)

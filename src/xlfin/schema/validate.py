@@ -447,8 +447,9 @@ def _invoice_references(ck: _Checker) -> None:
             continue
         col = ck.frames[table_key][key]
         named = col.notna().to_numpy()
+        values = col.to_numpy(dtype=object)  # indexing the array, not Series.iat, in the loop over the rows
         for pos in np.flatnonzero(named):
-            unknown = [t for t in split_invoice_list(col.iat[pos]) if t.casefold() not in known]
+            unknown = [t for t in split_invoice_list(values[pos]) if t.casefold() not in known]
             if unknown:
                 ck.emit(table_key, [pos], "unknown_invoice", key, {"value": ", ".join(unknown)})
 
