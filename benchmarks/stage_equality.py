@@ -99,7 +99,7 @@ def _cell_differences(old: Path, new: Path, limit: int = 10) -> list[str]:
     return out
 
 
-def compare(book: Path, baseline: Path, keep: Path) -> bool:
+def compare(book: Path, baseline: Path, keep: Path, new_src: Path | None = None) -> bool:
     with tempfile.TemporaryDirectory(prefix="xlfin-eq-") as tmp:
         old_book, new_book = Path(tmp) / "old" / book.name, Path(tmp) / "new" / book.name
         for p in (old_book, new_book):
@@ -107,7 +107,7 @@ def compare(book: Path, baseline: Path, keep: Path) -> bool:
             shutil.copyfile(book, p)
         old_out, new_out = keep / f"{book.stem}.old{book.suffix}", keep / f"{book.stem}.new{book.suffix}"
         old = _child(old_book, baseline, old_out)
-        new = _child(new_book, None, new_out)
+        new = _child(new_book, new_src, new_out)
     if "error" in old or "error" in new:
         same = old.get("error") == new.get("error")
         print(f"{'same' if same else 'DIFFERENT'} failure on {book.name}: old {old.get('error')!r}, new {new.get('error')!r}")
@@ -159,6 +159,7 @@ def hostile_books(folder: Path, count: int) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", type=Path, help="src/ folder of the old code")
+    parser.add_argument("--new", type=Path, help="src/ folder of the new code (default: the installed xlfin)")
     parser.add_argument("--book", type=Path, action="append", default=[])
     parser.add_argument("--demo", action="store_true")
     parser.add_argument("--hostile", type=int, default=0)
@@ -179,7 +180,8 @@ def main(argv: list[str] | None = None) -> int:
             books += demo_books(folder)
         if args.hostile:
             books += hostile_books(folder, args.hostile)
-        results = [compare(book, args.baseline.resolve(), args.keep) for book in books]
+        new_src = args.new.resolve() if args.new else None
+        results = [compare(book, args.baseline.resolve(), args.keep, new_src) for book in books]
     print(f"{sum(results)} of {len(results)} books identical")
     return 0 if all(results) else 1
 
