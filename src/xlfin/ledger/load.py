@@ -133,14 +133,14 @@ def upsert(store: Store, table: Table, frame: pd.DataFrame) -> int:
     store.execute(f"CREATE TEMP TABLE {quote(staging)} (LIKE {quote(table.key)}) ON COMMIT DROP")
     with store.conn.cursor() as cur:
         with cur.copy(f"COPY {quote(staging)} ({names}) FROM STDIN") as copy:
-            for row in _python_rows(frame):
+            for row in python_rows(frame):
                 copy.write_row(row)
     store.execute(f"INSERT INTO {quote(table.key)} ({names}) SELECT {names} FROM {quote(staging)} "
                   f"ON CONFLICT ({keys}) DO UPDATE SET {updates}")
     return len(frame)
 
 
-def _python_rows(frame: pd.DataFrame):
+def python_rows(frame: pd.DataFrame):
     """Rows of plain Python values for COPY (NA -> None, Timestamp -> date, numpy scalars -> Python)."""
     columns = []
     for name in frame.columns:
