@@ -16,6 +16,9 @@ from xlfin.ledger.store import Store
 SQL_TYPES: dict[str, str] = {"money": "BIGINT", "int": "BIGINT", "date": "DATE", "bool": "BOOLEAN",
                              "float": "DOUBLE PRECISION", "pct": "DOUBLE PRECISION"}
 SEQ = "_seq"
+# The invoice number's lookup key (xlfin.engine.reconcile.references: what two spellings of one number share),
+# stored so that a chunked reconciliation can fetch, by key, the other customers' invoices a remittance names.
+KEY = "_key"
 
 # The key a row is upserted by: the schema's unique column, or (customer, period) for one balance sheet a period.
 ROW_KEYS: dict[str, tuple[str, ...]] = {
@@ -45,6 +48,8 @@ def create_table_sql(table: Table) -> str:
     cols = [f"{quote(c.key)} {sql_type(c)}" + (" NOT NULL" if c.key in ROW_KEYS[table.key] else "")
             for c in stored_columns(table)]
     cols.append(f"{quote(SEQ)} BIGINT NOT NULL")
+    if table.key == "invoices":
+        cols.append(f"{quote(KEY)} TEXT")
     cols.append(f"PRIMARY KEY ({', '.join(quote(k) for k in ROW_KEYS[table.key])})")
     return f"CREATE TABLE IF NOT EXISTS {quote(table.key)} (\n  " + ",\n  ".join(cols) + "\n)"
 
@@ -91,6 +96,8 @@ def init(store: Store) -> list[str]:
     with store.transaction():
         for table in LEDGER_TABLES:
             store.execute(create_table_sql(table))
+        # a ledger created before the key was stored gets the column (filled by the next chunked reconciliation)
+        store.execute(f"ALTER TABLE invoices ADD COLUMN IF NOT EXISTS {quote(KEY)} TEXT")
         store.execute(ALLOCATIONS_SQL)
         store.execute(POSTED_SQL)
         store.execute(REJECTS_SQL)
