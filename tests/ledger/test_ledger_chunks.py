@@ -86,3 +86,25 @@ def test_chunks_equal_the_whole_ledger_and_the_workbook_run(book_run, kind, tmp_
 def test_text_keys_cover_what_the_scanner_looks_up() -> None:
     keys = text_keys(["INV-10002 / 10003 less CN-7", "发票号 SI/2026/0042"])
     assert {"10002", "10003", "CN7", "SI20260042"} <= keys
+
+
+@pytest.mark.parametrize("kind", ["duckdb", "postgresql"])
+def test_dunning_from_the_ledger_reads_candidates_only_and_equals_the_workbook_run(tmp_path, kind, request) -> None:
+    from xlfin.ledger.allocate import post_reconciliation
+    from xlfin.ledger.reports import dunning_from_ledger
+
+    book = write_book(tmp_path / "book.xlsm", seed=5, customers=40, invoices=500, payments=380)
+    wb = open_workbook(book, read_only=True)
+    run = Run(wb)
+    _ = run.dunning
+    wb.close()
+    source = f"duckdb:{tmp_path / 'l.duckdb'}" if kind == "duckdb" else request.getfixturevalue("pg_db")
+    with _fresh(source, run) as store:
+        post_reconciliation(store, run.settings, run.as_of, chunk_rows=200)
+        got = dunning_from_ledger(store, run.settings, run.as_of, run.config[2], run.dunning_log)
+    want = run.dunning
+    assert len(want.notices) >= 3
+    pd.testing.assert_frame_equal(got.notices.reset_index(drop=True), want.notices.reset_index(drop=True))
+    pd.testing.assert_frame_equal(got.items.reset_index(drop=True), want.items.reset_index(drop=True))
+    # who was left out is reported for the candidates only: a subset of the whole run's list
+    assert set(map(tuple, got.excluded.to_numpy())) <= set(map(tuple, want.excluded.to_numpy()))

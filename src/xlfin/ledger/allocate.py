@@ -54,8 +54,10 @@ def handled(payments: pd.DataFrame, rec, run_id: str) -> pd.DataFrame:
     un = un.set_index("payment_id")
     unapplied = ids.map(un["unapplied_amount"]).fillna(0).astype("int64")
     reason = ids.map(un["reason"]).where(lambda r: r.notna(), None)
+    # the customer the unapplied cash belongs to (identified by the engine when the payment named none)
+    customer = ids.map(un["customer_id"]).where(lambda c: c.notna() & (c != ""), None)
     return pd.DataFrame({"payment_id": ids, "run_id": run_id, "allocated": allocated, "unapplied": unapplied,
-                         "reason": reason})
+                         "reason": reason, "customer_id": customer})
 
 
 def _lock(store: Store) -> None:
@@ -97,7 +99,7 @@ def post_reconciliation(store: Store, settings: Settings, as_of: dt.date, *, chu
             _insert(store, "ledger_allocations", rows,
                     ["payment_id", "invoice_no", "customer_id", "amount", "rule", "confidence", "run_id"])
             _insert(store, "ledger_posted", handled(part.payments, part.result, run_id),
-                    ["payment_id", "run_id", "allocated", "unapplied", "reason"])
+                    ["payment_id", "run_id", "allocated", "unapplied", "reason", "customer_id"])
             considered += len(part.payments)
             allocations += len(rows)
             amount += int(rows["amount"].sum()) if len(rows) else 0

@@ -144,7 +144,7 @@ def _with_temp(store: Store, name: str, frame: pd.DataFrame, sql: str) -> None:
     store.execute(sql)
 
 
-def _temp_frame(store: Store, name: str, frame: pd.DataFrame, sql: str, params: tuple = ()) -> pd.DataFrame:
+def temp_frame(store: Store, name: str, frame: pd.DataFrame, sql: str, params: tuple = ()) -> pd.DataFrame:
     """`store.frame(sql)` with `frame` visible as table `name`."""
     if store.kind == "duckdb":
         store.conn.register(name, frame)
@@ -182,7 +182,7 @@ def _raw(store: Store, key: str, where: str, params: tuple, lang: str,
         stored = read_frame(store, table, where, params)
     else:
         cols = ", ".join(quote(c.key) for c in table.input_columns)
-        stored = _temp_frame(store, temp[0], temp[1], f"SELECT {cols} FROM {quote(table.key)} {where} "
+        stored = temp_frame(store, temp[0], temp[1], f"SELECT {cols} FROM {quote(table.key)} {where} "
                                                       f"ORDER BY _seq, {quote(table.row_key)}", params)
     cells = cell_frame(stored, table)
     cells = cells.astype(object).where(cells.notna(), None)
@@ -193,6 +193,17 @@ def _only_payments(store: Store, ctx: _Context, payments: RawTable) -> dict[str,
     """Raw tables for validating payments on their own (no customers, no invoices)."""
     return {"customers": _raw(store, "customers", "WHERE 1 = 0", (), ctx.lang),
             "invoices": _raw(store, "invoices", "WHERE 1 = 0", (), ctx.lang), "payments": payments}
+
+
+def frames_for(store: Store, settings: Settings, as_of: dt.date, lang: str, where: str,
+               temp: tuple[str, pd.DataFrame] | None, keys: tuple[str, ...]) -> dict[str, pd.DataFrame]:
+    """Frames of the input tables `keys`, their rows selected by `where` (the others empty), typed and validated as
+    a workbook run does (`Run.frames`)."""
+    from xlfin.app.operations import Run
+
+    raws = {k: _raw(store, k, where, (), lang, temp) if k in keys else _raw(store, k, "WHERE 1 = 0", (), lang)
+            for k in dict.fromkeys(("customers", "invoices", "payments", *keys))}
+    return Run(_ChunkBook(raws, settings), as_of=as_of).frames
 
 
 def _frames(ctx: _Context, raws: dict[str, RawTable]) -> dict[str, pd.DataFrame]:
@@ -219,7 +230,7 @@ def _unposted(store: Store, payments: pd.DataFrame) -> pd.DataFrame:
     if not len(payments):
         return payments
     ids = pd.DataFrame({"payment_id": payments["payment_id"].astype(str)})
-    done = _temp_frame(store, "xlfin_ids", ids, "SELECT p.payment_id FROM ledger_posted p JOIN xlfin_ids i "
+    done = temp_frame(store, "xlfin_ids", ids, "SELECT p.payment_id FROM ledger_posted p JOIN xlfin_ids i "
                                                 "ON i.payment_id = p.payment_id")
     return payments[~payments["payment_id"].astype(str).isin(set(done["payment_id"]))].reset_index(drop=True)
 
@@ -305,7 +316,7 @@ def _by_keys(store: Store, ctx: _Context, keys: set[str], exclude: Chunk | None)
     if exclude is not None:
         where += " AND NOT (i.customer_id BETWEEN %s AND %s)"
         params = (exclude.lo, exclude.hi)
-    return _temp_frame(store, "xlfin_want", pd.DataFrame({"k": sorted(keys)}), _context_sql(where), params)
+    return temp_frame(store, "xlfin_want", pd.DataFrame({"k": sorted(keys)}), _context_sql(where), params)
 
 
 def _prefix_invoices(store: Store, as_of: dt.date) -> pd.DataFrame:
@@ -320,7 +331,7 @@ def _prefix_invoices(store: Store, as_of: dt.date) -> pd.DataFrame:
     if not len(frame):
         return pd.DataFrame()
     nos = pd.DataFrame({"k": frame["invoice_no"].astype(str)})
-    return _temp_frame(store, "xlfin_reps", nos, _context_sql("WHERE i.invoice_no IN (SELECT k FROM xlfin_reps)"))
+    return temp_frame(store, "xlfin_reps", nos, _context_sql("WHERE i.invoice_no IN (SELECT k FROM xlfin_reps)"))
 
 
 # ------------------------------------------------------------------------------------------------ the passes

@@ -73,7 +73,8 @@ POSTED_SQL = """CREATE TABLE IF NOT EXISTS ledger_posted (
   run_id TEXT NOT NULL,
   allocated BIGINT NOT NULL,
   unapplied BIGINT NOT NULL,
-  reason TEXT
+  reason TEXT,
+  customer_id TEXT
 )"""
 # Rows of the last loaded book that could not be typed (validation left them out) or repeat a key: kept as the cells
 # the user typed (JSON), so a run on the ledger finds and reports them exactly as the workbook-only run does.
@@ -96,12 +97,13 @@ def init(store: Store) -> list[str]:
     with store.transaction():
         for table in LEDGER_TABLES:
             store.execute(create_table_sql(table))
-        # a ledger created before the key was stored gets the column (filled by the next chunked reconciliation)
-        store.execute(f"ALTER TABLE invoices ADD COLUMN IF NOT EXISTS {quote(KEY)} TEXT")
         store.execute(ALLOCATIONS_SQL)
         store.execute(POSTED_SQL)
         store.execute(REJECTS_SQL)
         store.execute(RUNS_SQL)
+        # a ledger created before these columns existed gets them (keys: filled by the next chunked reconciliation)
+        store.execute(f"ALTER TABLE invoices ADD COLUMN IF NOT EXISTS {quote(KEY)} TEXT")
+        store.execute("ALTER TABLE ledger_posted ADD COLUMN IF NOT EXISTS customer_id TEXT")
     return [t.key for t in LEDGER_TABLES] + ["ledger_allocations", "ledger_posted", "ledger_rejects",
                                                   "ledger_runs"]
 
