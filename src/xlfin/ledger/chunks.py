@@ -282,28 +282,33 @@ def _context_invoices(store: Store, ctx: _Context, payments: pd.DataFrame, exclu
     return found.assign(disputed=True).reset_index(drop=True)
 
 
-def _context_sql(where: str) -> str:
+def _context_sql(where: str, docs: str) -> str:
+    """Invoices `where` selects with what is still open of each; `docs` (a subquery of invoice numbers holding at
+    least those) limits the allocations summed to theirs instead of the whole ledger's."""
     return f"""
         SELECT i.invoice_no, i.customer_id, i.invoice_date, i.due_date, i.doc_type, i.currency, i.{quote(KEY)},
                o.open_amount AS amount
-        FROM invoices i JOIN ({_open_sql()}) o ON o.invoice_no = i.invoice_no
+        FROM invoices i JOIN ({_open_sql(f"WHERE invoice_no IN ({docs})", f"WHERE invoice_no IN ({docs})",
+                                          payment_filter=True)}) o ON o.invoice_no = i.invoice_no
         {where}"""
 
 
-def _open_sql(alloc_where: str = "", where: str = "") -> str:
+def _open_sql(alloc_where: str = "", where: str = "", *, payment_filter: bool = False) -> str:
     """invoice_no, customer_id, open_amount: an invoice net of everything applied to it, a credit note net of the
     credit it gave (xlfin.engine.reconcile.invoice_balances). An allocation's customer is its invoice's, so a
-    chunk's allocations are found by the same customer range (`alloc_where`; `where` filters the invoices)."""
-    cn_where = f"{alloc_where} AND rule = 'credit_note'" if alloc_where else "WHERE rule = 'credit_note'"
-    w = where.replace("customer_id", "i.customer_id")
+    chunk's allocations are found by the same customer range (`alloc_where`; `where` filters the invoices). With
+    `payment_filter`, `alloc_where` names invoice numbers: the credit notes' rows are found by payment_id."""
+    cn_filter = alloc_where.replace("WHERE invoice_no", "AND payment_id") if payment_filter else \
+        alloc_where.replace("WHERE", "AND")
+    w = where.replace("customer_id", "i.customer_id").replace("WHERE invoice_no", "WHERE i.invoice_no")
     return f"""SELECT i.invoice_no, i.customer_id,
                i.amount - COALESCE(CASE WHEN COALESCE(i.doc_type = 'Credit Note', FALSE) THEN g.given ELSE p.paid END, 0)
                  AS open_amount
         FROM invoices i
         LEFT JOIN (SELECT invoice_no, SUM(amount) AS paid FROM ledger_allocations {alloc_where} GROUP BY invoice_no) p
           ON p.invoice_no = i.invoice_no
-        LEFT JOIN (SELECT payment_id, SUM(amount) AS given FROM ledger_allocations {cn_where}
-                   GROUP BY payment_id) g ON g.payment_id = i.invoice_no
+        LEFT JOIN (SELECT payment_id, SUM(amount) AS given FROM ledger_allocations
+                   WHERE rule = 'credit_note' {cn_filter} GROUP BY payment_id) g ON g.payment_id = i.invoice_no
         {w}"""
 
 
@@ -316,7 +321,8 @@ def _by_keys(store: Store, ctx: _Context, keys: set[str], exclude: Chunk | None)
     if exclude is not None:
         where += " AND NOT (i.customer_id BETWEEN %s AND %s)"
         params = (exclude.lo, exclude.hi)
-    return temp_frame(store, "xlfin_want", pd.DataFrame({"k": sorted(keys)}), _context_sql(where), params)
+    docs = f"SELECT invoice_no FROM invoices WHERE {quote(KEY)} IN (SELECT k FROM xlfin_want)"
+    return temp_frame(store, "xlfin_want", pd.DataFrame({"k": sorted(keys)}), _context_sql(where, docs), params)
 
 
 def _prefix_invoices(store: Store, as_of: dt.date) -> pd.DataFrame:
@@ -331,7 +337,8 @@ def _prefix_invoices(store: Store, as_of: dt.date) -> pd.DataFrame:
     if not len(frame):
         return pd.DataFrame()
     nos = pd.DataFrame({"k": frame["invoice_no"].astype(str)})
-    return temp_frame(store, "xlfin_reps", nos, _context_sql("WHERE i.invoice_no IN (SELECT k FROM xlfin_reps)"))
+    return temp_frame(store, "xlfin_reps", nos, _context_sql("WHERE i.invoice_no IN (SELECT k FROM xlfin_reps)",
+                                                             "SELECT k FROM xlfin_reps"))
 
 
 # ------------------------------------------------------------------------------------------------ the passes

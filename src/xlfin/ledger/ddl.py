@@ -92,6 +92,15 @@ RUNS_SQL = """CREATE TABLE IF NOT EXISTS ledger_runs (
 )"""
 
 
+_PG_INDEXES = (
+    ("xlfin_invoices_customer", "invoices", "customer_id"),
+    ("xlfin_invoices_key", "invoices", quote(KEY)),
+    ("xlfin_payments_customer", "payments", "customer_id"),
+    ("xlfin_allocations_customer", "ledger_allocations", "customer_id"),
+    ("xlfin_allocations_invoice", "ledger_allocations", "invoice_no"),
+)
+
+
 def init(store: Store) -> list[str]:
     """Create every ledger table that is missing (idempotent). Returns the table names."""
     with store.transaction():
@@ -104,6 +113,9 @@ def init(store: Store) -> list[str]:
         # a ledger created before these columns existed gets them (keys: filled by the next chunked reconciliation)
         store.execute(f"ALTER TABLE invoices ADD COLUMN IF NOT EXISTS {quote(KEY)} TEXT")
         store.execute("ALTER TABLE ledger_posted ADD COLUMN IF NOT EXISTS customer_id TEXT")
+        if store.kind == "postgresql":  # chunks read by customer range and by key; DuckDB scans its zone maps
+            for name, table, cols in _PG_INDEXES:
+                store.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({cols})")
     return [t.key for t in LEDGER_TABLES] + ["ledger_allocations", "ledger_posted", "ledger_rejects",
                                                   "ledger_runs"]
 
