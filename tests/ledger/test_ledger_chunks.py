@@ -108,3 +108,14 @@ def test_dunning_from_the_ledger_reads_candidates_only_and_equals_the_workbook_r
     pd.testing.assert_frame_equal(got.items.reset_index(drop=True), want.items.reset_index(drop=True))
     # who was left out is reported for the candidates only: a subset of the whole run's list
     assert set(map(tuple, got.excluded.to_numpy())) <= set(map(tuple, want.excluded.to_numpy()))
+
+
+def test_keys_missing_from_an_older_ledger_are_filled(book_run, tmp_path) -> None:
+    from xlfin.ledger.chunks import fill_keys
+    from xlfin.ledger.load import invoice_keys
+
+    with _fresh(f"duckdb:{tmp_path / 'l.duckdb'}", book_run) as store:
+        store.execute('UPDATE invoices SET "_key" = NULL WHERE _seq % 2 = 0')
+        assert fill_keys(store, batch=50) > 50
+        nos, keys = zip(*store.rows('SELECT invoice_no, "_key" FROM invoices ORDER BY invoice_no'))
+        assert list(keys) == invoice_keys(list(nos))
