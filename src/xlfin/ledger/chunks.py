@@ -21,7 +21,7 @@ reading, never writing, and each chunk is handed what it needs to read:
 
 Chunks are ranges of customer ids (in the database's own order), cut so that a chunk holds about `chunk_rows`
 invoices and payments; one customer is never split. Rows come typed and validated exactly as a workbook run's
-(`Run.frames` on the chunk's rows). Rows of the result come chunk by chunk: compare results as sets of rows.
+(as `Run.frames` does, on the chunk's rows). Rows of the result come chunk by chunk: compare results as sets of rows.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from xlfin.engine.reconcile.references import (
 )
 from xlfin.schema.settings import Settings
 from xlfin.schema.tables import RawTable
+from xlfin.schema.validate import validate_workbook
 
 from xlfin.ledger.ddl import KEY, quote
 from xlfin.ledger.load import cell_frame, invoice_keys, read_frame
@@ -52,6 +53,7 @@ from xlfin.ledger.store import Store
 CHUNK_ROWS = 200_000  # invoices + payments per chunk: a few hundred MB of engine state at most
 _TRUNCATED = "…"
 _TEXT_COLUMNS = ("applied_to", "reference")
+_DATED = {"invoices": "invoice_date", "payments": "payment_date"}
 
 
 @dataclass
@@ -156,22 +158,6 @@ def temp_frame(store: Store, name: str, frame: pd.DataFrame, sql: str, params: t
     return store.frame(sql, params)
 
 
-class _ChunkBook:
-    """Just enough of a workbook for `Run` to type, validate and default a chunk's rows like any run does."""
-
-    def __init__(self, raws: dict[str, RawTable], settings: Settings):
-        self.raws, self.settings = raws, settings
-
-    def read_config(self):
-        return self.settings, [], ()
-
-    def has_table(self, table) -> bool:
-        return table.key in self.raws
-
-    def read_table(self, table) -> RawTable:
-        return self.raws[table.key]
-
-
 def _raw(store: Store, key: str, where: str, params: tuple, lang: str,
          temp: tuple[str, pd.DataFrame] | None = None) -> RawTable:
     """The stored rows `where` selects, as the cells a user typed (like `read_raw`, without the rejects)."""
@@ -198,19 +184,28 @@ def _only_payments(store: Store, ctx: _Context, payments: RawTable) -> dict[str,
 def frames_for(store: Store, settings: Settings, as_of: dt.date, lang: str, where: str,
                temp: tuple[str, pd.DataFrame] | None, keys: tuple[str, ...]) -> dict[str, pd.DataFrame]:
     """Frames of the input tables `keys`, their rows selected by `where` (the others empty), typed and validated as
-    a workbook run does (`Run.frames`)."""
-    from xlfin.app.operations import Run
-
+    a workbook run does."""
     raws = {k: _raw(store, k, where, (), lang, temp) if k in keys else _raw(store, k, "WHERE 1 = 0", (), lang)
             for k in dict.fromkeys(("customers", "invoices", "payments", *keys))}
-    return Run(_ChunkBook(raws, settings), as_of=as_of).frames
+    return typed_frames(raws, settings, as_of)
+
+
+def typed_frames(raws: dict[str, RawTable], settings: Settings, as_of: dt.date) -> dict[str, pd.DataFrame]:
+    """What `app.operations.Run.frames` gives the engine: validated, defaults applied, the rows validation leaves
+    out dropped, and documents dated after as_of dropped (not receivables yet, not arrived yet)."""
+    report = validate_workbook(raws, settings, [], as_of)
+    out = {}
+    for key in report.frames:
+        frame = report.usable(key)
+        column = _DATED.get(key)
+        if column in frame.columns and len(frame):
+            frame = frame[~(pd.to_datetime(frame[column]) > pd.Timestamp(as_of)).to_numpy()].reset_index(drop=True)
+        out[key] = frame
+    return out
 
 
 def _frames(ctx: _Context, raws: dict[str, RawTable]) -> dict[str, pd.DataFrame]:
-    """Typed frames, defaults applied, rows validation leaves out and rows dated after as_of dropped (Run.frames)."""
-    from xlfin.app.operations import Run
-
-    return Run(_ChunkBook(raws, ctx.settings), as_of=ctx.as_of).frames
+    return typed_frames(raws, ctx.settings, ctx.as_of)
 
 
 def _still_open(store: Store, invoices: pd.DataFrame, chunk: Chunk) -> pd.DataFrame:
