@@ -18,7 +18,7 @@ from xlfin.schema import GENERATED_TABLES, Lang, Table
 from xlfin.schema.tables import WorkbookError
 from ..xlsx.atomic import atomic_write
 from xlfin.xlsx.crypto import BookBytes, read_book
-from xlfin.xlsx.digest import HASH_PENDING, stamp_package, zip_digest
+from xlfin.xlsx.digest import HASH_PENDING, package_digest, stamp_package
 from xlfin.xlsx.password import Secret
 from xlfin.xlsx.protection import sheet_protection_xml
 from ..xlsx.limits import DEFAULT_LIMITS, Limits
@@ -69,12 +69,6 @@ def save_package(target: Path, data: bytes, *, mode_from: Path | None = None, bo
     return atomic_write(target, lambda tmp: tmp.write_bytes(sealed), mode_from=mode_from)
 
 
-def _stamped(data: bytes, source: str) -> bytes:
-    """The Audit rows' pending hash replaced by the hash of what is written (xlsx.digest)."""
-    package = Package(data, source)
-    return package.to_bytes() if stamp_package(package) else data
-
-
 class FileWorkbook(Workbook):
     """A workbook file. Reads see the file as opened; `commit` writes everything staged in one atomic save."""
 
@@ -105,7 +99,9 @@ class FileWorkbook(Workbook):
 
     def hash_before(self) -> str:
         """The workbook hash (xlsx.digest) of the file as opened, for the Audit row."""
-        return zip_digest(self._book.package)
+        self._r()  # after an in-place save: the file as saved
+        package = self._package
+        return package_digest({name: package.original(name) for name in package.original_names()})
 
     def hash_after_pending(self) -> str:
         """The placeholder an Audit row carries; the save replaces it with the hash of what it writes."""
@@ -233,10 +229,10 @@ class FileWorkbook(Workbook):
                 writer.replace_sheet(names, target_name, sheet)
             for op in self._appends:
                 self._append_in_place(writer, op)
-            data = writer.finish()
+            data = writer.finish(before_zip=stamp_package)  # the Audit rows' pending hash: the hash written
         except ValueError as exc:  # a generated sheet beyond Excel's grid
             raise WorkbookError(f"{self.path}: {exc}") from None
-        save_package(target, _stamped(data, str(self.path)), mode_from=self.path, book=self._book)
+        save_package(target, data, mode_from=self.path, book=self._book)
         self._sheets.clear()
         self._appends.clear()
         if output is None:

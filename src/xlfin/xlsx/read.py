@@ -7,7 +7,8 @@ are brought to the adapter's conventions here: a blank cell is None, a whole flo
 
 The sheet list (workbook.xml and its relationships), the Excel Tables (`xl/tables/tableN.xml`) and the styles are
 small parts parsed with defusedxml. Before python-calamine sees any byte, `limits.inspect_package` has streamed the
-package once and refused what would not fit (SPEC §12).
+package once and refused what would not fit (SPEC §12); the parts it inflated stay with the package (`Package.read`
+and the workbook hash use them, nothing inflates a part twice).
 """
 
 from __future__ import annotations
@@ -79,7 +80,9 @@ class PackageReader:
         self.sheets = self._sheets()
         sst = next(iter(package.related(self.workbook_part, REL_SHARED_STRINGS)), None)
         worksheets = {s.part for s in self.sheets if s.part}
-        self.facts: PackageFacts = inspect_package(package.zip, worksheets, sst, limits)
+        self.facts: PackageFacts = inspect_package(package.zip, package.raw_member, worksheets, sst, limits)
+        package.adopt_inflated(self.facts.parts)
+        self.facts.parts = {}
         self.tables = self._tables()
         self._calamine: CalamineWorkbook | None = None
         self._grids: dict[str, np.ndarray] = {}

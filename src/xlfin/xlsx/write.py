@@ -15,7 +15,7 @@ touched.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from xlfin.schema.tables import WorkbookError
@@ -334,7 +334,9 @@ class PackageWriter:
 
     # ------------------------------------------------ the package
 
-    def finish(self) -> bytes:
+    def finish(self, before_zip: Callable[[Package], object] | None = None) -> bytes:
+        """The package's bytes; `before_zip` sees the final parts first (the Audit row's hash is stamped there, on
+        parts still in memory, rather than on a zip inflated again)."""
         self.styles.save()
         if self.styles.created:
             self._new_rels.append(Relationship("rIdXlfinStyles", REL_STYLES, self.styles.part))
@@ -356,6 +358,8 @@ class PackageWriter:
         drop = {p for p in self._content_drop if p not in self._content_add}
         if self._content_add or drop:
             self.package.set_content_types(self._content_add, drop)
+        if before_zip is not None:
+            before_zip(self.package)
         return self.package.to_bytes()
 
 
