@@ -166,19 +166,23 @@ def inspect_package(zf: zipfile.ZipFile, raw: Callable[[zipfile.ZipInfo], bytes]
         head = b""
         strings = 0
         keep = kept + info.file_size <= limits.max_cached_bytes
-        chunks: list[bytes] = []
+        # a part small enough to keep is inflated in one piece once its declared size has passed the size limits
+        # (the inflate stops at that size), so that no chunks are joined into a second copy
+        if keep:
+            _check_size(name, info, info.file_size, total + info.file_size, limits)
+        pieces: list[bytes] = []
         try:
-            for chunk in _inflate(zf, info, raw):
+            for chunk in _inflate(zf, info, raw, whole=keep):
                 size += len(chunk)
                 total += len(chunk)
                 _check_size(name, info, size, total, limits)
                 if keep:
-                    chunks.append(chunk)
+                    pieces.append(chunk)
                 if len(head) < 65536 and _is_xml(name):
                     head += chunk[:65536]
                     _check_prolog(name, _prolog(head))
                 if bounds is not None:
-                    _bounds_of_chunk(tail + chunk, bounds)
+                    _bounds_of_chunk(tail + chunk if tail else chunk, bounds)
                     tail = chunk[-_TAIL:]
                     _check_bounds(name, bounds, limits)
                 elif name == shared_strings:
@@ -191,8 +195,8 @@ def inspect_package(zf: zipfile.ZipFile, raw: Callable[[zipfile.ZipInfo], bytes]
         except (zipfile.BadZipFile, zlib.error, isal_zlib.error, EOFError, NotImplementedError, RuntimeError,
                 OSError) as exc:
             raise WorkbookError(f"not a usable workbook: the zip member {name} is damaged ({exc})") from None
-        data = b"".join(chunks) if keep else None
-        chunks.clear()
+        data = (pieces[0] if len(pieces) == 1 else b"".join(pieces)) if keep else None
+        pieces.clear()
         if name == shared_strings:
             if size > limits.max_shared_string_bytes:
                 raise WorkbookError(f"refused: the shared-string table is {mb(size)}, more than the "
@@ -209,11 +213,22 @@ def inspect_package(zf: zipfile.ZipFile, raw: Callable[[zipfile.ZipInfo], bytes]
     return facts
 
 
-def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo, raw: Callable[[zipfile.ZipInfo], bytes]) -> Iterator[bytes]:
-    """A member's bytes in chunks of at most _CHUNK: never more than its declared size, and only when its size and
-    CRC match what the zip declares (zipfile's own guarantees, with ISA-L's faster inflate for deflated members)."""
+def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo, raw: Callable[[zipfile.ZipInfo], bytes],
+             whole: bool = False) -> Iterator[bytes]:
+    """A member's bytes in chunks of at most _CHUNK (`whole`: in one chunk): never more than its declared size, and
+    only when its size and CRC match what the zip declares (zipfile's own guarantees, with ISA-L's faster inflate
+    for deflated members)."""
     if info.flag_bits & 0x1:
         raise NotImplementedError("an encrypted zip member")
+    if whole and info.compress_type == zipfile.ZIP_DEFLATED:
+        yield _inflate_whole(raw(info), info)
+        return
+    if whole and info.compress_type == zipfile.ZIP_STORED:
+        stored = raw(info)
+        if len(stored) != info.file_size or isal_zlib.crc32(stored) != info.CRC:
+            raise zipfile.BadZipFile(f"bad size or CRC-32 for {info.filename}")
+        yield stored
+        return
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         with zf.open(info) as stream:  # other methods (Excel never writes them): zipfile checks size and CRC
             while chunk := stream.read(_CHUNK):
@@ -247,6 +262,21 @@ def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo, raw: Callable[[zipfile.
             raise EOFError("its deflate stream ends early")
     if size != info.file_size or crc != info.CRC:
         raise zipfile.BadZipFile(f"bad size or CRC-32 for {info.filename}")
+
+
+def _inflate_whole(stored: bytes, info: zipfile.ZipInfo) -> bytes:
+    """A deflated member in one piece, inflating at most one byte past its declared size."""
+    if len(stored) != info.compress_size:
+        raise EOFError("the member is cut short")
+    inflater = isal_zlib.decompressobj(-15)
+    data = inflater.decompress(stored, info.file_size + 1) if info.file_size else inflater.decompress(stored, 1)
+    if len(data) > info.file_size:
+        raise zipfile.BadZipFile("it inflates beyond its declared size")
+    if not inflater.eof:
+        raise EOFError("its deflate stream ends early")
+    if len(data) != info.file_size or isal_zlib.crc32(data) != info.CRC:
+        raise zipfile.BadZipFile(f"bad size or CRC-32 for {info.filename}")
+    return data
 
 
 def _check_size(name: str, info: zipfile.ZipInfo, size: int, total: int, limits: Limits) -> None:

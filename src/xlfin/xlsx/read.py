@@ -176,6 +176,9 @@ class PackageReader:
         self._grids.clear()
 
 
+_CLASS_OF = np.frompyfunc(type, 1, 1)  # each cell's class, in one C-level loop
+
+
 def normalise(rows: list[list[object]]) -> np.ndarray:
     """python-calamine's rows -> an object grid with None for blanks and ints for whole floats."""
     if not rows or not rows[0]:
@@ -183,7 +186,7 @@ def normalise(rows: list[list[object]]) -> np.ndarray:
     grid = np.empty((len(rows), len(rows[0])), dtype=object)
     grid[:] = rows
     flat = grid.reshape(-1)
-    kinds = np.fromiter((v.__class__ for v in flat), dtype=object, count=flat.size)
+    kinds = _CLASS_OF(flat) if flat.size else flat
     is_str = np.flatnonzero(kinds == str)  # noqa: E721 - comparing each cell's class, vectorised
     flat[is_str[flat[is_str] == ""]] = None
     is_float = np.flatnonzero(kinds == float)  # noqa: E721

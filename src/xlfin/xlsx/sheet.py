@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -271,18 +272,22 @@ _EPOCH_ORDINAL = {False: EPOCH_1900.toordinal(), True: EPOCH_1904.toordinal()}
 
 
 def _float_tails(values: np.ndarray, base: str) -> tuple[np.ndarray, np.ndarray]:
-    """Floats as `<v>` with Python's shortest round-trip repr (a whole number without its ".0"), formatted once per
-    distinct value from its first occurrence (0.0 and -0.0 are one value, as in a dict); NaN and infinities make no
-    cell."""
+    """Floats as `<v>` with Python's shortest round-trip repr, a whole number without its ".0" (as `_Encoder.number`
+    writes them), formatted once per distinct value from its first occurrence (0.0 and -0.0 are one value, as in a
+    dict); NaN and infinities make no cell. Whole numbers below 1e16 (whose repr is the integer and ".0") are
+    written as integers, the rest through repr."""
     floats = values.astype(np.float64)
     ok = np.isfinite(floats)
     finite = floats[ok]
     _, first, inverse = np.unique(finite, return_index=True, return_inverse=True)
-    texts = [repr(x) for x in finite[first].tolist()]
-    head = f'"{base}><v>'
-    unique = np.array([head + (t[:-2] if t.endswith(".0") else t) + "</v></c>" for t in texts], dtype=object)
+    unique = finite[first]
+    whole = (unique == np.floor(unique)) & (np.abs(unique) < 1e16)
+    texts = np.empty(len(unique), dtype=object)
+    texts[whole] = list(map(str, unique[whole].astype(np.int64).tolist()))
+    texts[~whole] = list(map(repr, unique[~whole].tolist()))
+    texts[(unique == 0) & np.signbit(unique)] = "-0"  # repr(-0.0) is "-0.0"
     out = np.full(len(values), "", dtype=object)
-    out[ok] = unique[inverse.reshape(-1)]
+    out[ok] = ((f'"{base}><v>' + texts) + "</v></c>")[inverse.reshape(-1)]
     return out, ok
 
 
@@ -305,26 +310,32 @@ def _date_tails(values: np.ndarray, enc: _Encoder, style: CellStyle) -> tuple[np
 def _str_tails(values: np.ndarray, enc: _Encoder, style: CellStyle, base: str) -> tuple[np.ndarray, np.ndarray]:
     """Text as inline strings, once per distinct text. Texts that need nothing but escaping (most: printable, no
     leading formula character, no surrounding space) are escaped all at once, joined by a control character no
-    printable text contains; the others go through `_Encoder.tail` one by one."""
+    printable text contains; the others (found by one regex pass over the same joined text) go through
+    `_Encoder.tail` one by one."""
     codes, unique = pd.factorize(values, use_na_sentinel=False)
     texts: list[str] = unique.tolist()
-    special = [i for i, t in enumerate(texts)
-               if not t.isprintable() or len(t) > MAX_CELL_CHARS or not t or t.startswith(FORMULA_LEADS)
-               or t[0].isspace() or t[-1].isspace()]
-    plain = texts
-    if special:
-        plain = list(texts)
-        for i in special:
-            plain[i] = ""
-    joined = "\x01".join(plain).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    head = f'"{base} t="inlineStr"><is><t>'
-    tails = np.array([head + t + "</t></is></c>" for t in joined.split("\x01")], dtype=object)
+    joined = "\x01".join(texts)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    special = set(np.flatnonzero((lengths == 0) | (lengths > MAX_CELL_CHARS)).tolist())
+    if not joined.replace("\x01", "").isprintable():
+        special.update(i for i, t in enumerate(texts) if not t.isprintable())
+    ends = np.cumsum(lengths + 1)  # one past each text's separator
+    edges = [m.start() for m in _EDGE.finditer("\x01" + joined + "\x01")]
+    special.update(np.searchsorted(ends, np.asarray(edges, dtype=np.int64), side="right").tolist())
+    special.discard(len(texts))
+    escaped = joined.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").split("\x01")
+    tails = (f'"{base} t="inlineStr"><is><t>' + np.array(escaped, dtype=object)) + "</t></is></c>"
     ok = np.ones(len(texts), dtype=bool)
     for i in special:
         tail = enc.tail(_plain(texts[i]), style, base)
         tails[i] = "" if tail is None else '"' + tail
         ok[i] = tail is not None
     return tails[codes], ok[codes]
+
+
+# In "\x01" + texts joined by "\x01" + "\x01": a text that starts with a formula character or a space, or ends with a
+# space (its match starts at or just before its own separator, so searchsorted maps it to that text)
+_EDGE = re.compile("\x01(?=[=+\\-@\\s])|\\s(?=\x01)")
 
 
 def _generic_tails(values: np.ndarray, enc: _Encoder, style: CellStyle, base: str,
