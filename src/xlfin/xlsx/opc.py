@@ -37,6 +37,7 @@ REL_HYPERLINK = NS_DOC_REL + "/hyperlink"
 REL_STYLES = NS_DOC_REL + "/styles"
 REL_SHARED_STRINGS = NS_DOC_REL + "/sharedStrings"
 REL_CALC_CHAIN = NS_DOC_REL + "/calcChain"
+REL_EXTENDED_PROPERTIES = NS_DOC_REL + "/extended-properties"
 CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 CT_TABLE = "application/vnd.openxmlformats-officedocument.spreadsheetml.table+xml"
 CT_DRAWING = "application/vnd.openxmlformats-officedocument.drawing+xml"
@@ -83,7 +84,8 @@ def rels_name(part: str) -> str:
 def resolve(source_part: str, target: str) -> str:
     if target.startswith("/"):
         return target.lstrip("/")
-    return posixpath.normpath(posixpath.join(posixpath.dirname(source_part), target))
+    # a package-level relationship (source "/") names its target from the root: no leading slash either way
+    return posixpath.normpath(posixpath.join(posixpath.dirname(source_part), target)).lstrip("/")
 
 
 def relative(source_part: str, target_part: str) -> str:

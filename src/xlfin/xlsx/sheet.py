@@ -105,7 +105,9 @@ class GeneratedSheet:
     links: list[tuple[str, str]] = field(default_factory=list)  # (cell, target)
     charts: list[ChartSpec] = field(default_factory=list)
     frozen_rows: int = 0
-    landscape_fit: bool = False
+    landscape_fit: bool = False  # printed on A4 landscape, fitted to one page wide
+    # (first_row, first_col, last_row, last_col) printed: the sheet's `_xlnm.Print_Area` defined name
+    print_area: tuple[int, int, int, int] | None = None
     # The sheet-protection element the privacy layer adds (`<sheetProtection .../>`), written after the cells where
     # the schema puts it.
     protection: str = ""
@@ -190,9 +192,11 @@ class GeneratedSheet:
         for start, stop, cols in spans:
             bodies = _row_bodies(start, stop, cols)
             texts[start:stop] = [f'<row r="{r}">{b}</row>' if b else None for r, b in zip(range(start, stop), bodies)]
-            for r in shared:
-                if start <= r < stop and bodies[r - start]:
-                    pieces_of[r].append((cols[0][0], bodies[r - start]))
+            for r in shared:  # cell by cell, so that a single cell between two of the block's columns sorts in
+                if start <= r < stop:
+                    i = r - start
+                    pieces_of[r].extend((c, f'<c r="{letter}{r}{tails[i]}') for c, letter, tails, has in cols
+                                        if has[i])
         for r, pieces in singles.items():
             if r not in shared:
                 texts[r] = f'<row r="{r}">' + "".join(p[1] for p in sorted(pieces, key=lambda c: c[0])) + "</row>"
@@ -219,11 +223,12 @@ class GeneratedSheet:
         tails = np.full(n, "", dtype=object)
         has = np.zeros(n, dtype=bool)
         shown_of: dict[int, object] = {}
-        kinds = _CLASS_OF(cells) if n else cells
+        # each cell's class as a small code (comparing an object array with a numpy scalar type misfires)
+        codes, classes = pd.factorize(_CLASS_OF(cells)) if n else (np.zeros(0, dtype=np.int64), [])
         plain = convert is None or convert is _plain
         base = enc.attr(style)
-        for kind in set(kinds.tolist()) if n else ():
-            at = np.flatnonzero(kinds == kind) if len(kinds) else kinds
+        for code, kind in enumerate(classes):
+            at = np.flatnonzero(codes == code)
             if kind is type(None) and (convert is None or convert(None) is None):
                 continue
             sub = cells[at]
@@ -234,7 +239,7 @@ class GeneratedSheet:
             elif plain and kind is dt.date:
                 got, ok = _date_tails(sub, enc, style)
             elif plain and kind is str and not link:
-                got, ok = _str_tails(sub, enc, style, base)
+                got, ok = _str_tails(sub, enc, style, base, convert)
             else:
                 got, ok = _generic_tails(sub, enc, style, base, convert, shown_of if link else None, at)
             tails[at] = got
@@ -307,7 +312,8 @@ def _date_tails(values: np.ndarray, enc: _Encoder, style: CellStyle) -> tuple[np
     return (head + texts) + "</v></c>", np.ones(len(values), dtype=bool)
 
 
-def _str_tails(values: np.ndarray, enc: _Encoder, style: CellStyle, base: str) -> tuple[np.ndarray, np.ndarray]:
+def _str_tails(values: np.ndarray, enc: _Encoder, style: CellStyle, base: str,
+               convert: Callable[[object], object] | None) -> tuple[np.ndarray, np.ndarray]:
     """Text as inline strings, once per distinct text. Texts that need nothing but escaping (most: printable, no
     leading formula character, no surrounding space) are escaped all at once, joined by a control character no
     printable text contains; the others (found by one regex pass over the same joined text) go through
@@ -327,7 +333,7 @@ def _str_tails(values: np.ndarray, enc: _Encoder, style: CellStyle, base: str) -
     tails = (f'"{base} t="inlineStr"><is><t>' + np.array(escaped, dtype=object)) + "</t></is></c>"
     ok = np.ones(len(texts), dtype=bool)
     for i in special:
-        tail = enc.tail(_plain(texts[i]), style, base)
+        tail = enc.tail(convert(texts[i]) if convert is not None else texts[i], style, base)
         tails[i] = "" if tail is None else '"' + tail
         ok[i] = tail is not None
     return tails[codes], ok[codes]
