@@ -10,6 +10,8 @@ are where decryption on load and encryption on save plug in; no decrypted copy i
 from __future__ import annotations
 
 import io
+import threading
+from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np
@@ -69,6 +71,22 @@ def save_package(target: Path, data: bytes, *, mode_from: Path | None = None, bo
     return atomic_write(target, lambda tmp: tmp.write_bytes(sealed), mode_from=mode_from)
 
 
+def _background_digest(package: Package) -> Future[str]:
+    """The workbook hash of the package as loaded, computed on a second thread while the sheets are read: the parts
+    are already inflated and immutable, and hashlib releases the GIL while it hashes, so on a machine with a free
+    core the Audit row's hash costs no wall time."""
+    future: Future[str] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(package_digest({name: package.original(name) for name in package.original_names()}))
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever asks for the hash
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="xlfin-hash", daemon=True).start()
+    return future
+
+
 class FileWorkbook(Workbook):
     """A workbook file. Reads see the file as opened; `commit` writes everything staged in one atomic save."""
 
@@ -83,6 +101,7 @@ class FileWorkbook(Workbook):
         self._opened_stat = self.path.stat()
         self._keep_vba = self.path.suffix.lower() in MACRO_SUFFIXES
         self._reader: PackageReader | None = PackageReader(self._package, limits)
+        self._hash = _background_digest(self._package) if not read_only else None
         self._limits = limits
         self._stale = False  # saved in place since the last load
         self._sheets: dict[str, tuple[list[str], str, GeneratedSheet]] = {}
@@ -100,8 +119,9 @@ class FileWorkbook(Workbook):
     def hash_before(self) -> str:
         """The workbook hash (xlsx.digest) of the file as opened, for the Audit row."""
         self._r()  # after an in-place save: the file as saved
-        package = self._package
-        return package_digest({name: package.original(name) for name in package.original_names()})
+        if self._hash is None:
+            self._hash = _background_digest(self._package)
+        return self._hash.result()
 
     def hash_after_pending(self) -> str:
         """The placeholder an Audit row carries; the save replaces it with the hash of what it writes."""
@@ -248,6 +268,7 @@ class FileWorkbook(Workbook):
         self._stale = True
         self._opened_stat = self.path.stat()
         self._lo_cache = None
+        self._hash = None
         self._block_cache.clear()
         self._config_cache = None
 
