@@ -230,3 +230,27 @@ def test_app_xml_without_the_lists_or_with_other_names_is_left_alone() -> None:
     renamed = app_titles(EXCEL_APP.format(n=2, m=3, titles="<vt:lpstr>A</vt:lpstr><vt:lpstr>Aging</vt:lpstr>")
                          .encode(), ["A", "Aging"], ["A", "账龄"])
     assert renamed == EXCEL_APP.format(n=2, m=3, titles="<vt:lpstr>A</vt:lpstr><vt:lpstr>账龄</vt:lpstr>").encode()
+
+
+def test_tables_that_would_run_past_the_last_row_stand_side_by_side(tmp_path: Path, monkeypatch) -> None:
+    """At Excel's row limit the Reconciliation sheet's tables cannot be stacked (the per-invoice summary alone has
+    a row per invoice): they are laid out side by side from row 1, and read back by table name."""
+    import xlfin.adapters.file as file_adapter
+    from xlfin import schema
+
+    book = small_workbook(tmp_path / "book.xlsm")
+    with open_workbook(book) as wb:
+        execute(wb, ["reconcile"])
+    with open_workbook(book, read_only=True) as wb:
+        stacked = {t: wb.read_table(t).frame for t in (schema.ALLOCATIONS, schema.UNAPPLIED)}
+    monkeypatch.setattr(file_adapter, "MAX_SHEET_ROWS", 20)
+    with open_workbook(book) as wb:
+        execute(wb, ["reconcile"])
+    with open_workbook(book, read_only=True) as wb:
+        los = {lo.name: lo for lo in wb._list_objects()}
+        side = {t: wb.read_table(t).frame for t in (schema.ALLOCATIONS, schema.UNAPPLIED)}
+    allocations, unapplied = los[schema.ALLOCATIONS.name], los[schema.UNAPPLIED.name]
+    assert allocations.first_row == unapplied.first_row == 1
+    assert unapplied.first_col == allocations.last_col + 2
+    for table, frame in stacked.items():
+        assert side[table].equals(frame)

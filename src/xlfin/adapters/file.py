@@ -23,7 +23,7 @@ from xlfin.xlsx.crypto import BookBytes, read_book
 from xlfin.xlsx.digest import HASH_PENDING, package_digest, stamp_package
 from xlfin.xlsx.password import Secret
 from xlfin.xlsx.protection import sheet_protection_xml
-from ..xlsx.limits import DEFAULT_LIMITS, Limits
+from ..xlsx.limits import DEFAULT_LIMITS, EXCEL_MAX_ROWS, Limits
 from ..xlsx.opc import Package
 from ..xlsx.read import PackageReader
 from ..xlsx.sheet import GeneratedSheet
@@ -42,6 +42,7 @@ from xlfin.schema.workbook import (
 from .safety import MACRO_SUFFIXES, check_input_file, check_output_suffix, check_writable, check_zip
 
 GENERATED_SHEETS = {n for t in GENERATED_TABLES for n in (t.sheet_en, t.sheet_zh)}
+MAX_SHEET_ROWS = EXCEL_MAX_ROWS  # a name of its own so that a test can lower it
 
 
 def load_book(path: Path, limits: Limits = DEFAULT_LIMITS, password: Secret | None = None) -> BookBytes:
@@ -188,6 +189,16 @@ class FileWorkbook(Workbook):
     def _apply_replace(self, op: StagedReplace) -> None:
         sheet = self._generated_sheet(op.sheet_en, op.lang)
         tops = stacked_layout([len(rows) for _, rows in op.blocks])
+        if len(op.blocks) > 1 and tops[-1] + max(len(op.blocks[-1][1]), 1) > MAX_SHEET_ROWS:
+            # Stacked, the tables would run past Excel's last row (a book near the row limit: the Reconciliation
+            # sheet's per-invoice summary alone has a row per invoice), so they stand side by side from row 1, a
+            # blank column between; formulas and readers find them by table name.
+            left = 1
+            for table, rows in op.blocks:
+                sheet.add_table(table, rows, op.lang, (1, left))
+                left += len(table.columns) + 1
+            sheet.frozen_rows = 1
+            return
         for (table, rows), top in zip(op.blocks, tops):
             sheet.add_table(table, rows, op.lang, (top, 1))
         if len(op.blocks) == 1:
