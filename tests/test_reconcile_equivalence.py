@@ -142,3 +142,20 @@ def test_hypothesis_batches(batch) -> None:
     inv, pay, options = batch
     assert_same_result(reconcile(inv, pay, CUSTOMERS, **options),
                        reference_reconcile(inv, pay, CUSTOMERS, **options))
+
+
+# ------------------------------------------------------------------------------------- the invoice index
+
+NUMBER_CHARS = st.sampled_from(list("0123456789-/ .#AINVOCSBXnoiv") + ["发票号", "Ｉ", "１", "０", "\n", "ß", "No."])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(NUMBER_CHARS, max_size=8).map("".join), max_size=30))
+def test_invoice_index_is_built_as_before(numbers: list[str]) -> None:
+    from support.reconcile_reference.references import InvoiceIndex as ReferenceIndex
+    from xlfin.engine.reconcile.references import InvoiceIndex
+
+    customers = ["C1"] * len(numbers)
+    new, old = InvoiceIndex.build(numbers, customers), ReferenceIndex.build(numbers, customers)
+    assert (new.keys, new.alnums, new.by_key, new.by_digits, new.alpha_starts) == (
+        old.keys, old.alnums, old.by_key, old.by_digits, old.alpha_starts)

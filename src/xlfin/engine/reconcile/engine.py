@@ -223,29 +223,42 @@ class _Book:
         is_cn = is_credit_note(invoices["doc_type"]) if "doc_type" in invoices else np.zeros(n, bool)
         cur = [c.upper() for c in _text(invoices["currency"])] if "currency" in invoices else [""] * n
         disputed = _flags(invoices["disputed"]) if "disputed" in invoices else np.zeros(n, bool)
-        order = np.lexsort((np.array(nos, dtype=str), inv_date, due, np.array(custs, dtype=str))).tolist()
+        order_a = np.lexsort((np.array(nos, dtype=str), inv_date, due, np.array(custs, dtype=str)))
+        order = order_a.tolist()
         self.nos = [nos[i] for i in order]
         self.cust = [custs[i] for i in order]
-        self.due = [int(due[i]) for i in order]
+        self.due = due[order_a].tolist()
         self.cur = [cur[i] for i in order]
-        self.is_cn = [bool(is_cn[i]) for i in order]
-        self.disputed = [bool(disputed[i]) for i in order]
-        self.out = [int(amounts[i]) for i in order]  # invoices: outstanding; credit notes: credit left
-        self.slices: dict[str, range] = {}
-        start = 0
-        for i in range(1, n + 1):
-            if i == n or self.cust[i] != self.cust[start]:
-                self.slices[self.cust[start]] = range(start, i)
-                start = i
+        self.is_cn = np.asarray(is_cn, dtype=bool)[order_a].tolist()
+        self.disputed = np.asarray(disputed, dtype=bool)[order_a].tolist()
+        self.out = amounts[order_a].tolist()  # invoices: outstanding; credit notes: credit left
+        # a customer's invoices are one run of the sorted order: cut it where the customer changes
+        sorted_cust = np.array(self.cust, dtype=object)
+        cuts = [0, *(np.flatnonzero(sorted_cust[1:] != sorted_cust[:-1]) + 1).tolist(), n] if n else [0]
+        self.slices: dict[str, range] = {self.cust[a]: range(a, b) for a, b in zip(cuts, cuts[1:])}
         self.head = {c: r.start for c, r in self.slices.items()}  # first possibly-open position (FIFO)
         self.index = InvoiceIndex.build(self.nos, self.cust)
         # outstanding -> positions (ascending = oldest first) of open, undisputed invoices, per customer
         self.by_amount: dict[str, dict[int, list[int]]] = {}
         self.any_by_amount: dict[int, set[int]] = {}  # all customers: candidates for unidentified payers
-        for p in range(n):
-            if self._amount_rule_target(p):
-                self.by_amount.setdefault(self.cust[p], {}).setdefault(self.out[p], []).append(p)
-                self.any_by_amount.setdefault(self.out[p], set()).add(p)
+        targets = np.flatnonzero(~np.asarray(self.is_cn, bool) & ~np.asarray(self.disputed, bool)
+                                 & (amounts[order_a] > 0)).tolist() if n else []
+        by_amount, any_by_amount, cust, out = self.by_amount, self.any_by_amount, self.cust, self.out
+        for p in targets:  # as _amount_rule_target, for every position at once
+            amounts_of = by_amount.get(cust[p])
+            if amounts_of is None:
+                amounts_of = by_amount[cust[p]] = {}
+            o = out[p]
+            at = amounts_of.get(o)
+            if at is None:
+                amounts_of[o] = [p]
+            else:
+                at.append(p)
+            anywhere = any_by_amount.get(o)
+            if anywhere is None:
+                any_by_amount[o] = {p}
+            else:
+                anywhere.add(p)
         # the same open items as counts and as sorted distinct outstanding values (range queries for tolerance)
         self.open_count = {c: sum(len(v) for v in d.values()) for c, d in self.by_amount.items()}
         self.sorted_out = {c: sorted(d) for c, d in self.by_amount.items()}
@@ -589,6 +602,7 @@ def find_combination(
     for i, a in enumerate(amounts):
         where.setdefault(a, []).append(i)
     budget = max_nodes
+    bounds: tuple[list[list[int]], list[list[int]]] | None = None
     ranked = sorted(amounts)
     mean = total / n
     for size in range(2, min(max_size, n) + 1):
@@ -602,7 +616,9 @@ def find_combination(
             continue
         if n > max_candidates:
             return [], False
-        found, used = _dfs_size(amounts, target, size, budget, where)
+        if bounds is None:  # one table serves every size (a size only reads rows up to itself)
+            bounds = _suffix_bounds(amounts, min(max_size, n))
+        found, used = _dfs_size(amounts, target, size, budget, where, bounds)
         if found:
             return [items[i][0] for i in found], True
         if used > budget:
@@ -632,12 +648,10 @@ def _first_at_or_after(where: dict[int, list[int]], amount: int, start: int) -> 
     return -1
 
 
-def _dfs_size(
-    amounts: list[int], target: int, size: int, budget: int, where: dict[int, list[int]]
-) -> tuple[list[int], int]:
-    """Lexicographically first index list of ``size`` items summing to target, and the steps it took."""
+def _suffix_bounds(amounts: list[int], size: int) -> tuple[list[list[int]], list[list[int]]]:
+    """Per suffix s: prefix sums of its sorted amounts, up to ``size`` items, bound what r more items can add up to
+    (least and most). Rows for a larger ``size`` only add entries that a smaller size never reads (r <= size)."""
     n = len(amounts)
-    # per suffix s: prefix sums of its sorted amounts bound what r more items can add up to (least and most)
     low: list[list[int]] = [[]] * n
     high: list[list[int]] = [[]] * n
     tail: list[int] = []
@@ -648,6 +662,16 @@ def _dfs_size(
             lo.append(lo[-1] + tail[r - 1])
             hi.append(hi[-1] + tail[-r])
         low[s], high[s] = lo, hi
+    return low, high
+
+
+def _dfs_size(
+    amounts: list[int], target: int, size: int, budget: int, where: dict[int, list[int]],
+    bounds: tuple[list[list[int]], list[list[int]]],
+) -> tuple[list[int], int]:
+    """Lexicographically first index list of ``size`` items summing to target, and the steps it took."""
+    n = len(amounts)
+    low, high = bounds
     steps = 0
 
     def dfs(start: int, rest: int, r: int, chosen: list[int]) -> list[int] | None:
