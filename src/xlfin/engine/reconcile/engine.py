@@ -57,6 +57,8 @@ allocations + unapplied == amount. Blank currency on either side matches any cur
 from __future__ import annotations
 
 import bisect
+import contextlib
+import gc
 import itertools
 import math
 from dataclasses import dataclass
@@ -69,7 +71,7 @@ from xlfin.engine.cellvalues import yes_no_array
 from xlfin.engine.openitems import is_credit_note
 
 from .payers import NAME, PayerDirectory
-from .references import InvoiceIndex, join_numbers, scan
+from .references import InvoiceIndex, join_numbers, scan, single_reference
 
 
 class ReconcileInputError(ValueError):
@@ -368,6 +370,19 @@ class _Run:
         self.writeoffs["rule"].append(rule)
 
     # -- one payment
+    def settle_single(self, pid: str, p: int, amount: int) -> bool:
+        """What ``payment`` does for a payment whose reference names only invoice ``p`` (``_single_references``),
+        when ``p`` still owes at least the amount: settle it by rule ``reference``, high, and propose a write-off
+        of a gap within tolerance. False, with nothing done, when ``p`` owes less (``payment`` then decides)."""
+        before = self.book.out[p]
+        if before < amount:
+            return False
+        self._allocate(pid, p, amount, "reference", "high")
+        gap = before - amount
+        if 0 < gap <= self.s.tolerance(before):
+            self._propose_writeoff(pid, p, gap, "reference")
+        return True
+
     def payment(
         self, pid: str, cust: str, payer: str, amount: int, currency: str, ref: str, applied: str
     ) -> None:
@@ -679,6 +694,19 @@ def _dfs_size(
         if r == 1:
             j = _first_at_or_after(where, rest, start)
             return chosen + [j] if j >= 0 else None
+        if r == 2:  # the same walk as below with its last level (a lookup) inline: most calls end here
+            for i in range(start, n - 1):
+                steps += 1
+                if steps > budget:
+                    return None
+                lo, hi = low[i], high[i]
+                if 2 >= len(lo) or rest < lo[2] or rest > hi[2]:
+                    break
+                if amounts[i] < rest:
+                    for j in where.get(rest - amounts[i], ()):
+                        if j > i:
+                            return chosen + [i, j]
+            return None
         for i in range(start, n - r + 1):
             steps += 1
             if steps > budget:
@@ -749,13 +777,48 @@ def reconcile(
     )
     currencies = [c.upper() for c in col("currency")]
     days = _days(payments["payment_date"]) if "payment_date" in payments else np.zeros(n, np.int64)
-    for i in sorted(range(n), key=lambda i: (int(days[i]), pids[i])):
-        run.payment(pids[i], custs[i], payer_names[i], int(amounts[i]), currencies[i], refs[i], applied[i])
+    single = _single_references(book, custs, refs, applied, currencies)
+    cents = amounts.tolist()
+    with _gc_paused():
+        for i in sorted(range(n), key=lambda i: (int(days[i]), pids[i])):
+            if single[i] < 0 or not run.settle_single(pids[i], single[i], cents[i]):
+                run.payment(pids[i], custs[i], payer_names[i], cents[i], currencies[i], refs[i], applied[i])
     return ReconcileResult(
         allocations=_frame(run.alloc, ALLOCATION_COLUMNS, ("amount",)),
         unapplied=_frame(run.unapplied, UNAPPLIED_COLUMNS, ("unapplied_amount",)),
         writeoffs=_frame(run.writeoffs, WRITEOFF_COLUMNS, ("amount",)),
     )
+
+
+def _single_references(
+    book: _Book, custs: list[str], refs: list[str], applied: list[str], currencies: list[str]
+) -> list[int]:
+    """Per payment, the invoice its reference alone names (``single_reference``) when the payment has a customer,
+    no Applied To, and that invoice is not a credit note and is in the payment's currency; else -1.
+
+    Such a payment's result depends only on that invoice's outstanding when its turn comes (``settle_single``), so
+    the main loop settles it without scanning the text again or going through the general rules."""
+    index, is_cn, cur = book.index, book.is_cn, book.cur
+    found = [-1] * len(custs)
+    for i, (cust, ref, named, currency) in enumerate(zip(custs, refs, applied, currencies)):
+        if cust and ref and not named and cust in book.slices:
+            p = single_reference(ref, index, cust)
+            if p >= 0 and not is_cn[p] and _same_currency(currency, cur[p]):
+                found[i] = p
+    return found
+
+
+@contextlib.contextmanager
+def _gc_paused():
+    """The main loop allocates many small lists and tuples and frees none of them in cycles; the collector's
+    repeated passes over them cost a fifth of the run and find nothing. It is paused for the loop only."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _empty_if_none(frame: pd.DataFrame | None, columns: list[str]) -> pd.DataFrame:

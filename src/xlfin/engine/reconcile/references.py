@@ -48,6 +48,7 @@ _PREFIX_ONLY = re.compile(r"(?:INVOICE|INV|NUMBER|NUM|NO|NR)+")
 _PART = re.compile(r"[A-Z0-9]+")
 _SOFT_SEP = re.compile(r"^[\s\-/._#:]{1,3}$")
 _ANY_DIGIT = re.compile(r"\d")
+_ANY_ASCII_DIGIT = re.compile("[0-9]")
 _RANGE_SEP = "~"  # _ZH_RANGE and explicit tildes are folded into this marker
 MAX_RUN_PARTS = 4
 MAX_RANGE_SPAN = 50
@@ -146,9 +147,13 @@ def deletion_variants(key: str) -> set[str]:
 
 _NOT_ALNUM = re.compile("[^A-Z0-9\n]")
 _NOT_DIGIT = re.compile("[^0-9\n]")
-_LINE_PREFIX = re.compile(_PREFIX.pattern, re.MULTILINE)
-_LEADING_ZEROS_KEEP_ONE = re.compile(r"^0+(?=.)", re.MULTILINE)  # "007" -> "7", "000" -> "0"
-_LEADING_ZEROS = re.compile(r"^0+", re.MULTILINE)
+# the same rules over a newline-joined text: each pattern starts at a newline, so re finds candidates fast
+_LINE_PREFIX = re.compile("\n" + _PREFIX.pattern[1:])
+_LEADING_ZEROS_KEEP_ONE = re.compile("\n0+(?=.)")  # "007" -> "7", "000" -> "0"
+_LEADING_ZEROS = re.compile("\n0+")
+_KEEP_ALNUM = {c: None for c in range(128) if not (chr(c).isalnum() and chr(c).isupper() or chr(c).isdigit()
+                                                    or chr(c) == "\n")}
+_KEEP_DIGITS = {c: None for c in range(128) if not (chr(c).isdigit() or chr(c) == "\n")}
 _ALPHA_STARTS = re.compile("^([A-Z]+)[0-9]", re.MULTILINE)
 
 
@@ -165,10 +170,11 @@ def _index_keys_batch(numbers: list[str]) -> tuple[list[str], list[str], list[st
     """``_index_keys`` of every number. The ASCII ones (nearly all) go through each regular expression once, as
     one newline-joined text (NFKC and the Chinese prefix words change nothing in ASCII); the rest one by one."""
     plain = [i for i, number in enumerate(numbers) if number.isascii() and "\n" not in number]
-    joined = "\n".join(numbers[i] for i in plain)
-    alnum_text = _NOT_ALNUM.sub("", joined.upper())
-    key_text = _LEADING_ZEROS_KEEP_ONE.sub("", _LINE_PREFIX.sub("", alnum_text))
-    digit_text = _LEADING_ZEROS.sub("", _NOT_DIGIT.sub("", joined))
+    joined = "\n" + "\n".join(numbers[i] for i in plain)
+    alnum_text = joined.upper().translate(_KEEP_ALNUM)
+    key_text = _LEADING_ZEROS_KEEP_ONE.sub("\n", _LINE_PREFIX.sub("\n", alnum_text))[1:]
+    digit_text = _LEADING_ZEROS.sub("\n", joined.translate(_KEEP_DIGITS))[1:]
+    alnum_text = alnum_text[1:]
     n = len(numbers)
     keys, alnums, digits = [""] * n, [""] * n, [""] * n
     if plain:
@@ -288,7 +294,8 @@ def scan(
     ``is_open``: tells whether an invoice is still open (ranges and typos need it; without it they are off).
     ``explicit``: text from the Applied To column — every token counts, bare short numbers too, no typos.
     """
-    if not text:
+    if not text or (not explicit and text.isascii() and not _ANY_ASCII_DIGIT.search(text)):
+        # outside Applied To only a run of parts with a digit can name an invoice or be a typo of one
         return ScanResult([], [], [])
     norm = normalise_text(text)
     parts, seps = _parts(norm)
@@ -301,7 +308,6 @@ def scan(
     last_prefix = ""
     prev_hit_end = -1  # index after the last exact hit, for range detection
     prev_hit_pos = -1
-    use_digits = scope is not None
 
     def soft(i: int) -> bool:  # separator before part i joins it to part i-1
         return bool(_SOFT_SEP.match(seps[i]))
@@ -313,32 +319,10 @@ def scan(
 
     i = 0
     while i < n:
-        first = parts[i]
-        if (
-            not explicit
-            and first.isalpha()
-            and not (_PREFIX.match(first + "0") or first in index.alpha_starts)
-        ):
+        if not explicit and _plain_word(parts[i], index):
             i += 1
             continue
-        run_end = i + 1
-        while run_end < n and run_end - i < MAX_RUN_PARTS and soft(run_end):
-            run_end += 1
-        hit: list[int] = []
-        hit_j = i
-        for j in range(run_end, i, -1):
-            alnum = "".join(parts[i:j])
-            key = key_of_alnum(alnum)
-            if not key or (key.isalpha() and not explicit):
-                continue
-            if not explicit and key.isdigit() and len(key) < MIN_BARE_DIGITS and j - i == 1:
-                continue
-            hit = index.lookup(key, alnum, scope, use_digits)
-            if not hit and last_prefix and key.isdigit():
-                hit = index.lookup(last_prefix + key, last_prefix + key, scope, use_digits)
-            if hit:
-                hit_j = j
-                break
+        hit, hit_j = _run_hit(parts, seps, i, index, scope, explicit, last_prefix)
         if not hit:
             i += 1
             continue
@@ -383,6 +367,64 @@ def scan(
     elif scope is not None and is_open is not None and scope_positions is not None:
         _typos(parts, seps, consumed, index, scope, scope_positions, is_open, seen, add, ambiguous)
     return ScanResult(mentions, unresolved, sorted(set(ambiguous)))
+
+
+def _plain_word(part: str, index: InvoiceIndex) -> bool:
+    """A word in reference text that cannot start an invoice number (not a prefix word, no invoice begins so)."""
+    return part.isalpha() and not (_PREFIX.match(part + "0") or part in index.alpha_starts)
+
+
+def _run_hit(
+    parts: list[str], seps: list[str], i: int, index: InvoiceIndex, scope: str | None, explicit: bool,
+    last_prefix: str,
+) -> tuple[list[int], int]:
+    """Invoices named by the longest run of parts from ``i`` (soft separators, at most ``MAX_RUN_PARTS``) that
+    names any, and the end of that run; ([], i) when none does."""
+    n = len(parts)
+    use_digits = scope is not None
+    run_end = i + 1
+    while run_end < n and run_end - i < MAX_RUN_PARTS and _SOFT_SEP.match(seps[run_end]):
+        run_end += 1
+    for j in range(run_end, i, -1):
+        alnum = "".join(parts[i:j])
+        key = key_of_alnum(alnum)
+        if not key or (key.isalpha() and not explicit):
+            continue
+        if not explicit and key.isdigit() and len(key) < MIN_BARE_DIGITS and j - i == 1:
+            continue
+        hit = index.lookup(key, alnum, scope, use_digits)
+        if not hit and last_prefix and key.isdigit():
+            hit = index.lookup(last_prefix + key, last_prefix + key, scope, use_digits)
+        if hit:
+            return hit, j
+    return [], i
+
+
+# A remittance text of ASCII letters and separators around one run of digits ("INV-001234", "Payment inv 1234",
+# "#1234 thanks"). Such a text has no date, range or written amount (they need two digit groups, '~', ',' or a
+# currency word, excluded below), so normalise_text only upper-cases it; and all its words but the one holding
+# the digits are letters only, which never name an invoice or a typo of one outside Applied To.
+_ONE_NUMBER = re.compile(r"[A-Za-z \-#/._:]*[0-9]+[A-Za-z \-#/._:]*")
+_CURRENCY_WORD = re.compile(r"USD|CNY|RMB|EUR|AMT|AMOUNT")
+
+
+def single_reference(text: str, index: InvoiceIndex, scope: str) -> int:
+    """The one invoice that ``scan(text, index, scope=scope, ...)`` (not explicit) names, whatever is open, when the
+    text has the simple shape of ``_ONE_NUMBER`` and names exactly one invoice by an exact key; else -1 (the
+    caller then scans the text). Never a typo, range or ambiguous match: those depend on the open items."""
+    if not _ONE_NUMBER.fullmatch(text):
+        return -1
+    norm = text.upper()
+    if _CURRENCY_WORD.search(norm):
+        return -1
+    parts, seps = _parts(norm)
+    for i, part in enumerate(parts):
+        if _plain_word(part, index):
+            continue
+        hit, _ = _run_hit(parts, seps, i, index, scope, False, "")
+        if hit:
+            return hit[0] if len(hit) == 1 else -1
+    return -1
 
 
 def _free_run_end(start: int, consumed: list[bool], joins: Callable[[int], bool], most: int | None = None) -> int:
