@@ -159,3 +159,32 @@ def test_invoice_index_is_built_as_before(numbers: list[str]) -> None:
     new, old = InvoiceIndex.build(numbers, customers), ReferenceIndex.build(numbers, customers)
     assert (new.keys, new.alnums, new.by_key, new.by_digits, new.alpha_starts) == (
         old.keys, old.alnums, old.by_key, old.by_digits, old.alpha_starts)
+
+
+# ------------------------------------------------------------------------------------- the single-reference fast path
+
+INVOICE_NOS = ["INV-001234", "1234", "INV-1235", "PAYMENT12", "NO-7", "SI-2026", "CN-00012", "INV-12345", "USD1234",
+               "INV-1236", "A1236", "12"]
+TEXT_TOKENS = st.sampled_from(["INV", "inv", "-", " ", "  ", "#", "/", ".", ":", "_", "NO", "No.", "Payment", "thanks",
+                               "USD", "amount", "SI", "CN", "A", "PAYMENT", "1234", "001234", "1235", "12", "7",
+                               "2026", "12345", "1236", "1,234", "~", "to", "发票", "1２34", "\t"])
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(TEXT_TOKENS, min_size=1, max_size=7).map("".join), st.sampled_from(["C1", "C2"]),
+       st.lists(st.booleans(), min_size=len(INVOICE_NOS), max_size=len(INVOICE_NOS)))
+def test_single_reference_is_what_scan_finds_whatever_is_open(text: str, scope: str, open_flags: list[bool]) -> None:
+    """When single_reference names an invoice, scan names exactly that one, by its exact key, and nothing else —
+    for any state of the open items (so the fast path may decide before the loop)."""
+    from xlfin.engine.reconcile.references import InvoiceIndex, scan, single_reference
+
+    customers = ["C1", "C1", "C1", "C1", "C1", "C1", "C1", "C2", "C1", "C2", "C1", "C1"]
+    index = InvoiceIndex.build(INVOICE_NOS, customers)
+    text = text.strip()
+    p = single_reference(text, index, scope)
+    if p < 0:
+        return
+    positions = range(0, len(INVOICE_NOS))
+    found = scan(text, index, scope=scope, scope_positions=positions, is_open=lambda q: open_flags[q])
+    assert [(m.position, m.how) for m in found.mentions] == [(p, "exact")]
+    assert found.unresolved == [] and found.ambiguous == []
