@@ -339,19 +339,14 @@ class _Run:
         self.book = book
         self.payers = payers
         self.s = settings
-        self.alloc: dict[str, list[Any]] = {c: [] for c in ALLOCATION_COLUMNS}
+        self.alloc_rows: list[tuple[str, str, str, int, str, str]] = []
         self.unapplied: dict[str, list[Any]] = {c: [] for c in UNAPPLIED_COLUMNS}
         self.writeoffs: dict[str, list[Any]] = {c: [] for c in WRITEOFF_COLUMNS}
 
     # -- output rows
     def _allocate(self, pid: str, p: int, cents: int, rule: str, confidence: str) -> None:
         b = self.book
-        self.alloc["payment_id"].append(pid)
-        self.alloc["invoice_no"].append(b.nos[p])
-        self.alloc["customer_id"].append(b.cust[p])
-        self.alloc["amount"].append(cents)
-        self.alloc["rule"].append(rule)
-        self.alloc["confidence"].append(confidence)
+        self.alloc_rows.append((pid, b.nos[p], b.cust[p], cents, rule, confidence))  # columns at the end
         b.reduce(p, cents)
 
     def _leave(self, pid: str, cust: str, cents: int, code: str, detail: str, candidates: list[str]) -> None:
@@ -759,6 +754,13 @@ def reconcile(
     customers = _empty_if_none(customers, ["customer_id", "name"])
     payments = _require(payments, "payments", ["payment_id", "amount"])
     customers = _require(customers, "customers", ["customer_id", "name"])
+    with _gc_paused():
+        return _reconcile(invoices, payments, customers, settings)
+
+
+def _reconcile(
+    invoices: pd.DataFrame, payments: pd.DataFrame, customers: pd.DataFrame, settings: _Settings
+) -> ReconcileResult:
     book = _Book(invoices)
     payers = PayerDirectory.build(_text(customers["customer_id"]), _text(customers["name"]))
     run = _Run(book, payers, settings)
@@ -778,13 +780,12 @@ def reconcile(
     currencies = [c.upper() for c in col("currency")]
     days = _days(payments["payment_date"]) if "payment_date" in payments else np.zeros(n, np.int64)
     single = _single_references(book, custs, refs, applied, currencies)
-    cents = amounts.tolist()
-    with _gc_paused():
-        for i in sorted(range(n), key=lambda i: (int(days[i]), pids[i])):
-            if single[i] < 0 or not run.settle_single(pids[i], single[i], cents[i]):
-                run.payment(pids[i], custs[i], payer_names[i], cents[i], currencies[i], refs[i], applied[i])
+    cents, day_of = amounts.tolist(), days.tolist()
+    for i in sorted(range(n), key=lambda i: (day_of[i], pids[i])):
+        if single[i] < 0 or not run.settle_single(pids[i], single[i], cents[i]):
+            run.payment(pids[i], custs[i], payer_names[i], cents[i], currencies[i], refs[i], applied[i])
     return ReconcileResult(
-        allocations=_frame(run.alloc, ALLOCATION_COLUMNS, ("amount",)),
+        allocations=_frame(_columns(run.alloc_rows, ALLOCATION_COLUMNS), ALLOCATION_COLUMNS, ("amount",)),
         unapplied=_frame(run.unapplied, UNAPPLIED_COLUMNS, ("unapplied_amount",)),
         writeoffs=_frame(run.writeoffs, WRITEOFF_COLUMNS, ("amount",)),
     )
@@ -810,8 +811,8 @@ def _single_references(
 
 @contextlib.contextmanager
 def _gc_paused():
-    """The main loop allocates many small lists and tuples and frees none of them in cycles; the collector's
-    repeated passes over them cost a fifth of the run and find nothing. It is paused for the loop only."""
+    """Reconciliation allocates many small lists, dicts and tuples and makes no reference cycles; the collector's
+    repeated passes over them cost a fifth of the run and find nothing. It is paused while reconcile runs."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -823,6 +824,11 @@ def _gc_paused():
 
 def _empty_if_none(frame: pd.DataFrame | None, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame({c: [] for c in columns}) if frame is None else frame
+
+
+def _columns(rows: list[tuple], columns: list[str]) -> dict[str, list[Any]]:
+    """Rows (tuples in ``columns`` order) -> a list per column."""
+    return {c: [row[k] for row in rows] for k, c in enumerate(columns)}
 
 
 def _frame(data: dict[str, list[Any]], columns: list[str], money: tuple[str, ...]) -> pd.DataFrame:

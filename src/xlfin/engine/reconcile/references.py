@@ -46,6 +46,7 @@ _MONEY_PATTERNS = (
 _PREFIX = re.compile(r"^(?:INVOICE|INV|NUMBER|NUM|NO|NR)+(?=\d)")
 _PREFIX_ONLY = re.compile(r"(?:INVOICE|INV|NUMBER|NUM|NO|NR)+")
 _PART = re.compile(r"[A-Z0-9]+")
+_PART_SPLIT = re.compile(r"([A-Z0-9]+)")
 _SOFT_SEP = re.compile(r"^[\s\-/._#:]{1,3}$")
 _ANY_DIGIT = re.compile(r"\d")
 _ANY_ASCII_DIGIT = re.compile("[0-9]")
@@ -270,13 +271,8 @@ class ScanResult:
 
 def _parts(text: str) -> tuple[list[str], list[str]]:
     """Parts and the separator *before* each part (the first one's is the text before it)."""
-    parts, seps = [], []
-    last = 0
-    for m in _PART.finditer(text):
-        seps.append(text[last : m.start()])
-        parts.append(m.group(0))
-        last = m.end()
-    return parts, seps
+    pieces = _PART_SPLIT.split(text)  # [sep, part, sep, part, ..., tail]: one pass in C
+    return pieces[1::2], pieces[0:-1:2]
 
 
 def scan(
