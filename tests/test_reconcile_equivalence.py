@@ -167,24 +167,33 @@ INVOICE_NOS = ["INV-001234", "1234", "INV-1235", "PAYMENT12", "NO-7", "SI-2026",
                "INV-1236", "A1236", "12"]
 TEXT_TOKENS = st.sampled_from(["INV", "inv", "-", " ", "  ", "#", "/", ".", ":", "_", "NO", "No.", "Payment", "thanks",
                                "USD", "amount", "SI", "CN", "A", "PAYMENT", "1234", "001234", "1235", "12", "7",
-                               "2026", "12345", "1236", "1,234", "~", "to", "发票", "1２34", "\t"])
+                               "2026", "12345", "1236", "1,234", "~", "to", "发票", "1２34", "\t", ",", ";", "&",
+                               "-1236", "ZZ"])
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=800, deadline=None)
 @given(st.lists(TEXT_TOKENS, min_size=1, max_size=7).map("".join), st.sampled_from(["C1", "C2"]),
        st.lists(st.booleans(), min_size=len(INVOICE_NOS), max_size=len(INVOICE_NOS)))
 def test_single_reference_is_what_scan_finds_whatever_is_open(text: str, scope: str, open_flags: list[bool]) -> None:
-    """When single_reference names an invoice, scan names exactly that one, by its exact key, and nothing else —
-    for any state of the open items (so the fast path may decide before the loop)."""
-    from xlfin.engine.reconcile.references import InvoiceIndex, scan, single_reference
+    """When single_reference (single_explicit) names an invoice, scan (of Applied To) names exactly that one, by
+    its exact key, and nothing else; when names_nothing, scan finds nothing — for any state of the open items (so
+    the fast path may decide before the loop)."""
+    from xlfin.engine.reconcile.references import (InvoiceIndex, names_nothing, scan, single_explicit,
+                                                   single_reference)
 
     customers = ["C1", "C1", "C1", "C1", "C1", "C1", "C1", "C2", "C1", "C2", "C1", "C1"]
     index = InvoiceIndex.build(INVOICE_NOS, customers)
     text = text.strip()
-    p = single_reference(text, index, scope)
-    if p < 0:
-        return
     positions = range(0, len(INVOICE_NOS))
     found = scan(text, index, scope=scope, scope_positions=positions, is_open=lambda q: open_flags[q])
-    assert [(m.position, m.how) for m in found.mentions] == [(p, "exact")]
-    assert found.unresolved == [] and found.ambiguous == []
+    p = single_reference(text, index, scope)
+    if p >= 0:
+        assert [(m.position, m.how) for m in found.mentions] == [(p, "exact")]
+        assert found.unresolved == [] and found.ambiguous == []
+    if names_nothing(text):
+        assert found.mentions == [] and found.unresolved == [] and found.ambiguous == []
+    q = single_explicit(text, index, scope)
+    if q >= 0:
+        named = scan(text, index, scope=scope, scope_positions=positions, is_open=lambda r: open_flags[r],
+                     explicit=True)
+        assert [(m.position, m.how) for m in named.mentions] == [(q, "exact")]

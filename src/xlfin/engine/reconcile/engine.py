@@ -71,7 +71,7 @@ from xlfin.engine.cellvalues import yes_no_array
 from xlfin.engine.openitems import is_credit_note
 
 from .payers import NAME, PayerDirectory
-from .references import InvoiceIndex, join_numbers, scan, single_reference
+from .references import InvoiceIndex, join_numbers, names_nothing, scan, single_explicit, single_reference
 
 
 class ReconcileInputError(ValueError):
@@ -365,17 +365,17 @@ class _Run:
         self.writeoffs["rule"].append(rule)
 
     # -- one payment
-    def settle_single(self, pid: str, p: int, amount: int) -> bool:
-        """What ``payment`` does for a payment whose reference names only invoice ``p`` (``_single_references``),
-        when ``p`` still owes at least the amount: settle it by rule ``reference``, high, and propose a write-off
-        of a gap within tolerance. False, with nothing done, when ``p`` owes less (``payment`` then decides)."""
+    def settle_single(self, pid: str, p: int, amount: int, rule: str) -> bool:
+        """What ``payment`` (``_named``) does for a payment that names only invoice ``p`` (``_single_references``),
+        when ``p`` still owes at least the amount: settle it by ``rule``, high, and propose a write-off of a gap
+        within tolerance. False, with nothing done, when ``p`` owes less (``payment`` then decides)."""
         before = self.book.out[p]
         if before < amount:
             return False
-        self._allocate(pid, p, amount, "reference", "high")
+        self._allocate(pid, p, amount, rule, "high")
         gap = before - amount
         if 0 < gap <= self.s.tolerance(before):
-            self._propose_writeoff(pid, p, gap, "reference")
+            self._propose_writeoff(pid, p, gap, rule)
         return True
 
     def payment(
@@ -782,7 +782,8 @@ def _reconcile(
     single = _single_references(book, custs, refs, applied, currencies)
     cents, day_of = amounts.tolist(), days.tolist()
     for i in sorted(range(n), key=lambda i: (day_of[i], pids[i])):
-        if single[i] < 0 or not run.settle_single(pids[i], single[i], cents[i]):
+        p, rule = single[i]
+        if p < 0 or not run.settle_single(pids[i], p, cents[i], rule):
             run.payment(pids[i], custs[i], payer_names[i], cents[i], currencies[i], refs[i], applied[i])
     return ReconcileResult(
         allocations=_frame(_columns(run.alloc_rows, ALLOCATION_COLUMNS), ALLOCATION_COLUMNS, ("amount",)),
@@ -793,19 +794,27 @@ def _reconcile(
 
 def _single_references(
     book: _Book, custs: list[str], refs: list[str], applied: list[str], currencies: list[str]
-) -> list[int]:
-    """Per payment, the invoice its reference alone names (``single_reference``) when the payment has a customer,
-    no Applied To, and that invoice is not a credit note and is in the payment's currency; else -1.
+) -> list[tuple[int, str]]:
+    """Per payment, (the one invoice it names, the rule) when the payment has a customer and names exactly one
+    invoice, not a credit note, in its currency, whatever is open: by its reference alone (``single_reference``;
+    rule ``reference``), or by its Applied To (``single_explicit``; rule ``explicit``) with a reference that names
+    the same invoice or nothing. Else (-1, "").
 
     Such a payment's result depends only on that invoice's outstanding when its turn comes (``settle_single``), so
-    the main loop settles it without scanning the text again or going through the general rules."""
+    the main loop settles it without scanning its texts again or going through the general rules."""
     index, is_cn, cur = book.index, book.is_cn, book.cur
-    found = [-1] * len(custs)
+    found = [(-1, "")] * len(custs)
     for i, (cust, ref, named, currency) in enumerate(zip(custs, refs, applied, currencies)):
-        if cust and ref and not named and cust in book.slices:
-            p = single_reference(ref, index, cust)
-            if p >= 0 and not is_cn[p] and _same_currency(currency, cur[p]):
-                found[i] = p
+        if not cust or cust not in book.slices or not (ref or named):
+            continue
+        if named:
+            p, rule = single_explicit(named, index, cust), "explicit"
+            if p >= 0 and not names_nothing(ref) and single_reference(ref, index, cust) != p:
+                continue
+        else:
+            p, rule = single_reference(ref, index, cust), "reference"
+        if p >= 0 and not is_cn[p] and _same_currency(currency, cur[p]):
+            found[i] = (p, rule)
     return found
 
 

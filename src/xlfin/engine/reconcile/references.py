@@ -26,6 +26,7 @@ Calendar dates (``2026-03-05``, ``05.03.2026``, ``2026年3月5日``) and written
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
@@ -199,6 +200,7 @@ class InvoiceIndex:
     by_digits: dict[str, list[int]] = field(default_factory=dict)
     alpha_starts: set[str] = field(default_factory=set)
     _typo_cache: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+    _typo_lengths: dict[str, set[int]] = field(default_factory=dict)  # lengths of a customer's keys
 
     @classmethod
     def build(cls, invoice_nos: Sequence[str], customers: Sequence[str]) -> InvoiceIndex:
@@ -234,6 +236,13 @@ class InvoiceIndex:
         return hits
 
     def typo_candidates(self, key: str, scope: str, scope_positions: range) -> list[int]:
+        lengths = self._typo_lengths.get(scope)
+        if lengths is None:
+            lengths = {len(self.keys[p]) for p in scope_positions}
+            self._typo_lengths[scope] = lengths
+        n = len(key)
+        if n not in lengths and n - 1 not in lengths and n + 1 not in lengths:
+            return []  # one edit changes the length by one at most: no key of the payer is that close
         table = self._typo_cache.get(scope)
         if table is None:
             table = {}
@@ -290,11 +299,10 @@ def scan(
     ``is_open``: tells whether an invoice is still open (ranges and typos need it; without it they are off).
     ``explicit``: text from the Applied To column — every token counts, bare short numbers too, no typos.
     """
-    if not text or (not explicit and text.isascii() and not _ANY_ASCII_DIGIT.search(text)):
+    if not text or (not explicit and names_nothing(text)):
         # outside Applied To only a run of parts with a digit can name an invoice or be a typo of one
         return ScanResult([], [], [])
-    norm = normalise_text(text)
-    parts, seps = _parts(norm)
+    norm, parts, seps = _prepared(text)
     n = len(parts)
     mentions: list[Mention] = []
     seen: set[int] = set()
@@ -365,6 +373,15 @@ def scan(
     return ScanResult(mentions, unresolved, sorted(set(ambiguous)))
 
 
+@functools.lru_cache(maxsize=1024)
+def _prepared(text: str) -> tuple[str, list[str], list[str]]:
+    """normalise_text and _parts of a text: a payment's texts are scanned up to three times (payer, rules, report).
+    Callers only read the lists."""
+    norm = normalise_text(text)
+    parts, seps = _parts(norm)
+    return norm, parts, seps
+
+
 def _plain_word(part: str, index: InvoiceIndex) -> bool:
     """A word in reference text that cannot start an invoice number (not a prefix word, no invoice begins so)."""
     return part.isalpha() and not (_PREFIX.match(part + "0") or part in index.alpha_starts)
@@ -421,6 +438,28 @@ def single_reference(text: str, index: InvoiceIndex, scope: str) -> int:
         if hit:
             return hit[0] if len(hit) == 1 else -1
     return -1
+
+
+def single_explicit(text: str, index: InvoiceIndex, scope: str) -> int:
+    """The one invoice that ``scan(text, index, scope=scope, explicit=True, ...)`` names, whatever is open, when it
+    names exactly one by an exact key; else -1. (A second number could make a range, which depends on what is
+    open; numbers that match nothing are reported by the scan, but only when money is left over.)"""
+    _, parts, seps = _prepared(text)
+    found, last_prefix, i = -1, "", 0
+    while i < len(parts):
+        hit, hit_j = _run_hit(parts, seps, i, index, scope, True, last_prefix)
+        if not hit:
+            i += 1
+            continue
+        if len(hit) > 1 or found >= 0:
+            return -1
+        found, last_prefix, i = hit[0], _alpha_prefix(index.keys[hit[0]]), hit_j
+    return found
+
+
+def names_nothing(text: str) -> bool:
+    """True when ``scan`` (not explicit) finds nothing in ``text`` whatever is open: no ASCII digit in ASCII text."""
+    return not text or (text.isascii() and not _ANY_ASCII_DIGIT.search(text))
 
 
 def _free_run_end(start: int, consumed: list[bool], joins: Callable[[int], bool], most: int | None = None) -> int:
