@@ -154,7 +154,7 @@ def _flags(series: pd.Series) -> np.ndarray:
 
 def _text(series: pd.Series) -> list[str]:
     """A column -> stripped strings, '' for blanks; 1001.0 (a number Excel sent as a double) -> '1001'."""
-    return [v.strip() if isinstance(v, str) else _cell_text(v) for v in series.tolist()]
+    return [v.strip() if isinstance(v, str) else "" if v is None else _cell_text(v) for v in series.tolist()]
 
 
 def _cell_text(v: Any) -> str:

@@ -26,7 +26,6 @@ Calendar dates (``2026-03-05``, ``05.03.2026``, ``2026年3月5日``) and written
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
@@ -201,6 +200,7 @@ class InvoiceIndex:
     alpha_starts: set[str] = field(default_factory=set)
     _typo_cache: dict[str, dict[str, list[int]]] = field(default_factory=dict)
     _typo_lengths: dict[str, set[int]] = field(default_factory=dict)  # lengths of a customer's keys
+    _prepared: dict[str, tuple[str, list[str], list[str]]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, invoice_nos: Sequence[str], customers: Sequence[str]) -> InvoiceIndex:
@@ -234,6 +234,15 @@ class InvoiceIndex:
             if len(exact) == 1:
                 return exact
         return hits
+
+    def prepared(self, text: str) -> tuple[str, list[str], list[str]]:
+        """normalise_text and _parts of a text, kept for this run: a payment's texts are looked at up to four times
+        (fast-path check, payer, rules, report). Callers only read the lists."""
+        found = self._prepared.get(text)
+        if found is None:
+            norm = normalise_text(text)
+            found = self._prepared[text] = (norm, *_parts(norm))
+        return found
 
     def typo_candidates(self, key: str, scope: str, scope_positions: range) -> list[int]:
         lengths = self._typo_lengths.get(scope)
@@ -302,7 +311,7 @@ def scan(
     if not text or (not explicit and names_nothing(text)):
         # outside Applied To only a run of parts with a digit can name an invoice or be a typo of one
         return ScanResult([], [], [])
-    norm, parts, seps = _prepared(text)
+    norm, parts, seps = index.prepared(text)
     n = len(parts)
     mentions: list[Mention] = []
     seen: set[int] = set()
@@ -373,15 +382,6 @@ def scan(
     return ScanResult(mentions, unresolved, sorted(set(ambiguous)))
 
 
-@functools.lru_cache(maxsize=1024)
-def _prepared(text: str) -> tuple[str, list[str], list[str]]:
-    """normalise_text and _parts of a text: a payment's texts are scanned up to three times (payer, rules, report).
-    Callers only read the lists."""
-    norm = normalise_text(text)
-    parts, seps = _parts(norm)
-    return norm, parts, seps
-
-
 def _plain_word(part: str, index: InvoiceIndex) -> bool:
     """A word in reference text that cannot start an invoice number (not a prefix word, no invoice begins so)."""
     return part.isalpha() and not (_PREFIX.match(part + "0") or part in index.alpha_starts)
@@ -444,7 +444,7 @@ def single_explicit(text: str, index: InvoiceIndex, scope: str) -> int:
     """The one invoice that ``scan(text, index, scope=scope, explicit=True, ...)`` names, whatever is open, when it
     names exactly one by an exact key; else -1. (A second number could make a range, which depends on what is
     open; numbers that match nothing are reported by the scan, but only when money is left over.)"""
-    _, parts, seps = _prepared(text)
+    _, parts, seps = index.prepared(text)
     found, last_prefix, i = -1, "", 0
     while i < len(parts):
         hit, hit_j = _run_hit(parts, seps, i, index, scope, True, last_prefix)
