@@ -136,7 +136,7 @@ def batches(draw):
     return frame.astype({"amount": np.int64, "disputed": bool}), pay, options
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(batches())
 def test_hypothesis_batches(batch) -> None:
     inv, pay, options = batch

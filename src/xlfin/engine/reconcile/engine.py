@@ -274,7 +274,7 @@ class _Book:
     def reduce(self, p: int, cents: int) -> None:
         old = self.out[p]
         new = old - cents
-        if self._amount_rule_target(p):
+        if old > 0 and not self.is_cn[p] and not self.disputed[p]:  # _amount_rule_target, inline (hot)
             cust = self.cust[p]
             amounts, values = self.by_amount[cust], self.sorted_out[cust]
             bucket = amounts[old]
