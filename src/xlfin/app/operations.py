@@ -15,7 +15,6 @@ import os
 import shutil
 import tempfile
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -41,7 +40,6 @@ REQUIRED_INPUTS = ("customers", "invoices", "payments")
 OPTIONAL_INPUTS = ("financials", "payment_plans")
 
 Progress = Callable[[str], None]
-_HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xlfin-hash")
 
 
 @dataclass
@@ -220,19 +218,8 @@ class Run:
 
     # ------------------------------------------------------------ staging sheets
 
-    def start_hashing(self) -> None:
-        """Begin the workbook hash of the Audit rows in a thread (`_hashes` waits for it). Hashing the package is
-        zlib and SHA-256 work, which runs outside the GIL: it overlaps with reading and validating the tables
-        instead of adding its time to the run."""
-        if "_hashes" not in self.__dict__ and self._hash_future is None:
-            self._hash_future = _HASHER.submit(access_log.hashes, self.wb)
-
-    _hash_future: Future | None = None
-
     @cached_property
     def _hashes(self) -> tuple[str, str]:
-        if self._hash_future is not None:
-            return self._hash_future.result()
         return access_log.hashes(self.wb)
 
     def _record(self, action: str, rows_in: int, rows_out: int, message: str = "", recipients: str = "") -> None:
@@ -372,7 +359,6 @@ def execute(wb, actions: Iterable[str], *, as_of: dt.date | None = None, output:
     if unknown:
         raise ValueError(f"unknown action(s): {', '.join(sorted(unknown))}")
     run = Run(wb, as_of=as_of, progress=progress, verb=verb)
-    run.start_hashing()
     summary = RunSummary(actions=wanted, as_of=run.as_of, language=run.lang)
     report = run.validation
     summary.validation = {"errors": report.errors, "warnings": report.warnings, "exit_code": report.exit_code()}
