@@ -167,7 +167,18 @@ def receivables_at(invoices: pd.DataFrame, allocations: pd.DataFrame | None, as_
     from .openitems import documents_as_of, open_items
 
     docs = documents_as_of(invoices, as_of) if invoices is not None and len(invoices) else invoices
-    items = open_items(docs, allocations, as_of)
+    return _totals(open_items(docs, allocations, as_of), as_of)
+
+
+def _receivables_at(inv: pd.DataFrame, alloc: pd.DataFrame, as_of: dt.date) -> tuple[int, int]:
+    """`receivables_at` on normalised documents and allocations (each normalised once for several dates)."""
+    from .openitems import open_items_normalised
+
+    docs = inv[(inv["invoice_date"] <= pd.Timestamp(as_of)).to_numpy()].reset_index(drop=True)
+    return _totals(open_items_normalised(docs, alloc, as_of), as_of)
+
+
+def _totals(items: pd.DataFrame, as_of: dt.date) -> tuple[int, int]:
     if len(items) == 0:
         return 0, 0
     out = items["outstanding"].to_numpy(dtype=np.int64)
@@ -179,11 +190,15 @@ def receivables_at(invoices: pd.DataFrame, allocations: pd.DataFrame | None, as_
 def credit_sales(invoices: pd.DataFrame, start: dt.date, end: dt.date) -> int:
     """Credit sales in cents: invoices less credit notes dated in [start, end] (0 for no documents)."""
     from .openitems import normalise_invoices
-    from .profitability import document_sign
 
     if invoices is None or len(invoices) == 0:
         return 0
-    inv = normalise_invoices(invoices)
+    return _credit_sales(normalise_invoices(invoices), start, end)
+
+
+def _credit_sales(inv: pd.DataFrame, start: dt.date, end: dt.date) -> int:
+    from .profitability import document_sign
+
     in_period = (inv["invoice_date"] >= pd.Timestamp(start)) & (inv["invoice_date"] <= pd.Timestamp(end))
     signed = inv["amount"].to_numpy(dtype=np.int64) * document_sign(inv["doc_type"])
     return int(signed[in_period.to_numpy()].sum())
@@ -192,12 +207,13 @@ def credit_sales(invoices: pd.DataFrame, start: dt.date, end: dt.date) -> int:
 def period_cei(invoices: pd.DataFrame, allocations: pd.DataFrame | None, start: dt.date, end: dt.date) -> float:
     """CEI over [start, end]: begin AR on the day before ``start``, credit sales = invoices less credit notes dated in
     the period, end AR and end current AR on ``end``. NaN when undefined."""
-    from .openitems import normalise_invoices
+    from .openitems import normalise_allocations, normalise_invoices
 
     if invoices is None or len(invoices) == 0:
         return float("nan")
     inv = normalise_invoices(invoices)
-    sales = credit_sales(inv, start, end)
-    begin, _ = receivables_at(inv, allocations, start - dt.timedelta(days=1))
-    end_total, end_current = receivables_at(inv, allocations, end)
+    alloc = normalise_allocations(allocations)
+    sales = _credit_sales(inv, start, end)
+    begin, _ = _receivables_at(inv, alloc, start - dt.timedelta(days=1))
+    end_total, end_current = _receivables_at(inv, alloc, end)
     return float(cei(begin, sales, end_total, end_current))

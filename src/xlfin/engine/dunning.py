@@ -47,7 +47,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from xlfin.engine.aging import day_numbers
 from .money import to_cents
 from xlfin.engine.openitems import is_credit_note
-from .payment_plans import plan_coverage, plan_status, text_ids
+from .payment_plans import coverage_and_status, text_ids
 from xlfin.engine.cellvalues import yes_no_array
 from .vocabulary import CUSTOMER_STATUS, canonical
 
@@ -188,7 +188,18 @@ def _flags(values: pd.Series, what: str) -> np.ndarray:
 
 
 def _text(values: pd.Series) -> pd.Series:
-    return values.astype(object).where(values.notna(), "").map(lambda v: str(v).strip())
+    """Cells as stripped text, blank as ''."""
+    blank = values.isna().to_numpy()
+    cells = values.to_numpy(dtype=object)
+    out = [v.strip() if v.__class__ is str else ("" if b else str(v).strip()) for v, b in zip(cells, blank.tolist())]
+    # dtype inferred as Series.map infers it (pandas 3: the "str" dtype)
+    return pd.Series(out, index=values.index, dtype=None if out else object)
+
+
+def _flag(values: pd.Series) -> np.ndarray:
+    """A looked-up yes/no column (NaN where the lookup missed) -> bool, missing as False. Through the nullable
+    boolean dtype: fillna on an object column would downcast, which pandas deprecates (FutureWarning)."""
+    return values.astype("boolean").fillna(False).to_numpy(dtype=bool)
 
 
 def _overdue_items(open_items: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
@@ -293,13 +304,13 @@ def _plan_marks(plans: pd.DataFrame | None, open_items: pd.DataFrame, items: pd.
     none = np.zeros(len(items), dtype=bool), pd.Series([""] * len(items), dtype=object)
     if plans is None or len(plans) == 0 or len(items) == 0:
         return none
-    coverage = plan_coverage(plans, open_items)
+    coverage, status = coverage_and_status(plans, open_items, as_of)
     if coverage.empty:
         return none
-    kept = plan_status(plans, open_items, as_of).set_index("plan_id")["kept"]
-    coverage = coverage.assign(kept=coverage["plan_id"].map(kept).fillna(False).astype(bool))
+    kept = status.set_index("plan_id")["kept"]
+    coverage = coverage.assign(kept=_flag(coverage["plan_id"].map(kept)))
     marked = items[["customer_id", "invoice_no"]].merge(coverage, on=["customer_id", "invoice_no"], how="left")
-    is_kept = marked["kept"].fillna(False).astype(bool).to_numpy()
+    is_kept = _flag(marked["kept"])
     broken = marked["plan_id"].where(marked["plan_id"].notna() & ~is_kept, "").astype(object)
     return is_kept, broken.reset_index(drop=True)
 
@@ -380,8 +391,8 @@ def build_dunning(open_items: pd.DataFrame, customers: pd.DataFrame, levels: Seq
     ids = pd.Index(sorted(items["customer_id"].unique()), name="customer_id")
     per = pd.DataFrame(index=ids)
     per["known"] = ids.isin(facts.index)
-    per["closed"] = ids.map(facts["closed"]).fillna(False).astype(bool)
-    per["hold"] = ids.map(facts["hold"]).fillna(False).astype(bool)
+    per["closed"] = _flag(pd.Series(ids.map(facts["closed"])))
+    per["hold"] = _flag(pd.Series(ids.map(facts["hold"])))
     per["payment_left_out"] = ids.isin(list(payments_left_out))
     per["undisputed"] = items[~items["disputed"]].groupby("customer_id").size().reindex(ids, fill_value=0)
     per["eligible"] = grouped.size().reindex(ids, fill_value=0)

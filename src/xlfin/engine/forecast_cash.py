@@ -86,8 +86,12 @@ def _cents(x: np.ndarray) -> np.ndarray:
 
 
 def cash_forecast(open_items_df: pd.DataFrame, as_of: dt.date, params: PayDateParams | None = None,
-                  model: PayDateModel | None = None, weeks: int = WEEKS) -> CashForecast:
-    """tblCashForecast for the open invoices on as_of (money columns int64 cents)."""
+                  model: PayDateModel | None = None, weeks: int = WEEKS,
+                  pay_dates: pd.DataFrame | None = None) -> CashForecast:
+    """tblCashForecast for the open invoices on as_of (money columns int64 cents).
+
+    `pay_dates`: `predict_pay_dates` of the same open items, as_of, params and model, when the caller has it
+    already (it is not computed a second time)."""
     as_day = int(as_of_day(as_of))
     start, end = _week_frame(as_day, weeks)
     zeros = np.zeros(weeks, dtype=np.int64)
@@ -117,7 +121,8 @@ def cash_forecast(open_items_df: pd.DataFrame, as_of: dt.date, params: PayDatePa
     from_not_due = _cents(amount[~overdue] @ prob[~overdue])
     expected = from_overdue + from_not_due  # the parts add up to the cent
     spread = BAND_Z * np.sqrt((amount**2) @ (prob * (1 - prob)))
-    pay_dates = predict_pay_dates(open_items_df, as_of, params, model)
+    if pay_dates is None:
+        pay_dates = predict_pay_dates(open_items_df, as_of, params, model)
     week_of = (day_numbers(pay_dates["predicted_pay_date"]) - as_day - 1) // 7
     counted = np.bincount(week_of[(week_of >= 0) & (week_of < weeks)], minlength=weeks)[:weeks]
     frame = pd.DataFrame({

@@ -27,9 +27,10 @@ class ForecastResult:
 def compute_forecast(open_items_df: pd.DataFrame, invoices_df: pd.DataFrame, as_of: dt.date) -> ForecastResult:
     """One model fit (history settled on or before as_of) serves the pay dates and the cash forecast."""
     model = fit_pay_model(settled_history(open_items_df, as_of))
+    pay_dates = predict_pay_dates(open_items_df, as_of, model=model)
     return ForecastResult(
-        pay_dates=predict_pay_dates(open_items_df, as_of, model=model),
-        cash=cash_forecast(open_items_df, as_of, model=model),
+        pay_dates=pay_dates,
+        cash=cash_forecast(open_items_df, as_of, model=model, pay_dates=pay_dates),
         demand=demand_forecast(invoices_df, as_of),
         model=model,
     )

@@ -38,8 +38,10 @@ __all__ = [
     "fill_due_dates",
     "invoice_payment_dates",
     "is_credit_note",
+    "normalise_allocations",
     "normalise_invoices",
     "open_items",
+    "open_items_normalised",
 ]
 
 INVOICE = "Invoice"
@@ -141,7 +143,7 @@ def normalise_invoices(invoices: pd.DataFrame) -> pd.DataFrame:
     _require(invoices, _INVOICE_REQUIRED, "invoices")
     inv = invoices.reset_index(drop=True).copy()
     numbers = inv["invoice_no"]
-    blank_no = numbers.isna() | (numbers.astype(str).str.strip() == "")
+    blank_no = _blank_numbers(numbers)
     if blank_no.any():
         raise OpenItemsError(f"invoices.invoice_no: blank in row(s) {list(inv.index[blank_no][:5])}")
     dup = numbers.duplicated(keep=False)
@@ -157,7 +159,15 @@ def normalise_invoices(invoices: pd.DataFrame) -> pd.DataFrame:
     return inv
 
 
-def _normalise_allocations(allocations: pd.DataFrame | None) -> pd.DataFrame:
+def _blank_numbers(numbers: pd.Series) -> pd.Series:
+    """True where a document number is missing or only spaces."""
+    cells = numbers.to_numpy(dtype=object)
+    if len(cells) and set(map(type, cells)) == {str}:  # the usual column: text only, tested inline
+        return pd.Series([not v.strip() for v in cells], index=numbers.index, dtype=bool)
+    return numbers.isna() | (numbers.astype(str).str.strip() == "")
+
+
+def normalise_allocations(allocations: pd.DataFrame | None) -> pd.DataFrame:
     cols = ["payment_id", "invoice_no", "amount", "payment_date"]
     if allocations is None or len(allocations) == 0:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols[:2]}
@@ -179,6 +189,9 @@ def _normalise_allocations(allocations: pd.DataFrame | None) -> pd.DataFrame:
 
 def _keys(s: pd.Series) -> pd.Series:
     """Document numbers as trimmed text, so that 1001 read as a number matches '1001' read as text."""
+    cells = s.to_numpy(dtype=object)
+    if len(cells) and set(map(type, cells)) == {str}:  # the usual column: text only, stripped inline
+        return pd.Series([v.strip() for v in cells], index=s.index, dtype=object)
     kind = pd.api.types.infer_dtype(s, skipna=True)
     if kind in ("string", "empty"):
         return s.astype(object).where(s.isna(), s.astype(str).str.strip())
@@ -194,8 +207,9 @@ def _applied(inv: pd.DataFrame, alloc: pd.DataFrame) -> pd.DataFrame:
     cn_numbers = _keys(inv.loc[is_cn, "invoice_no"])
     by_invoice = pd.DataFrame({"doc": _keys(alloc["invoice_no"]), "amount": alloc["amount"],
                                "payment_date": alloc["payment_date"]})
-    from_credit = _keys(alloc["payment_id"]).isin(cn_numbers).to_numpy()
-    by_credit = pd.DataFrame({"doc": _keys(alloc["payment_id"])[from_credit],
+    payment_keys = _keys(alloc["payment_id"])
+    from_credit = payment_keys.isin(cn_numbers).to_numpy()
+    by_credit = pd.DataFrame({"doc": payment_keys[from_credit],
                               "amount": alloc["amount"][from_credit],
                               "payment_date": alloc["payment_date"][from_credit]})
     both = pd.concat([by_invoice, by_credit], ignore_index=True)
@@ -209,8 +223,19 @@ def open_items(invoices: pd.DataFrame, allocations: pd.DataFrame | None,
     """One row per document: the invoice columns + paid, outstanding (signed cents), status, settled_date."""
     if invoices is None or len(invoices) == 0:
         return _empty_open_items(invoices)
-    inv = normalise_invoices(invoices)
-    alloc = _normalise_allocations(allocations)
+    return _open_items(normalise_invoices(invoices), normalise_allocations(allocations), as_of)
+
+
+def open_items_normalised(inv: pd.DataFrame, alloc: pd.DataFrame, as_of: dt.date | None = None) -> pd.DataFrame:
+    """`open_items` on frames already checked by `normalise_invoices` and `normalise_allocations` (neither is
+    changed), for callers that take open items on several dates from the same documents."""
+    if len(inv) == 0:
+        return _empty_open_items(inv)
+    return _open_items(inv.copy(), alloc, as_of)
+
+
+def _open_items(inv: pd.DataFrame, alloc: pd.DataFrame, as_of: dt.date | None) -> pd.DataFrame:
+    """The open items columns added to `inv` (a frame of the caller's own, changed in place)."""
     if as_of is not None:
         alloc = alloc[~(alloc["payment_date"] > pd.Timestamp(as_of))]
     paid = np.zeros(len(inv), dtype=np.int64)

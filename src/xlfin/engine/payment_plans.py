@@ -99,16 +99,23 @@ def instalment_schedule(total: int, instalments: int, first_date: dt.date,
             for k, amount in enumerate(_amounts(total, instalments))]
 
 
+def _text_id(v: Any) -> Any:
+    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+        return None
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return str(int(v))
+    text = str(v).strip()
+    return text or None
+
+
 def text_ids(values: pd.Series) -> pd.Series:
-    """Identifiers as stripped text; an integral float from Excel (1001.0) reads as '1001'."""
-    def one(v: Any) -> Any:
-        if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
-            return None
-        if isinstance(v, (float, np.floating)) and float(v).is_integer():
-            return str(int(v))
-        text = str(v).strip()
-        return text or None
-    return values.astype(object).map(one)
+    """Identifiers as stripped text; an integral float from Excel (1001.0) reads as '1001'.
+
+    Plain strings (nearly every id) are stripped inline; only other cells go through the general rule."""
+    cells = values.to_numpy(dtype=object)
+    out = [(v.strip() or None) if v.__class__ is str else _text_id(v) for v in cells]
+    # dtype inferred as Series.map infers it (pandas 3: the "str" dtype when every id is text)
+    return pd.Series(out, index=values.index, dtype=None if out else object)
 
 
 def _frequency(value: Any, plan_id: Any) -> str:
@@ -206,10 +213,21 @@ def _open_invoices(open_items: pd.DataFrame) -> pd.DataFrame:
 def plan_coverage(plans: pd.DataFrame | None, open_items: pd.DataFrame) -> pd.DataFrame:
     """plan_id, customer_id, invoice_no: the documents of open_items that each plan covers (one plan per invoice)."""
     typed = normalise_plans(plans)
-    columns = ["plan_id", "customer_id", "invoice_no"]
     if len(typed) == 0 or open_items is None or len(open_items) == 0:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
-    invoices = _open_invoices(open_items)
+        return _no_coverage()
+    return _coverage(typed, _open_invoices(open_items))
+
+
+_COVERAGE_COLUMNS = ["plan_id", "customer_id", "invoice_no"]
+
+
+def _no_coverage() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in _COVERAGE_COLUMNS})
+
+
+def _coverage(typed: pd.DataFrame, invoices: pd.DataFrame) -> pd.DataFrame:
+    """plan_coverage on typed plans (normalise_plans) and the open invoices (_open_invoices)."""
+    columns = _COVERAGE_COLUMNS
     named = typed[typed["invoice_list"].map(len) > 0][["plan_id", "customer_id", "invoice_list"]]
     named = named.explode("invoice_list").rename(columns={"invoice_list": "invoice_no"})
     named = named.merge(invoices[["invoice_no", "customer_id"]], on=["invoice_no", "customer_id"], how="inner")
@@ -227,12 +245,36 @@ def plan_status(plans: pd.DataFrame | None, open_items: pd.DataFrame | None, as_
     next_date / next_amount (the first instalment on or after as_of; NaT / 0 when none is left)."""
     typed = normalise_plans(plans)
     if len(typed) == 0:
-        out = pd.DataFrame({c: pd.Series(dtype=object) for c in STATUS_COLUMNS})
-        return out.astype({"kept": bool, "next_date": "datetime64[s]"})
+        return _no_status()
     empty = open_items is None or len(open_items) == 0
-    coverage = plan_coverage(typed[PLAN_COLUMNS], open_items) if not empty else None
+    invoices = None if empty else _open_invoices(open_items)
+    # typed plans are what normalise_plans gives back for them, so they are not normalised twice
+    coverage = None if invoices is None else _coverage(typed, invoices)
+    return _status(typed, invoices, coverage, as_of)
+
+
+def coverage_and_status(plans: pd.DataFrame | None, open_items: pd.DataFrame | None,
+                        as_of: dt.date) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """(plan_coverage, plan_status) with the plans and the open invoices read once; the status only when some
+    plan covers something (None otherwise), as the dunning run needs it."""
+    typed = normalise_plans(plans)
+    if len(typed) == 0 or open_items is None or len(open_items) == 0:
+        return _no_coverage(), None
+    invoices = _open_invoices(open_items)
+    coverage = _coverage(typed, invoices)
+    if coverage.empty:
+        return coverage, None
+    return coverage, _status(typed, invoices, coverage, as_of)
+
+
+def _no_status() -> pd.DataFrame:
+    out = pd.DataFrame({c: pd.Series(dtype=object) for c in STATUS_COLUMNS})
+    return out.astype({"kept": bool, "next_date": "datetime64[s]"})
+
+
+def _status(typed: pd.DataFrame, invoices: pd.DataFrame | None, coverage: pd.DataFrame | None,
+            as_of: dt.date) -> pd.DataFrame:
     if coverage is not None and len(coverage):
-        invoices = _open_invoices(open_items)
         covered = coverage.merge(invoices[["invoice_no", "customer_id", "outstanding"]],
                                  on=["invoice_no", "customer_id"], how="left")
         remaining = covered.groupby("plan_id")["outstanding"].sum()

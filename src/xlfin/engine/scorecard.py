@@ -108,6 +108,8 @@ def _float_column(frame: pd.DataFrame, column: str) -> np.ndarray:
 
 def _dates(values: Any) -> pd.Series:
     s = values if isinstance(values, pd.Series) else pd.Series(values)
+    if pd.api.types.is_datetime64_dtype(s.dtype):  # already dates (open items): no round trip through objects
+        return s.astype("datetime64[s]")
     return pd.to_datetime(s.astype(object).where(s.notna(), None)).astype("datetime64[s]")
 
 

@@ -7,8 +7,11 @@ the cell a user must fix.
 
 from __future__ import annotations
 
+import datetime as dt
+import gc
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from xlfin.schema import Lang, Table
@@ -76,33 +79,97 @@ def to_cells(df: pd.DataFrame, table: Table) -> list[list[object]]:
     Money -> float with 2 decimals (exact: cents/100 of an int is the nearest double to the decimal amount),
     dates -> datetime.date, bool -> "Yes"/"No", NaN/NA -> None. Columns follow the schema order; a schema column
     the frame lacks is written blank. Text stays text: adapters must write strings as strings (never formulas).
+
+    Each column is converted as a whole (numpy), not cell by cell: a generated sheet has up to a million rows.
     """
-    import datetime as dt
-
-    import numpy as np
-
     n = len(df)
     columns: list[list[object]] = []
     for col in table.columns:
         if col.key not in df.columns:
             columns.append([None] * n)
             continue
-        s = df[col.key]
-        if col.type == "money":
-            vals = pd.to_numeric(s, errors="coerce").astype("float64").to_numpy()
-            columns.append([None if np.isnan(v) else round(float(v) / 100.0, 2) for v in vals])
-        elif col.type == "date":
-            d = pd.to_datetime(s, errors="coerce")
-            columns.append([None if pd.isna(v) else dt.date(v.year, v.month, v.day) for v in d])
-        elif col.type == "bool":
-            columns.append([None if v is None or (not isinstance(v, str) and pd.isna(v)) else ("Yes" if bool(v) else "No")
-                            for v in s.tolist()])
-        elif col.type in ("int",):
-            vals = pd.to_numeric(s, errors="coerce").astype("float64").to_numpy()
-            columns.append([None if np.isnan(v) else int(v) for v in vals])
-        elif col.type in ("float", "pct"):
-            vals = pd.to_numeric(s, errors="coerce").astype("float64").to_numpy()
-            columns.append([None if not np.isfinite(v) else float(v) for v in vals])
-        else:
-            columns.append([None if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v) for v in s.tolist()])
-    return [list(r) for r in zip(*columns)] if columns else []
+        columns.append(_CONVERT.get(col.type, _text_cells)(df[col.key]))
+    return _rows(columns) if columns else []
+
+
+def _rows(columns: list[list[object]]) -> list[list[object]]:
+    """Columns -> row lists. The rows hold plain values and no reference cycles, so the cyclic garbage collector has
+    nothing to find in them; it is paused while they are made, or each thousand new lists would make it scan the
+    heap again (at a million rows that scanning cost more than making the rows)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return list(map(list, zip(*columns)))
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _with_blanks(values: np.ndarray, blank: np.ndarray) -> list[object]:
+    """values as Python scalars, None where `blank`."""
+    out = values.astype(object)
+    out[blank] = None
+    return out.tolist()
+
+
+def _floats(s: pd.Series) -> np.ndarray:
+    return pd.to_numeric(s, errors="coerce").astype("float64").to_numpy()
+
+
+# Below 2**50 cents (about 11 trillion units) c / 100 is already the double round(c / 100, 2) gives.
+_EXACT_CENTS = float(2**50)
+
+
+def _money_cells(s: pd.Series) -> list[object]:
+    vals = _floats(s)
+    blank = np.isnan(vals)
+    x = np.where(blank, 0.0, vals)
+    if not (np.all(np.abs(x) < _EXACT_CENTS) and np.array_equal(x, np.round(x))):
+        return [None if np.isnan(v) else round(float(v) / 100.0, 2) for v in vals]  # fractional cents: Python's rounding
+    return _with_blanks(x / 100.0, blank)
+
+
+def _date_cells(s: pd.Series) -> list[object]:
+    d = pd.to_datetime(s, errors="coerce")
+    if getattr(d.dt, "tz", None) is not None:  # the wall-clock date, as Timestamp.year/month/day give it
+        return [None if pd.isna(v) else dt.date(v.year, v.month, v.day) for v in d]
+    days = d.to_numpy().astype("datetime64[D]")
+    return days.astype(object).tolist()  # datetime.date, None for NaT
+
+
+def _bool_cells(s: pd.Series) -> list[object]:
+    if s.dtype == bool:
+        return np.where(s.to_numpy(), "Yes", "No").astype(object).tolist()
+    # each distinct value once; NA of any kind (None, NaN, pd.NA) is the factorize sentinel -1 -> None
+    codes, uniques = pd.factorize(s.astype(object), use_na_sentinel=True)
+    shown = np.array([("Yes" if bool(v) else "No") for v in uniques] + [None], dtype=object)
+    return shown[codes].tolist()
+
+
+def _int_cells(s: pd.Series) -> list[object]:
+    vals = _floats(s)
+    blank = np.isnan(vals)
+    x = np.where(blank, 0.0, vals)
+    if not np.all(np.abs(x) < 2.0**63):  # int(inf) raises, as it always did; beyond int64 Python ints
+        return [None if np.isnan(v) else int(v) for v in vals]
+    return _with_blanks(x.astype(np.int64), blank)  # truncation toward zero, as int() does
+
+
+def _float_cells(s: pd.Series) -> list[object]:
+    vals = _floats(s)
+    return _with_blanks(vals, ~np.isfinite(vals))
+
+
+def _text_cells(s: pd.Series) -> list[object]:
+    values = s.to_numpy(dtype=object)
+    blank = pd.isna(values)
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    if kind not in ("string", "empty") or any(t is not str and issubclass(t, str) for t in set(map(type, values))):
+        values = np.array([v if v.__class__ is str else str(v) for v in values], dtype=object)
+    out = values.copy()
+    out[blank] = None
+    return out.tolist()
+
+
+_CONVERT = {"money": _money_cells, "date": _date_cells, "bool": _bool_cells, "int": _int_cells,
+            "float": _float_cells, "pct": _float_cells}

@@ -275,6 +275,14 @@ class _Checker:
         self.problems: list[Problem] = []
         self.frames: dict[str, pd.DataFrame] = {}
         self.left_out: dict[str, set[int]] = {}  # table key -> frame positions left out of the calculations
+        self.blanks: dict[str, dict[str, np.ndarray]] = {}  # table key -> column key -> blank raw cells
+
+    def raw_blanks(self, table_key: str, key: str) -> np.ndarray:
+        """blank_mask of a raw column over all raw rows (computed once, by coerce_table)."""
+        known = self.blanks.setdefault(table_key, {})
+        if key not in known:
+            known[key] = blank_mask(self.raws[table_key].frame[key].reset_index(drop=True))
+        return known[key]
 
     def leave_out(self, table_key: str, positions: Iterable[int]) -> None:
         self.left_out.setdefault(table_key, set()).update(int(p) for p in positions)
@@ -316,7 +324,7 @@ class _Checker:
                 continue
             s = df[c.key]
             if c.required and c.key in raw.frame.columns:
-                empty = blank_mask(raw.frame[c.key].reset_index(drop=True))[rows] if len(rows) else np.zeros(0, bool)
+                empty = self.raw_blanks(table_key, c.key)[rows] if len(rows) else np.zeros(0, bool)
                 self.emit(table_key, np.flatnonzero(empty), "required", c.key, leave_out=_excludes(table_key, c.key))
             if c.unique:
                 self.unique(table_key, c, s)
@@ -347,13 +355,15 @@ class _Checker:
         present = ~np.isnan(x)
         if c.positive:
             bad = present & (x <= 0)
-            typed = _raw_values(self.raws[table_key], c.key, self.frames[table_key]["_row"].to_numpy())
+            raw = self.raws[table_key]
+            rows = self.frames[table_key]["_row"].to_numpy()
 
             def shown(p: int) -> str:
                 # 0.004 reads as 0.00: show what was typed as well, so the message explains itself
                 value = _fmt(c, s.iat[p])
-                if typed is not None and c.type == "money" and x[p] == 0 and _nonzero_number(typed[p]):
-                    return f"'{typed[p]}' (= {value})"
+                typed = _raw_value(raw, c.key, int(rows[p])) if c.type == "money" and x[p] == 0 else None
+                if typed is not None and _nonzero_number(typed):
+                    return f"'{typed}' (= {value})"
                 return value
 
             self.emit(table_key, np.flatnonzero(bad), "not_positive", c.key, lambda p: {"value": shown(p)},
@@ -437,8 +447,9 @@ def _invoice_references(ck: _Checker) -> None:
             continue
         col = ck.frames[table_key][key]
         named = col.notna().to_numpy()
+        values = col.to_numpy(dtype=object)  # indexing the array, not Series.iat, in the loop over the rows
         for pos in np.flatnonzero(named):
-            unknown = [t for t in split_invoice_list(col.iat[pos]) if t.casefold() not in known]
+            unknown = [t for t in split_invoice_list(values[pos]) if t.casefold() not in known]
             if unknown:
                 ck.emit(table_key, [pos], "unknown_invoice", key, {"value": ", ".join(unknown)})
 
@@ -465,7 +476,8 @@ def _balance_sheets(ck: _Checker) -> None:
 
 
 def _sum_by_customer(df: pd.DataFrame, mask: np.ndarray, amount: str = "amount") -> pd.Series:
-    part = df.loc[mask & df["customer_id"].notna().to_numpy() & df[amount].notna().to_numpy()]
+    # only the two columns the sum needs are copied out of the table
+    part = df.loc[mask & df["customer_id"].notna().to_numpy() & df[amount].notna().to_numpy(), ["customer_id", amount]]
     return part.groupby("customer_id")[amount].sum().astype(np.int64)
 
 
@@ -564,7 +576,7 @@ def validate_workbook(raws: Mapping[str, RawTable], settings: Settings,
         raw = raws.get(key)
         if raw is None:
             continue
-        frame, found = coerce_table(raw, settings)
+        frame, found = coerce_table(raw, settings, ck.blanks.setdefault(key, {}))
         ck.frames[key] = frame
         ck.problems.extend(found)
         ck.column_rules(key)
@@ -611,12 +623,11 @@ def _excludes(table_key: str, column_key: str) -> bool:
     return not (table_key == "customers" and column_key != "customer_id")
 
 
-def _raw_values(raw: RawTable, key: str, rows: np.ndarray) -> list[str] | None:
-    """The cells of column `key` as typed, for the given raw rows."""
+def _raw_value(raw: RawTable, key: str, row: int) -> str | None:
+    """The cell of column `key` in raw row `row` as typed (only the cells a message shows are read)."""
     if key not in raw.frame.columns:
         return None
-    cells = raw.frame[key].reset_index(drop=True).to_numpy(dtype=object)
-    return [text_value(cells[r]) or "" for r in rows]
+    return text_value(raw.frame[key].iat[row]) or ""
 
 
 def _nonzero_number(text: str) -> bool:
@@ -634,9 +645,8 @@ def _unreadable_rows(ck: _Checker) -> None:
             if c.required and c.key in df.columns and _excludes(key, c.key):
                 ck.leave_out(key, np.flatnonzero(df[c.key].isna().to_numpy()))
         if key == "invoices" and "doc_type" in df.columns and "doc_type" in ck.raws[key].frame.columns:
-            raw_type = ck.raws[key].frame["doc_type"].reset_index(drop=True)
             typed_blank = df["doc_type"].isna().to_numpy()
-            raw_blank = blank_mask(raw_type)[df["_row"].to_numpy()] if len(df) else np.zeros(0, bool)
+            raw_blank = ck.raw_blanks(key, "doc_type")[df["_row"].to_numpy()] if len(df) else np.zeros(0, bool)
             ck.leave_out(key, np.flatnonzero(typed_blank & ~raw_blank))
 
 
