@@ -162,11 +162,17 @@ def paid_by_scan(no: str, is_credit: str, lang: Lang) -> str:
 
 
 def paid_lookup(no: str, is_credit: str, lang: Lang) -> str:
-    """Paid from tblInvoicePaid (sorted by xlfin): a binary search (MATCH type 1) and a check that the row found
-    is this document's; a number the summary does not hold falls back to paid_by_scan (docs/excel-recalc.md)."""
+    """Paid from tblInvoicePaid, which reconcile writes row for row in tblInvoices' order (engine/paid_lookup.py):
+    the summary row at this row's own position, when it holds this row's number — O(1), so a full recalculation
+    is linear. A row that moved or is new since the last run finds its number by an exact match in the summary,
+    checked (MATCH honours wildcards), and a number the summary lacks falls back to paid_by_scan. `no&""` makes a
+    number typed as a number compare with the summary's text (docs/excel-recalc.md)."""
     keys, paid = (column_ref(schema.INVOICE_PAID, k, lang) for k in ("invoice_no", "paid"))
-    at = f"MATCH({no},{keys},1)"
-    return f"IFERROR(IF(INDEX({keys},{at})={no},INDEX({paid},{at}),NA()),{paid_by_scan(no, is_credit, lang)})"
+    header = f"{schema.INVOICES.name}[[#Headers],[{_escape(schema.INVOICES.column('invoice_no').label(lang))}]]"
+    text = f'{no}&""'
+    own, found = f"ROW()-ROW({header})", f"MATCH({text},{keys},0)"
+    return (f"IFERROR(IF(INDEX({keys},{own})={text},INDEX({paid},{own}),"
+            f"IF(INDEX({keys},{found})={text},INDEX({paid},{found}),NA())),{paid_by_scan(no, is_credit, lang)})")
 
 
 # ---------------------------------------------------------------- validations and formats
