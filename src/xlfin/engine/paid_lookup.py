@@ -15,8 +15,12 @@ LibreOffice for every document number.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
+
+from xlfin.engine.aging import day_numbers, days_overdue
 
 
 def paid_by_row(open_items: pd.DataFrame, sheet_numbers: pd.Series) -> pd.DataFrame:
@@ -37,3 +41,18 @@ def paid_by_row(open_items: pd.DataFrame, sheet_numbers: pd.Series) -> pd.DataFr
         keys[at] = sheet_numbers.to_numpy(dtype=object)[at]
         paid[at] = open_items["paid"].to_numpy(dtype=np.int64)[inside]
     return pd.DataFrame({"invoice_no": keys, "paid": paid})
+
+
+def formula_columns(open_items: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """What the Invoices sheet's four formula columns must show for each document, as the engine computes it:
+    invoice_no, paid and outstanding (cents), days_overdue (0 once nothing is owed, credit notes included; NaN
+    without a due date) and status (canonical). The benchmark and the LibreOffice test hold the formulas to it."""
+    owed = open_items["outstanding"].to_numpy(dtype=np.int64) > 0
+    late = days_overdue(day_numbers(open_items["due_date"]).view("datetime64[D]"), np.datetime64(as_of, "D"))
+    return pd.DataFrame({
+        "invoice_no": open_items["invoice_no"].astype(str).to_numpy(),
+        "paid": open_items["paid"].to_numpy(dtype=np.int64),
+        "outstanding": open_items["outstanding"].to_numpy(dtype=np.int64),
+        "days_overdue": np.where(owed, late, 0.0),
+        "status": open_items["status"].to_numpy(dtype=object),
+    })

@@ -138,18 +138,22 @@ def invoice_formulas(lang: Lang) -> dict[str, str]:
     no_row = f'{no}=""'
     not_amount = f"NOT(ISNUMBER({amount}))"
     left = f"ROUND({amount}-N({paid}),2)"
-    terms = (f'IF(COUNTIFS({c_id},{customer},{c_terms},">=0")>0,SUMIFS({c_terms},{c_id},{customer}),'
-             f"{defined_name('default_terms_days')})")
+    # The customer's terms by an exact match (the first row with the ID, as the engine takes it; a spreadsheet
+    # caches repeated lookups of one ID), not a COUNTIFS + SUMIFS that scans every customer for every invoice.
+    default_terms, at = defined_name("default_terms_days"), f"MATCH({customer},{c_id},0)"
+    given = f"INDEX({c_terms},{at})"
+    terms = f"IFERROR(IF(AND(ISNUMBER({given}),N({given})>=0),{given},{default_terms}),{default_terms})"
     due_date = f"IF(ISNUMBER({due}),{due},{issued}+{terms})"
     as_of = f"IF(ISNUMBER({defined_name('as_of_date')}),{defined_name('as_of_date')},TODAY())"
     status = {c.value: c.label(lang) for c in schema.INVOICE_STATUS}
     return {
         "paid": f'=IF({no_row},"",ROUND({paid_lookup(no, is_credit, lang)},2))',
-        "outstanding": f'=IF(OR({no_row},{not_amount}),"",ROUND(IF({is_credit},-1,1)*({amount}-N({paid})),2))',
+        # Type is compared (two strings, the costly part) only where the sign or the label depends on it.
+        "outstanding": f'=IF(OR({no_row},{not_amount}),"",IF({left}=0,0,IF({is_credit},-1,1)*{left}))',
         "days_overdue": f'=IF({no_row},"",IF(N({out})<=0,0,IF(AND(NOT(ISNUMBER({due})),NOT(ISNUMBER({issued}))),"",'
                         f"MAX(0,{as_of}-{due_date}))))",
-        "status": f'=IF(OR({no_row},{not_amount}),"",IF(AND({is_credit},{left}>0),"{status["Credit"]}",'
-                  f'IF({left}<=0,"{status["Paid"]}",IF(N({paid})>0,"{status["Partly Paid"]}","{status["Open"]}"))))',
+        "status": f'=IF(OR({no_row},{not_amount}),"",IF({left}<=0,"{status["Paid"]}",IF({is_credit},'
+                  f'"{status["Credit"]}",IF(N({paid})>0,"{status["Partly Paid"]}","{status["Open"]}"))))',
     }
 
 
