@@ -31,7 +31,7 @@ from pathlib import Path
 
 from xlfin import schema
 from xlfin.adapters.file import open_workbook
-from xlfin.atomic import atomic_write_bytes
+from xlfin.xlsx.atomic import atomic_write_bytes
 from xlfin.app.demo import DEMO_AS_OF, INPUT_KEYS, _demo_config, fill_input_table, set_config
 from xlfin.app.demo_data import generate_demo
 from xlfin.app.operations import ACTIONS, execute

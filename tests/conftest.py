@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -88,3 +89,14 @@ def _no_book_password(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(password.ENV_VAR, raising=False)
     monkeypatch.setattr(password, "from_keyring", lambda _path: None)
     monkeypatch.setattr(password, "can_prompt", lambda: False)
+
+
+@pytest.fixture
+def engine():
+    """The in-memory xlwings engine (tests/adapters/fake_xlwings_engine.py), installed for one test."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "adapters"))
+    import fake_xlwings_engine as fake
+
+    eng, previous = fake.install()
+    yield eng
+    fake.uninstall(eng, previous)

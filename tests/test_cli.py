@@ -497,3 +497,11 @@ def test_zh_cn_workbook_end_to_end(tmp_path: Path) -> None:
     assert {r["severity"] for r in table_rows(path, schema.VALIDATION, "zh-CN")} <= {"错误", "警告"}
     assert len(chart_parts(path, "仪表板")) == 5  # ageing, top overdue, ABC, monthly, 13-week forecast
     assert any(p.suffix == ".html" for p in letters.rglob("*"))
+
+
+def test_validate_prints_severity_in_the_books_language(tmp_path: Path) -> None:
+    path = small_workbook(tmp_path / "账簿.xlsm", "zh-CN")
+    edit_workbook(path, lambda wb: wb[schema.INVOICES.sheet_zh].__setitem__("F5", "12O0"))
+    result = xlfin("validate", path)
+    assert result.exit_code == 1
+    assert "错误" in result.stdout and "error" not in result.stdout

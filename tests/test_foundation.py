@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from xlfin import schema
-from xlfin.atomic import atomic_write, atomic_write_bytes
+from xlfin.xlsx.atomic import atomic_write, atomic_write_bytes
 from xlfin.engine.dates import (
     DateError,
     date_to_serial,

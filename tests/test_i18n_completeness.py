@@ -21,7 +21,8 @@ from xlfin.schema import i18n, settings, validate
 from xlfin.outreach import letters
 from xlfin.excel import macros
 from xlfin.app import operations
-from xlfin import ribbon, schema
+from xlfin.excel import ribbon
+from xlfin import schema
 from xlfin.engine import aging, risk, scorecard
 from xlfin.engine.reconcile import engine as reconcile_engine
 from xlfin.template import texts

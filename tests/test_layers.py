@@ -40,9 +40,7 @@ FOLDERS: dict[str, int] = {
 LOOSE_MODULES: dict[str, int] = {
     "xlfin": ENGINE,  # the package root only holds the version: everything imports it implicitly
     "xlfin.xlsx_tables": FILE_FORMAT,
-    "xlfin.atomic": FILE_FORMAT,
     "xlfin.dashboard_render": FILE_FORMAT,
-    "xlfin.ribbon": SURFACES,
 }
 OTHER_PACKAGES: dict[str, int] = {"xlfin_udfs": SURFACES}  # udfs/, installed as the top-level package xlfin_udfs
 

@@ -24,13 +24,6 @@ APP_DEFAULTS = {"screen_updating": True, "display_alerts": True, "enable_events"
 
 
 @pytest.fixture
-def engine():
-    eng, previous = fake.install()
-    yield eng
-    fake.uninstall(eng, previous)
-
-
-@pytest.fixture
 def book(engine, tmp_path: Path):
     path = small_workbook(tmp_path / "book.xlsm")
     return fake.open_book(path)

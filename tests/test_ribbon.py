@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from defusedxml import ElementTree as SafeET
 
-from xlfin.ribbon import (
+from xlfin.excel.ribbon import (
     CUSTOMUI_NAMESPACE,
     ENTRIES,
     RIBBON_ICONS,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from xlfin.ribbon import RIBBON_ICONS, customui_xml
+from xlfin.excel.ribbon import RIBBON_ICONS, customui_xml
 from xlfin.template import build_template
 
 FIXTURES = Path(__file__).resolve().parents[1] / ".." / "shared" / "fixtures" / "excel"

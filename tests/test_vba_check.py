@@ -10,7 +10,7 @@ import zipfile
 import openpyxl
 import pytest
 
-from xlfin.ribbon import customui_xml, ribbon_module_source
+from xlfin.excel.ribbon import customui_xml, ribbon_module_source
 from xlfin.vba.cfb import CompoundFile, write_cfb
 from xlfin.vba.check import callback_problems, check_vba_project, check_xlsm, read_vba_project
 from xlfin.vba.ovba import compress, decompress

@@ -12,7 +12,7 @@ import pytest
 import xlwings
 from oletools.olevba import VBA_Parser, decompress_stream
 
-from xlfin.ribbon import ribbon_module_source
+from xlfin.excel.ribbon import ribbon_module_source
 from xlfin.vba.check import read_vba_project
 from xlfin.vba.project import (
     CLASS_BASE,

@@ -54,6 +54,8 @@ MOVES: dict[str, str] = {
     "xlfin.operations": "xlfin.app.operations",
     "xlfin.demo": "xlfin.app.demo",
     "xlfin.demo_data": "xlfin.app.demo_data",
+    "xlfin.ribbon": "xlfin.excel.ribbon",
+    "xlfin.atomic": "xlfin.xlsx.atomic",
 }
 # Files whose module name kept its meaning though the file moved (new path -> old path), besides MOVES' own files:
 # schema.py is now the schema package, cli.py is cli/main.py behind a cli package that re-exports app and main.

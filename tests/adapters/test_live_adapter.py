@@ -17,13 +17,6 @@ from xlfin.schema.tables import WorkbookError
 
 
 @pytest.fixture
-def engine():
-    eng, previous = fake.install()
-    yield eng
-    fake.uninstall(eng, previous)
-
-
-@pytest.fixture
 def book(engine, tmp_path: Path) -> xw.Book:
     path = tmp_path / "live.xlsx"
     fake.build_sample(path)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "adapters"))
 
@@ -16,13 +15,6 @@ from smtp_servers import Mailbox, Server, free_port  # noqa: E402
 from xlfin.excel import macros
 from xlfin import schema  # noqa: E402
 from xlfin.excel.live import LiveWorkbook  # noqa: E402
-
-
-@pytest.fixture
-def engine():
-    eng, previous = fake.install()
-    yield eng
-    fake.uninstall(eng, previous)
 
 
 def _rows(book, table):

@@ -70,13 +70,6 @@ def test_generated_sheets_are_protected_without_password_inputs_untouched(tmp_pa
 
 
 @pytest.fixture
-def engine():
-    eng, previous = fake.install()
-    yield eng
-    fake.uninstall(eng, previous)
-
-
-@pytest.fixture
 def live_book(engine, tmp_path: Path):
     path = tmp_path / "live.xlsx"
     fake.build_sample(path)

@@ -136,7 +136,7 @@ def _demo_config(lang: Lang) -> dict[str, object]:
 
 def create_workbook(path: Path, *, lang: Lang = "en", demo: bool = False, seed: int = 42) -> dict | None:
     """`xlfin new`: write a workbook from the template; with demo data, also regenerate everything."""
-    from xlfin.atomic import atomic_write_bytes
+    from xlfin.xlsx.atomic import atomic_write_bytes
 
     path = Path(path)
     atomic_write_bytes(path, demo_workbook_bytes(lang, seed, demo))
@@ -164,7 +164,7 @@ def run_demo(directory: Path, *, lang: Lang = "en", seed: int = 42, console=None
     letters = directory / "letters"
     say = console.print if console else (lambda *_a, **_k: None)
     say(f"building {path} ({lang}, seed {seed}) …")
-    from xlfin.atomic import atomic_write_bytes
+    from xlfin.xlsx.atomic import atomic_write_bytes
 
     atomic_write_bytes(path, demo_workbook_bytes(lang, seed, True))
     summary = regenerate(path, letters_dir=letters, progress=lambda stage: say(f"  {stage} …"))

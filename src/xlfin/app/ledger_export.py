@@ -13,7 +13,7 @@ from xlfin.schema import Lang
 
 def export_workbook(store: Store, path: Path, lang: Lang) -> dict[str, int]:
     """Fill a fresh template with every ledger table (cells as a user types them); returns rows per table."""
-    from xlfin.atomic import atomic_write_bytes
+    from xlfin.xlsx.atomic import atomic_write_bytes
     from xlfin.template import package_workbook
     from xlfin.template.builder import build_workbook
 

@@ -227,9 +227,10 @@ def _print_problems(frame, lang: str, errors: int, warnings: int) -> None:
 
     if len(frame):
         label = {c.key: c.label(lang) for c in schema.VALIDATION.columns}
+        severity = {c.value: c.label(lang) for c in schema.SEVERITY}
         table = RichTable(label["severity"], label["cell"], label["code"], label["message"])
         for r in frame.head(PROBLEMS_SHOWN).itertuples():
-            table.add_row(r.severity, r.cell, r.code, r.message)
+            table.add_row(severity.get(r.severity, r.severity), r.cell, r.code, r.message)
         out.print(table)
         if len(frame) > PROBLEMS_SHOWN:
             out.print(t("cli_problems_more", lang, count=len(frame) - PROBLEMS_SHOWN), markup=False)

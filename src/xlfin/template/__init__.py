@@ -43,7 +43,7 @@ def package_workbook(wb, lang: Lang = "en", udf_module: Path | None = None, *, c
 
     canonical: re-serialise openpyxl's XML parts canonically, so the bytes do not depend on whether openpyxl
     wrote through lxml (the committed template must be reproducible anywhere; big demo books skip the cost)."""
-    from ..ribbon import customui_xml
+    from xlfin.excel.ribbon import customui_xml
 
     buffer = io.BytesIO()
     wb.save(buffer)

@@ -23,7 +23,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from .. import schema
 from xlfin.schema.workbook import stacked_layout
-from ..ribbon import RIBBON_GROUPS, RIBBON_LABELS
+from xlfin.excel.ribbon import RIBBON_GROUPS, RIBBON_LABELS
 from ..schema import Column, Lang, Table
 from xlfin.schema.settings import CONFIG_KEY_NAMES, DEFAULT_DUNNING_LEVELS, config_rows, defined_name
 from xlfin.xlsx.protection import protect_file_sheet

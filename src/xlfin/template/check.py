@@ -16,7 +16,7 @@ import openpyxl
 from openpyxl.workbook.workbook import Workbook
 
 from .. import schema
-from ..ribbon import RIBBON_MODULE
+from xlfin.excel.ribbon import RIBBON_MODULE
 from ..schema import Lang
 from xlfin.schema.settings import CONFIG_KEY_NAMES, defined_name
 from ..vba.check import VBACheckError, check_xlsm, read_vba_project

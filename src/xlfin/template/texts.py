@@ -56,7 +56,7 @@ SHEET_NOTES: dict[str, tuple[str, str]] = {
     "audit": ("Every run: who, when, what, how many rows.", "每次运行的记录：谁、何时、做了什么、多少行。"),
 }
 
-# What each ribbon button does, by its entry in xlfin.ribbon (the labels themselves live there).
+# What each ribbon button does, by its entry in xlfin.excel.ribbon (the labels themselves live there).
 RIBBON_DOES: dict[str, tuple[str, str]] = {
     "validate": ("Checks every input table and lists the problems on Validation.", "检查所有录入表，将问题列在“校验结果”中。"),
     "reconcile": ("Applies payments to invoices; writes Reconciliation.", "将收款核销到发票，写入“核销”。"),

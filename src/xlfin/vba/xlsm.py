@@ -15,7 +15,7 @@ from xml.sax.saxutils import quoteattr
 
 from defusedxml import ElementTree as SafeET
 
-from xlfin.ribbon import RIBBON_MODULE, customui_xml, ribbon_module_source
+from xlfin.excel.ribbon import RIBBON_MODULE, customui_xml, ribbon_module_source
 from xlfin.vba.check import (
     CT_MACRO_WORKBOOK,
     CT_VBA_PROJECT,
