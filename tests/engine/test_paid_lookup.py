@@ -14,10 +14,13 @@ def test_each_sheet_row_gets_its_own_number_and_the_engines_paid_in_place() -> N
     # sheet rows: 0 INV-2, 1 blank, 2 INV-1 (left out by validation: not in open items), 3 a number, 4 CN-1
     sheet = pd.Series(["INV-2", None, "INV-1", 1001, "CN-1"], dtype=object)
     items = pd.DataFrame({"invoice_no": ["CN-1", "INV-2", "1001"], "_row": [4, 0, 3],
-                          "paid": np.array([1250, 500, 0], dtype=np.int64)})
+                          "paid": np.array([1250, 500, 0], dtype=np.int64),
+                          "due_date": pd.to_datetime(["2026-01-10", "2026-02-01", None])})
     out = paid_by_row(items, sheet)
     assert out["invoice_no"].tolist() == ["INV-2", None, None, 1001, "CN-1"]
     assert out["paid"].tolist() == [500, pd.NA, pd.NA, 0, 1250]
+    assert out["due_date"].tolist()[::4] == [pd.Timestamp("2026-02-01"), pd.Timestamp("2026-01-10")]
+    assert out["due_date"].isna().tolist() == [False, True, True, True, False]
     assert len(out) == len(sheet)  # position k of the summary is data row k of tblInvoices
 
 
@@ -25,7 +28,7 @@ def test_no_documents_gives_blank_rows_and_no_rows_gives_an_empty_frame() -> Non
     empty = pd.DataFrame({"invoice_no": [], "_row": [], "paid": []})
     out = paid_by_row(empty, pd.Series(["INV-1", "INV-2"], dtype=object))
     assert out["invoice_no"].tolist() == [None, None] and out["paid"].isna().all()
-    assert list(paid_by_row(empty, pd.Series([], dtype=object)).columns) == ["invoice_no", "paid"]
+    assert list(paid_by_row(empty, pd.Series([], dtype=object)).columns) == ["invoice_no", "paid", "due_date"]
 
 
 def test_formula_columns_count_days_only_while_something_is_owed() -> None:

@@ -24,7 +24,10 @@ from xlfin.engine.aging import day_numbers, days_overdue
 
 
 def paid_by_row(open_items: pd.DataFrame, sheet_numbers: pd.Series) -> pd.DataFrame:
-    """invoice_no, paid (cents): one row per data row of tblInvoices, in sheet order.
+    """invoice_no, paid (cents), due_date: one row per data row of tblInvoices, in sheet order.
+
+    due_date is the engine's (a blank due date filled from the customer's terms), so that Days Overdue need not
+    look the terms up in tblCustomers for every open invoice without one.
 
     open_items: the engine's documents, with `_row` (the 0-based data row each came from) and `paid` in cents.
     sheet_numbers: tblInvoices' invoice numbers as the cells hold them, one per data row (the formula compares
@@ -34,13 +37,16 @@ def paid_by_row(open_items: pd.DataFrame, sheet_numbers: pd.Series) -> pd.DataFr
     rows = len(sheet_numbers)
     keys = np.full(rows, None, dtype=object)
     paid = pd.array([pd.NA] * rows, dtype="Int64")
+    due = np.full(rows, np.datetime64("NaT"), dtype="datetime64[ns]")
     if open_items is not None and len(open_items) and rows:
         at = open_items["_row"].to_numpy(dtype=np.int64)
         inside = (at >= 0) & (at < rows)  # defensive: _row always indexes the table read
         at = at[inside]
         keys[at] = sheet_numbers.to_numpy(dtype=object)[at]
         paid[at] = open_items["paid"].to_numpy(dtype=np.int64)[inside]
-    return pd.DataFrame({"invoice_no": keys, "paid": paid})
+        if "due_date" in open_items.columns:
+            due[at] = pd.to_datetime(open_items["due_date"]).to_numpy(dtype="datetime64[ns]")[inside]
+    return pd.DataFrame({"invoice_no": keys, "paid": paid, "due_date": due})
 
 
 def formula_columns(open_items: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:

@@ -294,7 +294,7 @@ WRITEOFFS = Table(
 # docs/excel-recalc.md).
 INVOICE_PAID = Table(
     "invoice_paid", "tblInvoicePaid", "Reconciliation", "核销", "generated",
-    (G("invoice_no"), G("paid", "money")),
+    (G("invoice_no"), G("paid", "money"), G("due_date", "date")),  # due_date: the engine's, terms applied
 )
 AGING_DETAIL = Table(
     "aging_detail", "tblAgingDetail", "Aging", "账龄", "generated",

@@ -138,12 +138,9 @@ def invoice_formulas(lang: Lang) -> dict[str, str]:
     no_row = f'{no}=""'
     not_amount = f"NOT(ISNUMBER({amount}))"
     left = f"ROUND({amount}-N({paid}),2)"
-    # The customer's terms by an exact match (the first row with the ID, as the engine takes it; a spreadsheet
-    # caches repeated lookups of one ID), not a COUNTIFS + SUMIFS that scans every customer for every invoice.
-    default_terms, at = defined_name("default_terms_days"), f"MATCH({customer},{c_id},0)"
-    given = f"INDEX({c_terms},{at})"
-    terms = f"IFERROR(IF(AND(ISNUMBER({given}),N({given})>=0),{given},{default_terms}),{default_terms})"
-    due_date = f"IF(ISNUMBER({due}),{due},{issued}+{terms})"
+    terms = (f'IF(COUNTIFS({c_id},{customer},{c_terms},">=0")>0,SUMIFS({c_terms},{c_id},{customer}),'
+             f"{defined_name('default_terms_days')})")
+    due_date = f"IF(ISNUMBER({due}),{due},{summary_due(no, f'{issued}+{terms}', lang)})"
     as_of = f"IF(ISNUMBER({defined_name('as_of_date')}),{defined_name('as_of_date')},TODAY())"
     status = {c.value: c.label(lang) for c in schema.INVOICE_STATUS}
     return {
@@ -165,16 +162,31 @@ def paid_by_scan(no: str, is_credit: str, lang: Lang) -> str:
     return f"SUMIFS({a_amount},{a_invoice},{no})+IF({is_credit},SUMIFS({a_amount},{a_payment},{no}),0)"
 
 
+def _own_summary_row(no: str, lang: Lang) -> tuple[str, str]:
+    """(tblInvoicePaid[Invoice No], this row's position in tblInvoices): reconcile writes the summary row for row."""
+    keys = column_ref(schema.INVOICE_PAID, "invoice_no", lang)
+    header = f"{schema.INVOICES.name}[[#Headers],[{_escape(schema.INVOICES.column('invoice_no').label(lang))}]]"
+    return keys, f"ROW()-ROW({header})"
+
+
+def summary_due(no: str, otherwise: str, lang: Lang) -> str:
+    """A blank Due Date: the engine's (terms applied) from this row's summary row, O(1); `otherwise` (the terms
+    scanned in tblCustomers) when the row moved or is new since the last run, or the summary has no date."""
+    keys, own = _own_summary_row(no, lang)
+    due = f"INDEX({column_ref(schema.INVOICE_PAID, 'due_date', lang)},{own})"
+    return f'IFERROR(IF(AND(INDEX({keys},{own})={no}&"",ISNUMBER({due})),{due},{otherwise}),{otherwise})'
+
+
 def paid_lookup(no: str, is_credit: str, lang: Lang) -> str:
     """Paid from tblInvoicePaid, which reconcile writes row for row in tblInvoices' order (engine/paid_lookup.py):
     the summary row at this row's own position, when it holds this row's number — O(1), so a full recalculation
     is linear. A row that moved or is new since the last run finds its number by an exact match in the summary,
     checked (MATCH honours wildcards), and a number the summary lacks falls back to paid_by_scan. `no&""` makes a
     number typed as a number compare with the summary's text (docs/excel-recalc.md)."""
-    keys, paid = (column_ref(schema.INVOICE_PAID, k, lang) for k in ("invoice_no", "paid"))
-    header = f"{schema.INVOICES.name}[[#Headers],[{_escape(schema.INVOICES.column('invoice_no').label(lang))}]]"
+    keys, own = _own_summary_row(no, lang)
+    paid = column_ref(schema.INVOICE_PAID, "paid", lang)
     text = f'{no}&""'
-    own, found = f"ROW()-ROW({header})", f"MATCH({text},{keys},0)"
+    found = f"MATCH({text},{keys},0)"
     return (f"IFERROR(IF(INDEX({keys},{own})={text},INDEX({paid},{own}),"
             f"IF(INDEX({keys},{found})={text},INDEX({paid},{found}),NA())),{paid_by_scan(no, is_credit, lang)})")
 
