@@ -3,12 +3,18 @@ per-customer figures and the dunning candidates computed in SQL where the data l
 
     python benchmarks/ledger.py --invoices 10000000 --payments 8000000            # DuckDB file in /tmp
     python benchmarks/ledger.py --invoices 1000000 --payments 800000 --pg postgresql://postgres@127.0.0.1:5432/db
+    python benchmarks/ledger.py --reconcile --invoices 1000000 --payments 800000     # chunked posting, peak memory
 
 The ledger is generated with SQL (generate_series) into the product's own tables (`xlfin.ledger.ddl.init`): one
 customer per 100 invoices, two years of invoice dates, 1 % credit notes, 1 % disputed, a third with a blank due date
 (terms apply); each payment settles one invoice (every tenth only in part), posted in ledger_allocations as
 `xlfin ledger reconcile` would. Generation runs in a child process, so the peak RSS printed is the query process
 alone (DuckDB runs in-process: its memory is in that figure; PostgreSQL's server memory is not).
+
+`--reconcile` generates the same ledger with nothing posted (every twentieth payment without a customer, naming
+its invoice in the reference: the identification pass) and runs `xlfin.ledger.allocate.post_reconciliation` twice
+on copies of it, each in its own process: in customer chunks (`--chunk-rows`, default 200,000) and as one chunk
+(the whole ledger at once). It prints time and peak RSS of each and checks that both posted the same rows.
 """
 
 from __future__ import annotations
@@ -56,7 +62,26 @@ def generate_sql(n_inv: int, n_pay: int) -> list[str]:
     ]
 
 
-def generate(source: str, n_inv: int, n_pay: int) -> None:
+def generate_unposted_sql(n_inv: int, n_pay: int) -> list[str]:
+    """The same customers and invoices (with their lookup key), payments not yet posted; 5 % without a customer."""
+    n_cus = max(n_inv // 100, 1)
+    a = f"DATE '{AS_OF.isoformat()}'"
+    customers, invoices, _payments, _allocations = generate_sql(n_inv, n_pay)
+    return [
+        customers,
+        invoices.replace("amount, disputed, _seq)", "amount, disputed, _seq, _key)")
+                .replace("g % 100 = 11, g\n", "g % 100 = 11, g, CAST(g AS TEXT)\n"),
+        f"""INSERT INTO payments (payment_id, payment_date, customer_id, amount, reference, _seq)
+            SELECT 'PMT' || CAST(p AS TEXT), {a} - CAST((j * 104729) % 365 AS INTEGER),
+                   CASE WHEN p % 20 = 3 THEN NULL ELSE 'C' || lpad(CAST((j * 7919) % {n_cus} AS TEXT), 7, '0') END,
+                   CASE WHEN p % 10 = 0 THEN CAST(FLOOR((10000 + (j * 15485863) % 2000000) / 2.0) AS BIGINT)
+                        ELSE 10000 + (j * 15485863) % 2000000 END,
+                   CASE WHEN p % 20 = 3 THEN 'INV' || CAST(j AS TEXT) END, p
+            FROM (SELECT p, CAST(p * {n_inv} / {n_pay} AS BIGINT) AS j FROM generate_series(CAST(0 AS BIGINT), CAST({n_pay - 1} AS BIGINT)) AS t(p)) s""",
+    ]
+
+
+def generate(source: str, n_inv: int, n_pay: int, unposted: bool = False) -> None:
     from xlfin.ledger.ddl import init
     from xlfin.ledger.store import connect
 
@@ -66,7 +91,7 @@ def generate(source: str, n_inv: int, n_pay: int) -> None:
             return
         for table in ("ledger_allocations", "payments", "invoices", "customers"):
             store.execute(f"DELETE FROM {table}")
-        for sql in generate_sql(n_inv, n_pay):
+        for sql in (generate_unposted_sql if unposted else generate_sql)(n_inv, n_pay):
             started = time.perf_counter()
             store.execute(sql)
             print(f"  generated {sql.split()[2]:<20} {time.perf_counter() - started:7.1f} s", flush=True)
@@ -107,6 +132,46 @@ def measure(source: str, threads: int | None, memory: str | None) -> None:
     print(f"peak RSS of the query process: {rss:.2f} GB")
 
 
+def post_once(source: str, chunk_rows: int) -> None:
+    """Child process: one posting run; prints seconds, rows posted and peak RSS."""
+    from xlfin.ledger.allocate import post_reconciliation
+    from xlfin.ledger.store import connect
+    from xlfin.schema.settings import Settings
+
+    started = time.perf_counter()
+    with connect(source) as store:
+        result = post_reconciliation(store, Settings(as_of_date=AS_OF), AS_OF, chunk_rows=chunk_rows)
+        digest = store.rows("SELECT COUNT(*), SUM(amount), SUM(LENGTH(payment_id) * 7 + LENGTH(invoice_no)) "
+                            "FROM ledger_allocations")[0]
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
+    print(f"RESULT {time.perf_counter() - started:.1f} {rss:.2f} {result.payments_considered} {result.allocations} "
+          f"{digest[0]}/{digest[1]}/{digest[2]}", flush=True)
+
+
+def compare_posting(args: argparse.Namespace, n_pay: int) -> None:
+    import shutil
+    import tempfile
+
+    base = args.db or Path(f"/tmp/xlfin_ledger_unposted_{args.invoices}.duckdb")
+    print(f"ledger duckdb:{base}: {args.invoices:,} invoices, {n_pay:,} payments, nothing posted")
+    if not base.exists():
+        subprocess.run([sys.executable, __file__, "--generate-only", "--unposted", "--invoices", str(args.invoices),
+                        "--payments", str(n_pay), "--db", str(base)], check=True)
+    results = {}
+    for label, rows in (("chunked", args.chunk_rows), ("one chunk (whole ledger)", 10**15)):
+        with tempfile.TemporaryDirectory(dir=base.parent) as tmp:
+            copy = Path(tmp) / "ledger.duckdb"
+            shutil.copyfile(base, copy)
+            out = subprocess.run([sys.executable, __file__, "--post-once", str(rows), "--db", str(copy)],
+                                 check=True, capture_output=True, text=True).stdout
+        seconds, rss, payments, allocations, digest = next(
+            line for line in out.splitlines() if line.startswith("RESULT")).split()[1:]
+        results[label] = digest
+        print(f"{label:<26} chunk_rows={rows:<16,} {float(seconds):8.1f} s  peak RSS {float(rss):6.2f} GB  "
+              f"{int(payments):,} payments, {int(allocations):,} allocations", flush=True)
+    print("same rows posted:", len(set(results.values())) == 1)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--invoices", type=int, default=1_000_000)
@@ -115,12 +180,22 @@ def main() -> None:
     ap.add_argument("--pg", default=None, help="PostgreSQL URL instead of DuckDB (no password: PGPASSWORD)")
     ap.add_argument("--threads", type=int, default=None, help="DuckDB threads (default: all cores)")
     ap.add_argument("--memory", default=None, help="DuckDB memory_limit, e.g. 6GB")
+    ap.add_argument("--reconcile", action="store_true", help="time chunked posting against one chunk (DuckDB)")
+    ap.add_argument("--chunk-rows", type=int, default=200_000, help="with --reconcile: rows per customer chunk")
     ap.add_argument("--generate-only", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--unposted", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--post-once", type=int, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     n_pay = args.payments if args.payments is not None else args.invoices * 8 // 10
+    if args.post_once is not None:
+        post_once(f"duckdb:{args.db}", args.post_once)
+        return
+    if args.reconcile:
+        compare_posting(args, n_pay)
+        return
     source = args.pg or f"duckdb:{args.db or Path(f'/tmp/xlfin_ledger_{args.invoices}.duckdb')}"
     if args.generate_only:
-        generate(source, args.invoices, n_pay)
+        generate(source, args.invoices, n_pay, args.unposted)
         return
     print(f"ledger {source}: {args.invoices:,} invoices, {n_pay:,} payments")
     started = time.perf_counter()

@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from support.reconcile_check import checked_reconcile as reconcile  # each rule also against the reference engine
 from xlfin.engine.reconcile import (ALLOCATION_COLUMNS, UNAPPLIED_COLUMNS, WRITEOFF_COLUMNS, ReconcileInputError,
-                             find_combination, invoice_balances, localise_reason, reason_code, reconcile, summarize)
+                             find_combination, invoice_balances, localise_reason, reason_code, summarize)
 
 
 def inv_frame(*rows: tuple, **extra_cols) -> pd.DataFrame:

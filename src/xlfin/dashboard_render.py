@@ -6,6 +6,8 @@ same cells through xlwings in bulk and adds charts with xlwings' chart API.
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from xlfin.engine.dashboard import DashboardData
@@ -104,6 +106,24 @@ def _render_file(sheet: GeneratedSheet, data: DashboardData, lang: Lang) -> None
                                       None if kind == "pie" else MONEY_FMT))
         data_row = last + 2
     sheet.landscape_fit = True
+    sheet.print_area = _print_area(sheet.charts, row - 1)
+
+
+# Excel's default column (8.43 characters, 64 px) and row (15 pt, 20 px) at 96 dpi, in cm: how many cells a chart
+# of a given size in cm covers when it sits on default-sized cells (the charts do, from column D on).
+DEFAULT_COLUMN_CM = 64 / 96 * 2.54
+DEFAULT_ROW_CM = 20 / 96 * 2.54
+
+
+def _print_area(charts: list[ChartSpec], last_kpi_row: int) -> tuple[int, int, int, int]:
+    """What the Dashboard prints: from A1 over the KPIs and every chart; the charts' data blocks to the right
+    are left out (they are the charts' source, not the page)."""
+    last_row, last_col = max(last_kpi_row, 2), 2
+    for chart in charts:
+        row, col = chart.anchor
+        last_col = max(last_col, col + math.ceil(chart.size_cm[0] / DEFAULT_COLUMN_CM) - 1)
+        last_row = max(last_row, row + math.ceil(chart.size_cm[1] / DEFAULT_ROW_CM) - 1)
+    return 1, 1, last_row, last_col
 
 
 def _render_xlwings(sheet, data: DashboardData, lang: Lang) -> None:

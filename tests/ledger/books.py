@@ -17,7 +17,7 @@ SKIP = {schema.CONFIG.sheet_en, schema.CONFIG.sheet_zh, schema.AUDIT.sheet_en, s
 
 
 def write_book(path: Path, *, lang: Lang = "en", seed: int = 7, customers: int = 25, invoices: int = 300,
-               payments: int = 260, ledger_source: str = "workbook", mutate=None) -> Path:
+               payments: int = 260, ledger_source: str = "workbook", mutate=None, config: dict | None = None) -> Path:
     from xlfin.template import package_workbook
     from xlfin.template.builder import build_workbook
 
@@ -29,7 +29,7 @@ def write_book(path: Path, *, lang: Lang = "en", seed: int = 7, customers: int =
     for key in INPUT_KEYS:
         if key in data:
             fill_input_table(wb, schema.TABLES[key], data[key], lang)
-    set_config(wb, {"as_of_date": DEMO_AS_OF, "ledger_source": ledger_source}, lang)
+    set_config(wb, {"as_of_date": DEMO_AS_OF, "ledger_source": ledger_source, **(config or {})}, lang)
     path.write_bytes(package_workbook(wb, lang))
     return path
 

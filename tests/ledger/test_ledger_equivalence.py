@@ -43,7 +43,7 @@ def _ledger_run(tmp: Path, source: str, lang: str = "en") -> tuple[int, dict]:
 
 
 def _assert_same_reports(plain: dict, ledger: dict, expected: set[str] = frozenset(
-        {"Reconciliation", "Aging", "Scorecard", "Dunning", "Dashboard"})) -> None:
+        {"Reconciliation", "Aging", "Scorecard", "Dunning", "Dashboard", "Forecast", "Validation"})) -> None:
     from xlfin import schema
 
     inputs = {n for t in schema.INPUT_TABLES for n in (t.sheet_en, t.sheet_zh)}
@@ -76,7 +76,8 @@ def test_duckdb_ledger_run_equals_workbook_run_in_chinese(tmp_path) -> None:
     (tmp_path / "l").mkdir()
     ledger_code, sheets = _ledger_run(tmp_path / "l", f"duckdb:{tmp_path / 'ledger.duckdb'}", lang="zh-CN")
     assert ledger_code == code
-    _assert_same_reports(plain, sheets, {schema.AGING.sheet_zh, schema.SCORECARD.sheet_zh, schema.DUNNING.sheet_zh})
+    _assert_same_reports(plain, sheets, {schema.AGING.sheet_zh, schema.SCORECARD.sheet_zh, schema.DUNNING.sheet_zh,
+                                         schema.CASH_FORECAST.sheet_zh})
 
 
 def _dirty(data: dict) -> None:

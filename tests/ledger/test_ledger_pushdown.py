@@ -34,7 +34,7 @@ def posted(request, tmp_path):
     store = connect(source)
     init(store)
     load_raws(store, run.raws, run.validation, run.settings)
-    post_reconciliation(store, run.frames, run.settings)
+    post_reconciliation(store, run.settings, run.as_of, chunk_rows=60)
     yield run, store
     store.close()
 

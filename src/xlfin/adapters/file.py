@@ -10,6 +10,8 @@ are where decryption on load and encryption on save plug in; no decrypted copy i
 from __future__ import annotations
 
 import io
+import threading
+from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np
@@ -18,10 +20,10 @@ from xlfin.schema import GENERATED_TABLES, Lang, Table
 from xlfin.schema.tables import WorkbookError
 from ..xlsx.atomic import atomic_write
 from xlfin.xlsx.crypto import BookBytes, read_book
-from xlfin.xlsx.digest import HASH_PENDING, stamp_package, zip_digest
+from xlfin.xlsx.digest import HASH_PENDING, package_digest, stamp_package
 from xlfin.xlsx.password import Secret
 from xlfin.xlsx.protection import sheet_protection_xml
-from ..xlsx.limits import DEFAULT_LIMITS, Limits
+from ..xlsx.limits import DEFAULT_LIMITS, EXCEL_MAX_ROWS, Limits
 from ..xlsx.opc import Package
 from ..xlsx.read import PackageReader
 from ..xlsx.sheet import GeneratedSheet
@@ -40,6 +42,7 @@ from xlfin.schema.workbook import (
 from .safety import MACRO_SUFFIXES, check_input_file, check_output_suffix, check_writable, check_zip
 
 GENERATED_SHEETS = {n for t in GENERATED_TABLES for n in (t.sheet_en, t.sheet_zh)}
+MAX_SHEET_ROWS = EXCEL_MAX_ROWS  # a name of its own so that a test can lower it
 
 
 def load_book(path: Path, limits: Limits = DEFAULT_LIMITS, password: Secret | None = None) -> BookBytes:
@@ -69,10 +72,20 @@ def save_package(target: Path, data: bytes, *, mode_from: Path | None = None, bo
     return atomic_write(target, lambda tmp: tmp.write_bytes(sealed), mode_from=mode_from)
 
 
-def _stamped(data: bytes, source: str) -> bytes:
-    """The Audit rows' pending hash replaced by the hash of what is written (xlsx.digest)."""
-    package = Package(data, source)
-    return package.to_bytes() if stamp_package(package) else data
+def _background_digest(package: Package) -> Future[str]:
+    """The workbook hash of the package as loaded, computed on a second thread while the sheets are read: the parts
+    are already inflated and immutable, and hashlib releases the GIL while it hashes, so on a machine with a free
+    core the Audit row's hash costs no wall time."""
+    future: Future[str] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(package_digest({name: package.original(name) for name in package.original_names()}))
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever asks for the hash
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="xlfin-hash", daemon=True).start()
+    return future
 
 
 class FileWorkbook(Workbook):
@@ -89,6 +102,7 @@ class FileWorkbook(Workbook):
         self._opened_stat = self.path.stat()
         self._keep_vba = self.path.suffix.lower() in MACRO_SUFFIXES
         self._reader: PackageReader | None = PackageReader(self._package, limits)
+        self._hash = _background_digest(self._package) if not read_only else None
         self._limits = limits
         self._stale = False  # saved in place since the last load
         self._sheets: dict[str, tuple[list[str], str, GeneratedSheet]] = {}
@@ -105,7 +119,10 @@ class FileWorkbook(Workbook):
 
     def hash_before(self) -> str:
         """The workbook hash (xlsx.digest) of the file as opened, for the Audit row."""
-        return zip_digest(self._book.package)
+        self._r()  # after an in-place save: the file as saved
+        if self._hash is None:
+            self._hash = _background_digest(self._package)
+        return self._hash.result()
 
     def hash_after_pending(self) -> str:
         """The placeholder an Audit row carries; the save replaces it with the hash of what it writes."""
@@ -172,6 +189,16 @@ class FileWorkbook(Workbook):
     def _apply_replace(self, op: StagedReplace) -> None:
         sheet = self._generated_sheet(op.sheet_en, op.lang)
         tops = stacked_layout([len(rows) for _, rows in op.blocks])
+        if len(op.blocks) > 1 and tops[-1] + max(len(op.blocks[-1][1]), 1) > MAX_SHEET_ROWS:
+            # Stacked, the tables would run past Excel's last row (a book near the row limit: the Reconciliation
+            # sheet's per-invoice summary alone has a row per invoice), so they stand side by side from row 1, a
+            # blank column between; formulas and readers find them by table name.
+            left = 1
+            for table, rows in op.blocks:
+                sheet.add_table(table, rows, op.lang, (1, left))
+                left += len(table.columns) + 1
+            sheet.frozen_rows = 1
+            return
         for (table, rows), top in zip(op.blocks, tops):
             sheet.add_table(table, rows, op.lang, (top, 1))
         if len(op.blocks) == 1:
@@ -233,10 +260,10 @@ class FileWorkbook(Workbook):
                 writer.replace_sheet(names, target_name, sheet)
             for op in self._appends:
                 self._append_in_place(writer, op)
-            data = writer.finish()
+            data = writer.finish(before_zip=stamp_package)  # the Audit rows' pending hash: the hash written
         except ValueError as exc:  # a generated sheet beyond Excel's grid
             raise WorkbookError(f"{self.path}: {exc}") from None
-        save_package(target, _stamped(data, str(self.path)), mode_from=self.path, book=self._book)
+        save_package(target, data, mode_from=self.path, book=self._book)
         self._sheets.clear()
         self._appends.clear()
         if output is None:
@@ -252,6 +279,7 @@ class FileWorkbook(Workbook):
         self._stale = True
         self._opened_stat = self.path.stat()
         self._lo_cache = None
+        self._hash = None
         self._block_cache.clear()
         self._config_cache = None
 

@@ -7,13 +7,15 @@ one `ledger_posted` row per payment handled (allocated or left unapplied: a pers
 later run does not guess at it again) and a `ledger_runs` row, and commits. A second run started meanwhile waits for the lock and then sees the first run's
 rows, so it cannot allocate those payments again; a run killed half-way never commits, so none of its rows exist.
 
-The engine is unchanged: it receives invoices whose amount is what is still open after posted allocations (a
-credit note: its unused credit) and the payments not yet posted. On a fresh ledger that is exactly the workbook's
-own reconciliation. Tolerance write-offs stay proposals (the Reconciliation sheet), as in the workbook.
+The engine is unchanged: it receives invoices whose amount is what is still open after posted allocations (an
+invoice net of cash and credit applied to it, a credit note net of the credit it gave) and the payments not yet
+posted, customer chunk by customer chunk (`chunks`). On a fresh ledger that is exactly the workbook's own
+reconciliation. Tolerance write-offs stay proposals (the Reconciliation sheet), as in the workbook.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 import time
@@ -23,10 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from xlfin.engine.openitems import is_credit_note
-from xlfin.engine.reconcile import reconcile
 from xlfin.schema.settings import Settings
 
+from xlfin.ledger.chunks import CHUNK_ROWS, chunk_results
 from xlfin.ledger.store import Store
 
 LOCK_KEY = 716_000_016  # pg_advisory_xact_lock key of "xlfin reconcile" (any constant shared by all xlfin runs)
@@ -41,23 +42,7 @@ class PostingResult:
     payments_considered: int
     allocations: int
     amount: int  # cents posted by this run
-    already_posted: int  # payments skipped because an earlier run posted them
-
-
-def still_open(invoices: pd.DataFrame, posted: pd.DataFrame) -> pd.DataFrame:
-    """Invoices with `amount` = what is left after posted allocations; fully settled ones dropped."""
-    if not len(invoices):
-        return invoices
-    amounts = invoices["amount"].astype("int64").to_numpy()
-    nos = invoices["invoice_no"].astype(str)
-    cash = posted[posted["rule"] != "credit_note"].groupby("invoice_no")["amount"].sum()
-    credit = posted[posted["rule"] == "credit_note"].groupby("payment_id")["amount"].sum()
-    cn = is_credit_note(invoices["doc_type"]) if "doc_type" in invoices else np.zeros(len(invoices), bool)
-    used = np.where(cn, nos.map(credit).fillna(0).to_numpy(dtype="int64"),
-                    nos.map(cash).fillna(0).to_numpy(dtype="int64"))
-    left = amounts - used
-    out = invoices.assign(amount=left)
-    return out[left > 0].reset_index(drop=True)
+    already_posted: int  # payments earlier runs posted (in the ledger before this run)
 
 
 def handled(payments: pd.DataFrame, rec, run_id: str) -> pd.DataFrame:
@@ -69,8 +54,10 @@ def handled(payments: pd.DataFrame, rec, run_id: str) -> pd.DataFrame:
     un = un.set_index("payment_id")
     unapplied = ids.map(un["unapplied_amount"]).fillna(0).astype("int64")
     reason = ids.map(un["reason"]).where(lambda r: r.notna(), None)
+    # the customer the unapplied cash belongs to (identified by the engine when the payment named none)
+    customer = ids.map(un["customer_id"]).where(lambda c: c.notna() & (c != ""), None)
     return pd.DataFrame({"payment_id": ids, "run_id": run_id, "allocated": allocated, "unapplied": unapplied,
-                         "reason": reason})
+                         "reason": reason, "customer_id": customer})
 
 
 def _lock(store: Store) -> None:
@@ -96,26 +83,26 @@ def _insert(store: Store, table: str, rows: pd.DataFrame, cols: list[str]) -> No
             time.sleep(delay)
 
 
-def post_reconciliation(store: Store, frames: dict[str, pd.DataFrame], settings: Settings) -> PostingResult:
-    """Reconcile the payments no earlier run posted and post the allocations, all in one locked transaction."""
+def post_reconciliation(store: Store, settings: Settings, as_of: dt.date, *, chunk_rows: int = CHUNK_ROWS,
+                        lang: str = "en") -> PostingResult:
+    """Reconcile the payments no earlier run posted and post the allocations, all in one locked transaction.
+
+    The payments are reconciled in customer chunks (`xlfin.ledger.chunks`): each chunk's rows are written as soon
+    as it is done, so memory holds one chunk, however large the ledger."""
     run_id = uuid.uuid4().hex
+    considered = allocations = amount = 0
     with store.transaction():
         _lock(store)
-        posted = store.frame("SELECT payment_id, invoice_no, amount, rule FROM ledger_allocations")
-        posted["amount"] = posted["amount"].astype("int64")
-        payments = frames["payments"]
-        done = {str(r[0]) for r in store.rows("SELECT payment_id FROM ledger_posted")}
-        fresh = payments[~payments["payment_id"].astype(str).isin(done)].reset_index(drop=True)
-        invoices = still_open(frames["invoices"], posted)
-        rec = reconcile(invoices, fresh, frames["customers"],
-                        tolerance_abs_cents=settings.reconcile_tolerance_abs_cents,
-                        tolerance_pct=settings.reconcile_tolerance_pct, fifo=settings.reconcile_fifo)
-        rows = rec.allocations.assign(run_id=run_id)
-        _insert(store, "ledger_allocations", rows,
-                ["payment_id", "invoice_no", "customer_id", "amount", "rule", "confidence", "run_id"])
-        _insert(store, "ledger_posted", handled(fresh, rec, run_id),
-                ["payment_id", "run_id", "allocated", "unapplied", "reason"])
+        already = int(store.rows("SELECT COUNT(*) FROM ledger_posted")[0][0])
+        for part in chunk_results(store, settings, as_of, chunk_rows, lang):
+            rows = part.result.allocations.assign(run_id=run_id)
+            _insert(store, "ledger_allocations", rows,
+                    ["payment_id", "invoice_no", "customer_id", "amount", "rule", "confidence", "run_id"])
+            _insert(store, "ledger_posted", handled(part.payments, part.result, run_id),
+                    ["payment_id", "run_id", "allocated", "unapplied", "reason", "customer_id"])
+            considered += len(part.payments)
+            allocations += len(rows)
+            amount += int(rows["amount"].sum()) if len(rows) else 0
         store.execute("INSERT INTO ledger_runs (run_id, started, payments, allocations) "
-                      "VALUES (%s, CURRENT_TIMESTAMP, %s, %s)", (run_id, int(len(fresh)), int(len(rows))))
-    return PostingResult(run_id, int(len(fresh)), int(len(rows)), int(rows["amount"].sum()) if len(rows) else 0,
-                         int(len(payments) - len(fresh)))
+                      "VALUES (%s, CURRENT_TIMESTAMP, %s, %s)", (run_id, considered, allocations))
+    return PostingResult(run_id, considered, allocations, amount, already)

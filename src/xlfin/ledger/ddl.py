@@ -16,6 +16,9 @@ from xlfin.ledger.store import Store
 SQL_TYPES: dict[str, str] = {"money": "BIGINT", "int": "BIGINT", "date": "DATE", "bool": "BOOLEAN",
                              "float": "DOUBLE PRECISION", "pct": "DOUBLE PRECISION"}
 SEQ = "_seq"
+# The invoice number's lookup key (xlfin.engine.reconcile.references: what two spellings of one number share),
+# stored so that a chunked reconciliation can fetch, by key, the other customers' invoices a remittance names.
+KEY = "_key"
 
 # The key a row is upserted by: the schema's unique column, or (customer, period) for one balance sheet a period.
 ROW_KEYS: dict[str, tuple[str, ...]] = {
@@ -45,6 +48,8 @@ def create_table_sql(table: Table) -> str:
     cols = [f"{quote(c.key)} {sql_type(c)}" + (" NOT NULL" if c.key in ROW_KEYS[table.key] else "")
             for c in stored_columns(table)]
     cols.append(f"{quote(SEQ)} BIGINT NOT NULL")
+    if table.key == "invoices":
+        cols.append(f"{quote(KEY)} TEXT")
     cols.append(f"PRIMARY KEY ({', '.join(quote(k) for k in ROW_KEYS[table.key])})")
     return f"CREATE TABLE IF NOT EXISTS {quote(table.key)} (\n  " + ",\n  ".join(cols) + "\n)"
 
@@ -68,7 +73,8 @@ POSTED_SQL = """CREATE TABLE IF NOT EXISTS ledger_posted (
   run_id TEXT NOT NULL,
   allocated BIGINT NOT NULL,
   unapplied BIGINT NOT NULL,
-  reason TEXT
+  reason TEXT,
+  customer_id TEXT
 )"""
 # Rows of the last loaded book that could not be typed (validation left them out) or repeat a key: kept as the cells
 # the user typed (JSON), so a run on the ledger finds and reports them exactly as the workbook-only run does.
@@ -86,6 +92,15 @@ RUNS_SQL = """CREATE TABLE IF NOT EXISTS ledger_runs (
 )"""
 
 
+_PG_INDEXES = (
+    ("xlfin_invoices_customer", "invoices", "customer_id"),
+    ("xlfin_invoices_key", "invoices", quote(KEY)),
+    ("xlfin_payments_customer", "payments", "customer_id"),
+    ("xlfin_allocations_customer", "ledger_allocations", "customer_id"),
+    ("xlfin_allocations_invoice", "ledger_allocations", "invoice_no"),
+)
+
+
 def init(store: Store) -> list[str]:
     """Create every ledger table that is missing (idempotent). Returns the table names."""
     with store.transaction():
@@ -95,6 +110,12 @@ def init(store: Store) -> list[str]:
         store.execute(POSTED_SQL)
         store.execute(REJECTS_SQL)
         store.execute(RUNS_SQL)
+        # a ledger created before these columns existed gets them (keys: filled by the next chunked reconciliation)
+        store.execute(f"ALTER TABLE invoices ADD COLUMN IF NOT EXISTS {quote(KEY)} TEXT")
+        store.execute("ALTER TABLE ledger_posted ADD COLUMN IF NOT EXISTS customer_id TEXT")
+        if store.kind == "postgresql":  # chunks read by customer range and by key; DuckDB scans its zone maps
+            for name, table, cols in _PG_INDEXES:
+                store.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({cols})")
     return [t.key for t in LEDGER_TABLES] + ["ledger_allocations", "ledger_posted", "ledger_rejects",
                                                   "ledger_runs"]
 

@@ -23,7 +23,7 @@ from xlfin.schema.settings import Settings
 from xlfin.schema.tables import RawTable, to_cells
 from xlfin.schema.validate import ValidationReport
 
-from xlfin.ledger.ddl import LEDGER_TABLES, ROW_KEYS, SEQ, quote, stored_columns
+from xlfin.ledger.ddl import KEY, LEDGER_TABLES, ROW_KEYS, SEQ, quote, stored_columns
 from xlfin.ledger.store import Store
 
 
@@ -55,7 +55,17 @@ def typed_rows(raw: RawTable, report: ValidationReport,
     cols = [c.key for c in stored_columns(table)]
     out = kept[cols].copy()
     out[SEQ] = kept["_row"].astype("int64")
-    return _sql_ready(out, table), reject_cells(raw, frame["_row"].to_numpy()[reject]), left_out, int(repeated.sum())
+    typed = _sql_ready(out, table)
+    if table.key == "invoices":
+        typed[KEY] = invoice_keys(typed["invoice_no"].tolist())
+    return typed, reject_cells(raw, frame["_row"].to_numpy()[reject]), left_out, int(repeated.sum())
+
+
+def invoice_keys(numbers: list[str]) -> list[str]:
+    """Each invoice number's lookup key, by the reconciliation engine's own rule (InvoiceIndex)."""
+    from xlfin.engine.reconcile import InvoiceIndex
+
+    return InvoiceIndex.build(numbers, [""] * len(numbers)).keys
 
 
 def reject_cells(raw: RawTable, rows: np.ndarray) -> pd.DataFrame:
@@ -133,14 +143,14 @@ def upsert(store: Store, table: Table, frame: pd.DataFrame) -> int:
     store.execute(f"CREATE TEMP TABLE {quote(staging)} (LIKE {quote(table.key)}) ON COMMIT DROP")
     with store.conn.cursor() as cur:
         with cur.copy(f"COPY {quote(staging)} ({names}) FROM STDIN") as copy:
-            for row in _python_rows(frame):
+            for row in python_rows(frame):
                 copy.write_row(row)
     store.execute(f"INSERT INTO {quote(table.key)} ({names}) SELECT {names} FROM {quote(staging)} "
                   f"ON CONFLICT ({keys}) DO UPDATE SET {updates}")
     return len(frame)
 
 
-def _python_rows(frame: pd.DataFrame):
+def python_rows(frame: pd.DataFrame):
     """Rows of plain Python values for COPY (NA -> None, Timestamp -> date, numpy scalars -> Python)."""
     columns = []
     for name in frame.columns:

@@ -4,25 +4,31 @@ generated sheets, commit) stays the workbook's. `operations` runs on it unchange
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Iterable
 
-from xlfin.schema import Table
+import pandas as pd
+
+from xlfin.schema import Lang, Table
 from xlfin.schema.tables import RawTable
 
 from xlfin.ledger.ddl import LEDGER_TABLES, require_tables
 from xlfin.ledger.load import read_raw
+from xlfin.ledger.overflow import Overflows, sheet_rows
 from xlfin.ledger.store import Store, connect, parse_source
 
 _LEDGER_KEYS = {t.key for t in LEDGER_TABLES}
 
 
 class LedgerBook:
-    """Delegates to the workbook adapter, except that the input tables are read from `store`."""
+    """Delegates to the workbook adapter, except that the input tables are read from `store` and that detail too
+    large for a sheet is written to the ledger (`overflow`)."""
 
     def __init__(self, wb: Any, store: Store):
         self._wb = wb
         self.store = store
         require_tables(store)
+        self.overflows = Overflows(sheet_rows(wb.read_config()[0].ledger_sheet_rows))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._wb, name)
@@ -36,6 +42,18 @@ class LedgerBook:
         if table.key in _LEDGER_KEYS:
             return read_raw(self.store, table, self._wb.read_config()[0].language)
         return self._wb.read_table(table)
+
+    def replace_sheet(self, sheet_en_name: str, tables: list[tuple[Table, pd.DataFrame]], lang: Lang) -> None:
+        """Staged as the adapter does; tables that would run past the sheet's last row are cut (see overflow)."""
+        self._wb.replace_sheet(sheet_en_name, self.overflows.fit(tables, lang), lang)
+
+    def commit(self, output: Path | None = None) -> Path | None:
+        """The workbook saved, then the report rows committed: both or (a failed save) none of the rows."""
+        if not self.overflows.pending:
+            return self._wb.commit(output)
+        with self.store.transaction():
+            self.overflows.write(self.store)
+            return self._wb.commit(output)
 
     def mark_problems(self, problems: Iterable[Any]) -> None:
         """Only problems in the workbook's own cells can be marked there; ledger rows have no cell."""

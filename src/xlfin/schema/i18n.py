@@ -123,6 +123,16 @@ CODE_LABELS: dict[str, dict[str, str]] = {
     "method_seasonal_naive": {"en": "seasonal_naive", "zh-CN": "季节性同比"},
     "method_mean": {"en": "mean", "zh-CN": "历史均值"},
 }
+# A ledger run's detail larger than a sheet (issue #16): the note row above the top rows the sheet keeps.
+STRINGS |= {
+    "detail_note": {"en": "{total} rows in all; the {shown} below are the {order}. All rows: database table {table}, "
+                          "run {run_id}: {query}",
+                    "zh-CN": "共 {total} 行；下面是{order}的 {shown} 行。全部明细在数据库表 {table}（运行编号 {run_id}）："
+                             "{query}"},
+    "detail_note_oldest": {"en": "oldest (most days overdue) first", "zh-CN": "逾期天数最长"},
+    "detail_note_largest": {"en": "largest amounts first", "zh-CN": "金额最大"},
+}
+
 STRINGS.update(CODE_LABELS)
 
 

@@ -86,6 +86,8 @@ class Settings(BaseModel):
     # Where the input tables live: "workbook" (default), a DuckDB file, or a PostgreSQL URL (issue #16). Never a
     # password: the workbook is shared and mailed around; credentials come from the environment (PGPASSWORD).
     ledger_source: str = "workbook"
+    # Rows a generated sheet may hold in a ledger run (0: Excel's 1,048,576); larger detail goes to the ledger.
+    ledger_sheet_rows: int = Field(0, ge=0)
 
     @field_validator("ledger_source")
     @classmethod
@@ -183,6 +185,9 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey("language", "Workbook language (en or zh-CN)", "工作簿语言(en 或 zh-CN)"),
     ConfigKey("ledger_source", "Where the ledger lives: workbook, a DuckDB file or a postgresql:// URL (no password: "
               "use PGPASSWORD)", "台账存放位置：workbook(本工作簿)、DuckDB 文件或 postgresql:// 地址(不含密码，密码用 PGPASSWORD)"),
+    ConfigKey("ledger_sheet_rows", "Ledger runs: rows a generated sheet may hold (0 = Excel's 1,048,576); larger "
+              "detail goes to report_* tables in the ledger", "台账模式：生成工作表的最大行数(0 = Excel 上限 1,048,576)；"
+              "超出的明细写入台账的 report_* 表"),
 )
 CONFIG_KEY_NAMES = tuple(k.key for k in CONFIG_KEYS)
 

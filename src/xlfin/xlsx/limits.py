@@ -1,11 +1,13 @@
 """The bounds a workbook must stay within, checked before anything is materialised (SPEC §8, §12).
 
-One streaming pass over every zip member (`inspect_package`) inflates it chunk by chunk and throws the bytes away:
-it verifies the CRC (a damaged member is unusable input, exit 2, not a crash later), stops a member that inflates
-past the part-size or ratio limit before it is held anywhere, refuses XML that declares entities or a DTD, and for
-worksheets and the shared-string table measures what python-calamine would allocate: a worksheet's grid spans
-from A1 to its farthest cell (one cell in XFD1048576 asks for 17 billion slots), and every shared string is
-held. Only what passes is handed to python-calamine.
+One streaming pass over every zip member (`inspect_package`) inflates it chunk by chunk (ISA-L's inflate, about three
+times zlib's speed): it verifies the size and CRC (a damaged member is unusable input, exit 2, not a crash later),
+stops a member that inflates past the part-size or ratio limit before it is held anywhere, refuses XML that declares
+entities or a DTD, and for worksheets and the shared-string table measures what python-calamine would allocate: a
+worksheet's grid spans from A1 to its farthest cell (one cell in XFD1048576 asks for 17 billion slots), and every
+shared string is held. The far addresses are found in one regex pass that only matches the rare ones (a column of two
+or more letters, a row of seven or more digits). Parts that pass are kept inflated, up to `max_cached_bytes` in
+all, so that nothing inflates them a second time (the workbook hash before and after a run reads them).
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ from __future__ import annotations
 import re
 import zipfile
 import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+
+from isal import isal_zlib
 
 from xlfin.schema.tables import WorkbookError
 
@@ -22,9 +27,8 @@ EXCEL_MAX_COLS = 16_384
 _CHUNK = 16 << 20
 # A cell's or row's address attribute. Rows carry digits only; over-counting a non-cell element only makes the
 # bound more careful. Checked on raw bytes because this pass must not build anything per cell.
-_FAR_ROW = re.compile(rb' r="[A-Z]{0,3}(\d{7,})"')
-_COL3 = re.compile(rb' r="([A-Z]{3,})\d')
-_COL2 = re.compile(rb' r="([A-Z]{2})\d')
+# Only the rare addresses match: a column of two or more letters, or a row of seven or more digits.
+_FAR = re.compile(rb' r="([A-Z]{2,}|[A-Z]?(?=\d{7}))(\d+)')
 _ADDRESS_ANY = re.compile(rb' r="[A-Z]{0,3}\d')
 _ROW_ANY = re.compile(rb' r="[A-Z]{0,3}(\d+)"')
 _TAIL = 32  # bytes kept from the previous chunk so that an address split across chunks is still seen
@@ -48,6 +52,8 @@ class Limits:
     max_grid_cells: int = 42_000_000
     max_shared_strings: int = 16_000_000
     max_shared_string_bytes: int = 512 * 1024 * 1024
+    # inflated parts kept in memory after the inspection (beyond this, parts are inflated again when read)
+    max_cached_bytes: int = 1536 * 1024 * 1024
 
 
 DEFAULT_LIMITS = Limits()
@@ -75,6 +81,7 @@ class PackageFacts:
 
     sheets: dict[str, SheetBounds] = field(default_factory=dict)
     shared_strings: int = 0
+    parts: dict[str, bytes] = field(default_factory=dict)  # inflated parts, while within max_cached_bytes
 
 
 def column_number(letters: bytes | str) -> int:
@@ -85,34 +92,25 @@ def column_number(letters: bytes | str) -> int:
 
 
 def _bounds_of_chunk(chunk: bytes, bounds: SheetBounds) -> None:
-    """Raise the bounds to the farthest address in the chunk. Each search is one C-level regex pass that matches only
-    the few far addresses (rows of 7+ digits, columns of 2-3 letters)."""
-    far_rows = _FAR_ROW.findall(chunk)
-    if far_rows:
-        bounds.max_row = max(bounds.max_row, _largest(far_rows))
-    for pattern in (_COL3, _COL2):
-        cols = pattern.findall(chunk)
+    """Raise the bounds to the farthest address in the chunk: one C-level regex pass that matches only the few far
+    addresses (rows of 7+ digits, columns of 2+ letters)."""
+    far = _FAR.findall(chunk)
+    if far:
+        cols = {letters for letters, _ in far if len(letters) > 1}
         if cols:
-            bounds.max_col = max(bounds.max_col, column_number(max(set(cols))))
-            break
-    else:
-        if bounds.max_col < 26 and _ADDRESS_ANY.search(chunk):
-            bounds.max_col = 26  # one-letter columns at most: a bound, enough for the grid check
-    if bounds.max_row < 999_999 and _ADDRESS_ANY.search(chunk):
-        bounds.max_row = 999_999  # rows below a million: a bound, made exact only when the grid check needs it
+            bounds.max_col = max(bounds.max_col, column_number(max(cols, key=lambda c: (len(c), c))))
+        rows = [digits for _, digits in far if len(digits) > 6]
+        if rows:
+            bounds.max_row = max(bounds.max_row, _largest(rows))
+    if (bounds.max_col < 26 or bounds.max_row < 999_999) and _ADDRESS_ANY.search(chunk):
+        bounds.max_col = max(bounds.max_col, 26)  # one-letter columns at most: a bound, enough for the grid check
+        bounds.max_row = max(bounds.max_row, 999_999)  # rows below a million: made exact only when the check needs it
 
 
-def _exact_rows(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
+def _exact_rows(data: bytes) -> int:
     """Every row number of a wide sheet whose bound alone crosses the grid limit (a second, rarer pass)."""
-    largest = 0
-    tail = b""
-    with zf.open(info) as stream:
-        while chunk := stream.read(_CHUNK):
-            rows = _ROW_ANY.findall(tail + chunk)
-            if rows:
-                largest = max(largest, _largest(rows))
-            tail = chunk[-_TAIL:]
-    return largest
+    rows = _ROW_ANY.findall(data)
+    return _largest(rows) if rows else 0
 
 
 def _largest(numbers: list[bytes]) -> int:
@@ -150,11 +148,14 @@ def _is_xml(name: str) -> bool:
     return name.lower().endswith((".xml", ".rels", ".vml"))
 
 
-def inspect_package(zf: zipfile.ZipFile, worksheets: set[str], shared_strings: str | None,
-                    limits: Limits = DEFAULT_LIMITS) -> PackageFacts:
-    """Stream every member once; WorkbookError naming the limit when one is crossed. Nothing is kept."""
+def inspect_package(zf: zipfile.ZipFile, raw: Callable[[zipfile.ZipInfo], bytes], worksheets: set[str],
+                    shared_strings: str | None, limits: Limits = DEFAULT_LIMITS) -> PackageFacts:
+    """Stream every member once; WorkbookError naming the limit when one is crossed. `raw` gives a member's bytes
+    as stored. What passes is kept inflated in `PackageFacts.parts` while the total stays within
+    `max_cached_bytes`."""
     facts = PackageFacts()
     total = 0
+    kept = 0
     for info in zf.infolist():
         if info.is_dir():
             continue
@@ -164,31 +165,38 @@ def inspect_package(zf: zipfile.ZipFile, worksheets: set[str], shared_strings: s
         tail = b""
         head = b""
         strings = 0
+        keep = kept + info.file_size <= limits.max_cached_bytes
+        # a part small enough to keep is inflated in one piece once its declared size has passed the size limits
+        # (the inflate stops at that size), so that no chunks are joined into a second copy
+        if keep:
+            _check_size(name, info, info.file_size, total + info.file_size, limits)
+        pieces: list[bytes] = []
         try:
-            with zf.open(info) as stream:
-                while True:
-                    chunk = stream.read(_CHUNK)
-                    if not chunk:
-                        break
-                    size += len(chunk)
-                    total += len(chunk)
-                    _check_size(name, info, size, total, limits)
-                    if len(head) < 65536 and _is_xml(name):
-                        head += chunk[:65536]
-                        _check_prolog(name, _prolog(head))
-                    if bounds is not None:
-                        _bounds_of_chunk(tail + chunk, bounds)
-                        tail = chunk[-_TAIL:]
-                        _check_bounds(name, bounds, limits)
-                    elif name == shared_strings:
-                        strings += (tail + chunk).count(b"<si>") + (tail + chunk).count(b"<si ")
-                        strings -= tail.count(b"<si>") + tail.count(b"<si ")
-                        tail = chunk[-8:]
-                        if strings > limits.max_shared_strings:
-                            raise WorkbookError(f"refused: more than {limits.max_shared_strings:,} shared strings "
-                                                f"(limit max_shared_strings)")
-        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError) as exc:
+            for chunk in _inflate(zf, info, raw, whole=keep):
+                size += len(chunk)
+                total += len(chunk)
+                _check_size(name, info, size, total, limits)
+                if keep:
+                    pieces.append(chunk)
+                if len(head) < 65536 and _is_xml(name):
+                    head += chunk[:65536]
+                    _check_prolog(name, _prolog(head))
+                if bounds is not None:
+                    _bounds_of_chunk(tail + chunk if tail else chunk, bounds)
+                    tail = chunk[-_TAIL:]
+                    _check_bounds(name, bounds, limits)
+                elif name == shared_strings:
+                    strings += (tail + chunk).count(b"<si>") + (tail + chunk).count(b"<si ")
+                    strings -= tail.count(b"<si>") + tail.count(b"<si ")
+                    tail = chunk[-8:]
+                    if strings > limits.max_shared_strings:
+                        raise WorkbookError(f"refused: more than {limits.max_shared_strings:,} shared strings "
+                                            f"(limit max_shared_strings)")
+        except (zipfile.BadZipFile, zlib.error, isal_zlib.error, EOFError, NotImplementedError, RuntimeError,
+                OSError) as exc:
             raise WorkbookError(f"not a usable workbook: the zip member {name} is damaged ({exc})") from None
+        data = (pieces[0] if len(pieces) == 1 else b"".join(pieces)) if keep else None
+        pieces.clear()
         if name == shared_strings:
             if size > limits.max_shared_string_bytes:
                 raise WorkbookError(f"refused: the shared-string table is {mb(size)}, more than the "
@@ -196,10 +204,79 @@ def inspect_package(zf: zipfile.ZipFile, worksheets: set[str], shared_strings: s
             facts.shared_strings = strings
         if bounds is not None:
             if bounds.max_row == 999_999 and bounds.cells() > limits.max_grid_cells:
-                bounds.max_row = _exact_rows(zf, info)
+                bounds.max_row = _exact_rows(data if data is not None else zf.read(info))
             _check_bounds(name, bounds, limits, grid=True)
             facts.sheets[name] = bounds
+        if data is not None:
+            facts.parts[name] = data
+            kept += size
     return facts
+
+
+def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo, raw: Callable[[zipfile.ZipInfo], bytes],
+             whole: bool = False) -> Iterator[bytes]:
+    """A member's bytes in chunks of at most _CHUNK (`whole`: in one chunk): never more than its declared size, and
+    only when its size and CRC match what the zip declares (zipfile's own guarantees, with ISA-L's faster inflate
+    for deflated members)."""
+    if info.flag_bits & 0x1:
+        raise NotImplementedError("an encrypted zip member")
+    if whole and info.compress_type == zipfile.ZIP_DEFLATED:
+        yield _inflate_whole(raw(info), info)
+        return
+    if whole and info.compress_type == zipfile.ZIP_STORED:
+        stored = raw(info)
+        if len(stored) != info.file_size or isal_zlib.crc32(stored) != info.CRC:
+            raise zipfile.BadZipFile(f"bad size or CRC-32 for {info.filename}")
+        yield stored
+        return
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        with zf.open(info) as stream:  # other methods (Excel never writes them): zipfile checks size and CRC
+            while chunk := stream.read(_CHUNK):
+                yield chunk
+        return
+    stored = raw(info)
+    if len(stored) != info.compress_size:
+        raise EOFError("the member is cut short")
+    crc = 0
+    size = 0
+    if info.compress_type == zipfile.ZIP_STORED:
+        for at in range(0, len(stored), _CHUNK):
+            chunk = stored[at:at + _CHUNK]
+            crc = isal_zlib.crc32(chunk, crc)
+            size += len(chunk)
+            yield chunk
+    else:
+        inflater = isal_zlib.decompressobj(-15)
+        pending = stored
+        while not inflater.eof:
+            chunk = inflater.decompress(pending, _CHUNK)
+            pending = inflater.unconsumed_tail
+            if not chunk and not pending:
+                break
+            size += len(chunk)
+            if size > info.file_size:
+                raise zipfile.BadZipFile("it inflates beyond its declared size")
+            crc = isal_zlib.crc32(chunk, crc)
+            yield chunk
+        if not inflater.eof:
+            raise EOFError("its deflate stream ends early")
+    if size != info.file_size or crc != info.CRC:
+        raise zipfile.BadZipFile(f"bad size or CRC-32 for {info.filename}")
+
+
+def _inflate_whole(stored: bytes, info: zipfile.ZipInfo) -> bytes:
+    """A deflated member in one piece, inflating at most one byte past its declared size."""
+    if len(stored) != info.compress_size:
+        raise EOFError("the member is cut short")
+    inflater = isal_zlib.decompressobj(-15)
+    data = inflater.decompress(stored, info.file_size + 1) if info.file_size else inflater.decompress(stored, 1)
+    if len(data) > info.file_size:
+        raise zipfile.BadZipFile("it inflates beyond its declared size")
+    if not inflater.eof:
+        raise EOFError("its deflate stream ends early")
+    if len(data) != info.file_size or isal_zlib.crc32(data) != info.CRC:
+        raise zipfile.BadZipFile(f"bad size or CRC-32 for {info.filename}")
+    return data
 
 
 def _check_size(name: str, info: zipfile.ZipInfo, size: int, total: int, limits: Limits) -> None:

@@ -7,7 +7,8 @@ are brought to the adapter's conventions here: a blank cell is None, a whole flo
 
 The sheet list (workbook.xml and its relationships), the Excel Tables (`xl/tables/tableN.xml`) and the styles are
 small parts parsed with defusedxml. Before python-calamine sees any byte, `limits.inspect_package` has streamed the
-package once and refused what would not fit (SPEC §12).
+package once and refused what would not fit (SPEC §12); the parts it inflated stay with the package (`Package.read`
+and the workbook hash use them, nothing inflates a part twice).
 """
 
 from __future__ import annotations
@@ -79,7 +80,9 @@ class PackageReader:
         self.sheets = self._sheets()
         sst = next(iter(package.related(self.workbook_part, REL_SHARED_STRINGS)), None)
         worksheets = {s.part for s in self.sheets if s.part}
-        self.facts: PackageFacts = inspect_package(package.zip, worksheets, sst, limits)
+        self.facts: PackageFacts = inspect_package(package.zip, package.raw_member, worksheets, sst, limits)
+        package.adopt_inflated(self.facts.parts)
+        self.facts.parts = {}
         self.tables = self._tables()
         self._calamine: CalamineWorkbook | None = None
         self._grids: dict[str, np.ndarray] = {}
@@ -173,6 +176,9 @@ class PackageReader:
         self._grids.clear()
 
 
+_CLASS_OF = np.frompyfunc(type, 1, 1)  # each cell's class, in one C-level loop
+
+
 def normalise(rows: list[list[object]]) -> np.ndarray:
     """python-calamine's rows -> an object grid with None for blanks and ints for whole floats."""
     if not rows or not rows[0]:
@@ -180,7 +186,7 @@ def normalise(rows: list[list[object]]) -> np.ndarray:
     grid = np.empty((len(rows), len(rows[0])), dtype=object)
     grid[:] = rows
     flat = grid.reshape(-1)
-    kinds = np.fromiter((v.__class__ for v in flat), dtype=object, count=flat.size)
+    kinds = _CLASS_OF(flat) if flat.size else flat
     is_str = np.flatnonzero(kinds == str)  # noqa: E721 - comparing each cell's class, vectorised
     flat[is_str[flat[is_str] == ""]] = None
     is_float = np.flatnonzero(kinds == float)  # noqa: E721

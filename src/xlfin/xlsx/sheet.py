@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 import numpy as np
+import pandas as pd
 
 from ..schema import Column, Lang, Table
 from ..xlsx_tables import (
@@ -103,7 +105,9 @@ class GeneratedSheet:
     links: list[tuple[str, str]] = field(default_factory=list)  # (cell, target)
     charts: list[ChartSpec] = field(default_factory=list)
     frozen_rows: int = 0
-    landscape_fit: bool = False
+    landscape_fit: bool = False  # printed on A4 landscape, fitted to one page wide
+    # (first_row, first_col, last_row, last_col) printed: the sheet's `_xlnm.Print_Area` defined name
+    print_area: tuple[int, int, int, int] | None = None
     # The sheet-protection element the privacy layer adds (`<sheetProtection .../>`), written after the cells where
     # the schema puts it.
     protection: str = ""
@@ -149,9 +153,9 @@ class GeneratedSheet:
     def encode(self, styles: StyleBook, date1904: bool = False) -> tuple[list[bytes], str | None]:
         """The <sheetData> element as a list of byte chunks, and the dimension ref (None for an empty sheet).
 
-        Each column is encoded once per distinct value (a shared tail string per value); rows are then assembled
-        in order and flushed in chunks, so memory holds the tails' references and one chunk of rows, not a string
-        per cell."""
+        Each column is encoded once per distinct value, and numbers and dates a whole column at a time; the cells
+        of a column are then put together with numpy's element-wise string concatenation and each row joined
+        once, so the Python work per cell is a few C-level operations rather than a function call."""
         enc = _Encoder(styles, date1904)
         singles: dict[int, list[tuple[int, str]]] = {}
         used_cols: set[int] = set()
@@ -160,73 +164,93 @@ class GeneratedSheet:
             if tail is not None:
                 singles.setdefault(row, []).append((col, f'<c r="{column_letter(col)}{row}"{tail}'))
                 used_cols.add(col)
-        groups: dict[tuple[int, int], list[tuple[int, str, list[str | None]]]] = {}
+        groups: dict[tuple[int, int], list[tuple[int, str, np.ndarray, np.ndarray]]] = {}
         for first_row, col, values, style, link, convert in self._columns:
-            tails = self._column_tails(enc, first_row, col, values, style, link, convert)
-            if any(t is not None for t in tails):
+            tails, has = self._column_tails(enc, first_row, col, values, style, link, convert)
+            if has.any():
                 used_cols.add(col)
-                groups.setdefault((first_row, len(values)), []).append((col, column_letter(col), tails))
+                groups.setdefault((first_row, len(values)), []).append((col, column_letter(col), tails, has))
         spans = sorted((first_row, first_row + n, sorted(cols, key=lambda c: c[0]))
                        for (first_row, n), cols in groups.items())
-        rows = set(singles)
-        for start, stop, _ in spans:
-            rows.update(range(start, stop))
-        if not rows or not used_cols:
+        max_row = max([*singles, *(stop - 1 for _, stop, _ in spans)], default=0)
+        if (not singles and not spans) or not used_cols:
             return [b"<sheetData/>"], None
-        max_row = max(rows)
         if max_row > EXCEL_MAX_ROWS:
             raise ValueError(f"a generated sheet would need row {max_row:,}, beyond Excel's {EXCEL_MAX_ROWS:,}")
         if max(used_cols) > EXCEL_MAX_COLS:
             raise ValueError(f"a generated sheet would need column {max(used_cols)}, beyond Excel's {EXCEL_MAX_COLS}")
-        chunks = [b"<sheetData>"]
-        pending: list[str] = []
-        first_used = None
-        for r in sorted(rows):
-            pieces = list(singles.get(r, ()))
-            for start, stop, cols in spans:
+        # rows several sources write to (a single cell inside a block, blocks side by side) are merged one by one,
+        # pieces in column order as Excel requires; every other row is one block's row or one row of singles
+        cover = np.zeros(max_row + 2, dtype=np.int32)
+        for start, stop, _ in spans:
+            cover[start] += 1
+            cover[stop] -= 1
+        cover = np.cumsum(cover)
+        shared = {r for r in singles if cover[r] > 0} | {int(r) for r in np.flatnonzero(cover > 1)}
+        texts: list[str | None] = [None] * (max_row + 1)
+        pieces_of: dict[int, list[tuple[int, str]]] = {r: list(singles.get(r, ())) for r in shared}
+        for start, stop, cols in spans:
+            bodies = _row_bodies(start, stop, cols)
+            texts[start:stop] = [f'<row r="{r}">{b}</row>' if b else None for r, b in zip(range(start, stop), bodies)]
+            for r in shared:  # cell by cell, so that a single cell between two of the block's columns sorts in
                 if start <= r < stop:
                     i = r - start
-                    text = "".join(f'<c r="{letter}{r}"{tails[i]}' for _, letter, tails in cols
-                                   if tails[i] is not None)
-                    if text:
-                        pieces.append((cols[0][0], text))
-            if not pieces:
-                continue
-            if first_used is None:
-                first_used = r
-            if len(pieces) > 1:
-                pieces.sort(key=lambda c: c[0])
-            pending.append(f'<row r="{r}">' + "".join(p[1] for p in pieces) + "</row>")
-            if len(pending) >= 20_000:
-                chunks.append("".join(pending).encode("utf-8"))
-                pending = []
-        chunks.append("".join(pending).encode("utf-8"))
+                    pieces_of[r].extend((c, f'<c r="{letter}{r}{tails[i]}') for c, letter, tails, has in cols
+                                        if has[i])
+        for r, pieces in singles.items():
+            if r not in shared:
+                texts[r] = f'<row r="{r}">' + "".join(p[1] for p in sorted(pieces, key=lambda c: c[0])) + "</row>"
+        for r, pieces in pieces_of.items():
+            pieces.sort(key=lambda c: c[0])
+            texts[r] = f'<row r="{r}">' + "".join(p[1] for p in pieces) + "</row>" if pieces else None
+        chunks = [b"<sheetData>"]
+        present = [t for t in texts if t is not None]
+        first_used = next(r for r, t in enumerate(texts) if t is not None)
+        for at in range(0, len(present), 20_000):
+            chunks.append("".join(present[at:at + 20_000]).encode("utf-8"))
         chunks.append(b"</sheetData>")
         dimension = f"{column_letter(min(used_cols))}{first_used}:{column_letter(max(used_cols))}{max_row}"
         return chunks, dimension
 
     def _column_tails(self, enc: _Encoder, first_row: int, col: int, values: Sequence[object], style: CellStyle,
-                      link: bool, convert: Callable[[object], object] | None) -> list[str | None]:
-        """Each value's cell XML after the address (None for no cell), one string per distinct value."""
-        letter = column_letter(col)
-        cache: dict[tuple, tuple[object, str | None]] = {}
+                      link: bool, convert: Callable[[object], object] | None) -> tuple[np.ndarray, np.ndarray]:
+        """Each value's cell XML after the address, from the closing quote of the address on ('' for no cell),
+        and which values make a cell. Values are grouped by class; a number or date column is formatted as a
+        whole, anything else once per distinct value (through `_Encoder.tail`, the one definition of a cell)."""
+        n = len(values)
+        cells = np.fromiter(values, dtype=object, count=n) if not isinstance(values, np.ndarray) else \
+            values.astype(object, copy=False).reshape(-1)
+        tails = np.full(n, "", dtype=object)
+        has = np.zeros(n, dtype=bool)
+        shown_of: dict[int, object] = {}
+        # each cell's class as a small code (comparing an object array with a numpy scalar type misfires)
+        codes, classes = pd.factorize(_CLASS_OF(cells)) if n else (np.zeros(0, dtype=np.int64), [])
+        plain = convert is None or convert is _plain
         base = enc.attr(style)
-        out: list[str | None] = []
-        for i, value in enumerate(values):
-            try:
-                key = (value.__class__, value)
-                got = cache.get(key)
-            except TypeError:  # an unhashable value: no caching
-                key, got = None, None
-            if got is None:
-                shown = convert(value) if convert is not None else value
-                got = (shown, enc.tail(shown, style, base))
-                if key is not None:
-                    cache[key] = got
-            out.append(got[1])
-            if link and got[1] is not None and isinstance(got[0], str) and got[0]:
-                self.links.append((f"{letter}{first_row + i}", got[0]))
-        return out
+        for code, kind in enumerate(classes):
+            at = np.flatnonzero(codes == code)
+            if kind is type(None) and (convert is None or convert(None) is None):
+                continue
+            sub = cells[at]
+            if plain and kind in _FLOAT_KINDS:
+                got, ok = _float_tails(sub, base)
+            elif plain and kind is int:
+                got, ok = _int_tails(sub, base)
+            elif plain and kind is dt.date:
+                got, ok = _date_tails(sub, enc, style)
+            elif plain and kind is str and not link:
+                got, ok = _str_tails(sub, enc, style, base, convert)
+            else:
+                got, ok = _generic_tails(sub, enc, style, base, convert, shown_of if link else None, at)
+            tails[at] = got
+            has[at] = ok
+        if link:
+            letter = column_letter(col)
+            for i in np.flatnonzero(has).tolist():
+                shown = shown_of.get(i)
+                if isinstance(shown, str) and shown:
+                    self.links.append((f"{letter}{first_row + i}", shown))
+        return tails, has
 
 
 def converter(column: Column, lang: Lang) -> Callable[[object], object]:
@@ -245,6 +269,125 @@ def _plain(value: object) -> object:
     if value.__class__ is float and value != value:
         return None
     return value
+
+
+_CLASS_OF = np.frompyfunc(type, 1, 1)  # each cell's class, in one C-level loop
+_FLOAT_KINDS = (float, np.float64)
+_EPOCH_ORDINAL = {False: EPOCH_1900.toordinal(), True: EPOCH_1904.toordinal()}
+
+
+def _float_tails(values: np.ndarray, base: str) -> tuple[np.ndarray, np.ndarray]:
+    """Floats as `<v>` with Python's shortest round-trip repr, a whole number without its ".0" (as `_Encoder.number`
+    writes them), formatted once per distinct value from its first occurrence (0.0 and -0.0 are one value, as in a
+    dict); NaN and infinities make no cell. Whole numbers below 1e16 (whose repr is the integer and ".0") are
+    written as integers, the rest through repr."""
+    floats = values.astype(np.float64)
+    ok = np.isfinite(floats)
+    finite = floats[ok]
+    _, first, inverse = np.unique(finite, return_index=True, return_inverse=True)
+    unique = finite[first]
+    whole = (unique == np.floor(unique)) & (np.abs(unique) < 1e16)
+    texts = np.empty(len(unique), dtype=object)
+    texts[whole] = list(map(str, unique[whole].astype(np.int64).tolist()))
+    texts[~whole] = list(map(repr, unique[~whole].tolist()))
+    texts[(unique == 0) & np.signbit(unique)] = "-0"  # repr(-0.0) is "-0.0"
+    out = np.full(len(values), "", dtype=object)
+    out[ok] = ((f'"{base}><v>' + texts) + "</v></c>")[inverse.reshape(-1)]
+    return out, ok
+
+
+def _int_tails(values: np.ndarray, base: str) -> tuple[np.ndarray, np.ndarray]:
+    head = f'"{base}><v>'
+    texts = np.array(list(map(str, values.tolist())), dtype=object)
+    return (head + texts) + "</v></c>", np.ones(len(values), dtype=bool)
+
+
+def _date_tails(values: np.ndarray, enc: _Encoder, style: CellStyle) -> tuple[np.ndarray, np.ndarray]:
+    """Dates as whole serial days from the workbook's epoch, in the column's date format (yyyy-mm-dd without)."""
+    serials = np.fromiter(map(dt.date.toordinal, values.tolist()), dtype=np.int64, count=len(values))
+    serials -= _EPOCH_ORDINAL[enc.epoch is EPOCH_1904]
+    fmt = style if style.number_format else CellStyle(DATE_FORMAT)
+    head = f'"{enc.attr(fmt)}><v>'
+    texts = np.array(list(map(str, serials.tolist())), dtype=object)
+    return (head + texts) + "</v></c>", np.ones(len(values), dtype=bool)
+
+
+def _str_tails(values: np.ndarray, enc: _Encoder, style: CellStyle, base: str,
+               convert: Callable[[object], object] | None) -> tuple[np.ndarray, np.ndarray]:
+    """Text as inline strings, once per distinct text. Texts that need nothing but escaping (most: printable, no
+    leading formula character, no surrounding space) are escaped all at once, joined by a control character no
+    printable text contains; the others (found by one regex pass over the same joined text) go through
+    `_Encoder.tail` one by one."""
+    codes, unique = pd.factorize(values, use_na_sentinel=False)
+    texts: list[str] = unique.tolist()
+    joined = "\x01".join(texts)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    special = set(np.flatnonzero((lengths == 0) | (lengths > MAX_CELL_CHARS)).tolist())
+    if not joined.replace("\x01", "").isprintable():
+        special.update(i for i, t in enumerate(texts) if not t.isprintable())
+    ends = np.cumsum(lengths + 1)  # one past each text's separator
+    edges = [m.start() for m in _EDGE.finditer("\x01" + joined + "\x01")]
+    special.update(np.searchsorted(ends, np.asarray(edges, dtype=np.int64), side="right").tolist())
+    special.discard(len(texts))
+    escaped = joined.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").split("\x01")
+    tails = (f'"{base} t="inlineStr"><is><t>' + np.array(escaped, dtype=object)) + "</t></is></c>"
+    ok = np.ones(len(texts), dtype=bool)
+    for i in special:
+        tail = enc.tail(convert(texts[i]) if convert is not None else texts[i], style, base)
+        tails[i] = "" if tail is None else '"' + tail
+        ok[i] = tail is not None
+    return tails[codes], ok[codes]
+
+
+# In "\x01" + texts joined by "\x01" + "\x01": a text that starts with a formula character or a space, or ends with a
+# space (its match starts at or just before its own separator, so searchsorted maps it to that text)
+_EDGE = re.compile("\x01(?=[=+\\-@\\s])|\\s(?=\x01)")
+
+
+def _generic_tails(values: np.ndarray, enc: _Encoder, style: CellStyle, base: str,
+                   convert: Callable[[object], object] | None, shown_of: dict[int, object] | None,
+                   at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Values of one class, encoded once per distinct value (text, Decimal, datetime, a choice label...)."""
+    n = len(values)
+    out = np.full(n, "", dtype=object)
+    ok = np.zeros(n, dtype=bool)
+    try:
+        codes, unique = pd.factorize(values, use_na_sentinel=False) if values[0].__class__ is str else \
+            _factorize(values)
+    except TypeError:  # unhashable values: one at a time
+        codes, unique = np.arange(n), values
+    shown = [convert(v) if convert is not None else v for v in unique]
+    tails = [enc.tail(v, style, base) for v in shown]
+    unique_out = np.array(["" if t is None else '"' + t for t in tails], dtype=object)
+    unique_ok = np.array([t is not None for t in tails], dtype=bool)
+    out[:] = unique_out[codes]
+    ok[:] = unique_ok[codes]
+    if shown_of is not None:
+        for i, code in enumerate(codes.tolist()):
+            shown_of[int(at[i])] = shown[code]
+    return out, ok
+
+
+def _factorize(values: np.ndarray) -> tuple[np.ndarray, list[object]]:
+    """Codes and distinct values by Python equality within one class (as a dict sees them)."""
+    index: dict[object, int] = {}
+    codes = np.fromiter((index.setdefault(v, len(index)) for v in values.tolist()), dtype=np.int64,
+                        count=len(values))
+    return codes, list(index)
+
+
+def _row_bodies(start: int, stop: int, cols: list[tuple[int, str, np.ndarray, np.ndarray]]) -> list[str]:
+    """The cells of rows start..stop-1 of one block of columns, each row's cells joined ('' for no cell)."""
+    numbers = np.array(list(map(str, range(start, stop))), dtype=object)
+    parts = []
+    for _, letter, tails, has in cols:
+        if has.all():
+            parts.append(((f'<c r="{letter}' + numbers) + tails).tolist())
+            continue
+        cells = np.full(len(tails), "", dtype=object)
+        cells[has] = (f'<c r="{letter}' + numbers[has]) + tails[has]
+        parts.append(cells.tolist())
+    return ["".join(p) for p in zip(*parts)]
 
 
 class _Encoder:

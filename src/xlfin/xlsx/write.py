@@ -15,10 +15,10 @@ touched.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from xlfin.schema.tables import WorkbookError
+from xlfin.schema.tables import WorkbookError, quote_sheet
 from .charts import chart_xml, drawing_xml
 from .opc import (
     CT_CHART,
@@ -30,6 +30,7 @@ from .opc import (
     REL_CALC_CHAIN,
     REL_CHART,
     REL_DRAWING,
+    REL_EXTENDED_PROPERTIES,
     REL_HYPERLINK,
     REL_STYLES,
     REL_TABLE,
@@ -56,6 +57,14 @@ _REF_ATTR = re.compile(rb'(\sref=")[^"]*(")')
 XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>]")
 _VALUE = re.compile(rb"<v(?:\s[^>]*)?>[^<]")  # a <v> with content (an empty cached value is not a value)
+_DEFINED_NAME = re.compile(rb"<((?:\w+:)?)definedName\b([^>]*)>.*?</\1definedName>", re.S)
+_DEFINED_NAMES_CLOSE = re.compile(rb"</((?:\w+:)?)definedNames>")
+_BEFORE_DEFINED_NAMES = re.compile(rb"</(?:\w+:)?(?:sheets|functionGroups|externalReferences)>")
+_APP_PAIRS = re.compile(rb"<(?:\w+:)?HeadingPairs\b.*?</(?:\w+:)?HeadingPairs>", re.S)
+_APP_TITLES = re.compile(rb"<(?:\w+:)?TitlesOfParts\b.*?</(?:\w+:)?TitlesOfParts>", re.S)
+_APP_VARIANT = re.compile(rb"<(?:\w+:)?variant>\s*<(?:\w+:)?(\w+)>([^<]*)</", re.S)
+_APP_TITLE = re.compile(rb"<(\w+:)?lpstr>([^<]*)</(?:\w+:)?lpstr>")
+_VECTOR_SIZE = re.compile(rb'<(?:\w+:)?vector\b[^>]*\ssize="(\d+)"')
 
 
 @dataclass
@@ -85,6 +94,7 @@ class PackageWriter:
         self._tables = list(reader.tables)
         self._referrers: dict[str, set[str]] | None = None
         self._dropped_rels: set[str] = set()  # relationship types of workbook parts removed (the calc chain)
+        self._print_areas: dict[str, tuple[int, int, int, int]] = {}  # generated sheet -> its print area
 
     # ------------------------------------------------ generated sheets
 
@@ -109,6 +119,8 @@ class PackageWriter:
             self._add_sheet(target, part)
         self._check_table_names(sheet, target)
         self._render(part, target, sheet, kept)
+        if sheet.print_area is not None:
+            self._print_areas[target] = sheet.print_area
 
     def _check_table_names(self, sheet: GeneratedSheet, target: str) -> None:
         taken = {t.display_name.lower(): t for t in self._tables}
@@ -176,8 +188,8 @@ class PackageWriter:
         if links:
             tail += f"<hyperlinks>{links}</hyperlinks>"
         tail += '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
-        if sheet.landscape_fit:
-            tail += '<pageSetup orientation="landscape" fitToHeight="0"/>'
+        if sheet.landscape_fit:  # A4 (paperSize 9), landscape, one page wide and as many pages down as needed
+            tail += '<pageSetup paperSize="9" fitToWidth="1" fitToHeight="0" orientation="landscape"/>'
         tail += drawing
         if table_ids:
             tail += f'<tableParts count="{len(table_ids)}">' + "".join(
@@ -292,6 +304,49 @@ class PackageWriter:
         self._content_add[part] = CT_WORKSHEET
         self.sheets.append(SheetEntry(name, sheet_id, rid, part))
 
+    def _set_print_area(self, name: str, area: tuple[int, int, int, int]) -> None:
+        """The sheet's `_xlnm.Print_Area` defined name (sheet-local: localSheetId is its index in <sheets>): an
+        older one for the same index is replaced, every other defined name keeps its bytes."""
+        index = next(i for i, s in enumerate(self.sheets) if s.name == name)
+        r0, c0, r1, c1 = area
+        ref = f"{quote_sheet(name)}!${column_letter(c0)}${r0}:${column_letter(c1)}${r1}"
+        xml = self._workbook_xml
+        for m in _DEFINED_NAME.finditer(xml):
+            attrs = m.group(2)
+            if b'name="_xlnm.Print_Area"' in attrs and re.search(rb'\slocalSheetId="%d"' % index, attrs):
+                xml = xml[:m.start()] + xml[m.end():]
+                break
+        close = _DEFINED_NAMES_CLOSE.search(xml)
+        prefix = (close.group(1) if close else _SHEETS_CLOSE.search(xml).group(1)).decode()  # type: ignore[union-attr]
+        tag = (f'<{prefix}definedName name="_xlnm.Print_Area" localSheetId="{index}">{escape(ref, quote=False)}'
+               f"</{prefix}definedName>").encode("utf-8")
+        if close is not None:
+            xml = xml[:close.start()] + tag + xml[close.start():]
+        else:  # definedNames comes after sheets (and functionGroups, externalReferences when present)
+            after = max((m.end() for m in _BEFORE_DEFINED_NAMES.finditer(xml)), default=-1)
+            if after < 0:
+                raise WorkbookError("not a usable workbook: workbook.xml has no <sheets> list")
+            xml = xml[:after] + f"<{prefix}definedNames>".encode() + tag + f"</{prefix}definedNames>".encode() + \
+                xml[after:]
+        self._workbook_xml = xml
+
+    def _update_app_titles(self) -> None:
+        """docProps/app.xml lists the worksheets (HeadingPairs: a "Worksheets" count; TitlesOfParts: their names).
+        When sheets were added or renamed, that group is rewritten to match; the rest of the part keeps its bytes.
+        A part without the lists (openpyxl writes none), or whose list did not match the workbook before, is left
+        as it is."""
+        before = [s.name for s in self.reader.sheets if s.part is not None]
+        after = [s.name for s in self.sheets if s.part is not None]
+        if before == after:
+            return
+        part = next(iter(self.package.related("", REL_EXTENDED_PROPERTIES)), None)
+        if part is None or not self.package.has(part):
+            return
+        xml = self.package.read(part)
+        edited = app_titles(xml, before, after)
+        if edited is not None and edited != xml:
+            self.package.write(part, edited)
+
     # ------------------------------------------------ appending to a user's table
 
     def append_rows(self, table: TableEntry, rows: Sequence[Sequence[object]], first_row: int,
@@ -334,14 +389,19 @@ class PackageWriter:
 
     # ------------------------------------------------ the package
 
-    def finish(self) -> bytes:
+    def finish(self, before_zip: Callable[[Package], object] | None = None) -> bytes:
+        """The package's bytes; `before_zip` sees the final parts first (the Audit row's hash is stamped there, on
+        parts still in memory, rather than on a zip inflated again)."""
         self.styles.save()
         if self.styles.created:
             self._new_rels.append(Relationship("rIdXlfinStyles", REL_STYLES, self.styles.part))
             self._content_add[self.styles.part] = \
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
+        for name, area in self._print_areas.items():
+            self._set_print_area(name, area)
         if self._workbook_xml != self.reader.workbook_xml:
             self.package.write(self.workbook_part, self._workbook_xml)
+        self._update_app_titles()
         rels_part = rels_name(self.workbook_part)
         for rel in self.package.relationships(self.workbook_part):
             if rel.type in self._dropped_rels:
@@ -356,7 +416,49 @@ class PackageWriter:
         drop = {p for p in self._content_drop if p not in self._content_add}
         if self._content_add or drop:
             self.package.set_content_types(self._content_add, drop)
+        if before_zip is not None:
+            before_zip(self.package)
         return self.package.to_bytes()
+
+
+def app_titles(xml: bytes, before: Sequence[str], after: Sequence[str]) -> bytes | None:
+    """app.xml with the worksheet group of HeadingPairs/TitlesOfParts changed from the names `before` to `after`;
+    None when the part has no such group (no lists, or none that lists exactly `before`)."""
+    pairs = _APP_PAIRS.search(xml)
+    titles = _APP_TITLES.search(xml)
+    if pairs is None or titles is None or not before:
+        return None
+    variants = list(_APP_VARIANT.finditer(pairs.group(0)))
+    found = list(_APP_TITLE.finditer(titles.group(0)))
+    names = [_xml_text(m.group(2)) for m in found]
+    offset = 0
+    for count in variants[1::2]:
+        if count.group(1) not in (b"i4", b"i2", b"i8", b"int") or not count.group(2).strip().isdigit():
+            return None
+        n = int(count.group(2))
+        if n == len(before) and names[offset:offset + n] == list(before):
+            break
+        offset += n
+    else:
+        return None
+    prefix = found[offset].group(1) or b""
+    group = b"".join(b"<%slpstr>%s</%slpstr>" % (prefix, escape(name, quote=False).encode("utf-8"), prefix)
+                     for name in after)
+    vector = _VECTOR_SIZE.search(titles.group(0))
+    edits = [(titles.start() + found[offset].start(), titles.start() + found[offset + n - 1].end(), group),
+             (pairs.start() + count.start(2), pairs.start() + count.end(2), str(len(after)).encode())]
+    if vector is not None:
+        edits.append((titles.start() + vector.start(1), titles.start() + vector.end(1),
+                      str(len(names) - n + len(after)).encode()))
+    for start, end, text in sorted(edits, reverse=True):  # from the back, so earlier offsets stay valid
+        xml = xml[:start] + text + xml[end:]
+    return xml
+
+
+def _xml_text(raw: bytes) -> str:
+    text = raw.decode("utf-8")
+    return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'")
+            .replace("&amp;", "&"))
 
 
 def _next_shared_index(sheet_xml: bytes) -> int:

@@ -112,6 +112,7 @@ GENERIC_WORDS = frozenset(
 MIN_DISTINCT = 3  # letters of a distinctive word
 MIN_SINGLE = 6  # letters of a name's only distinctive word for it to identify the customer in a text
 MIN_CJK_KEY = 4  # characters of a Chinese key for it to be searched in a text
+_MAX_CUT_TEXT = 120  # longer texts are searched key by key
 
 
 def _distinctive(words: list[str]) -> frozenset[str]:
@@ -180,13 +181,21 @@ class PayerDirectory:
         found = {c for c in candidates if self.distinct[c] <= words}
         if self.cjk_keys and _is_cjk(text):
             squeezed = "".join(_words(text))
-            found |= {c for key, ids in self.cjk_keys.items() if key in squeezed for c in ids}
+            found |= self._cjk_keys_in(squeezed)
         if len(found) > 1:  # "Haddock Archibald" holds "Haddock" too: a name that contains every other one wins
             sets = {c: self.distinct.get(c, frozenset()) for c in found}
             widest = [c for c in found if all(other <= sets[c] for other in sets.values())]
             if len(widest) == 1:
                 return widest
         return sorted(found)
+
+    def _cjk_keys_in(self, squeezed: str) -> set[str]:
+        """Customers whose Chinese key occurs in ``squeezed``: a short text is cut into its substrings of key
+        length or more and each looked up (a few hundred lookups instead of a pass over every key)."""
+        n = len(squeezed)
+        if n > _MAX_CUT_TEXT:
+            return {c for key, ids in self.cjk_keys.items() if key in squeezed for c in ids}
+        return {c for a in range(n) for b in range(a + MIN_CJK_KEY, n + 1) for c in self.cjk_keys.get(squeezed[a:b], ())}
 
     def customers_for(self, payer_name: object) -> list[str]:
         """Customer ids the payer name points to: one is a match, several are ambiguous, none is unknown."""

@@ -1,0 +1,204 @@
+"""Detail larger than a sheet (issue #16 item 2): written to the ledger, the sheet keeps the top rows and a note.
+
+A generated sheet holds tables stacked with a blank row between (`stacked_layout`). When a ledger run's tables need
+more rows than the sheet may hold (Excel's 1,048,576, or Config `ledger_sheet_rows` when smaller), every table that
+does not fit is written whole to the ledger table `report_<table key>` (one row per detail row, tagged with the
+run's id and its row number in the engine's order) and the sheet shows:
+
+- a note row first, in English and Chinese: how many rows there are, which table holds them, how to query them;
+- then the top rows: the oldest first where the table has days overdue (ageing detail), else the largest amounts
+  first (allocations, unapplied cash, write-offs, paid per invoice, predicted pay dates), ties in engine order.
+
+Tables that fit are untouched, so a run whose sheets fit is exactly the workbook-only run. `LedgerBook.commit`
+writes the report rows in a database transaction that commits only after the workbook was saved (a failed save
+leaves no report rows; a failed insert leaves the workbook unsaved).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from xlfin.schema import Lang, Table
+from xlfin.schema.i18n import t
+from xlfin.xlsx.limits import EXCEL_MAX_ROWS
+
+from xlfin.ledger.ddl import quote, sql_type
+from xlfin.ledger.store import Store
+
+REPORT_PREFIX = "report_"
+ROW_NO = "row_no"
+RUNS_SQL = """CREATE TABLE IF NOT EXISTS report_runs (
+  run_id TEXT NOT NULL,
+  table_name TEXT NOT NULL,
+  rows_total BIGINT NOT NULL,
+  rows_shown BIGINT NOT NULL,
+  created TIMESTAMP NOT NULL,
+  PRIMARY KEY (run_id, table_name)
+)"""
+_MONEY_FIRST = ("amount", "unapplied_amount", "writeoff_amount", "outstanding", "paid")
+
+
+@dataclass
+class Overflow:
+    """A table too large for its sheet: all its rows go to `report_<key>`, `shown` rows stay on the sheet."""
+
+    table: Table
+    frame: pd.DataFrame  # every row, engine order (as the workbook-only run would have written them)
+    shown: int  # detail rows kept on the sheet (the note row not counted)
+
+    @property
+    def sql_table(self) -> str:
+        return REPORT_PREFIX + self.table.key
+
+
+def sheet_rows(configured: int) -> int:
+    """The rows a generated sheet may use: Config `ledger_sheet_rows` (0 or above Excel's limit: Excel's limit)."""
+    return EXCEL_MAX_ROWS if configured <= 0 or configured > EXCEL_MAX_ROWS else int(configured)
+
+
+def rows_needed(counts: list[int]) -> int:
+    """Last row used by tables of these row counts stacked from row 1 (header + rows, a blank row between)."""
+    return sum(1 + max(n, 1) for n in counts) + max(len(counts) - 1, 0)
+
+
+def shares(counts: list[int], limit: int) -> list[int]:
+    """Rows each table may use on a sheet that ends by row `limit`; a table cut gives one of them to the note.
+    Small tables keep all their rows; the large ones share what is left equally (water-filling)."""
+    if rows_needed(counts) <= limit:
+        return list(counts)
+    budget = limit - len(counts) - max(len(counts) - 1, 0)  # rows for data (headers and gaps taken off)
+    out = [0] * len(counts)
+    left = sorted(range(len(counts)), key=lambda i: counts[i])
+    while left:
+        fair = budget // len(left)
+        i = left.pop(0)
+        slots = max(counts[i], 1)  # an empty table still takes its one blank row
+        out[i] = counts[i] if slots <= fair else fair
+        budget -= min(slots, fair) if slots > fair else slots
+    return out
+
+
+def top_rows(frame: pd.DataFrame, n: int) -> pd.DataFrame:
+    """The `n` rows a person looks at first: oldest first (days overdue) where there is an age, else the largest
+    amounts (by size: a credit note's minus counts by its magnitude); ties keep the engine's order."""
+    if "days_overdue" in frame.columns:
+        keys = [pd.to_numeric(frame["days_overdue"], errors="coerce").fillna(-1).to_numpy()]
+        money = next((c for c in _MONEY_FIRST if c in frame.columns), None)
+        if money:
+            keys.append(np.abs(pd.to_numeric(frame[money], errors="coerce").fillna(0).to_numpy()))
+    else:
+        money = next((c for c in _MONEY_FIRST if c in frame.columns), None)
+        keys = [np.abs(pd.to_numeric(frame[money], errors="coerce").fillna(0).to_numpy())] if money else []
+    if not keys:
+        return frame.head(n)
+    # lexsort: last key is primary; negate for descending; position keeps ties in engine order
+    order = np.lexsort([np.arange(len(frame))] + [-k for k in reversed(keys)])
+    return frame.iloc[order[:n]]
+
+
+def note_text(over: Overflow, run_id: str) -> str:
+    """The note row's text, English then Chinese, from the i18n catalogue."""
+    table = over.sql_table
+    query = f"SELECT * FROM {table} WHERE run_id = '{run_id}' ORDER BY {ROW_NO}"
+    order = "detail_note_oldest" if "days_overdue" in over.frame.columns else "detail_note_largest"
+    fmt = {"total": f"{len(over.frame):,}", "shown": f"{over.shown:,}", "table": table, "run_id": run_id,
+           "query": query}
+    return " | ".join(t("detail_note", lang, order=t(order, lang), **fmt) for lang in ("en", "zh-CN"))
+
+
+def note_column(table: Table) -> str:
+    """The first plain text column: where the note is written (numbers and closed lists cannot hold it)."""
+    return next(c.key for c in table.columns if c.type == "text")
+
+
+def with_note(over: Overflow, run_id: str) -> pd.DataFrame:
+    shown = top_rows(over.frame, over.shown)
+    note = pd.DataFrame({note_column(over.table): [note_text(over, run_id)]})
+    return pd.concat([note, shown.astype(object)], ignore_index=True)
+
+
+class Overflows:
+    """What one run cut from its sheets, written to the ledger when the workbook is saved."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.run_id = uuid.uuid4().hex[:16]
+        self.pending: list[Overflow] = []
+
+    def fit(self, tables: list[tuple[Table, pd.DataFrame]], lang: Lang) -> list[tuple[Table, pd.DataFrame]]:
+        """The blocks of one sheet as they are staged: unchanged when they fit; else the cut ones with note + top."""
+        counts = [len(df) for _, df in tables]
+        allowed = shares(counts, self.limit)
+        out = []
+        for (table, frame), n, keep in zip(tables, counts, allowed):
+            if keep >= n:
+                out.append((table, frame))
+                continue
+            over = Overflow(table, frame.reset_index(drop=True), max(keep - 1, 0))
+            self.pending = [p for p in self.pending if p.table.key != table.key] + [over]
+            out.append((table, with_note(over, self.run_id)))
+        return out
+
+    def write(self, store: Store) -> None:
+        """Create the report tables as needed and insert every cut table's rows (caller's transaction)."""
+        if not self.pending:
+            return
+        store.execute(RUNS_SQL)
+        for over in self.pending:
+            store.execute(create_report_sql(over.table))
+            frame = report_frame(over.frame, over.table, self.run_id)
+            insert_frame(store, over.sql_table, frame)
+            store.execute("INSERT INTO report_runs (run_id, table_name, rows_total, rows_shown, created) "
+                          "VALUES (%s, %s, %s, %s, CURRENT_TIMESTAMP)",
+                          (self.run_id, over.sql_table, int(len(over.frame)), int(over.shown)))
+
+
+def create_report_sql(table: Table) -> str:
+    cols = ["run_id TEXT NOT NULL", f"{ROW_NO} BIGINT NOT NULL"]
+    cols += [f"{quote(c.key)} {sql_type(c)}" for c in table.columns]
+    cols.append(f"PRIMARY KEY (run_id, {ROW_NO})")
+    return f"CREATE TABLE IF NOT EXISTS {quote(REPORT_PREFIX + table.key)} (\n  " + ",\n  ".join(cols) + "\n)"
+
+
+def report_frame(frame: pd.DataFrame, table: Table, run_id: str) -> pd.DataFrame:
+    """The engine frame typed for the report table: money int cents, dates, ints, text (blank: NULL)."""
+    n = len(frame)
+    out: dict[str, object] = {"run_id": pd.Series([run_id] * n, dtype=object),
+                              ROW_NO: pd.Series(np.arange(1, n + 1, dtype=np.int64))}
+    for c in table.columns:
+        s = frame[c.key].reset_index(drop=True) if c.key in frame.columns else pd.Series([None] * n, dtype=object)
+        if c.type in ("money", "int"):
+            out[c.key] = pd.array(pd.to_numeric(s, errors="coerce").round(), dtype="Int64")
+        elif c.type == "date":
+            out[c.key] = pd.to_datetime(s, errors="coerce").dt.normalize()
+        elif c.type in ("float", "pct"):
+            out[c.key] = pd.to_numeric(s, errors="coerce").astype("float64")
+        elif c.type == "bool":
+            out[c.key] = pd.array([None if v is None or (not isinstance(v, str) and pd.isna(v)) else bool(v)
+                                   for v in s.tolist()], dtype="boolean")
+        else:
+            out[c.key] = pd.Series([None if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
+                                    for v in s.tolist()], dtype=object)
+    return pd.DataFrame(out)
+
+
+def insert_frame(store: Store, table: str, frame: pd.DataFrame) -> None:
+    """Bulk insert: DuckDB reads the frame directly, PostgreSQL takes it by COPY."""
+    from xlfin.ledger.load import python_rows
+
+    names = ", ".join(quote(c) for c in frame.columns)
+    if store.kind == "duckdb":
+        store.conn.register("_xlfin_report", frame)
+        try:
+            store.execute(f"INSERT INTO {quote(table)} ({names}) SELECT {names} FROM _xlfin_report")
+        finally:
+            store.conn.unregister("_xlfin_report")
+        return
+    with store.conn.cursor() as cur:
+        with cur.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
+            for row in python_rows(frame):
+                copy.write_row(row)

@@ -1,0 +1,256 @@
+"""The fast file stages (issue #12 item 3) give the same results as the per-value definitions they replace.
+
+- generated cells: the column-at-a-time encoder writes exactly what `_Encoder.tail`, applied value by value with the
+  first-seen cache of the old encoder, writes;
+- the limits pass inflates each member once and keeps it: reads, the workbook hash and a stored (uncompressed) zip
+  give what zipfile gives;
+- the Dashboard's print area and A4 landscape fit-to-width page setup; docProps/app.xml's worksheet list follows
+  the sheets xlfin adds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+import re
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_cli import small_workbook
+
+from xlfin.adapters import open_workbook
+from xlfin.app.operations import execute
+from xlfin.xlsx.digest import zip_digest
+from xlfin.xlsx.opc import REL_STYLES, Package
+from xlfin.xlsx.read import PackageReader
+from xlfin.xlsx.sheet import (
+    DATE_FORMAT,
+    GeneratedSheet,
+    _Encoder,
+    _float_tails,
+    _plain,
+    column_letter,
+)
+from xlfin.xlsx.styles import CellStyle, StyleBook
+from xlfin.xlsx.write import PackageWriter, app_titles
+
+MIXED = [
+    -0.0, 0.0, 1.0, 2.5, float("nan"), float("inf"), 1e16, 123456789012345.0, -7.0, 0.1 + 0.2, 1e-7,
+    3, -4, 10 ** 20, True, False, np.float64(2.0), np.int64(9), Decimal("1.50"), Decimal("1.5"),
+    dt.date(2024, 2, 29), dt.datetime(2024, 2, 29, 13, 30), dt.time(6, 0),
+    "plain", "", "  padded", "trail ", "=SUM(A1)", "+1", "-x", "@me", "a & <b>", "line\nbreak", "bell\x07",
+    "中文客户", "x" * 40_000, None, "plain", 2.5, dt.date(2024, 2, 29),
+]
+
+
+def reference_rows(columns: list[tuple[int, list[object], CellStyle, object]], styles: StyleBook) -> dict[int, str]:
+    """Row -> its cells' XML, value by value through `_Encoder.tail` with a (class, value) first-seen cache: the
+    old encoder's definition."""
+    enc = _Encoder(styles, False)
+    rows: dict[int, list[str]] = {}
+    for col, values, style, convert in columns:
+        cache: dict[tuple, str | None] = {}
+        for i, value in enumerate(values):
+            try:
+                key = (value.__class__, value)
+                if key not in cache:
+                    shown = convert(value) if convert is not None else value
+                    cache[key] = enc.tail(shown, style)
+                tail = cache[key]
+            except TypeError:
+                tail = enc.tail(value, style)
+            if tail is not None:
+                rows.setdefault(2 + i, []).append(f'<c r="{column_letter(col)}{2 + i}"{tail}')
+    return {r: "".join(cells) for r, cells in rows.items()}
+
+
+def _styles() -> StyleBook:
+    package = Package(small_workbook_package())
+    reader = PackageReader(package)
+    part = next(iter(package.related(reader.workbook_part, REL_STYLES)))
+    return StyleBook(package, part)
+
+
+_BOOK: bytes | None = None
+
+
+def small_workbook_package() -> bytes:
+    global _BOOK
+    if _BOOK is None:
+        from test_cli import small_workbook_bytes
+        _BOOK = small_workbook_bytes()
+    return _BOOK
+
+
+@pytest.mark.parametrize("order", ["as-listed", "reversed"])
+def test_column_encoder_writes_what_the_per_value_encoder_writes(order: str) -> None:
+    values = MIXED if order == "as-listed" else MIXED[::-1]
+    columns = [
+        (1, values, CellStyle(), None),
+        (2, values, CellStyle("#,##0.00"), _plain),
+        (3, [v for v in values if isinstance(v, str)] * 3, CellStyle(), _plain),
+        (4, [v if isinstance(v, float) else None for v in values], CellStyle("0.0%"), _plain),
+        (5, [dt.date(2020, 1, 1) + dt.timedelta(days=i % 40) for i in range(len(values))], CellStyle(DATE_FORMAT),
+         _plain),
+    ]
+    sheet = GeneratedSheet()
+    n = len(values)
+    for col, vals, style, convert in columns:
+        vals = list(vals)[:n] + [None] * (n - len(vals))
+        sheet.column(2, col, vals, style, convert=convert)
+    styles = _styles()
+    expected = reference_rows([(c, (list(v)[:n] + [None] * (n - len(v))), s, f) for c, v, s, f in columns], styles)
+    chunks, dimension = sheet.encode(styles)
+    body = b"".join(chunks).decode("utf-8")
+    got = dict(re.findall(r'<row r="(\d+)">(.*?)</row>', body, re.S))
+    assert {int(r): cells for r, cells in got.items()} == expected
+    assert dimension == f"A{min(expected)}:E{max(expected)}"
+
+
+def test_single_cells_inside_a_block_are_merged_in_column_order() -> None:
+    sheet = GeneratedSheet()
+    sheet.column(2, 2, [1, 2, 3])
+    sheet.column(2, 4, ["a", "b", "c"])
+    sheet.cell(3, 1, "left")
+    sheet.cell(3, 3, "middle")
+    sheet.cell(1, 2, "head")
+    body = b"".join(sheet.encode(_styles())[0]).decode()
+    row3 = re.search(r'<row r="3">(.*?)</row>', body).group(1)
+    assert re.findall(r'<c r="([A-Z]+)3"', row3) == ["A", "B", "C", "D"]
+    assert body.index('<row r="1">') < body.index('<row r="2">') < body.index('<row r="3">')
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True),
+                          st.integers(-10 ** 17, 10 ** 17).map(float),
+                          st.sampled_from([-0.0, 0.0, 1e16, -1e16, 9007199254740993.0, 0.5])), min_size=1))
+def test_floats_are_written_as_repr_without_a_trailing_dot_zero(floats: list[float]) -> None:
+    tails, ok = _float_tails(np.array(floats, dtype=object), "")
+    first: dict[float, str] = {}
+    for value, tail, made in zip(floats, tails.tolist(), ok.tolist()):
+        assert made == math.isfinite(value)
+        if not made:
+            continue
+        text = first.setdefault(value, repr(value)[:-2] if repr(value).endswith(".0") else repr(value))
+        assert tail == f'"><v>{text}</v></c>'
+
+
+def test_one_inflate_serves_reads_and_the_hash_and_a_stored_zip_reads_the_same(tmp_path: Path) -> None:
+    book = small_workbook(tmp_path / "book.xlsm")
+    stored = tmp_path / "stored.xlsm"
+    with zipfile.ZipFile(book) as zin, zipfile.ZipFile(stored, "w", zipfile.ZIP_STORED) as out:
+        for info in zin.infolist():
+            out.writestr(info, zin.read(info.filename), compress_type=zipfile.ZIP_STORED)
+    package = Package(book.read_bytes())
+    PackageReader(package)
+    with zipfile.ZipFile(book) as zf:
+        assert all(package.read(n) == zf.read(n) for n in zf.namelist())
+    with open_workbook(book, read_only=True) as a, open_workbook(stored, read_only=True) as b:
+        assert a.hash_before() == zip_digest(book) == b.hash_before() == zip_digest(stored)
+        from xlfin import schema
+        assert a.read_table(schema.INVOICES).frame.equals(b.read_table(schema.INVOICES).frame)
+
+
+def test_a_member_that_inflates_beyond_its_declared_size_is_damaged(tmp_path: Path) -> None:
+    book = small_workbook(tmp_path / "book.xlsm")
+    data = bytearray(book.read_bytes())
+    with zipfile.ZipFile(book) as zf:
+        info = zf.getinfo("xl/styles.xml")
+    # the central directory's uncompressed size, one byte short (offset 24 of the central header)
+    central = [m.start() for m in re.finditer(rb"PK\x01\x02", bytes(data))]
+    for at in central:
+        name_len = int.from_bytes(data[at + 28:at + 30], "little")
+        if bytes(data[at + 46:at + 46 + name_len]) == b"xl/styles.xml":
+            data[at + 24:at + 28] = (info.file_size - 1).to_bytes(4, "little")
+    damaged = tmp_path / "damaged.xlsm"
+    damaged.write_bytes(bytes(data))
+    from xlfin.schema.tables import WorkbookError
+    with pytest.raises(WorkbookError, match="damaged"):
+        open_workbook(damaged, read_only=True)
+
+
+def test_the_dashboard_prints_on_a4_landscape_one_page_wide_with_its_print_area(tmp_path: Path) -> None:
+    book = small_workbook(tmp_path / "book.xlsm")
+    for _ in range(2):  # a replaced Dashboard keeps one print area, not two
+        with open_workbook(book) as wb:
+            execute(wb, ["dashboard"])
+    with zipfile.ZipFile(book) as zf:
+        workbook = zf.read("xl/workbook.xml").decode()
+        sheets = re.findall(r'<sheet [^>]*name="([^"]+)"', workbook)
+        areas = re.findall(r'<definedName name="_xlnm.Print_Area" localSheetId="(\d+)">([^<]+)</definedName>',
+                           workbook)
+        assert areas == [(str(sheets.index("Dashboard")), "Dashboard!$A$1:$U$55")]
+        reader = PackageReader(Package(book.read_bytes()))
+        xml = zf.read(reader.sheet("Dashboard").part).decode()
+    assert '<pageSetUpPr fitToPage="1"/>' in xml
+    assert '<pageSetup paperSize="9" fitToWidth="1" fitToHeight="0" orientation="landscape"/>' in xml
+
+
+EXCEL_APP = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Properties xmlns="http://schemas.'
+             'openxmlformats.org/officeDocument/2006/extended-properties" xmlns:vt="http://schemas.openxmlformats.'
+             'org/officeDocument/2006/docPropsVTypes"><Application>Microsoft Excel</Application><HeadingPairs>'
+             '<vt:vector size="4" baseType="variant"><vt:variant><vt:lpstr>Worksheets</vt:lpstr></vt:variant>'
+             '<vt:variant><vt:i4>{n}</vt:i4></vt:variant><vt:variant><vt:lpstr>Named Ranges</vt:lpstr></vt:variant>'
+             '<vt:variant><vt:i4>1</vt:i4></vt:variant></vt:vector></HeadingPairs><TitlesOfParts><vt:vector '
+             'size="{m}" baseType="lpstr">{titles}<vt:lpstr>AsOfDate</vt:lpstr></vt:vector></TitlesOfParts>'
+             '<AppVersion>16.0300</AppVersion></Properties>')
+
+
+def test_app_xml_lists_a_sheet_xlfin_adds_and_keeps_everything_else(tmp_path: Path) -> None:
+    source = Package(small_workbook_package())
+    names = [s.name for s in PackageReader(source).sheets if s.part]
+    titles = "".join(f"<vt:lpstr>{n}</vt:lpstr>" for n in names)
+    app = EXCEL_APP.format(n=len(names), m=len(names) + 1, titles=titles).encode()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(small_workbook_package())) as zin, zipfile.ZipFile(buffer, "w") as out:
+        for info in zin.infolist():
+            out.writestr(info, app if info.filename == "docProps/app.xml" else zin.read(info.filename))
+    package = Package(buffer.getvalue())
+    writer = PackageWriter(package, PackageReader(package))
+    sheet = GeneratedSheet()
+    sheet.cell(1, 1, "x")
+    writer.replace_sheet(["Notes & <Co>"], "Notes & <Co>", sheet)
+    after = zipfile.ZipFile(io.BytesIO(writer.finish())).read("docProps/app.xml")
+    expected = EXCEL_APP.format(n=len(names) + 1, m=len(names) + 2,
+                                titles=titles + "<vt:lpstr>Notes &amp; &lt;Co&gt;</vt:lpstr>").encode()
+    assert after == expected
+
+
+def test_app_xml_without_the_lists_or_with_other_names_is_left_alone() -> None:
+    openpyxl_app = b'<Properties xmlns="x"><Application>Openpyxl</Application></Properties>'
+    assert app_titles(openpyxl_app, ["A"], ["A", "B"]) is None
+    stale = EXCEL_APP.format(n=1, m=2, titles="<vt:lpstr>Old</vt:lpstr>").encode()
+    assert app_titles(stale, ["A"], ["A", "B"]) is None
+    renamed = app_titles(EXCEL_APP.format(n=2, m=3, titles="<vt:lpstr>A</vt:lpstr><vt:lpstr>Aging</vt:lpstr>")
+                         .encode(), ["A", "Aging"], ["A", "账龄"])
+    assert renamed == EXCEL_APP.format(n=2, m=3, titles="<vt:lpstr>A</vt:lpstr><vt:lpstr>账龄</vt:lpstr>").encode()
+
+
+def test_tables_that_would_run_past_the_last_row_stand_side_by_side(tmp_path: Path, monkeypatch) -> None:
+    """At Excel's row limit the Reconciliation sheet's tables cannot be stacked (the per-invoice summary alone has
+    a row per invoice): they are laid out side by side from row 1, and read back by table name."""
+    import xlfin.adapters.file as file_adapter
+    from xlfin import schema
+
+    book = small_workbook(tmp_path / "book.xlsm")
+    with open_workbook(book) as wb:
+        execute(wb, ["reconcile"])
+    with open_workbook(book, read_only=True) as wb:
+        stacked = {t: wb.read_table(t).frame for t in (schema.ALLOCATIONS, schema.UNAPPLIED)}
+    monkeypatch.setattr(file_adapter, "MAX_SHEET_ROWS", 20)
+    with open_workbook(book) as wb:
+        execute(wb, ["reconcile"])
+    with open_workbook(book, read_only=True) as wb:
+        los = {lo.name: lo for lo in wb._list_objects()}
+        side = {t: wb.read_table(t).frame for t in (schema.ALLOCATIONS, schema.UNAPPLIED)}
+    allocations, unapplied = los[schema.ALLOCATIONS.name], los[schema.UNAPPLIED.name]
+    assert allocations.first_row == unapplied.first_row == 1
+    assert unapplied.first_col == allocations.last_col + 2
+    for table, frame in stacked.items():
+        assert side[table].equals(frame)

@@ -1,0 +1,810 @@
+"""Cash application: allocate payments to open invoices by the rules of SPEC §4 "Reconciliation".
+
+Every run recomputes all allocations from all payments (previous allocations are not an input), so the result is
+deterministic and idempotent. Payments are processed in (payment_date, payment_id) order — a payment without a
+date goes last — and the open-item state carries from one payment to the next.
+
+Per payment:
+
+0. **Payer.** A given customer_id is the payer. Otherwise the invoice numbers in Applied To and Reference (exact
+   keys, any customer) identify it when they all belong to one customer; when they point to several, the payer
+   name decides if it names one of them; else the normalised payer name (see ``payers``) must name exactly one
+   customer (exactly, bank-truncated, or its words in another order); else exactly one customer's name must be
+   found in the payer or remittance text (see ``payers``). Unknown or ambiguous payer -> the whole payment is
+   unapplied.
+1. ``explicit`` (high): invoices named in Applied To, in the order given, each up to its outstanding.
+2. ``reference`` (high; ``medium`` for a one-character typo): invoices found in the Reference text, in order.
+   A credit note named by a payment (net remittance, "INV-1001 less CN-7") first settles the invoices that payment
+   names, up to the credit note's remaining credit: those rows have payment_id = the credit note's number and rule
+   ``credit_note``. Money left after explicit/reference stays unapplied (overpayment, or invoices already settled).
+   Invoices of another customer or in another currency are never allocated; they are reported.
+3. Only for a payment that named nothing: ``exact_amount`` — an open invoice whose outstanding equals the payment
+   (one: high; several: the oldest due, medium).
+4. ``combination`` (medium): 2..max_combination_size open invoices whose outstanding sums exactly to the payment;
+   fewest invoices first, then the oldest (the lexicographically smallest list of positions in due-date order).
+   Pairs are found by hashing, unbounded. Sizes of 3 and more are bounded by ``combination_max_candidates`` (open
+   invoices smaller than the payment) and ``combination_max_nodes`` (search steps) — steps, not seconds, so that
+   the result never depends on the machine's speed. When a bound stops the search before an answer, the payment
+   is unapplied with reason ``combination_limit`` (no tolerance or FIFO guess after an incomplete search).
+   A payment equal to the total of **all** the customer's open (undisputed, same-currency) invoices settles them
+   all, whatever their number: no other subset of positive amounts can reach that total, so it is the unique
+   exact match (confidence high). Otherwise a size k is tried only while a chance hit is unlikely: the k-sums
+   lie in a band as wide as the spread between the k smallest and the k largest amounts, with at most
+   min(C(n, k), spread) distinct values, and a payment not meant for them falls anywhere in a band at least
+   k × the mean amount wide; distinct ÷ max(spread, k × mean) above ``combination_max_chance`` (1 %) means an
+   exact sum proves nothing, so that size and larger ones are skipped and the later rules decide. (An earlier
+   rule divided C(n, k) by the spread alone: when the amounts are equal or k is close to n the spread is a few
+   cents, so the only exact subset — three of four equal instalments, the whole balance — counted as luck.)
+   A customer with more than 2,000 open invoices is never matched by combination.
+5. ``tolerance`` (medium): exactly one open invoice short-paid by at most max(tolerance_abs_cents,
+   ⌊tolerance_pct × outstanding⌋) — "max" so that either setting alone works (abs 0 + 3 % is Odoo's percentage
+   model, pct 0 + 10.00 its fixed one). Like Odoo, tolerance covers underpayments only. Two or more invoices within
+   tolerance are a guess, not a match: the payment goes on to FIFO (or stays unapplied with them as candidates).
+   The payment settles that invoice partly and the gap is *proposed* as a write-off (``writeoffs``); it is
+   never booked, so the invoice keeps the gap as outstanding. An explicit/reference payment that uses up its money
+   and leaves a named invoice short by no more than the tolerance gets the same proposal.
+6. ``fifo`` (low, when ``fifo``): oldest due first over the customer's open invoices.
+7. What is left is unapplied, with a reason (``REASONS``) and candidate invoices.
+
+When the payer was identified by name only, the amount rules (3–6) are one confidence step lower; when only by a
+name found in the text, two steps lower (low).
+Disputed invoices are settled only by explicit/reference (or a named credit note). Credit notes not named by any
+payment are customer credit: reconcile leaves them alone (they lower the customer's balance elsewhere).
+Amounts are int64 cents; nothing is ever allocated beyond an invoice's outstanding, and for every payment
+allocations + unapplied == amount. Blank currency on either side matches any currency.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from xlfin.engine.cellvalues import yes_no_array
+from xlfin.engine.openitems import is_credit_note
+
+from .payers import NAME, PayerDirectory
+from .references import InvoiceIndex, join_numbers, scan
+
+
+class ReconcileInputError(ValueError):
+    """Input frames that reconciliation cannot work on (missing column, duplicate id, bad amount)."""
+
+
+ALLOCATION_COLUMNS = ["payment_id", "invoice_no", "customer_id", "amount", "rule", "confidence"]
+UNAPPLIED_COLUMNS = ["payment_id", "customer_id", "unapplied_amount", "reason", "candidates"]
+WRITEOFF_COLUMNS = ["payment_id", "invoice_no", "customer_id", "amount", "rule"]
+
+RULES = ("explicit", "reference", "credit_note", "exact_amount", "combination", "tolerance", "fifo")
+
+# code -> (en, zh-CN). The reason cell reads "code: detail"; surfaces may translate by the code before the colon.
+REASONS: dict[str, tuple[str, str]] = {
+    "unknown_payer": (
+        "payer not identified (no customer, invoice number or known payer name)",
+        "无法识别付款方",
+    ),
+    "ambiguous_payer": ("payer matches several customers", "付款方对应多个客户"),
+    "overpayment": (
+        "paid more than the invoices it settles; unapplied credit",
+        "超额付款，余额为未核销预收款",
+    ),
+    "named_settled": ("named invoices are already settled", "指定发票已结清"),
+    "named_not_found": ("Applied To names invoice numbers that do not exist", "指定核销的发票号不存在"),
+    "named_other_customer": ("named invoices belong to another customer", "指定发票属于其他客户"),
+    "named_ambiguous": ("a named number fits several invoices", "发票号对应多张发票"),
+    "currency_mismatch": ("the invoices are in another currency", "发票币种与付款不同"),
+    "combination_limit": ("combination search stopped at its bound", "组合匹配超出搜索上限"),
+    "no_match": ("no invoice matches the amount", "没有金额匹配的发票"),
+    "no_open_items": ("customer has no open invoices; unapplied credit", "客户无未结发票，余额为预收款"),
+}
+
+_LEVELS = ("high", "medium", "low")
+_BIG = np.iinfo(np.int64).max // 4
+_SCAN_LIMIT = 2_000  # open items looked at for a combination; beyond, a customer is "crowded"
+
+
+def reason_code(reason: str) -> str:
+    """The code part of an unapplied reason cell."""
+    return reason.split(":", 1)[0].strip()
+
+
+def localise_reason(reason: str, lang: str) -> str:
+    """An unapplied reason cell in the workbook's language ('en' or 'zh-CN'); the code and detail are kept."""
+    code = reason_code(reason)
+    if lang != "zh-CN" or code not in REASONS:
+        return reason
+    en, zh = REASONS[code]
+    rest = reason.split(":", 1)[1].strip() if ":" in reason else ""
+    detail = rest[len(en) :].strip() if rest.startswith(en) else ""
+    return f"{code}: {zh}" + (f" {detail}" if detail else "")
+
+
+@dataclass(frozen=True)
+class ReconcileResult:
+    allocations: pd.DataFrame  # payment_id, invoice_no, customer_id, amount (cents), rule, confidence
+    unapplied: pd.DataFrame  # payment_id, customer_id, unapplied_amount (cents), reason, candidates
+    writeoffs: pd.DataFrame  # payment_id, invoice_no, customer_id, amount (cents), rule — proposals only
+
+
+# ----------------------------------------------------------------------------------------------- input checks
+
+
+def _require(frame: pd.DataFrame, name: str, columns: list[str]) -> pd.DataFrame:
+    """The frame, with required columns checked (an empty frame may lack them: it gets them, empty)."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing and len(frame):
+        raise ReconcileInputError(f"{name}: missing column(s) {', '.join(missing)}")
+    if missing:
+        frame = frame.assign(**{c: pd.Series([], dtype=object) for c in missing})
+    return frame
+
+
+def _flags(series: pd.Series) -> np.ndarray:
+    """yes/no column -> bool; text such as 'no' is read, never taken as a truthy string (validation reports cells
+    that are not yes/no; here they count as no)."""
+    return yes_no_array(series)[0]
+
+
+def _text(series: pd.Series) -> list[str]:
+    """A column -> stripped strings, '' for blanks; 1001.0 (a number Excel sent as a double) -> '1001'."""
+    return [v.strip() if isinstance(v, str) else _cell_text(v) for v in series.tolist()]
+
+
+def _cell_text(v: Any) -> str:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return ""
+    if isinstance(v, float):
+        return "" if np.isnan(v) else (str(int(v)) if v.is_integer() else repr(v))
+    return str(v).strip()
+
+
+def _cents(series: pd.Series, name: str, ids: list[str]) -> np.ndarray:
+    if series.isna().any():
+        bad = [ids[i] for i in np.flatnonzero(series.isna().to_numpy())[:5]]
+        raise ReconcileInputError(f"{name}: blank amount in row(s) {', '.join(bad)}")
+    if not pd.api.types.is_integer_dtype(series.dtype):
+        values = series.to_numpy(dtype=np.float64)
+        if not np.all(values == np.round(values)):
+            raise ReconcileInputError(f"{name}: amounts must be whole cents (int64), got {series.dtype}")
+    return series.to_numpy(dtype=np.int64)
+
+
+def _days(series: pd.Series) -> np.ndarray:
+    """datetime64 column -> int days since epoch; NaT -> a very late day (sorts last)."""
+    values = pd.to_datetime(series, errors="coerce").to_numpy(dtype="datetime64[D]")
+    out = values.astype(np.int64)
+    out[np.isnat(values)] = _BIG
+    return out
+
+
+def _unique(ids: list[str], name: str, what: str) -> None:
+    seen: set[str] = set()
+    dupes = sorted({i for i in ids if i in seen or seen.add(i)})  # type: ignore[func-returns-value]
+    if dupes:
+        raise ReconcileInputError(f"{name}: duplicate {what} {', '.join(dupes[:5])}")
+    blanks = sum(1 for i in ids if not i)
+    if blanks:
+        raise ReconcileInputError(f"{name}: {blanks} row(s) without {what}")
+
+
+def _documents(frame: pd.DataFrame, name: str, id_column: str) -> tuple[list[str], np.ndarray]:
+    """(ids, amounts in cents) of an invoices or payments frame: ids unique and given, every amount > 0."""
+    ids = _text(frame[id_column])
+    _unique(ids, name, id_column)
+    amounts = _cents(frame["amount"], name, ids)
+    if (amounts <= 0).any():
+        bad = [ids[i] for i in np.flatnonzero(amounts <= 0)[:5]]
+        raise ReconcileInputError(f"{name}: amount must be > 0 (row(s) {', '.join(bad)})")
+    return ids, amounts
+
+
+# ------------------------------------------------------------------------------------------------ the state
+
+
+class _Book:
+    """Open items, sorted by (customer, due, invoice date, invoice no): a customer's invoices are one slice and
+    a lower position is an older invoice."""
+
+    def __init__(self, invoices: pd.DataFrame) -> None:
+        invoices = _require(invoices, "invoices", ["invoice_no", "customer_id", "amount"])
+        nos, amounts = _documents(invoices, "invoices", "invoice_no")
+        custs = _text(invoices["customer_id"])
+        if "" in custs:
+            raise ReconcileInputError(f"invoices: invoice {nos[custs.index('')]} has no customer_id")
+        n = len(nos)
+        inv_date = _days(invoices["invoice_date"]) if "invoice_date" in invoices else np.full(n, _BIG)
+        due = _days(invoices["due_date"]) if "due_date" in invoices else inv_date.copy()
+        due = np.where(due == _BIG, inv_date, due)
+        is_cn = is_credit_note(invoices["doc_type"]) if "doc_type" in invoices else np.zeros(n, bool)
+        cur = [c.upper() for c in _text(invoices["currency"])] if "currency" in invoices else [""] * n
+        disputed = _flags(invoices["disputed"]) if "disputed" in invoices else np.zeros(n, bool)
+        order = np.lexsort((np.array(nos, dtype=str), inv_date, due, np.array(custs, dtype=str))).tolist()
+        self.nos = [nos[i] for i in order]
+        self.cust = [custs[i] for i in order]
+        self.due = [int(due[i]) for i in order]
+        self.cur = [cur[i] for i in order]
+        self.is_cn = [bool(is_cn[i]) for i in order]
+        self.disputed = [bool(disputed[i]) for i in order]
+        self.out = [int(amounts[i]) for i in order]  # invoices: outstanding; credit notes: credit left
+        self.slices: dict[str, range] = {}
+        start = 0
+        for i in range(1, n + 1):
+            if i == n or self.cust[i] != self.cust[start]:
+                self.slices[self.cust[start]] = range(start, i)
+                start = i
+        self.head = {c: r.start for c, r in self.slices.items()}  # first possibly-open position (FIFO)
+        self.index = InvoiceIndex.build(self.nos, self.cust)
+        # outstanding -> positions (ascending = oldest first) of open, undisputed invoices, per customer
+        self.by_amount: dict[str, dict[int, list[int]]] = {}
+        self.any_by_amount: dict[int, set[int]] = {}  # all customers: candidates for unidentified payers
+        for p in range(n):
+            if self._amount_rule_target(p):
+                self.by_amount.setdefault(self.cust[p], {}).setdefault(self.out[p], []).append(p)
+                self.any_by_amount.setdefault(self.out[p], set()).add(p)
+        # the same open items as counts and as sorted distinct outstanding values (range queries for tolerance)
+        self.open_count = {c: sum(len(v) for v in d.values()) for c, d in self.by_amount.items()}
+        self.sorted_out = {c: sorted(d) for c, d in self.by_amount.items()}
+
+    def _amount_rule_target(self, p: int) -> bool:
+        return not self.is_cn[p] and not self.disputed[p] and self.out[p] > 0
+
+    def is_open(self, p: int) -> bool:
+        return self.out[p] > 0
+
+    def reduce(self, p: int, cents: int) -> None:
+        old = self.out[p]
+        new = old - cents
+        if self._amount_rule_target(p):
+            cust = self.cust[p]
+            amounts, values = self.by_amount[cust], self.sorted_out[cust]
+            bucket = amounts[old]
+            bucket.remove(p)
+            if not bucket:
+                del amounts[old]
+                del values[bisect.bisect_left(values, old)]
+            self.any_by_amount[old].discard(p)
+            if new > 0:
+                if new not in amounts:
+                    amounts[new] = []
+                    bisect.insort(values, new)
+                bisect.insort(amounts[new], p)
+                self.any_by_amount.setdefault(new, set()).add(p)
+            else:
+                self.open_count[cust] -= 1
+        self.out[p] = new
+
+    def open_invoices(self, cust: str, currency: str, include_disputed: bool = False):
+        """Open invoices of a customer, oldest first."""
+        r = self.slices.get(cust)
+        if r is None:
+            return
+        h = self.head[cust]
+        while h < r.stop and (self.out[h] <= 0 or self.is_cn[h]):  # outstanding never grows back
+            h += 1
+        self.head[cust] = h
+        for p in range(h, r.stop):
+            if (
+                self.out[p] > 0
+                and not self.is_cn[p]
+                and (include_disputed or not self.disputed[p])
+                and _same_currency(currency, self.cur[p])
+            ):
+                yield p
+
+
+def _same_currency(a: str, b: str) -> bool:
+    return not a or not b or a == b
+
+
+# ------------------------------------------------------------------------------------------- the reconciler
+
+
+@dataclass(frozen=True)
+class _Settings:
+    tolerance_abs_cents: int
+    tolerance_pct: float
+    fifo: bool
+    max_combination_size: int
+    combination_max_candidates: int
+    combination_max_nodes: int
+    combination_max_chance: float
+
+    def tolerance(self, outstanding: int) -> int:
+        # floor of pct × outstanding in exact arithmetic; +1e-9 guards 0.005 × 200000 = 999.9999…
+        return max(self.tolerance_abs_cents, int(self.tolerance_pct * outstanding + 1e-9))
+
+
+class _Run:
+    def __init__(self, book: _Book, payers: PayerDirectory, settings: _Settings) -> None:
+        self.book = book
+        self.payers = payers
+        self.s = settings
+        self.alloc: dict[str, list[Any]] = {c: [] for c in ALLOCATION_COLUMNS}
+        self.unapplied: dict[str, list[Any]] = {c: [] for c in UNAPPLIED_COLUMNS}
+        self.writeoffs: dict[str, list[Any]] = {c: [] for c in WRITEOFF_COLUMNS}
+
+    # -- output rows
+    def _allocate(self, pid: str, p: int, cents: int, rule: str, confidence: str) -> None:
+        b = self.book
+        self.alloc["payment_id"].append(pid)
+        self.alloc["invoice_no"].append(b.nos[p])
+        self.alloc["customer_id"].append(b.cust[p])
+        self.alloc["amount"].append(cents)
+        self.alloc["rule"].append(rule)
+        self.alloc["confidence"].append(confidence)
+        b.reduce(p, cents)
+
+    def _leave(self, pid: str, cust: str, cents: int, code: str, detail: str, candidates: list[str]) -> None:
+        self.unapplied["payment_id"].append(pid)
+        self.unapplied["customer_id"].append(cust)
+        self.unapplied["unapplied_amount"].append(cents)
+        text = REASONS[code][0] + (f" ({detail})" if detail else "")
+        self.unapplied["reason"].append(f"{code}: {text}")
+        self.unapplied["candidates"].append(join_numbers(candidates))
+
+    def _propose_writeoff(self, pid: str, p: int, cents: int, rule: str) -> None:
+        self.writeoffs["payment_id"].append(pid)
+        self.writeoffs["invoice_no"].append(self.book.nos[p])
+        self.writeoffs["customer_id"].append(self.book.cust[p])
+        self.writeoffs["amount"].append(cents)
+        self.writeoffs["rule"].append(rule)
+
+    # -- one payment
+    def payment(
+        self, pid: str, cust: str, payer: str, amount: int, currency: str, ref: str, applied: str
+    ) -> None:
+        b = self.book
+        by_name = 0
+        if not cust:
+            cust, by_name, problem = self._identify(payer, ref, applied)
+            if problem:
+                self._leave(
+                    pid, "", amount, problem[0], problem[1], self._global_candidates(amount, currency)
+                )
+                return
+        scope = b.slices.get(cust, range(0))
+        explicit = scan(applied, b.index, scope=cust, scope_positions=scope, is_open=b.is_open, explicit=True)
+        reference = scan(ref, b.index, scope=cust, scope_positions=scope, is_open=b.is_open)
+        named = [(m.position, "explicit", "high") for m in explicit.mentions]
+        named += [
+            (m.position, "reference", "medium" if m.how == "typo" else "high") for m in reference.mentions
+        ]
+        if not named and reference.ambiguous:
+            # a number that fits several invoices equally: the one whose outstanding is the payment decides
+            fits = [
+                p for p in reference.ambiguous if b.out[p] == amount and _same_currency(currency, b.cur[p])
+            ]
+            if len(fits) == 1:
+                named = [(fits[0], "reference", "medium")]
+        if named or explicit.unresolved or explicit.ambiguous or reference.ambiguous:
+            self._named(pid, cust, amount, currency, named, explicit, reference, applied, ref)
+            return
+        self._by_amount(pid, cust, amount, currency, by_name)
+
+    def _identify(self, payer: str, ref: str, applied: str) -> tuple[str, int, tuple[str, str] | None]:
+        """(customer, confidence steps lost, problem): 0 steps by invoice numbers, 1 by name, 2 by name in text."""
+        b = self.book
+        found: list[str] = []
+        for text, explicit in ((applied, True), (ref, False)):
+            for m in scan(text, b.index, scope=None, explicit=explicit).mentions:
+                c = b.cust[m.position]
+                if c not in found:
+                    found.append(c)
+        by_name, how = self.payers.find(payer, ref)
+        if len(found) == 1:
+            return found[0], 0, None
+        if len(found) > 1:
+            both = [c for c in found if c in by_name]
+            if len(both) == 1:
+                return both[0], 0, None
+            return "", 0, ("ambiguous_payer", "invoice numbers of " + ", ".join(sorted(found)))
+        if len(by_name) == 1:
+            return by_name[0], 1 if how == NAME else 2, None
+        if len(by_name) > 1:
+            return "", 0, ("ambiguous_payer", "name fits " + ", ".join(by_name))
+        return "", 0, ("unknown_payer", payer)
+
+    def _named(self, pid, cust, amount, currency, named, explicit, reference, applied, ref) -> None:
+        b = self.book
+        remaining = amount
+        seen: set[int] = set()
+        ordered = []
+        for p, rule, conf in named:
+            if p not in seen:
+                seen.add(p)
+                ordered.append((p, rule, conf))
+        wrong_currency = [p for p, _, _ in ordered if not _same_currency(currency, b.cur[p])]
+        usable = [(p, r, c) for p, r, c in ordered if p not in wrong_currency]
+        invoices = [(p, r, c) for p, r, c in usable if not b.is_cn[p]]
+        before = {p: b.out[p] for p, _, _ in invoices}
+        for cn, _rule, conf in (t for t in usable if b.is_cn[t[0]]):
+            for p, _, _ in invoices:
+                take = min(b.out[cn], b.out[p])
+                if take > 0:
+                    self._allocate_credit(cn, p, take, conf)
+        for p, rule, conf in invoices:
+            take = min(remaining, b.out[p])
+            if take > 0:
+                self._allocate(pid, p, take, rule, conf)
+                remaining -= take
+        if remaining == 0:
+            for p, rule, _ in invoices:
+                gap = b.out[p]
+                if 0 < gap < before[p] and gap <= self.s.tolerance(before[p]):
+                    self._propose_writeoff(pid, p, gap, rule)
+            return
+        other = [t for t in explicit.unresolved if t]
+        foreign = self._other_customer_numbers(applied, ref, cust)
+        if explicit.unresolved and not foreign:
+            code, detail = "named_not_found", ", ".join(other)
+        elif foreign and not invoices:
+            code, detail = "named_other_customer", ", ".join(foreign)
+        elif wrong_currency and not invoices:
+            code, detail = "currency_mismatch", ", ".join(b.nos[p] for p in wrong_currency)
+        elif (explicit.ambiguous or reference.ambiguous) and not invoices:
+            code, detail = "named_ambiguous", ""
+        elif invoices and all(before[p] > 0 for p, _, _ in invoices):
+            code, detail = "overpayment", ""
+        else:
+            settled = [b.nos[p] for p, _, _ in invoices if before[p] <= 0] or [b.nos[p] for p, _, _ in usable]
+            code, detail = "named_settled", ", ".join(settled)
+        candidates = [b.nos[p] for p in wrong_currency + explicit.ambiguous + reference.ambiguous]
+        candidates += foreign
+        candidates += [b.nos[p] for p in b.open_invoices(cust, currency, include_disputed=True)]
+        self._leave(pid, cust, remaining, code, detail, candidates)
+
+    def _allocate_credit(self, cn: int, p: int, cents: int, confidence: str) -> None:
+        self.book.out[cn] -= cents
+        self._allocate(self.book.nos[cn], p, cents, "credit_note", confidence)
+
+    def _other_customer_numbers(self, applied: str, ref: str, cust: str) -> list[str]:
+        b = self.book
+        found = []
+        for text, explicit in ((applied, True), (ref, False)):
+            for m in scan(text, b.index, scope=None, explicit=explicit).mentions:
+                if b.cust[m.position] != cust:
+                    found.append(b.nos[m.position])
+        return found
+
+    def _by_amount(self, pid, cust, amount, currency, by_name: int) -> None:
+        b = self.book
+
+        def conf(level: str) -> str:  # a payer known only by name (1) or by a name in the text (2) is less sure
+            return _LEVELS[min(_LEVELS.index(level) + by_name, len(_LEVELS) - 1)]
+
+        exact = [p for p in b.by_amount.get(cust, {}).get(amount, ()) if _same_currency(currency, b.cur[p])]
+        if exact:
+            self._allocate(
+                pid, exact[0], amount, "exact_amount", conf("high" if len(exact) == 1 else "medium")
+            )
+            return
+        first = next(b.open_invoices(cust, currency), None)
+        if first is None:
+            self._nothing_open(pid, cust, amount, currency)
+            return
+        # thousands of open items: sums of them match anything by chance, and listing them costs too much
+        if b.open_count.get(cust, 0) <= _SCAN_LIMIT:
+            open_now = list(b.open_invoices(cust, currency))
+            combo, complete = find_combination(
+                [(p, b.out[p]) for p in open_now if b.out[p] < amount],
+                amount,
+                self.s.max_combination_size,
+                self.s.combination_max_candidates,
+                self.s.combination_max_nodes,
+                self.s.combination_max_chance,
+            )
+            if combo:
+                whole = len(combo) == len(open_now)  # the whole balance: the only subset with that sum
+                for p in combo:
+                    self._allocate(pid, p, b.out[p], "combination", conf("high" if whole else "medium"))
+                return
+            if not complete:
+                self._leave(pid, cust, amount, "combination_limit", "", [b.nos[p] for p in open_now])
+                return
+        short = self._within_tolerance(cust, amount, currency)
+        if len(short) == 1:
+            gap, p = short[0]
+            self._allocate(pid, p, amount, "tolerance", conf("medium"))
+            self._propose_writeoff(pid, p, gap, "tolerance")
+            return
+        if self.s.fifo:
+            remaining = amount
+            for p in b.open_invoices(cust, currency):
+                take = min(remaining, b.out[p])
+                self._allocate(pid, p, take, "fifo", "low")
+                remaining -= take
+                if remaining == 0:
+                    return
+            self._leave(pid, cust, remaining, "overpayment", "after FIFO", [])
+            return
+        candidates = [b.nos[p] for _, p in short] + [
+            b.nos[p] for p in itertools.islice(b.open_invoices(cust, currency), 11)
+        ]
+        self._leave(pid, cust, amount, "no_match", "", candidates)
+
+    def _within_tolerance(self, cust: str, amount: int, currency: str) -> list[tuple[int, int]]:
+        """(gap, position) of the open invoices the payment falls short of by no more than the tolerance."""
+        b = self.book
+        values = b.sorted_out.get(cust, [])
+        # out − amount ≤ max(abs, pct × out)  ⇔  out ≤ max(amount + abs, amount ÷ (1 − pct))
+        top = max(amount + self.s.tolerance_abs_cents, int(amount / (1 - self.s.tolerance_pct)) + 1)
+        lo, hi = bisect.bisect_right(values, amount), bisect.bisect_right(values, top)
+        return [
+            (out - amount, p)
+            for out in values[lo:hi]
+            if out - amount <= self.s.tolerance(out)
+            for p in b.by_amount[cust][out]
+            if _same_currency(currency, b.cur[p])
+        ]
+
+    def _nothing_open(self, pid: str, cust: str, amount: int, currency: str) -> None:
+        b = self.book
+        disputed = [b.nos[p] for p in b.open_invoices(cust, currency, include_disputed=True)]
+        other_currency = [b.nos[p] for p in b.open_invoices(cust, "", include_disputed=True)]
+        if disputed:
+            self._leave(pid, cust, amount, "no_match", "only disputed invoices are open", disputed)
+        elif other_currency:
+            self._leave(pid, cust, amount, "currency_mismatch", f"payment in {currency}", other_currency)
+        else:
+            self._leave(pid, cust, amount, "no_open_items", "", [])
+
+    def _global_candidates(self, amount: int, currency: str) -> list[str]:
+        b = self.book
+        return sorted(b.nos[p] for p in b.any_by_amount.get(amount, ()) if _same_currency(currency, b.cur[p]))
+
+
+def find_combination(
+    items: list[tuple[int, int]],
+    target: int,
+    max_size: int,
+    max_candidates: int,
+    max_nodes: int,
+    max_chance: float = 1.0,
+) -> tuple[list[int], bool]:
+    """Fewest, then oldest, items whose amounts sum to target.
+
+    ``items``: (position, amount > 0), oldest first. Returns (positions, complete); complete is False when a bound
+    (more than ``max_candidates`` items for a size of 3 or more, or ``max_nodes`` search steps) stopped the search
+    before an answer was found. Pairs are found by hashing and need no bound.
+
+    All the items summing to the target are the answer whatever their number (no other subset of positive
+    amounts reaches the total). Otherwise a size is tried only while a chance hit is unlikely
+    (:func:`chance_of_a_hit`); above ``max_chance`` an exact sum of that many invoices is no evidence that the
+    customer meant them, so that size and larger ones are not tried (the search is then complete: the later rules
+    decide).
+    """
+    n = len(items)
+    amounts = [a for _, a in items]
+    total = sum(amounts)
+    if n < 2 or total < target:
+        return [], True
+    if total == target:
+        return [p for p, _ in items], True
+    where: dict[int, list[int]] = {}
+    for i, a in enumerate(amounts):
+        where.setdefault(a, []).append(i)
+    budget = max_nodes
+    ranked = sorted(amounts)
+    mean = total / n
+    for size in range(2, min(max_size, n) + 1):
+        if chance_of_a_hit(ranked, size, mean) > max_chance:
+            break
+        if size == 2:
+            for i, a in enumerate(amounts):
+                j = _first_at_or_after(where, target - a, i + 1)
+                if j >= 0:
+                    return [items[i][0], items[j][0]], True
+            continue
+        if n > max_candidates:
+            return [], False
+        found, used = _dfs_size(amounts, target, size, budget, where)
+        if found:
+            return [items[i][0] for i in found], True
+        if used > budget:
+            return [], False
+        budget -= used
+    return [], True
+
+
+def chance_of_a_hit(ranked: list[int], size: int, mean: float) -> float:
+    """How likely an amount not meant for any `size` of these invoices still equals the sum of some `size` of them.
+
+    The sums of `size` items lie in a band as wide as the spread between the `size` smallest and the `size`
+    largest, and there are at most min(C(n, size), spread + 1) distinct ones. A payment of that order of size is
+    spread over at least `size` × the mean amount (a band of equal sums is not evidence of anything: four equal
+    instalments have one 3-sum, and a payment of exactly that is no coincidence). So the chance is the number of
+    distinct sums over the wider of the two bands.
+    """
+    spread = sum(ranked[-size:]) - sum(ranked[:size]) + 1
+    distinct = min(math.comb(len(ranked), size), spread)
+    return distinct / max(spread, size * mean)
+
+
+def _first_at_or_after(where: dict[int, list[int]], amount: int, start: int) -> int:
+    for j in where.get(amount, ()):
+        if j >= start:
+            return j
+    return -1
+
+
+def _dfs_size(
+    amounts: list[int], target: int, size: int, budget: int, where: dict[int, list[int]]
+) -> tuple[list[int], int]:
+    """Lexicographically first index list of ``size`` items summing to target, and the steps it took."""
+    n = len(amounts)
+    # per suffix s: prefix sums of its sorted amounts bound what r more items can add up to (least and most)
+    low: list[list[int]] = [[]] * n
+    high: list[list[int]] = [[]] * n
+    tail: list[int] = []
+    for s in range(n - 1, -1, -1):
+        bisect.insort(tail, amounts[s])
+        lo, hi = [0], [0]
+        for r in range(1, min(size, len(tail)) + 1):
+            lo.append(lo[-1] + tail[r - 1])
+            hi.append(hi[-1] + tail[-r])
+        low[s], high[s] = lo, hi
+    steps = 0
+
+    def dfs(start: int, rest: int, r: int, chosen: list[int]) -> list[int] | None:
+        nonlocal steps
+        if r == 1:
+            j = _first_at_or_after(where, rest, start)
+            return chosen + [j] if j >= 0 else None
+        for i in range(start, n - r + 1):
+            steps += 1
+            if steps > budget:
+                return None
+            lo, hi = low[i], high[i]
+            # a later start has a smaller suffix: its r-item minimum only grows and its maximum only shrinks
+            if r >= len(lo) or rest < lo[r] or rest > hi[r]:
+                break
+            if amounts[i] < rest:
+                found = dfs(i + 1, rest - amounts[i], r - 1, chosen + [i])
+                if found is not None or steps > budget:
+                    return found
+        return None
+
+    return dfs(0, target, size, []) or [], steps
+
+
+# ---------------------------------------------------------------------------------------------- public API
+
+
+def reconcile(
+    invoices: pd.DataFrame,
+    payments: pd.DataFrame,
+    customers: pd.DataFrame | None = None,
+    *,
+    tolerance_abs_cents: int = 100,
+    tolerance_pct: float = 0.005,
+    fifo: bool = True,
+    max_combination_size: int = 6,
+    combination_max_candidates: int = 40,
+    combination_max_nodes: int = 20_000,
+    combination_max_chance: float = 0.01,
+) -> ReconcileResult:
+    """Allocate every payment to invoices by the SPEC §4 rules (see the module docstring)."""
+    if tolerance_abs_cents < 0 or not (0 <= tolerance_pct < 1):
+        raise ReconcileInputError("tolerance must be >= 0 (and tolerance_pct < 1)")
+    if max_combination_size < 1:
+        raise ReconcileInputError("max_combination_size must be >= 1")
+    settings = _Settings(
+        int(tolerance_abs_cents),
+        float(tolerance_pct),
+        bool(fifo),
+        int(max_combination_size),
+        int(combination_max_candidates),
+        int(combination_max_nodes),
+        float(combination_max_chance),
+    )
+    invoices = _empty_if_none(invoices, ["invoice_no", "customer_id", "amount"])
+    payments = _empty_if_none(payments, ["payment_id", "amount"])
+    customers = _empty_if_none(customers, ["customer_id", "name"])
+    payments = _require(payments, "payments", ["payment_id", "amount"])
+    customers = _require(customers, "customers", ["customer_id", "name"])
+    book = _Book(invoices)
+    payers = PayerDirectory.build(_text(customers["customer_id"]), _text(customers["name"]))
+    run = _Run(book, payers, settings)
+
+    pids, amounts = _documents(payments, "payments", "payment_id")
+    n = len(pids)
+
+    def col(name: str) -> list[str]:
+        return _text(payments[name]) if name in payments else [""] * n
+
+    custs, payer_names, refs, applied = (
+        col("customer_id"),
+        col("payer_name"),
+        col("reference"),
+        col("applied_to"),
+    )
+    currencies = [c.upper() for c in col("currency")]
+    days = _days(payments["payment_date"]) if "payment_date" in payments else np.zeros(n, np.int64)
+    for i in sorted(range(n), key=lambda i: (int(days[i]), pids[i])):
+        run.payment(pids[i], custs[i], payer_names[i], int(amounts[i]), currencies[i], refs[i], applied[i])
+    return ReconcileResult(
+        allocations=_frame(run.alloc, ALLOCATION_COLUMNS, ("amount",)),
+        unapplied=_frame(run.unapplied, UNAPPLIED_COLUMNS, ("unapplied_amount",)),
+        writeoffs=_frame(run.writeoffs, WRITEOFF_COLUMNS, ("amount",)),
+    )
+
+
+def _empty_if_none(frame: pd.DataFrame | None, columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({c: [] for c in columns}) if frame is None else frame
+
+
+def _frame(data: dict[str, list[Any]], columns: list[str], money: tuple[str, ...]) -> pd.DataFrame:
+    frame = pd.DataFrame(data, columns=columns)
+    return frame.astype({c: (np.int64 if c in money else "str") for c in columns})
+
+
+def summarize(result: ReconcileResult, payments: pd.DataFrame) -> dict[str, Any]:
+    """Figures for the run summary (all money in cents).
+
+    A payment counts as auto-applied when it received at least one allocation and whatever is left of it is an
+    overpayment credit (reason ``overpayment``): its invoices are settled without a person.
+    """
+    pids = _text(payments["payment_id"]) if "payment_id" in payments else []
+    amounts = _cents(payments["amount"], "payments", pids) if "amount" in payments else np.zeros(0, np.int64)
+    received = int(amounts.sum())
+    alloc = result.allocations
+    cash = alloc[alloc["rule"] != "credit_note"]
+    applied = int(cash["amount"].sum())
+    allocated_ids = set(cash["payment_id"])
+    codes = [reason_code(r) for r in result.unapplied["reason"]]
+    exception_ids = {p for p, c in zip(result.unapplied["payment_id"], codes) if c != "overpayment"}
+    auto = sum(1 for p in pids if p in allocated_ids and p not in exception_ids)
+    by_reason: dict[str, int] = {}
+    for c in codes:
+        by_reason[c] = by_reason.get(c, 0) + 1
+    by_rule = {str(k): int(v) for k, v in cash.groupby("rule")["amount"].sum().items()}
+    return {
+        "payments": len(pids),
+        "auto_applied": auto,
+        "auto_applied_pct": round(100.0 * auto / len(pids), 1) if pids else 0.0,
+        "fully_applied": len(pids) - len(set(result.unapplied["payment_id"])),
+        "amount_received": received,
+        "amount_applied": applied,
+        "amount_unapplied": int(result.unapplied["unapplied_amount"].sum()),
+        "credit_notes_applied": int(alloc.loc[alloc["rule"] == "credit_note", "amount"].sum()),
+        "writeoffs_proposed": int(result.writeoffs["amount"].sum()),
+        "applied_by_rule": dict(sorted(by_rule.items())),
+        "exceptions_by_reason": dict(sorted(by_reason.items())),
+    }
+
+
+def invoice_balances(invoices: pd.DataFrame, allocations: pd.DataFrame) -> pd.DataFrame:
+    """Per invoice row: paid (cents allocated to it) and outstanding = amount − paid.
+
+    A credit note's outstanding is minus its unused credit (amount − credit applied through ``credit_note`` rows),
+    so a customer's balance is the plain sum of outstanding.
+    """
+    nos = _text(invoices["invoice_no"]) if "invoice_no" in invoices else []
+    amounts = _cents(invoices["amount"], "invoices", nos) if "amount" in invoices else np.zeros(0, np.int64)
+    is_cn = is_credit_note(invoices["doc_type"]) if "doc_type" in invoices else np.zeros(len(nos), bool)
+    paid_to = (
+        allocations.groupby("invoice_no")["amount"].sum() if len(allocations) else pd.Series(dtype=np.int64)
+    )
+    used = (
+        allocations[allocations["rule"] == "credit_note"].groupby("payment_id")["amount"].sum()
+        if len(allocations)
+        else pd.Series(dtype=np.int64)
+    )
+    paid = np.array([int(paid_to.get(no, 0)) for no in nos], dtype=np.int64)
+    credit_used = np.array([int(used.get(no, 0)) for no in nos], dtype=np.int64)
+    outstanding = np.where(is_cn, -(amounts - credit_used), amounts - paid)
+    return pd.DataFrame(
+        {
+            "invoice_no": pd.Series(nos, dtype="str"),
+            "customer_id": pd.Series(
+                _text(invoices["customer_id"]) if "customer_id" in invoices else nos, dtype="str"
+            ),
+            "paid": np.where(is_cn, credit_used, paid).astype(np.int64),
+            "outstanding": outstanding.astype(np.int64),
+        }
+    )

@@ -1,0 +1,430 @@
+"""Invoice numbers in free text: normalised keys, a lookup index, and a scanner for remittance references.
+
+A *key* is what two spellings of one invoice number have in common: NFKC (full-width digits and letters become
+ASCII), upper case, letters and digits only, leading prefix words (``INV``, ``INVOICE``, ``NO``, ``NR``, ``NUM``,
+``NUMBER``, ``发票``, ``发票号``, …) dropped when a digit follows them, and leading zeros dropped. So ``INV-001001``,
+``inv 1001``, ``Invoice No. 1001``, ``#1001`` and ``发票号1001`` all have the key ``1001``; ``SI/2026/0042`` has
+``SI20260042``. Invoice numbers and reference text go through the same function, so the rules need not be exact,
+only consistent.
+
+The scanner splits a reference into alphanumeric *parts* and the separators between them. Parts joined by "soft"
+separators (spaces, ``- / . _ # :``) may belong to one number (``INV 2026 0001``), so at each part it tries the
+longest run of up to four parts whose key is an invoice, then shorter ones. Hard separators (``& , ; +``, words,
+Chinese text) end a run. On top of exact keys it understands:
+
+- several numbers (``INV-1001/1002``, ``1001 & 1002``) — every part is tried, and a bare number after an invoice
+  with a letter prefix also tries that prefix (``SI-1001/1002``);
+- ranges (``1001-1003``, ``1001~1003``, ``1001 to 1003``, ``1001至1003``) — only when both ends are open invoices
+  of the payer and the span is short; the open invoices of the payer between them are named too;
+- one-character typos (substitution, insertion, deletion, swap of two neighbours) — only for a run that matched
+  nothing, has a digit and at least four characters, and only when exactly one open invoice of the payer is that
+  close.
+
+Calendar dates (``2026-03-05``, ``05.03.2026``, ``2026年3月5日``) and written amounts (``USD 1,234.56``,
+``12,500.00``) are blanked before scanning, so a payment date is never read as invoice 20260305.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+# Chinese wording around invoice numbers carries no digits; turning it into spaces keeps "发票号1001" a soft join.
+_ZH_PREFIX = re.compile(r"发票号码|发票编号|发票号|发票|票号|单号|编号|号码|号|第")
+_ZH_RANGE = re.compile(r"(?<=\d)\s*(?:至|到|~|～|TO)\s*(?=[A-Z]*\d)")
+_DATE_PATTERNS = (
+    re.compile(r"(?<![0-9A-Z])((?:19|20)\d\d)\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?![0-9])"),
+    re.compile(r"(?<![0-9A-Z])(\d{1,2})[-/.](\d{1,2})[-/.]((?:19|20)\d\d)(?![0-9])"),
+)
+# money written in the text ("USD 1,234.56", "12,500.00") is not an invoice number
+_MONEY_PATTERNS = (
+    re.compile(r"(?:[$¥€£]|\bUSD|\bCNY|\bRMB|\bEUR|\bAMT|\bAMOUNT|元)\s*:?\s*\d[\d,]*(?:\.\d{1,2})?"),
+    re.compile(r"(?<![0-9A-Z.])\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?(?![0-9])"),
+)
+_PREFIX = re.compile(r"^(?:INVOICE|INV|NUMBER|NUM|NO|NR)+(?=\d)")
+_PREFIX_ONLY = re.compile(r"(?:INVOICE|INV|NUMBER|NUM|NO|NR)+")
+_PART = re.compile(r"[A-Z0-9]+")
+_SOFT_SEP = re.compile(r"^[\s\-/._#:]{1,3}$")
+_RANGE_SEP = "~"  # _ZH_RANGE and explicit tildes are folded into this marker
+MAX_RUN_PARTS = 4
+MAX_RANGE_SPAN = 50
+MIN_TYPO_KEY = 4
+MIN_BARE_DIGITS = 3
+
+
+def normalise_text(text: str) -> str:
+    """NFKC + upper case, Chinese prefix words to spaces, dates blanked, range words folded to '~'."""
+    if not text:
+        return ""
+    t = unicodedata.normalize("NFKC", str(text)).upper()
+    t = _ZH_PREFIX.sub(" ", t)
+    for pattern in _DATE_PATTERNS:
+        t = pattern.sub(_blank_if_date, t)
+    for pattern in _MONEY_PATTERNS:
+        t = pattern.sub(lambda m: " " * (m.end() - m.start()), t)
+    return _ZH_RANGE.sub(_RANGE_SEP, t)
+
+
+def _blank_if_date(m: re.Match[str]) -> str:
+    a, b, c = (int(g) for g in m.groups())
+    year, month, day = (a, b, c) if a >= 1900 else (c, b, a)
+    if 1 <= month <= 12 and 1 <= day <= 31:
+        return " " * (m.end() - m.start())
+    if year >= 1900 and 1 <= day <= 12 and 1 <= month <= 31:  # month/day the other way round
+        return " " * (m.end() - m.start())
+    return m.group(0)
+
+
+def key_of_alnum(alnum: str) -> str:
+    """Upper-case alphanumeric string -> key (prefix words and leading zeros dropped)."""
+    k = _PREFIX.sub("", alnum)
+    if k[:1] == "0":
+        k = k.lstrip("0") or "0"
+    return k
+
+
+def invoice_key(invoice_no: str) -> str:
+    """The key of one invoice number as typed in the Invoices table."""
+    t = unicodedata.normalize("NFKC", str(invoice_no)).upper()
+    t = _ZH_PREFIX.sub(" ", t)
+    return key_of_alnum("".join(_PART.findall(t)))
+
+
+def digits_key(invoice_no: str) -> str:
+    """All digits of an invoice number, leading zeros dropped: 'SI-2026/0042' -> '20260042'."""
+    t = unicodedata.normalize("NFKC", str(invoice_no))
+    return "".join(ch for ch in t if ch.isascii() and ch.isdigit()).lstrip("0")
+
+
+def _alpha_prefix(key: str) -> str:
+    i = 0
+    while i < len(key) and key[i].isalpha():
+        i += 1
+    return key[:i] if i < len(key) else ""
+
+
+def within_one_edit(a: str, b: str) -> bool:
+    """True when a and b differ by at most one substitution, insertion, deletion or swap of neighbours."""
+    if a == b:
+        return True
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 1:
+        return False
+    if la == lb:
+        diff = [i for i in range(la) if a[i] != b[i]]
+        if len(diff) == 1:
+            return True
+        return (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )
+    if la > lb:
+        a, b = b, a
+    # b is one longer: skipping one character of b must give a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i:] == b[i + 1 :]
+
+
+def deletion_variants(key: str) -> set[str]:
+    return {key} | {key[:i] + key[i + 1 :] for i in range(len(key))}
+
+
+@dataclass
+class InvoiceIndex:
+    """Invoice positions by key, built once per run. Positions refer to the engine's sorted invoice arrays."""
+
+    keys: list[str]
+    alnums: list[str]
+    customers: list[str]
+    by_key: dict[str, list[int]] = field(default_factory=dict)
+    by_digits: dict[str, list[int]] = field(default_factory=dict)
+    alpha_starts: set[str] = field(default_factory=set)
+    _typo_cache: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, invoice_nos: Sequence[str], customers: Sequence[str]) -> InvoiceIndex:
+        """Same rules as ``invoice_key``/``digits_key``, as column operations (100k numbers in ~0.2 s)."""
+        nfkc = pd.Series(list(invoice_nos), dtype=object).astype(str).str.normalize("NFKC")
+        alnum = (
+            nfkc.str.upper()
+            .str.replace(_ZH_PREFIX.pattern, " ", regex=True)
+            .str.replace("[^A-Z0-9]", "", regex=True)
+        )
+        stripped = alnum.str.replace(_PREFIX.pattern, "", regex=True)
+        keys_s = stripped.str.lstrip("0")
+        keys_s = keys_s.where((keys_s != "") | (stripped == ""), "0")
+        digits = nfkc.str.replace("[^0-9]", "", regex=True).str.lstrip("0")
+        keys, alnums = keys_s.tolist(), alnum.tolist()
+        idx = cls(keys=keys, alnums=alnums, customers=list(customers))
+        idx.alpha_starts = set(keys_s.str.extract(r"^([A-Z]+)[0-9]", expand=False).dropna().tolist())
+        by_key, by_digits = idx.by_key, idx.by_digits
+        for pos, (k, d) in enumerate(zip(keys, digits.tolist())):
+            if k:
+                if k in by_key:
+                    by_key[k].append(pos)
+                else:
+                    by_key[k] = [pos]
+            if len(d) >= 4 and d != k:
+                by_digits.setdefault(d, []).append(pos)
+        return idx
+
+    def lookup(self, key: str, alnum: str, scope: str | None, use_digits: bool) -> list[int]:
+        """Invoices with this key (of the scope customer when given). Several only when genuinely ambiguous."""
+        hits = self.by_key.get(key, ())
+        if scope is not None:
+            hits = [p for p in hits if self.customers[p] == scope]
+            if not hits and use_digits and key.isdigit():
+                hits = [p for p in self.by_digits.get(key, ()) if self.customers[p] == scope]
+        else:
+            hits = list(hits)
+        if len(hits) > 1:  # 'INV-1001' and '1001' both exist: the spelling that matches exactly wins
+            exact = [p for p in hits if self.alnums[p] == alnum]
+            if len(exact) == 1:
+                return exact
+        return hits
+
+    def typo_candidates(self, key: str, scope: str, scope_positions: range) -> list[int]:
+        table = self._typo_cache.get(scope)
+        if table is None:
+            table = {}
+            for p in scope_positions:
+                k = self.keys[p]
+                if len(k) >= MIN_TYPO_KEY - 1:
+                    for v in deletion_variants(k):
+                        table.setdefault(v, []).append(p)
+            self._typo_cache[scope] = table
+        found: set[int] = set()
+        for v in deletion_variants(key):
+            for p in table.get(v, ()):
+                if within_one_edit(key, self.keys[p]):
+                    found.add(p)
+        return sorted(found)
+
+
+@dataclass(frozen=True)
+class Mention:
+    """An invoice found in a text: its position, how it was found ('exact', 'range', 'typo'), and the text."""
+
+    position: int
+    how: str
+    text: str
+
+
+@dataclass
+class ScanResult:
+    mentions: list[Mention]
+    # Applied To text that matched no invoice of the payer, as typed
+    unresolved: list[str]
+    # invoices a number fits equally well (same key, or a typo close to several)
+    ambiguous: list[int]
+
+
+def _parts(text: str) -> tuple[list[str], list[str]]:
+    """Parts and the separator *before* each part (the first one's is the text before it)."""
+    parts, seps = [], []
+    last = 0
+    for m in _PART.finditer(text):
+        seps.append(text[last : m.start()])
+        parts.append(m.group(0))
+        last = m.end()
+    return parts, seps
+
+
+def scan(
+    text: str,
+    index: InvoiceIndex,
+    *,
+    scope: str | None,
+    scope_positions: range | None = None,
+    is_open: Callable[[int], bool] | None = None,
+    explicit: bool = False,
+) -> ScanResult:
+    """Invoices named in ``text``, in order of appearance, each once.
+
+    ``scope``: the payer's customer id (None: any customer, exact keys only, used to identify the payer).
+    ``is_open``: tells whether an invoice is still open (ranges and typos need it; without it they are off).
+    ``explicit``: text from the Applied To column — every token counts, bare short numbers too, no typos.
+    """
+    if not text:
+        return ScanResult([], [], [])
+    norm = normalise_text(text)
+    parts, seps = _parts(norm)
+    n = len(parts)
+    mentions: list[Mention] = []
+    seen: set[int] = set()
+    unresolved: list[str] = []
+    ambiguous: list[int] = []
+    consumed = [False] * n
+    last_prefix = ""
+    prev_hit_end = -1  # index after the last exact hit, for range detection
+    prev_hit_pos = -1
+    use_digits = scope is not None
+
+    def soft(i: int) -> bool:  # separator before part i joins it to part i-1
+        return bool(_SOFT_SEP.match(seps[i]))
+
+    def add(pos: int, how: str, txt: str) -> None:
+        if pos not in seen:
+            seen.add(pos)
+            mentions.append(Mention(pos, how, txt))
+
+    i = 0
+    while i < n:
+        first = parts[i]
+        if (
+            not explicit
+            and first.isalpha()
+            and not (_PREFIX.match(first + "0") or first in index.alpha_starts)
+        ):
+            i += 1
+            continue
+        run_end = i + 1
+        while run_end < n and run_end - i < MAX_RUN_PARTS and soft(run_end):
+            run_end += 1
+        hit: list[int] = []
+        hit_j = i
+        for j in range(run_end, i, -1):
+            alnum = "".join(parts[i:j])
+            key = key_of_alnum(alnum)
+            if not key or (key.isalpha() and not explicit):
+                continue
+            if not explicit and key.isdigit() and len(key) < MIN_BARE_DIGITS and j - i == 1:
+                continue
+            hit = index.lookup(key, alnum, scope, use_digits)
+            if not hit and last_prefix and key.isdigit():
+                hit = index.lookup(last_prefix + key, last_prefix + key, scope, use_digits)
+            if hit:
+                hit_j = j
+                break
+        if not hit:
+            i += 1
+            continue
+        if len(hit) > 1 and scope is not None:
+            ambiguous.extend(hit)
+            for k in range(i, hit_j):
+                consumed[k] = True
+            i = hit_j
+            continue
+        txt = norm_text_span(parts, seps, i, hit_j)
+        # a range "A-B" / "A~B": both ends open invoices of the payer, the open ones between named too
+        if (
+            prev_hit_pos >= 0
+            and prev_hit_end == i
+            and len(hit) == 1
+            and scope is not None
+            and is_open is not None
+            and seps[i].strip() in ("-", _RANGE_SEP)
+        ):
+            _expand_range(index, prev_hit_pos, hit[0], scope, scope_positions, is_open, add)
+        for pos in hit:
+            add(pos, "exact", txt)
+        for k in range(i, hit_j):
+            consumed[k] = True
+        if len(hit) == 1:
+            last_prefix = _alpha_prefix(index.keys[hit[0]])
+            prev_hit_pos = hit[0]
+        prev_hit_end = hit_j
+        i = hit_j
+
+    if explicit:
+        # every number the user typed must resolve; report those that did not, as typed
+        k = 0
+        while k < n:
+            if consumed[k]:
+                k += 1
+                continue
+            end = _free_run_end(k, consumed, lambda e: soft(e) and bool(seps[e].strip()))
+            if not _PREFIX_ONLY.fullmatch("".join(parts[k:end])):
+                unresolved.append(norm_text_span(parts, seps, k, end))
+            k = end
+    elif scope is not None and is_open is not None and scope_positions is not None:
+        _typos(parts, seps, consumed, index, scope, scope_positions, is_open, seen, add, ambiguous)
+    return ScanResult(mentions, unresolved, sorted(set(ambiguous)))
+
+
+def _free_run_end(start: int, consumed: list[bool], joins: Callable[[int], bool], most: int | None = None) -> int:
+    """End (exclusive) of the run of parts from ``start`` that no hit consumed and whose separators ``joins``
+    accepts, ``most`` parts at the most."""
+    end = start + 1
+    while end < len(consumed) and (most is None or end - start < most) and not consumed[end] and joins(end):
+        end += 1
+    return end
+
+
+def norm_text_span(parts: list[str], seps: list[str], i: int, j: int) -> str:
+    return "".join(parts[i] if k == i else seps[k] + parts[k] for k in range(i, j))
+
+
+def _expand_range(
+    index: InvoiceIndex,
+    start_pos: int,
+    end_pos: int,
+    scope: str,
+    scope_positions: range | None,
+    is_open: Callable[[int], bool],
+    add: Callable[[int, str, str], None],
+) -> None:
+    a, b = index.keys[start_pos], index.keys[end_pos]
+    pa, pb = _alpha_prefix(a), _alpha_prefix(b)
+    if pa != pb or not a[len(pa) :].isdigit() or not b[len(pb) :].isdigit():
+        return
+    lo, hi = int(a[len(pa) :]), int(b[len(pb) :])
+    if not (lo < hi <= lo + MAX_RANGE_SPAN) or not (is_open(start_pos) and is_open(end_pos)):
+        return
+    for number in range(lo + 1, hi):
+        for pos in index.lookup(f"{pa}{number}", f"{pa}{number}", scope, False):
+            if is_open(pos):
+                add(pos, "range", f"{a}-{b}")
+
+
+def _typos(
+    parts: list[str],
+    seps: list[str],
+    consumed: list[bool],
+    index: InvoiceIndex,
+    scope: str,
+    scope_positions: range,
+    is_open: Callable[[int], bool],
+    seen: set[int],
+    add: Callable[[int, str, str], None],
+    ambiguous: list[int],
+) -> None:
+    n = len(parts)
+    i = 0
+    while i < n:
+        if consumed[i]:
+            i += 1
+            continue
+        end = _free_run_end(i, consumed, lambda e: bool(_SOFT_SEP.match(seps[e])), most=3)
+        found = False
+        for j in range(end, i, -1):
+            key = key_of_alnum("".join(parts[i:j]))
+            if len(key) < MIN_TYPO_KEY or key.isalpha():
+                continue
+            close = [
+                p for p in index.typo_candidates(key, scope, scope_positions) if is_open(p) and p not in seen
+            ]
+            if len(close) == 1:
+                add(close[0], "typo", norm_text_span(parts, seps, i, j))
+                i = j
+                found = True
+                break
+            if len(close) > 1:  # the payer meant one of these; guessing would be a coin toss
+                ambiguous.extend(close)
+        if not found:
+            i += 1
+
+
+def join_numbers(numbers: Iterable[str], limit: int = 10) -> str:
+    """Invoice numbers for the 'candidates' cell: comma separated, at most ``limit``, then '…'."""
+    numbers = list(dict.fromkeys(numbers))
+    text = ", ".join(numbers[:limit])
+    return text + (", …" if len(numbers) > limit else "")

@@ -1,0 +1,199 @@
+"""The fast reconcile() gives the same answer as the reference engine (the pre-speed-up engine, frozen in
+tests/support/reconcile_reference): same allocation, unapplied and write-off rows, in the same order.
+
+Data: the labelled generator at several seeds and sizes and settings, the same data roughened so that payments
+compete for invoices (references copied onto other payments, payers blanked, currencies and disputes changed,
+amounts repeated), and hypothesis-generated batches built to hit every rule and tie-break. The rule tests
+(test_reconcile.py) and the peer scenarios (test_cash_application_peers.py) also run through
+``checked_reconcile``, so every case there is an equality check too.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from support.reconcile_check import assert_same_result, checked_reconcile
+from support.reconcile_reference import reconcile as reference_reconcile
+from support.synth import generate
+from xlfin.engine.reconcile import reconcile
+
+OPTIONS = [
+    {},
+    {"fifo": False},
+    {"tolerance_abs_cents": 0, "tolerance_pct": 0.03},
+    {"tolerance_abs_cents": 5_000, "tolerance_pct": 0.0, "max_combination_size": 3},
+    {"combination_max_candidates": 8, "combination_max_nodes": 300},
+]
+
+
+@pytest.mark.parametrize(("seed", "payments", "invoices"), [(0, 1_500, 3_000), (1, 2_500, 2_600), (2, 800, 5_000),
+                                                            (3, 3_000, 1_200)])
+def test_synthetic_ledgers(seed: int, payments: int, invoices: int) -> None:
+    data = generate(payments, invoices, seed)
+    checked_reconcile(data.invoices, data.payments, data.customers, **OPTIONS[seed % len(OPTIONS)])
+
+
+@pytest.mark.parametrize("options", OPTIONS)
+def test_synthetic_ledger_under_each_setting(options: dict) -> None:
+    data = generate(600, 900, 7)
+    checked_reconcile(data.invoices, data.payments, data.customers, **options)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_roughened_ledgers_where_payments_compete(seed: int) -> None:
+    """References copied onto other payments (the same invoice named twice, earlier or later), payers blanked,
+    currencies swapped, invoices disputed, amounts made equal to other invoices: order and state now matter."""
+    data = generate(1_200, 1_000, seed)
+    rng = random.Random(seed)
+    pay = data.payments.copy()
+    inv = data.invoices.copy()
+    n = len(pay)
+    refs, custs, curs, amounts = (pay[c].tolist() for c in ("reference", "customer_id", "currency", "amount"))
+    applied = pay["applied_to"].tolist()
+    for i in range(n):
+        roll = rng.random()
+        j = rng.randrange(n)
+        if roll < 0.15:
+            refs[i], custs[i] = refs[j], custs[j]  # a second payment naming the same invoice
+        elif roll < 0.22:
+            amounts[i] = amounts[j]
+        elif roll < 0.28:
+            custs[i] = ""
+        elif roll < 0.31:
+            curs[i] = "EUR" if curs[i] != "EUR" else ""
+        elif roll < 0.34:
+            applied[i] = refs[j]
+        elif roll < 0.37:
+            refs[i] = refs[i] + " " + refs[j]
+    pay = pay.assign(reference=refs, customer_id=custs, currency=curs, amount=np.array(amounts, np.int64),
+                     applied_to=applied)
+    inv_amounts = inv["amount"].to_numpy().copy()
+    same = rng.sample(range(len(inv)), len(inv) // 10)
+    inv_amounts[same] = inv_amounts[same[0]]  # many invoices with one amount
+    disputed = inv["disputed"].to_numpy().copy()
+    disputed[rng.sample(range(len(inv)), len(inv) // 20)] = True
+    inv = inv.assign(amount=inv_amounts, disputed=disputed)
+    for options in OPTIONS[:3]:
+        checked_reconcile(inv, pay, data.customers, **options)
+
+
+# ------------------------------------------------------------------------------------- hypothesis batches
+
+CUSTOMERS = pd.DataFrame({"customer_id": ["C1", "C2", "C3", "C4"],
+                          "name": ["Acme Trading Co., Ltd.", "Blue Star Foods Inc.", "上海华信贸易有限公司",
+                                   "Archibald Haddock"]})
+PAYERS = ["Acme Trading Co., Ltd.", "ACME TRADING LTD", "Blue Star Foods", "上海华信贸易", "Haddock Archibald",
+          "J SMITH", ""]
+AMOUNTS = st.sampled_from([500, 1_000, 1_000, 1_500, 2_000, 2_500, 3_333, 9_950, 10_000, 10_000])
+
+
+@st.composite
+def batches(draw):
+    n_inv = draw(st.integers(0, 14))
+    rows = []
+    for i in range(n_inv):
+        is_cn = draw(st.integers(0, 7)) == 0
+        rows.append({
+            "invoice_no": draw(st.sampled_from([f"{'CN' if is_cn else 'INV'}-{1001 + i}",
+                                                f"{'CN' if is_cn else 'INV'}-{1001 + i:06d}",
+                                                f"{1001 + i}"])) if not is_cn else f"CN-{1001 + i}",
+            "doc_type": "Credit Note" if is_cn else draw(st.sampled_from(["Invoice", "", "Invoice"])),
+            "customer_id": draw(st.sampled_from(["C1", "C1", "C2", "C3"])),
+            "invoice_date": pd.Timestamp("2026-01-01") + pd.Timedelta(days=draw(st.integers(0, 9))),
+            "due_date": pd.Timestamp("2026-02-01") + pd.Timedelta(days=draw(st.integers(0, 9))),
+            "amount": draw(AMOUNTS),
+            "currency": draw(st.sampled_from(["USD", "USD", "USD", "EUR", ""])),
+            "disputed": draw(st.integers(0, 5)) == 0,
+        })
+    frame = pd.DataFrame(rows, columns=["invoice_no", "doc_type", "customer_id", "invoice_date", "due_date",
+                                        "amount", "currency", "disputed"]).drop_duplicates("invoice_no")
+    numbers = frame["invoice_no"].tolist() or ["INV-1001"]
+    typo = [n[:-1] + ("7" if n[-1] != "7" else "8") for n in numbers]
+    word = st.sampled_from(numbers + typo + ["1002", "inv 1003", "1001-1004", "1001~1003", "#1006", "less",
+                                             "PAYMENT", "Haddock Archibald", "2026-03-05", "USD 1,000.00"])
+    pays = []
+    for j in range(draw(st.integers(0, 12))):
+        pays.append({
+            "payment_id": f"P{j:02d}",
+            "payment_date": pd.Timestamp("2026-03-01") + pd.Timedelta(days=draw(st.integers(0, 3))),
+            "customer_id": draw(st.sampled_from(["C1", "C1", "C2", "C3", "", "", "C9"])),
+            "payer_name": draw(st.sampled_from(PAYERS)),
+            "amount": draw(st.one_of(AMOUNTS, st.integers(1, 25_000))),
+            "currency": draw(st.sampled_from(["USD", "USD", "EUR", ""])),
+            "reference": " ".join(draw(st.lists(word, max_size=3))),
+            "applied_to": ", ".join(draw(st.lists(st.sampled_from(numbers + ["INV-9999"]), max_size=2)))
+            if draw(st.integers(0, 3)) == 0 else "",
+        })
+    pay = pd.DataFrame(pays, columns=["payment_id", "payment_date", "customer_id", "payer_name", "amount",
+                                      "currency", "reference", "applied_to"]).astype({"amount": np.int64})
+    options = draw(st.sampled_from(OPTIONS))
+    return frame.astype({"amount": np.int64, "disputed": bool}), pay, options
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(batches())
+def test_hypothesis_batches(batch) -> None:
+    inv, pay, options = batch
+    assert_same_result(reconcile(inv, pay, CUSTOMERS, **options),
+                       reference_reconcile(inv, pay, CUSTOMERS, **options))
+
+
+# ------------------------------------------------------------------------------------- the invoice index
+
+NUMBER_CHARS = st.sampled_from(list("0123456789-/ .#AINVOCSBXnoiv") + ["发票号", "Ｉ", "１", "０", "\n", "ß", "No."])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(NUMBER_CHARS, max_size=8).map("".join), max_size=30))
+def test_invoice_index_is_built_as_before(numbers: list[str]) -> None:
+    from support.reconcile_reference.references import InvoiceIndex as ReferenceIndex
+    from xlfin.engine.reconcile.references import InvoiceIndex
+
+    customers = ["C1"] * len(numbers)
+    new, old = InvoiceIndex.build(numbers, customers), ReferenceIndex.build(numbers, customers)
+    assert (new.keys, new.alnums, new.by_key, new.by_digits, new.alpha_starts) == (
+        old.keys, old.alnums, old.by_key, old.by_digits, old.alpha_starts)
+
+
+# ------------------------------------------------------------------------------------- the single-reference fast path
+
+INVOICE_NOS = ["INV-001234", "1234", "INV-1235", "PAYMENT12", "NO-7", "SI-2026", "CN-00012", "INV-12345", "USD1234",
+               "INV-1236", "A1236", "12"]
+TEXT_TOKENS = st.sampled_from(["INV", "inv", "-", " ", "  ", "#", "/", ".", ":", "_", "NO", "No.", "Payment", "thanks",
+                               "USD", "amount", "SI", "CN", "A", "PAYMENT", "1234", "001234", "1235", "12", "7",
+                               "2026", "12345", "1236", "1,234", "~", "to", "发票", "1２34", "\t", ",", ";", "&",
+                               "-1236", "ZZ"])
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(TEXT_TOKENS, min_size=1, max_size=7).map("".join), st.sampled_from(["C1", "C2"]),
+       st.lists(st.booleans(), min_size=len(INVOICE_NOS), max_size=len(INVOICE_NOS)))
+def test_single_reference_is_what_scan_finds_whatever_is_open(text: str, scope: str, open_flags: list[bool]) -> None:
+    """When single_reference (single_explicit) names an invoice, scan (of Applied To) names exactly that one, by
+    its exact key, and nothing else; when names_nothing, scan finds nothing — for any state of the open items (so
+    the fast path may decide before the loop)."""
+    from xlfin.engine.reconcile.references import (InvoiceIndex, names_nothing, scan, single_explicit,
+                                                   single_reference)
+
+    customers = ["C1", "C1", "C1", "C1", "C1", "C1", "C1", "C2", "C1", "C2", "C1", "C1"]
+    index = InvoiceIndex.build(INVOICE_NOS, customers)
+    text = text.strip()
+    positions = range(0, len(INVOICE_NOS))
+    found = scan(text, index, scope=scope, scope_positions=positions, is_open=lambda q: open_flags[q])
+    p = single_reference(text, index, scope)
+    if p >= 0:
+        assert [(m.position, m.how) for m in found.mentions] == [(p, "exact")]
+        assert found.unresolved == [] and found.ambiguous == []
+    if names_nothing(text):
+        assert found.mentions == [] and found.unresolved == [] and found.ambiguous == []
+    q = single_explicit(text, index, scope)
+    if q >= 0:
+        named = scan(text, index, scope=scope, scope_positions=positions, is_open=lambda r: open_flags[r],
+                     explicit=True)
+        assert [(m.position, m.how) for m in named.mentions] == [(q, "exact")]
