@@ -162,7 +162,7 @@ def paid_by_scan(no: str, is_credit: str, lang: Lang) -> str:
     return f"SUMIFS({a_amount},{a_invoice},{no})+IF({is_credit},SUMIFS({a_amount},{a_payment},{no}),0)"
 
 
-def _own_summary_row(no: str, lang: Lang) -> tuple[str, str]:
+def _own_summary_row(lang: Lang) -> tuple[str, str]:
     """(tblInvoicePaid[Invoice No], this row's position in tblInvoices): reconcile writes the summary row for row."""
     keys = column_ref(schema.INVOICE_PAID, "invoice_no", lang)
     header = f"{schema.INVOICES.name}[[#Headers],[{_escape(schema.INVOICES.column('invoice_no').label(lang))}]]"
@@ -172,7 +172,7 @@ def _own_summary_row(no: str, lang: Lang) -> tuple[str, str]:
 def summary_due(no: str, otherwise: str, lang: Lang) -> str:
     """A blank Due Date: the engine's (terms applied) from this row's summary row, O(1); `otherwise` (the terms
     scanned in tblCustomers) when the row moved or is new since the last run, or the summary has no date."""
-    keys, own = _own_summary_row(no, lang)
+    keys, own = _own_summary_row(lang)
     due = f"INDEX({column_ref(schema.INVOICE_PAID, 'due_date', lang)},{own})"
     return f'IFERROR(IF(AND(INDEX({keys},{own})={no}&"",ISNUMBER({due})),{due},{otherwise}),{otherwise})'
 
@@ -183,7 +183,7 @@ def paid_lookup(no: str, is_credit: str, lang: Lang) -> str:
     is linear. A row that moved or is new since the last run finds its number by an exact match in the summary,
     checked (MATCH honours wildcards), and a number the summary lacks falls back to paid_by_scan. `no&""` makes a
     number typed as a number compare with the summary's text (docs/excel-recalc.md)."""
-    keys, own = _own_summary_row(no, lang)
+    keys, own = _own_summary_row(lang)
     paid = column_ref(schema.INVOICE_PAID, "paid", lang)
     text = f'{no}&""'
     found = f"MATCH({text},{keys},0)"
