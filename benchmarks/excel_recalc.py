@@ -24,6 +24,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -92,10 +93,16 @@ def recalc(book: Path, sheet: str, rows: int, repeat: int, timeout: float) -> di
     """LibreOffice's calculateAll() times and the Invoices columns A..P; None when it ran out of time."""
     cells = f"A2:{chr(ord('A') + len(schema.INVOICES.columns) - 1)}{rows + 1}"
     cmd = [uno_python(), str(TOOL), "recalc", str(book), sheet, cells, "--repeat", str(repeat)]
+    # Its own session, so that giving up ends soffice too (it runs under lo_uno.py, which a timeout alone would
+    # kill, leaving a busy soffice behind).
+    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+        stdout, stderr = child.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.communicate()
         return None
+    done = subprocess.CompletedProcess(cmd, child.returncode, stdout, stderr)
     if done.returncode != 0:
         sys.exit(f"LibreOffice run failed: {done.stderr[-2000:]}")
     return json.loads(done.stdout)
