@@ -27,7 +27,7 @@ from xlfin import schema
 from xlfin.app import access_log
 from xlfin.engine.dashboard import DashboardData, build_dashboard
 from xlfin.engine import aging, openitems, payment_index, scorecard
-from xlfin.engine.paid_lookup import paid_summary
+from xlfin.engine.paid_lookup import paid_by_row
 from xlfin.schema.frames import coerce_table, problems_frame
 from xlfin.schema.i18n import code_label, code_labels
 from xlfin.schema import Lang
@@ -252,8 +252,10 @@ class Run:
         self.wb.replace_sheet(schema.ALLOCATIONS.sheet_en,
                               [(schema.ALLOCATIONS, allocations), (schema.UNAPPLIED, unapplied),
                                (schema.WRITEOFFS, writeoffs),
-                               # what the Invoices sheet's Paid formula looks up (engine/paid_lookup.py)
-                               (schema.INVOICE_PAID, paid_summary(self.open_items))], self.lang)
+                               # what the Invoices sheet's Paid formula reads, row for row (engine/paid_lookup.py)
+                               (schema.INVOICE_PAID, paid_by_row(self.open_items,
+                                                                 self.raws["invoices"].frame["invoice_no"]))],
+                              self.lang)
         summary = _money_to_units(_jsonable(summarize(rec, self.frames["payments"])))
         self._record("reconcile", len(self.frames["payments"]), len(rec.allocations))
         return summary

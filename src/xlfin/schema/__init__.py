@@ -289,11 +289,12 @@ WRITEOFFS = Table(
     "writeoffs", "tblWriteoffs", "Reconciliation", "核销", "generated",
     (G("payment_id"), G("invoice_no"), G("customer_id"), G("writeoff_amount", "money"), G("rule")),
 )
-# One row per document number with the amount paid, sorted for a binary-search lookup: the Invoices sheet's Paid
-# column reads it instead of scanning tblAllocations for every row (issue 12 item 3, docs/excel-recalc.md).
+# One row per data row of tblInvoices, in its order, with the engine's amount paid: the Invoices sheet's Paid column
+# reads the row at its own position instead of scanning tblAllocations for every row (issue 12 item 3,
+# docs/excel-recalc.md).
 INVOICE_PAID = Table(
     "invoice_paid", "tblInvoicePaid", "Reconciliation", "核销", "generated",
-    (G("invoice_no"), G("paid", "money")),
+    (G("invoice_no"), G("paid", "money"), G("due_date", "date")),  # due_date: the engine's, terms applied
 )
 AGING_DETAIL = Table(
     "aging_detail", "tblAgingDetail", "Aging", "账龄", "generated",

@@ -140,16 +140,17 @@ def invoice_formulas(lang: Lang) -> dict[str, str]:
     left = f"ROUND({amount}-N({paid}),2)"
     terms = (f'IF(COUNTIFS({c_id},{customer},{c_terms},">=0")>0,SUMIFS({c_terms},{c_id},{customer}),'
              f"{defined_name('default_terms_days')})")
-    due_date = f"IF(ISNUMBER({due}),{due},{issued}+{terms})"
+    due_date = f"IF(ISNUMBER({due}),{due},{summary_due(no, f'{issued}+{terms}', lang)})"
     as_of = f"IF(ISNUMBER({defined_name('as_of_date')}),{defined_name('as_of_date')},TODAY())"
     status = {c.value: c.label(lang) for c in schema.INVOICE_STATUS}
     return {
         "paid": f'=IF({no_row},"",ROUND({paid_lookup(no, is_credit, lang)},2))',
-        "outstanding": f'=IF(OR({no_row},{not_amount}),"",ROUND(IF({is_credit},-1,1)*({amount}-N({paid})),2))',
+        # Type is compared (two strings, the costly part) only where the sign or the label depends on it.
+        "outstanding": f'=IF(OR({no_row},{not_amount}),"",IF({left}=0,0,IF({is_credit},-1,1)*{left}))',
         "days_overdue": f'=IF({no_row},"",IF(N({out})<=0,0,IF(AND(NOT(ISNUMBER({due})),NOT(ISNUMBER({issued}))),"",'
                         f"MAX(0,{as_of}-{due_date}))))",
-        "status": f'=IF(OR({no_row},{not_amount}),"",IF(AND({is_credit},{left}>0),"{status["Credit"]}",'
-                  f'IF({left}<=0,"{status["Paid"]}",IF(N({paid})>0,"{status["Partly Paid"]}","{status["Open"]}"))))',
+        "status": f'=IF(OR({no_row},{not_amount}),"",IF({left}<=0,"{status["Paid"]}",IF({is_credit},'
+                  f'"{status["Credit"]}",IF(N({paid})>0,"{status["Partly Paid"]}","{status["Open"]}"))))',
     }
 
 
@@ -161,12 +162,33 @@ def paid_by_scan(no: str, is_credit: str, lang: Lang) -> str:
     return f"SUMIFS({a_amount},{a_invoice},{no})+IF({is_credit},SUMIFS({a_amount},{a_payment},{no}),0)"
 
 
+def _own_summary_row(lang: Lang) -> tuple[str, str]:
+    """(tblInvoicePaid[Invoice No], this row's position in tblInvoices): reconcile writes the summary row for row."""
+    keys = column_ref(schema.INVOICE_PAID, "invoice_no", lang)
+    header = f"{schema.INVOICES.name}[[#Headers],[{_escape(schema.INVOICES.column('invoice_no').label(lang))}]]"
+    return keys, f"ROW()-ROW({header})"
+
+
+def summary_due(no: str, otherwise: str, lang: Lang) -> str:
+    """A blank Due Date: the engine's (terms applied) from this row's summary row, O(1); `otherwise` (the terms
+    scanned in tblCustomers) when the row moved or is new since the last run, or the summary has no date."""
+    keys, own = _own_summary_row(lang)
+    due = f"INDEX({column_ref(schema.INVOICE_PAID, 'due_date', lang)},{own})"
+    return f'IFERROR(IF(AND(INDEX({keys},{own})={no}&"",ISNUMBER({due})),{due},{otherwise}),{otherwise})'
+
+
 def paid_lookup(no: str, is_credit: str, lang: Lang) -> str:
-    """Paid from tblInvoicePaid (sorted by xlfin): a binary search (MATCH type 1) and a check that the row found
-    is this document's; a number the summary does not hold falls back to paid_by_scan (docs/excel-recalc.md)."""
-    keys, paid = (column_ref(schema.INVOICE_PAID, k, lang) for k in ("invoice_no", "paid"))
-    at = f"MATCH({no},{keys},1)"
-    return f"IFERROR(IF(INDEX({keys},{at})={no},INDEX({paid},{at}),NA()),{paid_by_scan(no, is_credit, lang)})"
+    """Paid from tblInvoicePaid, which reconcile writes row for row in tblInvoices' order (engine/paid_lookup.py):
+    the summary row at this row's own position, when it holds this row's number — O(1), so a full recalculation
+    is linear. A row that moved or is new since the last run finds its number by an exact match in the summary,
+    checked (MATCH honours wildcards), and a number the summary lacks falls back to paid_by_scan. `no&""` makes a
+    number typed as a number compare with the summary's text (docs/excel-recalc.md)."""
+    keys, own = _own_summary_row(lang)
+    paid = column_ref(schema.INVOICE_PAID, "paid", lang)
+    text = f'{no}&""'
+    found = f"MATCH({text},{keys},0)"
+    return (f"IFERROR(IF(INDEX({keys},{own})={text},INDEX({paid},{own}),"
+            f"IF(INDEX({keys},{found})={text},INDEX({paid},{found}),NA())),{paid_by_scan(no, is_credit, lang)})")
 
 
 # ---------------------------------------------------------------- validations and formats
