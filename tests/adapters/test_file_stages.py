@@ -254,3 +254,49 @@ def test_tables_that_would_run_past_the_last_row_stand_side_by_side(tmp_path: Pa
     assert unapplied.first_col == allocations.last_col + 2
     for table, frame in stacked.items():
         assert side[table].equals(frame)
+
+
+def test_sheets_read_together_equal_sheets_read_one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """prefetch (one calamine workbook per thread) keeps exactly what grid() alone reads, merged ranges included."""
+    names = ["Invoices", "Payments", "Customers", "Financials", "Config"]
+    alone = PackageReader(Package(small_workbook_package()))
+    together = PackageReader(Package(small_workbook_package()))
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    together.prefetch(names)
+    assert set(together._grids) == set(names)
+    for name in names:
+        a, b = alone.grid(name), together.grid(name)
+        assert a.shape == b.shape and all(type(x) is type(y) and x == y for x, y in zip(a.flat, b.flat)), name
+        assert alone.merged(name) == together.merged(name)
+
+
+def test_a_sheet_that_fails_in_prefetch_is_read_again_in_its_turn(monkeypatch: pytest.MonkeyPatch) -> None:
+    from python_calamine import CalamineError
+
+    reader = PackageReader(Package(small_workbook_package()))
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    real = PackageReader._read_alone
+
+    def flaky(self: PackageReader, name: str):
+        if name == "Payments":
+            raise CalamineError("simulated")
+        return real(self, name)
+
+    monkeypatch.setattr(PackageReader, "_read_alone", flaky)
+    reader.prefetch(["Invoices", "Payments"])
+    assert "Invoices" in reader._grids and "Payments" not in reader._grids
+    assert reader.grid("Payments").shape[0] > 1  # grid() reads it itself
+
+
+def test_the_file_adapter_reads_the_input_sheets_together_once(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from xlfin import schema
+
+    calls: list[list[str]] = []
+    real = PackageReader.prefetch
+    monkeypatch.setattr(PackageReader, "prefetch", lambda self, names: calls.append(list(names)) or real(self, names))
+    book = small_workbook(tmp_path / "book.xlsm")
+    with open_workbook(book, read_only=True) as wb:
+        wb.read_table(schema.INVOICES)
+        wb.read_table(schema.PAYMENTS)
+    assert len(calls) == 1 and {"Invoices", "Payments", "Customers"} <= set(calls[0])

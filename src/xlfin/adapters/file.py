@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from xlfin import schema
 from xlfin.schema import GENERATED_TABLES, Lang, Table
 from xlfin.schema.tables import WorkbookError
 from ..xlsx.atomic import atomic_write
@@ -108,6 +109,7 @@ class FileWorkbook(Workbook):
         self._sheets: dict[str, tuple[list[str], str, GeneratedSheet]] = {}
         self._appends: list[StagedAppend] = []
         self._lo_cache: list[ListObjectInfo] | None = None
+        self._prefetched_by: PackageReader | None = None
 
     @property
     def name(self) -> str:
@@ -156,6 +158,7 @@ class FileWorkbook(Workbook):
     def _read_grid(self, sheet: str, first_row: int, first_col: int, last_row: int, last_col: int) -> np.ndarray:
         """The rectangle's values; rows beyond the sheet's last cell are not materialised (a table whose ref spans
         the whole sheet reads only what is there), columns beyond it are blank."""
+        self._prefetch_inputs()
         grid = self._r().grid(sheet)
         last_row = min(last_row, max(grid.shape[0], first_row - 1))
         width = max(last_col - first_col + 1, 0)
@@ -165,6 +168,15 @@ class FileWorkbook(Workbook):
         if r0 <= r1 and c0 <= c1:
             out[r0 - first_row:r1 - first_row + 1, c0 - first_col:c1 - first_col + 1] = grid[r0 - 1:r1, c0 - 1:c1]
         return out
+
+    def _prefetch_inputs(self) -> None:
+        """On the first read of a loaded book: the sheets of its input tables (Invoices, Payments, ...) are read
+        together (xlsx.read.PackageReader.prefetch), so the largest ones cost about one sheet's time."""
+        reader = self._r()
+        if reader is not self._prefetched_by:
+            self._prefetched_by = reader
+            inputs = {t.name for t in schema.TABLES.values() if t.kind == "input"}
+            reader.prefetch([lo.sheet for lo in self._list_objects() if lo.name in inputs])
 
     def _read_block(self, sheet: str, first_row: int, first_col: int, last_row: int, last_col: int) -> Cells:
         return self._read_grid(sheet, first_row, first_col, last_row, last_col).tolist()

@@ -14,7 +14,10 @@ and the workbook hash use them, nothing inflates a part twice).
 from __future__ import annotations
 
 import io
+import os
 import re
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -161,9 +164,36 @@ class PackageReader:
                 merged = sheet.merged_cell_ranges or []
             except CalamineError as exc:
                 raise WorkbookError(f"{self.package.source}: sheet {name} cannot be read ({exc})") from None
-            self._grids[name] = normalise(rows)
-            self._merged[name] = [(r0 + 1, c0 + 1, r1 + 1, c1 + 1) for (r0, c0), (r1, c1) in merged]
+            self._keep(name, rows, merged)
         return self._grids[name]
+
+    def _keep(self, name: str, rows: list[list[object]], merged: list) -> None:
+        self._grids[name] = normalise(rows)
+        self._merged[name] = [(r0 + 1, c0 + 1, r1 + 1, c1 + 1) for (r0, c0), (r1, c1) in merged]
+
+    def prefetch(self, names: Sequence[str]) -> None:
+        """Read these worksheets at the same time, one python-calamine workbook per thread (one workbook object
+        must not be used by two threads). calamine parses a sheet without holding the GIL, so on two cores two
+        large sheets take little more than the larger one. A sheet that fails here is left for grid() to read
+        again and report in its turn, so errors and their order are what a one-by-one read gives."""
+        wanted = [n for n in dict.fromkeys(names) if n not in self._grids and n in self.worksheet_names()]
+        workers = min(len(wanted), os.cpu_count() or 1)
+        if workers < 2:
+            return
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for name, done in [(n, pool.submit(self._read_alone, n)) for n in wanted]:
+                try:
+                    self._keep(name, *done.result())
+                except Exception:  # whatever it is, grid() meets it again and reports it where it always did
+                    continue
+
+    def _read_alone(self, name: str) -> tuple[list[list[object]], list]:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(self.package.source_bytes))
+        try:
+            sheet = book.get_sheet_by_name(name)
+            return sheet.to_python(skip_empty_area=False), sheet.merged_cell_ranges or []
+        finally:
+            book.close()
 
     def merged(self, name: str) -> list[tuple[int, int, int, int]]:
         self.grid(name)
