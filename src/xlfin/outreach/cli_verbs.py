@@ -14,6 +14,9 @@ from .texts import tr
 
 
 def _print(result: dict, as_json: bool, lines: list[str]) -> None:
+    """The verb's summary lines, then where the book was written (when it was), or the whole result as JSON."""
+    if result.get("output"):
+        lines = [*lines, tr("cli_written", result["language"], path=result["output"])]
     if as_json:
         print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
         return
@@ -72,8 +75,6 @@ def import_bank_cmd(
                     amount=_money(r["amount"]), already=r["already_imported"], skipped=r["not_payments"]))
     lines += [tr("cli_reversal", lang, file=x["file"], where=x["where"], ref=x["bank_ref"], currency=x["currency"],
                  amount=f"{x['amount']:,.2f}") for x in r["reversals"]]
-    if r["output"]:
-        lines.append(tr("cli_written", lang, path=r["output"]))
     _print(r, as_json, lines)
 
 
@@ -106,8 +107,6 @@ def statements_cmd(
                 folder=r["out_dir"], queued=r["queued"])]
     if r["no_email"]:
         lines.append(tr("cli_no_email", lang, ids=", ".join(r["no_email"])))
-    if r["output"]:
-        lines.append(tr("cli_written", lang, path=r["output"]))
     _print(r, as_json, lines)
 
 
@@ -142,7 +141,5 @@ def send_cmd(
         lines += [tr("cli_failed", lang, id=mid, error=why) for mid, why in r["failed"].items()]
         if r["connection_error"]:
             lines.append(tr("cli_unreachable", lang, error=r["connection_error"]))
-        if r["output"]:
-            lines.append(tr("cli_written", lang, path=r["output"]))
     _print(r, as_json, lines)
     raise typer.Exit(summary.exit_code)
