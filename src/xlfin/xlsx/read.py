@@ -150,18 +150,19 @@ class PackageReader:
     def _book(self) -> CalamineWorkbook:
         if self._calamine is None:
             try:
-                self._calamine = CalamineWorkbook.from_filelike(io.BytesIO(self.package.source_bytes))
+                self._calamine = self._open_calamine()
             except CalamineError as exc:
                 raise WorkbookError(f"{self.package.source}: cannot be read as a workbook ({exc})") from None
         return self._calamine
+
+    def _open_calamine(self) -> CalamineWorkbook:
+        return CalamineWorkbook.from_filelike(io.BytesIO(self.package.source_bytes))
 
     def grid(self, name: str) -> np.ndarray:
         """Every value of a worksheet from A1 as a (rows, columns) object array; blank cells are None."""
         if name not in self._grids:
             try:
-                sheet = self._book().get_sheet_by_name(name)
-                rows = sheet.to_python(skip_empty_area=False)
-                merged = sheet.merged_cell_ranges or []
+                rows, merged = _sheet_values(self._book(), name)
             except CalamineError as exc:
                 raise WorkbookError(f"{self.package.source}: sheet {name} cannot be read ({exc})") from None
             self._keep(name, rows, merged)
@@ -176,7 +177,8 @@ class PackageReader:
         must not be used by two threads). calamine parses a sheet without holding the GIL, so on two cores two
         large sheets take little more than the larger one. A sheet that fails here is left for grid() to read
         again and report in its turn, so errors and their order are what a one-by-one read gives."""
-        wanted = [n for n in dict.fromkeys(names) if n not in self._grids and n in self.worksheet_names()]
+        sheets = set(self.worksheet_names())
+        wanted = [n for n in dict.fromkeys(names) if n not in self._grids and n in sheets]
         workers = min(len(wanted), os.cpu_count() or 1)
         if workers < 2:
             return
@@ -188,10 +190,9 @@ class PackageReader:
                     continue
 
     def _read_alone(self, name: str) -> tuple[list[list[object]], list]:
-        book = CalamineWorkbook.from_filelike(io.BytesIO(self.package.source_bytes))
+        book = self._open_calamine()
         try:
-            sheet = book.get_sheet_by_name(name)
-            return sheet.to_python(skip_empty_area=False), sheet.merged_cell_ranges or []
+            return _sheet_values(book, name)
         finally:
             book.close()
 
@@ -204,6 +205,12 @@ class PackageReader:
             self._calamine.close()
             self._calamine = None
         self._grids.clear()
+
+
+def _sheet_values(book: CalamineWorkbook, name: str) -> tuple[list[list[object]], list]:
+    """A worksheet's rows from A1 as python-calamine gives them, and its merged ranges (0-based)."""
+    sheet = book.get_sheet_by_name(name)
+    return sheet.to_python(skip_empty_area=False), sheet.merged_cell_ranges or []
 
 
 _CLASS_OF = np.frompyfunc(type, 1, 1)  # each cell's class, in one C-level loop
