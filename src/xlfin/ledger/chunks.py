@@ -127,33 +127,22 @@ def fill_keys(store: Store, batch: int = 200_000) -> int:
 
 def _with_temp(store: Store, name: str, frame: pd.DataFrame, sql: str) -> None:
     """Run `sql` with `frame` visible as table `name` (DuckDB: the frame itself; PostgreSQL: a temporary table)."""
-    from xlfin.ledger.load import python_rows
-
     if store.kind == "duckdb":
-        store.conn.register(name, frame)
-        try:
+        with store.registered(name, frame):
             store.execute(sql)
-        finally:
-            store.conn.unregister(name)
         return
     cols = ", ".join(f"{quote(c)} TEXT" for c in frame.columns)
     store.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({cols})")
     store.execute(f"TRUNCATE {name}")
-    with store.conn.cursor() as cur:
-        with cur.copy(f"COPY {name} ({', '.join(quote(c) for c in frame.columns)}) FROM STDIN") as copy:
-            for row in python_rows(frame):
-                copy.write_row(row)
+    store.copy_in(name, frame)
     store.execute(sql)
 
 
 def temp_frame(store: Store, name: str, frame: pd.DataFrame, sql: str, params: tuple = ()) -> pd.DataFrame:
     """`store.frame(sql)` with `frame` visible as table `name`."""
     if store.kind == "duckdb":
-        store.conn.register(name, frame)
-        try:
+        with store.registered(name, frame):
             return store.frame(sql, params)
-        finally:
-            store.conn.unregister(name)
     _with_temp(store, name, frame, "SELECT 1")
     return store.frame(sql, params)
 

@@ -132,35 +132,16 @@ def upsert(store: Store, table: Table, frame: pd.DataFrame) -> int:
     keys = ", ".join(quote(k) for k in ROW_KEYS[table.key])
     updates = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in cols if c not in ROW_KEYS[table.key])
     if store.kind == "duckdb":
-        store.conn.register("_xlfin_incoming", frame)
-        try:
+        with store.registered("_xlfin_incoming", frame):
             store.execute(f"INSERT INTO {quote(table.key)} ({names}) SELECT {names} FROM _xlfin_incoming "
                           f"ON CONFLICT ({keys}) DO UPDATE SET {updates}")
-        finally:
-            store.conn.unregister("_xlfin_incoming")
         return len(frame)
     staging = f"_xlfin_in_{table.key}"
     store.execute(f"CREATE TEMP TABLE {quote(staging)} (LIKE {quote(table.key)}) ON COMMIT DROP")
-    with store.conn.cursor() as cur:
-        with cur.copy(f"COPY {quote(staging)} ({names}) FROM STDIN") as copy:
-            for row in python_rows(frame):
-                copy.write_row(row)
+    store.copy_in(quote(staging), frame)
     store.execute(f"INSERT INTO {quote(table.key)} ({names}) SELECT {names} FROM {quote(staging)} "
                   f"ON CONFLICT ({keys}) DO UPDATE SET {updates}")
     return len(frame)
-
-
-def python_rows(frame: pd.DataFrame):
-    """Rows of plain Python values for COPY (NA -> None, Timestamp -> date, numpy scalars -> Python)."""
-    columns = []
-    for name in frame.columns:
-        s = frame[name]
-        if pd.api.types.is_datetime64_any_dtype(s):
-            columns.append([None if pd.isna(v) else v.date() for v in s])
-        else:
-            columns.append([None if v is pd.NA or v is None or (isinstance(v, float) and np.isnan(v))
-                            else (v.item() if hasattr(v, "item") else v) for v in s.tolist()])
-    return zip(*columns)
 
 
 def load_raws(store: Store, raws: dict[str, RawTable], report: ValidationReport, settings: Settings) -> LoadResult:

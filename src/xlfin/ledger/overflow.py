@@ -188,17 +188,9 @@ def report_frame(frame: pd.DataFrame, table: Table, run_id: str) -> pd.DataFrame
 
 def insert_frame(store: Store, table: str, frame: pd.DataFrame) -> None:
     """Bulk insert: DuckDB reads the frame directly, PostgreSQL takes it by COPY."""
-    from xlfin.ledger.load import python_rows
-
     names = ", ".join(quote(c) for c in frame.columns)
     if store.kind == "duckdb":
-        store.conn.register("_xlfin_report", frame)
-        try:
+        with store.registered("_xlfin_report", frame):
             store.execute(f"INSERT INTO {quote(table)} ({names}) SELECT {names} FROM _xlfin_report")
-        finally:
-            store.conn.unregister("_xlfin_report")
         return
-    with store.conn.cursor() as cur:
-        with cur.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
-            for row in python_rows(frame):
-                copy.write_row(row)
+    store.copy_in(quote(table), frame)

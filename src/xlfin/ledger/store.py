@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Iterator, Literal, Sequence
 from urllib.parse import urlsplit
 
+import numpy as np
 import pandas as pd
 
 from xlfin.schema.tables import WorkbookError
@@ -112,6 +113,25 @@ class Store:
             with self.conn.transaction():
                 yield self
 
+    @contextmanager
+    def registered(self, name: str, frame: pd.DataFrame) -> Iterator[None]:
+        """DuckDB: `frame` readable as table `name` inside the block (no copy)."""
+        self.conn.register(name, frame)
+        try:
+            yield
+        finally:
+            self.conn.unregister(name)
+
+    def copy_in(self, table: str, frame: pd.DataFrame) -> None:
+        """PostgreSQL: `frame`'s rows into `table` (an SQL name as written) by COPY, columns by the frame's names."""
+        from xlfin.ledger.ddl import quote  # ddl imports this module
+
+        names = ", ".join(quote(c) for c in frame.columns)
+        with self.conn.cursor() as cur:
+            with cur.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in python_rows(frame):
+                    copy.write_row(row)
+
     def close(self) -> None:
         self.conn.close()
 
@@ -120,6 +140,19 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def python_rows(frame: pd.DataFrame):
+    """Rows of plain Python values for COPY (NA -> None, Timestamp -> date, numpy scalars -> Python)."""
+    columns = []
+    for name in frame.columns:
+        s = frame[name]
+        if pd.api.types.is_datetime64_any_dtype(s):
+            columns.append([None if pd.isna(v) else v.date() for v in s])
+        else:
+            columns.append([None if v is pd.NA or v is None or (isinstance(v, float) and np.isnan(v))
+                            else (v.item() if hasattr(v, "item") else v) for v in s.tolist()])
+    return zip(*columns)
 
 
 def _duckdb_connect(duckdb: Any, path: Path, wait: float | None = None) -> Any:
