@@ -24,6 +24,7 @@ import pandas as pd
 
 from xlfin.schema import Lang, Table
 from xlfin.schema.i18n import t
+from xlfin.schema.workbook import stacked_layout
 from xlfin.xlsx.limits import EXCEL_MAX_ROWS
 
 from xlfin.ledger.ddl import quote, sql_type
@@ -62,7 +63,7 @@ def sheet_rows(configured: int) -> int:
 
 def rows_needed(counts: list[int]) -> int:
     """Last row used by tables of these row counts stacked from row 1 (header + rows, a blank row between)."""
-    return sum(1 + max(n, 1) for n in counts) + max(len(counts) - 1, 0)
+    return stacked_layout(counts)[-1] + max(counts[-1], 1) if counts else 0
 
 
 def shares(counts: list[int], limit: int) -> list[int]:
@@ -85,14 +86,12 @@ def shares(counts: list[int], limit: int) -> list[int]:
 def top_rows(frame: pd.DataFrame, n: int) -> pd.DataFrame:
     """The `n` rows a person looks at first: oldest first (days overdue) where there is an age, else the largest
     amounts (by size: a credit note's minus counts by its magnitude); ties keep the engine's order."""
+    keys = []
     if "days_overdue" in frame.columns:
-        keys = [pd.to_numeric(frame["days_overdue"], errors="coerce").fillna(-1).to_numpy()]
-        money = next((c for c in _MONEY_FIRST if c in frame.columns), None)
-        if money:
-            keys.append(np.abs(pd.to_numeric(frame[money], errors="coerce").fillna(0).to_numpy()))
-    else:
-        money = next((c for c in _MONEY_FIRST if c in frame.columns), None)
-        keys = [np.abs(pd.to_numeric(frame[money], errors="coerce").fillna(0).to_numpy())] if money else []
+        keys.append(pd.to_numeric(frame["days_overdue"], errors="coerce").fillna(-1).to_numpy())
+    money = next((c for c in _MONEY_FIRST if c in frame.columns), None)
+    if money:
+        keys.append(np.abs(pd.to_numeric(frame[money], errors="coerce").fillna(0).to_numpy()))
     if not keys:
         return frame.head(n)
     # lexsort: last key is primary; negate for descending; position keeps ties in engine order
