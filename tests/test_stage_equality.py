@@ -195,3 +195,41 @@ def test_scorecard_dates_short_cut_keeps_values_and_index() -> None:
             assert _dates(column).iloc[-1] == pd.Timestamp("9999-12-31")
             continue
         same_series(_dates(column), expected)
+
+
+def hostile_ledger(rng: random.Random, n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Invoices and credit notes (some numbers with spaces or typed as numbers, some dates unknown) and allocations
+    naming them, or a credit note as the payment, or nothing, paid on dates before, inside and after the period."""
+    numbers = [rng.choice([f"INV-{i}", f" INV-{i} ", float(5000 + i), 5000 + i]) for i in range(n)]
+    day = dt.date(2025, 1, 1)
+    invoices = pd.DataFrame({
+        "invoice_no": pd.Series(numbers, dtype=object),
+        "customer_id": [f"C{rng.randint(1, 4)}" for _ in range(n)],
+        "invoice_date": [day + dt.timedelta(days=rng.randint(0, 500)) for _ in range(n)],
+        "due_date": [rng.choice([None, day + dt.timedelta(days=rng.randint(0, 560))]) for _ in range(n)],
+        "amount": [rng.randint(1, 10**6) for _ in range(n)],
+        "doc_type": [rng.choice(["Invoice", "Invoice", "Credit Note", "贷项通知单", None]) for _ in range(n)],
+    })
+    invoices["due_date"] = pd.to_datetime(invoices["due_date"])
+    keys = [str(int(v)) if isinstance(v, float) else str(v).strip() for v in numbers]
+    m = 3 * n
+    allocations = pd.DataFrame({
+        "payment_id": [rng.choice([f"P{i}", rng.choice(keys), None]) for i in range(m)],
+        "invoice_no": [rng.choice([*keys, " " + rng.choice(keys), "NOPE", None]) for _ in range(m)],
+        "amount": [rng.randint(1, 4 * 10**5) for _ in range(m)],
+        "payment_date": pd.to_datetime([rng.choice([None, day + dt.timedelta(days=rng.randint(0, 600))])
+                                        for _ in range(m)]),
+    })
+    return invoices, allocations
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_period_cei_matches_open_items_on_each_date(seed: int) -> None:
+    from xlfin.engine.collection import period_cei
+
+    rng = random.Random(seed)
+    invoices, allocations = hostile_ledger(rng, 60)
+    for start, end in ((dt.date(2025, 3, 1), dt.date(2025, 12, 31)), (dt.date(2024, 1, 1), dt.date(2024, 6, 30)),
+                       (dt.date(2025, 6, 1), dt.date(2026, 12, 31))):
+        for alloc in (allocations, allocations.iloc[:0], None):
+            same(period_cei(invoices, alloc, start, end), old.period_cei(invoices, alloc, start, end))

@@ -158,13 +158,24 @@ class Run:
         )
 
     @cached_property
+    def normalised_invoices(self) -> pd.DataFrame:
+        """The usable invoices checked and canonicalised once, for every figure that needs them."""
+        return openitems.normalise_invoices(self.frames["invoices"])
+
+    @cached_property
     def allocations(self) -> pd.DataFrame:
+        invoices = self.frames["invoices"]
+        if not len(invoices):
+            return openitems.invoice_payment_dates(self.reconciliation.allocations, self.frames["payments"], invoices)
         return openitems.invoice_payment_dates(self.reconciliation.allocations, self.frames["payments"],
-                                               self.frames["invoices"])
+                                               self.normalised_invoices, normalised=True)
 
     @cached_property
     def open_items(self) -> pd.DataFrame:
-        return openitems.open_items(self.frames["invoices"], self.allocations, self.as_of)
+        if not len(self.frames["invoices"]):
+            return openitems.open_items(self.frames["invoices"], self.allocations, self.as_of)
+        return openitems.open_items_normalised(self.normalised_invoices,
+                                               openitems.normalise_allocations(self.allocations), self.as_of)
 
     @cached_property
     def experiences(self) -> pd.DataFrame:
@@ -214,6 +225,7 @@ class Run:
             allocations=self.allocations, open_items=self.open_items, aging_summary=summary,
             bucket_labels=schema.aging_bucket_labels(self.settings.aging_edges), scorecard=self.scorecard,
             unapplied=self.reconciliation.unapplied, cash_forecast=self.forecast.cash.weeks,
+            normalised_invoices=self.normalised_invoices if len(self.frames["invoices"]) else None,
         )
 
     # ------------------------------------------------------------ staging sheets

@@ -90,9 +90,13 @@ def blank_mask(s: pd.Series) -> np.ndarray:
     if pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
         kind = pd.api.types.infer_dtype(s, skipna=True)
         # plain strings (nearly every cell) are tested inline; anything else by the general rule
-        if kind in ("string", "empty"):
-            return np.array([(not v.strip()) if v.__class__ is str else not (isinstance(v, str) and v.strip())
-                             for v in s.to_numpy(dtype=object)], dtype=bool)
+        if kind == "empty":  # every cell None/NaN/NA: blank, without testing each
+            return np.ones(len(s), dtype=bool)
+        if kind == "string":
+            # None (calamine's empty cell) tested before the isinstance call: optional columns are mostly empty
+            return np.fromiter(((not v.strip()) if v.__class__ is str else
+                                (v is None or not (isinstance(v, str) and v.strip()))
+                                for v in s.to_numpy(dtype=object)), dtype=bool, count=len(s))
         if s.dtype == object and kind not in ("floating", "integer", "mixed-integer-float", "datetime", "date",
                                              "boolean", "decimal"):
             return np.array([(not v.strip()) if v.__class__ is str else _is_blank_scalar(v)
@@ -169,11 +173,14 @@ def _strip_or_none(v: Any) -> str | None:
 
 
 def _coerce_text(s: pd.Series) -> tuple[pd.Series, Bad]:
+    kind = _kind(s)
+    if kind == "empty":  # an optional column nobody filled in: every cell None/NaN/NA
+        return pd.Series([None] * len(s), dtype=object), []
     values = s.to_numpy(dtype=object)
-    # plain comprehension: several times faster than .str.strip() on object columns; plain strings inline
-    if _kind(s) in ("string", "empty"):
-        return pd.Series([(v.strip() or None) if v.__class__ is str else _strip_or_none(v) for v in values],
-                         dtype=object), []
+    # plain comprehension: several times faster than .str.strip() on object columns; plain strings and None inline
+    if kind == "string":
+        return pd.Series([(v.strip() or None) if v.__class__ is str else (None if v is None else _strip_or_none(v))
+                          for v in values], dtype=object), []
     return pd.Series([(v.strip() or None) if v.__class__ is str else text_value(v) for v in values], dtype=object), []
 
 
