@@ -134,13 +134,21 @@ def _wmedian(values: np.ndarray, weights: np.ndarray) -> float:
     return float(values[order][np.searchsorted(cum * 2, cum[-1], side="left")])
 
 
+def _as_text(keys: np.ndarray) -> np.ndarray:
+    """``keys.astype(str)``, without copying a column of plain Python strings into a fixed-width array first (which
+    costs more than the grouping). NumPy's fixed-width text drops trailing NULs: such keys keep the conversion."""
+    if keys.dtype == object and set(map(type, keys)) == {str} and not any(k.endswith("\x00") for k in set(keys)):
+        return keys
+    return keys.astype(str)
+
+
 def _group_wmedian(keys: np.ndarray, values: np.ndarray, weights: np.ndarray) -> pd.Series:
     """Lower weighted median of ``values`` per key, vectorised (one sort, no Python loop over groups)."""
     if keys.size == 0:
         return pd.Series(dtype=np.float64)
     # The keys as integer codes in the order of the sorted key texts: sorting and grouping integers is much faster
     # than sorting strings, and gives the same groups in the same order (so the same sums and medians).
-    codes, texts = pd.factorize(keys.astype(str), sort=True)
+    codes, texts = pd.factorize(_as_text(keys), sort=True)
     frame = pd.DataFrame({"k": codes, "v": values, "w": weights})
     frame = frame.sort_values(["k", "v"], kind="mergesort")
     g = frame.groupby("k", sort=False)["w"]
@@ -167,12 +175,14 @@ def fit_pay_model(history: pd.DataFrame, params: PayDateParams | None = None) ->
         else np.zeros(len(history), bool)
     all_y = history["days_late"].to_numpy(dtype=np.float64)
     all_disputed = history["disputed"].to_numpy(dtype=bool)
-    all_keys = history["customer_id"].astype(str).to_numpy()
+    # the keys as a text Series once: building one from a million strings checks every one of them again
+    all_key_series = history["customer_id"].astype(str).reset_index(drop=True)
+    all_keys = all_key_series.to_numpy()
     all_weight = 0.5 ** (history["age"].to_numpy(dtype=np.float64) / p.half_life_days)
     done = ~censored
     y, disputed, keys, weight = all_y[done], all_disputed[done], all_keys[done], all_weight[done]
     cm, pm = customer_median_days(history)
-    counts = pd.Series(keys).value_counts().sort_index().astype(np.int64)
+    counts = all_key_series[done].value_counts().sort_index().astype(np.int64)
     effect = 0.0
     if disputed.sum() >= p.min_disputed and (~disputed).sum() >= p.min_disputed:
         # within customers: how much later a disputed invoice is paid than the same customer's undisputed ones
@@ -186,9 +196,9 @@ def fit_pay_model(history: pd.DataFrame, params: PayDateParams | None = None) ->
     level = _wmedian(y - effect * disputed, weight) if y.size else float("nan")
     # customer effect: settled and still-unpaid overdue invoices (lower bounds) alike
     raw = _group_wmedian(all_keys, all_y - effect * all_disputed - level, all_weight)
-    n = pd.Series(all_keys).value_counts().reindex(raw.index)
+    n = all_key_series.value_counts().reindex(raw.index)
     shrunk = raw * n / (n + p.shrink_k)
-    fitted_all = level + effect * all_disputed + pd.Series(all_keys).map(shrunk).to_numpy(dtype=np.float64)
+    fitted_all = level + effect * all_disputed + all_key_series.map(shrunk).to_numpy(dtype=np.float64)
     return PayDateModel(level=level, dispute_effect=effect, customer_effect=shrunk, customer_median=cm,
                         customer_count=counts, portfolio_median=pm, residuals=np.sort((all_y - fitted_all)[done]),
                         n_history=y.size, censored_residuals=np.sort((all_y - fitted_all)[censored]))
