@@ -236,3 +236,22 @@ def test_period_cei_matches_open_items_on_each_date(seed: int) -> None:
                        (dt.date(2025, 6, 1), dt.date(2026, 12, 31))):
         for alloc in (allocations, allocations.iloc[:0], None):
             same(period_cei(invoices, alloc, start, end), old.period_cei(invoices, alloc, start, end))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_forecast_centres_looked_up_per_customer_match_per_item(seed: int) -> None:
+    from xlfin.engine.forecast_paydates import center_days, fit_pay_model
+
+    rng = np.random.default_rng(seed)
+    n = 400
+    ids = np.array([f"C{rng.integers(0, 30):02d}" for _ in range(n)], dtype=object)
+    history = pd.DataFrame({"customer_id": ids, "days_late": rng.normal(5, 20, n).round(),
+                            "disputed": rng.random(n) < 0.1, "age": rng.uniform(0, 700, n),
+                            "censored": rng.random(n) < 0.2})
+    model = fit_pay_model(history)
+    for items in (np.array([f"C{rng.integers(0, 40):02d}" for _ in range(50)], dtype=object),  # plain text ids
+                  np.array(["C01", 1001, None, 7.0, "C02 "], dtype=object), np.array([], dtype=object)):
+        disputed = rng.random(len(items)) < 0.3
+        new, ref = center_days(model, items, disputed), old.center_days(model, items, disputed)
+        assert new[0].tobytes() == ref[0].tobytes() and new[0].dtype == ref[0].dtype
+        assert new[1].tolist() == ref[1].tolist()

@@ -134,3 +134,19 @@ def period_cei(invoices: pd.DataFrame, allocations: pd.DataFrame | None, start: 
     begin, _ = receivables(start - dt.timedelta(days=1))
     end_total, end_current = receivables(end)
     return float(cei(begin, credit_sales(invoices, start, end), end_total, end_current))
+
+
+def center_days(model, customer_id: np.ndarray, disputed: np.ndarray, params=None) -> tuple[np.ndarray, np.ndarray]:
+    """forecast_paydates.center_days before ids were looked up once per customer."""
+    from xlfin.engine.forecast_paydates import BASES, PayDateParams
+
+    p = params or PayDateParams()
+    keys = pd.Series(np.asarray(customer_id, dtype=object)).astype(str)
+    count = keys.map(model.customer_count).fillna(0).to_numpy(dtype=np.int64)
+    use_model = (count >= p.min_customer) & (model.n_history >= p.min_portfolio)
+    cust_median = keys.map(model.customer_median).to_numpy(dtype=np.float64)
+    model_days = model.level + model.dispute_effect * disputed + keys.map(model.customer_effect).fillna(0.0).to_numpy()
+    has_portfolio = not np.isnan(model.portfolio_median)
+    conditions = [use_model, count > 0, np.full(count.shape, has_portfolio)]
+    days = np.select(conditions, [model_days, cust_median, np.full(count.shape, model.portfolio_median)], 0.0)
+    return days, np.select(conditions, list(BASES[:3]), BASES[3]).astype(object)

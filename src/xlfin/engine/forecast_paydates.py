@@ -214,15 +214,33 @@ def _conditional_median(residuals: np.ndarray, floor: np.ndarray) -> np.ndarray:
     return np.where(left > 0, out, np.nan)
 
 
+def _per_customer(ids: np.ndarray, *per_customer: pd.Series) -> list[np.ndarray] | None:
+    """For ids that are all plain strings: per item, what each per-customer Series holds for its customer (NaN where
+    none), looked up once per distinct customer instead of once per item. None for any other ids."""
+    if not (len(ids) and set(map(type, ids)) == {str}):
+        return None
+    codes, uniques = pd.factorize(ids)
+    distinct = pd.Series(uniques, dtype=object).astype(str)
+    return [distinct.map(s).to_numpy(dtype=np.float64, na_value=np.nan)[codes] for s in per_customer]
+
+
 def center_days(model: PayDateModel, customer_id: np.ndarray, disputed: np.ndarray,
                 params: PayDateParams | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Unconditional predicted days late (before knowing whether the item is still open) and its basis."""
     p = params or PayDateParams()
-    keys = pd.Series(np.asarray(customer_id, dtype=object)).astype(str)
-    count = keys.map(model.customer_count).fillna(0).to_numpy(dtype=np.int64)
+    ids = np.asarray(customer_id, dtype=object)
+    known = _per_customer(ids, model.customer_count, model.customer_median, model.customer_effect)
+    if known is not None:
+        count = np.where(np.isnan(known[0]), 0.0, known[0]).astype(np.int64)
+        cust_median = known[1]
+        effect = np.where(np.isnan(known[2]), 0.0, known[2])
+    else:
+        keys = pd.Series(ids).astype(str)
+        count = keys.map(model.customer_count).fillna(0).to_numpy(dtype=np.int64)
+        cust_median = keys.map(model.customer_median).to_numpy(dtype=np.float64)
+        effect = keys.map(model.customer_effect).fillna(0.0).to_numpy()
     use_model = (count >= p.min_customer) & (model.n_history >= p.min_portfolio)
-    cust_median = keys.map(model.customer_median).to_numpy(dtype=np.float64)
-    model_days = model.level + model.dispute_effect * disputed + keys.map(model.customer_effect).fillna(0.0).to_numpy()
+    model_days = model.level + model.dispute_effect * disputed + effect
     has_portfolio = not np.isnan(model.portfolio_median)
     conditions = [use_model, count > 0, np.full(count.shape, has_portfolio)]
     days = np.select(conditions, [model_days, cust_median, np.full(count.shape, model.portfolio_median)], 0.0)

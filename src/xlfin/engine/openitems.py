@@ -188,6 +188,14 @@ def normalise_allocations(allocations: pd.DataFrame | None) -> pd.DataFrame:
     return out
 
 
+def _key_array(s: pd.Series) -> np.ndarray:
+    """`_keys` as an object array (no Series built around it, for callers that only match the keys)."""
+    cells = s.to_numpy(dtype=object)
+    if len(cells) and set(map(type, cells)) == {str}:  # the usual column: text only, stripped inline
+        return np.array([v.strip() for v in cells], dtype=object)
+    return _keys(s).to_numpy(dtype=object)
+
+
 def _keys(s: pd.Series) -> pd.Series:
     """Document numbers as trimmed text, so that 1001 read as a number matches '1001' read as text."""
     cells = s.to_numpy(dtype=object)
@@ -282,8 +290,8 @@ def outstanding_on_dates(inv: pd.DataFrame, alloc: pd.DataFrame,
     if m:
         # one code per distinct key across invoice numbers, allocated invoice numbers and payment ids; -1 = blank
         codes, uniques = pd.factorize(np.concatenate([
-            _keys(inv["invoice_no"]).to_numpy(dtype=object), _keys(alloc["invoice_no"]).to_numpy(dtype=object),
-            _keys(alloc["payment_id"]).to_numpy(dtype=object)]), use_na_sentinel=True)
+            _key_array(inv["invoice_no"]), _key_array(alloc["invoice_no"]), _key_array(alloc["payment_id"])]),
+            use_na_sentinel=True)
         inv_code, doc_code, pay_code = codes[:n], codes[n:n + m], codes[n + m:]
         alloc_amount = alloc["amount"].to_numpy(dtype=np.int64)
         paid_on = alloc["payment_date"]
