@@ -235,8 +235,10 @@ class Run:
         return access_log.hashes(self.wb)
 
     def _record(self, action: str, rows_in: int, rows_out: int, message: str = "", recipients: str = "") -> None:
+        # The file's hash is filled in by stage_audit: the file adapter computes it in the background from the
+        # open, and asking for it here made the first stage wait for it instead of letting it overlap the run.
         self.audit.append(access_log.audit_row(self.wb, action, rows_in, rows_out, message, verb=self.verb,
-                                               recipients=recipients, hashes_of_run=self._hashes))
+                                               recipients=recipients, hashes_of_run=("", "")))
 
     def stage_validation(self) -> dict:
         report = self.validation
@@ -350,6 +352,9 @@ class Run:
 
     def stage_audit(self) -> None:
         if self.audit:
+            before, after = self._hashes
+            for row in self.audit:
+                row["hash_before"], row["hash_after"] = before, after
             self.wb.append_rows(schema.AUDIT, pd.DataFrame(self.audit), self.lang)
 
 
