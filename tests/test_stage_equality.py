@@ -255,3 +255,23 @@ def test_forecast_centres_looked_up_per_customer_match_per_item(seed: int) -> No
         new, ref = center_days(model, items, disputed), old.center_days(model, items, disputed)
         assert new[0].tobytes() == ref[0].tobytes() and new[0].dtype == ref[0].dtype
         assert new[1].tolist() == ref[1].tolist()
+
+
+def test_purchase_forecast_groups_plain_string_ids_as_their_text() -> None:
+    from xlfin.engine.forecast import purchase_forecast
+
+    rng = np.random.default_rng(3)
+    n = 3000
+    ids = [f"C{rng.integers(0, 60):03d}" for _ in range(n)]
+    days = pd.to_datetime("2023-01-01") + pd.to_timedelta(rng.integers(0, 1000, n), unit="D")
+    amounts = rng.integers(100, 10**6, n)
+    kinds = rng.choice(["Invoice", "Credit Note"], n, p=[0.9, 0.1])
+    plain = pd.DataFrame({"customer_id": pd.Series(ids, dtype=object), "invoice_date": days, "amount": amounts,
+                          "doc_type": kinds})
+    # numpy strings are not plain str: they take the old conversion (fixed-width text, np.unique)
+    numpy_text = plain.assign(customer_id=pd.Series([np.str_(i) for i in ids], dtype=object))
+    for with_error in (False, True):
+        new = purchase_forecast(plain, dt.date(2025, 9, 30), with_error=with_error)
+        ref = purchase_forecast(numpy_text, dt.date(2025, 9, 30), with_error=with_error)
+        assert len(new) and new["customer_id"].tolist() == ref["customer_id"].tolist()
+        pd.testing.assert_frame_equal(new.drop(columns="customer_id"), ref.drop(columns="customer_id"))

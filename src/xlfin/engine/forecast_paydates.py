@@ -134,7 +134,7 @@ def _wmedian(values: np.ndarray, weights: np.ndarray) -> float:
     return float(values[order][np.searchsorted(cum * 2, cum[-1], side="left")])
 
 
-def _as_text(keys: np.ndarray) -> np.ndarray:
+def as_text(keys: np.ndarray) -> np.ndarray:
     """``keys.astype(str)``, without copying a column of plain Python strings into a fixed-width array first (which
     costs more than the grouping). NumPy's fixed-width text drops trailing NULs: such keys keep the conversion."""
     if keys.dtype == object and set(map(type, keys)) == {str} and not any(k.endswith("\x00") for k in set(keys)):
@@ -148,7 +148,7 @@ def _group_wmedian(keys: np.ndarray, values: np.ndarray, weights: np.ndarray) ->
         return pd.Series(dtype=np.float64)
     # The keys as integer codes in the order of the sorted key texts: sorting and grouping integers is much faster
     # than sorting strings, and gives the same groups in the same order (so the same sums and medians).
-    codes, texts = pd.factorize(_as_text(keys), sort=True)
+    codes, texts = pd.factorize(as_text(keys), sort=True)
     frame = pd.DataFrame({"k": codes, "v": values, "w": weights})
     frame = frame.sort_values(["k", "v"], kind="mergesort")
     g = frame.groupby("k", sort=False)["w"]
