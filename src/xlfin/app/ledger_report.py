@@ -82,12 +82,13 @@ class LedgerReportRun(Run):
 
     @cached_property
     def dunning(self):
+        from xlfin.ledger.chunks import CHUNK_ROWS
         from xlfin.ledger.reports import dunning_from_ledger
 
         self.progress("dunning")
         try:
             return dunning_from_ledger(self.store, self.settings, self.as_of, self.config[2], self.dunning_log,
-                                       self.lang)
+                                       self.lang, self.chunk_rows or CHUNK_ROWS)
         except DunningError as exc:  # the user's tblDunningLevels / log cannot be used: say so
             raise WorkbookError(str(exc)) from exc
 

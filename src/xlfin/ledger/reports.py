@@ -66,10 +66,24 @@ def _read(store: Store, ids: pd.DataFrame | None, sql: str) -> pd.DataFrame:
 
 
 def dunning_from_ledger(store: Store, settings: Settings, as_of: dt.date, levels: Sequence[DunningLevel],
-                        log: pd.DataFrame | None = None, lang: str = "en") -> DunningRun:
-    """The dunning run over the posted ledger, reading the candidate customers' rows only."""
-    candidates = pushdown.dunning_candidates(store, settings, as_of)
-    ids = pd.DataFrame({"k": sorted(candidates["customer_id"].astype(str))})
+                        log: pd.DataFrame | None = None, lang: str = "en", chunk_rows: int = CHUNK_ROWS) -> DunningRun:
+    """The dunning run over the posted ledger, reading the candidate customers' rows only, a customer chunk at a
+    time (`chunks.plan`): the engine decides per customer, so the chunks' notices merged in the engine's order are
+    the one-pass result."""
+    candidates = set(pushdown.dunning_candidates(store, settings, as_of)["customer_id"].astype(str))
+    left_out = _payments_left_out(store)
+    runs = []
+    for chunk in plan(store, chunk_rows) if candidates else [None]:
+        ids = pd.DataFrame({"k": sorted(candidates & chunk.members if chunk else candidates)})
+        if chunk is not None and not len(ids):
+            continue
+        runs.append(_dunning_of(store, settings, as_of, levels, log, lang, ids, left_out))
+    return _merged(runs)
+
+
+def _dunning_of(store: Store, settings: Settings, as_of: dt.date, levels: Sequence[DunningLevel],
+                log: pd.DataFrame | None, lang: str, ids: pd.DataFrame, left_out: list[str]) -> DunningRun:
+    """build_dunning on the customers in `ids` (their invoices, allocations, unapplied cash, plans, log)."""
     got = ledger_items(store, settings, as_of, lang, ids, ("customers", "invoices", "payment_plans"))
     unapplied = temp_frame(store, _CUSTOMERS, ids, "SELECT customer_id, unapplied AS unapplied_amount "
                             f"FROM ledger_posted WHERE unapplied > 0 AND customer_id IN (SELECT k FROM {_CUSTOMERS})")
@@ -77,7 +91,28 @@ def dunning_from_ledger(store: Store, settings: Settings, as_of: dt.date, levels
     if log is not None and len(log) and "customer_id" in log.columns:
         log = log[log["customer_id"].astype(str).isin(set(ids["k"]))]
     return build_dunning(got.open_items, got.frames["customers"], levels, log, settings, as_of, unapplied=unapplied,
-                         plans=got.frames["payment_plans"], payments_left_out=_payments_left_out(store))
+                         plans=got.frames["payment_plans"], payments_left_out=left_out)
+
+
+def _merged(runs: list[DunningRun]) -> DunningRun:
+    """Chunks' runs as one: notices by level, overdue amount (both descending), customer; each notice's lines
+    after it in that order; exclusions by customer (build_dunning's orders)."""
+    if len(runs) == 1:
+        return runs[0]
+
+    def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+        full = [f for f in frames if len(f)]
+        return pd.concat(full, ignore_index=True) if full else frames[0]
+
+    notices = concat([r.notices for r in runs]).sort_values(
+        ["level", "overdue_amount", "customer_id"], ascending=[False, False, True], kind="stable")
+    notices = notices.reset_index(drop=True)
+    order = pd.Series(np.arange(len(notices)), index=notices["customer_id"].to_numpy())
+    items = concat([r.items for r in runs])
+    items = items.iloc[np.argsort(items["customer_id"].map(order).to_numpy(), kind="stable")].reset_index(drop=True)
+    excluded = concat([r.excluded for r in runs])
+    excluded = excluded.iloc[np.argsort(excluded["customer_id"].to_numpy(dtype=object).astype(str), kind="stable")]
+    return DunningRun(notices, items, excluded.reset_index(drop=True), runs[0].levels)
 
 
 def _payments_left_out(store: Store) -> list[str]:
