@@ -52,8 +52,16 @@ def _assert_same(plain: dict, got: dict, names=REPORTED) -> None:
     assert len(got["Aging"]) > 20 and len(got["Scorecard"]) == 26 and len(got["Dunning"]) >= 2
 
 
-def test_duckdb_report_equals_the_workbook_run(plain, tmp_path) -> None:
-    view = _posted(tmp_path, f"duckdb:{tmp_path / 'l.duckdb'}")
+@pytest.fixture(scope="module")
+def duck(tmp_path_factory) -> tuple[str, Path]:
+    """A fresh DuckDB ledger of the reference book, posted; (source, the book that views it)."""
+    d = tmp_path_factory.mktemp("duck")
+    source = f"duckdb:{d / 'l.duckdb'}"
+    return source, _posted(d, source)
+
+
+def test_duckdb_report_equals_the_workbook_run(plain, duck) -> None:
+    _source, view = duck
     result = _cli("ledger", "report", str(view), "--chunk-rows", CHUNK)
     assert result.exit_code == 0
     assert "Total receivables" in result.output and "Credit grades" in result.output
@@ -92,11 +100,12 @@ def test_dirty_book_same_sheets_and_exit_1_for_the_rows_left_out(tmp_path) -> No
         assert got[name] == want[name], name
 
 
-def test_detail_beyond_the_sheet_is_cut_in_sql(plain, tmp_path) -> None:
+def test_detail_beyond_the_sheet_is_cut_in_sql(plain, duck, tmp_path) -> None:
     """ledger_sheet_rows = 60: report_aging_detail holds every row of the workbook run's detail in its order, the
     sheet the same top rows as the in-memory ledger run shows (overflow.top_rows), after the note."""
-    source = f"duckdb:{tmp_path / 'l.duckdb'}"
-    view = _posted(tmp_path, source, config={"ledger_sheet_rows": CAP})
+    source, _view = duck
+    view = write_book(tmp_path / "view.xlsm", customers=1, invoices=0, payments=0, ledger_source=source,
+                      config={"ledger_sheet_rows": CAP})
     twin = write_book(tmp_path / "twin.xlsm", customers=1, invoices=0, payments=0, ledger_source=source,
                       config={"ledger_sheet_rows": CAP})
     assert _cli("aging", str(twin)).exit_code == 0  # the in-memory ledger run, cut in Python
