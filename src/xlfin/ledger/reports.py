@@ -1,11 +1,18 @@
 """Per-customer reports from the posted ledger, fetching only the customers they work on (issue #16 item 2).
 
-Dunning: the customers worth a notice come from SQL (`pushdown.dunning_candidates`: undisputed overdue of at
-least dunning_min_amount, not on hold — a superset of whom the engine duns); then only those customers' rows are
-read (invoices, posted allocations and their payments' dates, unapplied cash posted to them, payment plans,
-the dunning log) and the engine (`build_dunning`, unchanged) decides levels, interest, fees and plans on them. The
-notices equal the engine's over the whole posted ledger; who was *excluded* is only reported for the candidates
-(the others were never near a notice).
+Each reads one customer chunk (`chunks.plan`) or one row per customer at a time; the engine is unchanged.
+
+- Aging (`aging_sheet`): the summary from SQL (`pushdown.aging_summary`, one row per customer); the detail
+  counted in SQL, fetched in the engine's order when it fits the sheet, else inserted whole into
+  report_aging_detail by INSERT ... SELECT when the workbook is saved, the sheet showing the oldest rows and a note.
+- Scorecard (`scorecard_from_ledger`): `build_scorecard` per customer chunk (the payment index needs each settled
+  document's dates, not a sum); abc_class, the one column ranking all customers, again over the whole card.
+- Dunning (`dunning_from_ledger`): the customers worth a notice come from SQL (`pushdown.dunning_candidates`:
+  undisputed overdue of at least dunning_min_amount, not on hold — a superset of whom the engine duns); then only
+  those customers' rows are read, a chunk at a time (invoices, posted allocations and their payments' dates,
+  unapplied cash posted to them, payment plans, the dunning log) and the engine (`build_dunning`) decides levels,
+  interest, fees and plans on them. The notices equal the engine's over the whole posted ledger; who was
+  *excluded* is only reported for the candidates (the others were never near a notice).
 """
 
 from __future__ import annotations
