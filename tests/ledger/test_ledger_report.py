@@ -135,3 +135,10 @@ def test_unusable_input_exits_2_and_writes_nothing(tmp_path) -> None:
     _cli("ledger", "load", str(book), "--source", source)  # loaded, never reconciled
     assert "ledger reconcile" in _cli("ledger", "report", str(book), "--source", source, codes=(2,)).output
     assert book.read_bytes() == before
+    # posted, then one more payment loaded: the report runs (posted cash only) and says how many are waiting
+    _cli("ledger", "reconcile", str(book), "--source", source)
+    with connect(source) as store:
+        store.execute("INSERT INTO payments (payment_id, payment_date, customer_id, amount, _seq) "
+                      "SELECT 'LATE-1', MIN(payment_date), MIN(customer_id), 100, 99999 FROM payments")
+    result = _cli("ledger", "report", str(book), "--source", source, codes=(0,))
+    assert "1 payment(s) in the ledger not posted yet" in result.output
