@@ -4,6 +4,7 @@ per-customer figures and the dunning candidates computed in SQL where the data l
     python benchmarks/ledger.py --invoices 10000000 --payments 8000000            # DuckDB file in /tmp
     python benchmarks/ledger.py --invoices 1000000 --payments 800000 --pg postgresql://postgres@127.0.0.1:5432/db
     python benchmarks/ledger.py --reconcile --invoices 1000000 --payments 800000     # chunked posting, peak memory
+    python benchmarks/ledger.py --report --invoices 1000000 [--in-memory]           # `xlfin ledger report`
 
 The ledger is generated with SQL (generate_series) into the product's own tables (`xlfin.ledger.ddl.init`): one
 customer per 100 invoices, two years of invoice dates, 1 % credit notes, 1 % disputed, a third with a blank due date
@@ -15,6 +16,13 @@ alone (DuckDB runs in-process: its memory is in that figure; PostgreSQL's server
 its invoice in the reference: the identification pass) and runs `xlfin.ledger.allocate.post_reconciliation` twice
 on copies of it, each in its own process: in customer chunks (`--chunk-rows`, default 200,000) and as one chunk
 (the whole ledger at once). It prints time and peak RSS of each and checks that both posted the same rows.
+
+`--report` generates the posted ledger (as above, plus its ledger_posted / ledger_runs rows) and runs
+`xlfin ledger report` (`xlfin.app.ledger_report.execute_report`) into a template book in a child process: seconds
+per stage and peak RSS, once for the per-customer sheets the ledger code bounds by the chunk (Aging, Scorecard,
+Dunning) and once for all five sheets (Forecast and Dashboard through ledger/forecast_sql.py and dashboard_sql.py).
+`--in-memory` adds the same five sheets by the in-memory ledger run (`operations.execute` on the LedgerBook: every
+input row read, the engine's reconciliation in memory) for comparison; at 1 M invoices that takes minutes and GBs.
 """
 
 from __future__ import annotations
@@ -172,6 +180,92 @@ def compare_posting(args: argparse.Namespace, n_pay: int) -> None:
     print("same rows posted:", len(set(results.values())) == 1)
 
 
+POSTED_SQL = [
+    """INSERT INTO ledger_posted (payment_id, run_id, allocated, unapplied, reason, customer_id)
+       SELECT p.payment_id, 'bench', COALESCE(a.amount, 0), p.amount - COALESCE(a.amount, 0),
+              CASE WHEN a.amount IS NULL THEN 'no_match' END, p.customer_id
+       FROM payments p LEFT JOIN (SELECT payment_id, SUM(amount) AS amount FROM ledger_allocations
+                                  GROUP BY payment_id) a ON a.payment_id = p.payment_id""",
+    """INSERT INTO ledger_runs (run_id, started, payments, allocations)
+       SELECT 'bench', CURRENT_TIMESTAMP, (SELECT COUNT(*) FROM payments), (SELECT COUNT(*) FROM ledger_allocations)""",
+]
+
+
+def view_book(path: Path, source: str) -> Path:
+    """A template book whose Config points at the ledger (its input sheets stay empty: the ledger is the data)."""
+    from xlfin.app.demo import set_config
+    from xlfin.template import package_workbook
+    from xlfin.template.builder import build_workbook
+
+    wb = build_workbook("en")
+    set_config(wb, {"as_of_date": AS_OF, "ledger_source": source}, "en")
+    path.write_bytes(package_workbook(wb, "en"))
+    return path
+
+
+def report_once(source: str, actions: str, chunk_rows: int, in_memory: bool) -> None:
+    """Child process: one report run into a fresh view book; prints stage seconds and peak RSS."""
+    import tempfile
+
+    from xlfin.adapters.file import open_workbook
+    from xlfin.app.ledger_report import execute_report
+    from xlfin.app.operations import execute
+    from xlfin.ledger.view import ledger_view
+
+    marks: list[tuple[str, float]] = [("start", time.perf_counter())]
+
+    def progress(stage: str) -> None:
+        marks.append((stage, time.perf_counter()))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        book = ledger_view(open_workbook(view_book(Path(tmp) / "view.xlsm", source)))
+        try:
+            wanted = actions.split(",")
+            if in_memory:
+                summary = execute(book, wanted, progress=progress)
+            else:
+                summary = execute_report(book, progress=progress, chunk_rows=chunk_rows, actions=wanted)
+        finally:
+            book.close()
+    marks.append(("end", time.perf_counter()))
+    stages = " ".join(f"{name}={end - begin:.1f}" for (name, begin), (_, end) in zip(marks, marks[1:]))
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
+    aging = summary.results.get("aging", {})
+    print(f"RESULT {marks[-1][1] - marks[0][1]:.1f} {rss:.2f} {aging.get('open_items')} {aging.get('total')} "
+          f"{stages}", flush=True)
+
+
+def compare_report(args: argparse.Namespace, n_pay: int) -> None:
+    db = args.db or Path(f"/tmp/xlfin_ledger_report_{args.invoices}.duckdb")
+    source = f"duckdb:{db}"
+    print(f"ledger {source}: {args.invoices:,} invoices, {n_pay:,} payments, posted")
+    if not db.exists():
+        subprocess.run([sys.executable, __file__, "--generate-only", "--invoices", str(args.invoices),
+                        "--payments", str(n_pay), "--db", str(db)], check=True)
+        from xlfin.ledger.store import connect
+
+        with connect(source) as store:
+            for sql in POSTED_SQL:
+                store.execute(sql)
+    runs = [(f"ledger report: {args.sheets}", args.sheets, "")]
+    if not args.bounded_only:
+        runs.append(("ledger report: all five sheets", "aging,scorecard,dunning,forecast,dashboard", ""))
+    if args.in_memory:
+        runs.append(("in-memory ledger run: five sheets", "aging,scorecard,dunning,forecast,dashboard", "memory"))
+    for label, actions, mode in runs:
+        cmd = [sys.executable, __file__, "--report-once", actions, "--db", str(db), "--chunk-rows",
+               str(args.chunk_rows)] + (["--in-memory"] if mode else [])
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+        seconds, rss, items, total, *stages = next(
+            line for line in out.splitlines() if line.startswith("RESULT")).split()[1:]
+        print(f"{label:<38} {float(seconds):8.1f} s  peak RSS {float(rss):6.2f} GB  open items {items}, "
+              f"total {total}", flush=True)
+        print(f"    stages (s): {' '.join(stages)}", flush=True)
+    if args.in_memory:
+        print("(the in-memory run reconciles afresh; the generated ledger's allocations are synthetic, so its open items "
+              "differ: compare time and memory only)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--invoices", type=int, default=1_000_000)
@@ -182,6 +276,12 @@ def main() -> None:
     ap.add_argument("--memory", default=None, help="DuckDB memory_limit, e.g. 6GB")
     ap.add_argument("--reconcile", action="store_true", help="time chunked posting against one chunk (DuckDB)")
     ap.add_argument("--chunk-rows", type=int, default=200_000, help="with --reconcile: rows per customer chunk")
+    ap.add_argument("--report", action="store_true", help="time `xlfin ledger report` on a posted ledger (DuckDB)")
+    ap.add_argument("--in-memory", action="store_true", help="with --report: also the in-memory ledger run")
+    ap.add_argument("--bounded-only", action="store_true",
+                    help="with --report: only the --sheets run (Forecast and Dashboard read every row here)")
+    ap.add_argument("--sheets", default="aging,scorecard,dunning", help="with --report: the first run's sheets")
+    ap.add_argument("--report-once", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--generate-only", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--unposted", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--post-once", type=int, default=None, help=argparse.SUPPRESS)
@@ -192,6 +292,12 @@ def main() -> None:
         return
     if args.reconcile:
         compare_posting(args, n_pay)
+        return
+    if args.report_once is not None:
+        report_once(f"duckdb:{args.db}", args.report_once, args.chunk_rows, args.in_memory)
+        return
+    if args.report:
+        compare_report(args, n_pay)
         return
     source = args.pg or f"duckdb:{args.db or Path(f'/tmp/xlfin_ledger_{args.invoices}.duckdb')}"
     if args.generate_only:
