@@ -30,6 +30,12 @@ from pathlib import Path
 AS_OF = dt.date(2026, 11, 20)
 
 
+def _quotient(numerator: str, divisor: int) -> str:
+    """Integer division the same in both databases: DuckDB's `/` divides as floats (and CAST rounds to nearest),
+    PostgreSQL's truncates; subtracting the remainder first leaves an exact quotient for either."""
+    return f"CAST((({numerator}) - ({numerator}) % {divisor}) / {divisor} AS BIGINT)"
+
+
 def generate_sql(n_inv: int, n_pay: int) -> list[str]:
     n_cus = max(n_inv // 100, 1)
     a = f"DATE '{AS_OF.isoformat()}'"
@@ -51,13 +57,13 @@ def generate_sql(n_inv: int, n_pay: int) -> list[str]:
                    'C' || lpad(CAST((j * 7919) % {n_cus} AS TEXT), 7, '0'),
                    CASE WHEN p % 10 = 0 THEN CAST(FLOOR((10000 + (j * 15485863) % 2000000) / 2.0) AS BIGINT)
                         ELSE 10000 + (j * 15485863) % 2000000 END, p
-            FROM (SELECT p, CAST(p * {n_inv} / {n_pay} AS BIGINT) AS j FROM generate_series(CAST(0 AS BIGINT), CAST({n_pay - 1} AS BIGINT)) AS t(p)) s""",
+            FROM (SELECT p, {_quotient(f'p * {n_inv}', n_pay)} AS j FROM generate_series(CAST(0 AS BIGINT), CAST({n_pay - 1} AS BIGINT)) AS t(p)) s""",
         f"""INSERT INTO ledger_allocations (payment_id, invoice_no, customer_id, amount, rule, confidence, run_id)
             SELECT 'PMT' || CAST(p AS TEXT), 'INV' || CAST(j AS TEXT),
                    'C' || lpad(CAST((j * 7919) % {n_cus} AS TEXT), 7, '0'),
                    CASE WHEN p % 10 = 0 THEN CAST(FLOOR((10000 + (j * 15485863) % 2000000) / 2.0) AS BIGINT)
                         ELSE 10000 + (j * 15485863) % 2000000 END, 'fifo', 'low', 'bench'
-            FROM (SELECT p, CAST(p * {n_inv} / {n_pay} AS BIGINT) AS j FROM generate_series(CAST(0 AS BIGINT), CAST({n_pay - 1} AS BIGINT)) AS t(p)) s
+            FROM (SELECT p, {_quotient(f'p * {n_inv}', n_pay)} AS j FROM generate_series(CAST(0 AS BIGINT), CAST({n_pay - 1} AS BIGINT)) AS t(p)) s
             WHERE j % 100 <> 7""",
     ]
 
@@ -77,7 +83,7 @@ def generate_unposted_sql(n_inv: int, n_pay: int) -> list[str]:
                    CASE WHEN p % 10 = 0 THEN CAST(FLOOR((10000 + (j * 15485863) % 2000000) / 2.0) AS BIGINT)
                         ELSE 10000 + (j * 15485863) % 2000000 END,
                    CASE WHEN p % 20 = 3 THEN 'INV' || CAST(j AS TEXT) END, p
-            FROM (SELECT p, CAST(p * {n_inv} / {n_pay} AS BIGINT) AS j FROM generate_series(CAST(0 AS BIGINT), CAST({n_pay - 1} AS BIGINT)) AS t(p)) s""",
+            FROM (SELECT p, {_quotient(f'p * {n_inv}', n_pay)} AS j FROM generate_series(CAST(0 AS BIGINT), CAST({n_pay - 1} AS BIGINT)) AS t(p)) s""",
     ]
 
 
