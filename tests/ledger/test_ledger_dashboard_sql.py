@@ -25,11 +25,22 @@ from xlfin.ledger.ddl import init  # noqa: E402
 from xlfin.ledger.load import load_raws  # noqa: E402
 from xlfin.ledger.store import connect  # noqa: E402
 
+def _later(data: dict) -> None:
+    """Documents raised after as_of (an invoice and a credit note): not receivables yet in either run."""
+    inv = data["invoices"]
+    later = inv.iloc[[0, 1]].copy()
+    later["invoice_no"] = ["INV-LATER-1", "CN-LATER-1"]
+    later["doc_type"] = ["Invoice", "Credit Note"]
+    later["invoice_date"] = pd.Timestamp("2026-12-01")
+    later["due_date"] = pd.Timestamp("2026-12-31")
+    data["invoices"] = pd.concat([inv, later], ignore_index=True)
+
+
 BOOKS = {
     # credit notes and disputes come with every demo book; this one adds payers nobody can name
     "hard": dict(seed=11, customers=30, invoices=400, payments=330, mutate=_hard),
     "zh": dict(seed=5, customers=20, invoices=300, payments=250, lang="zh-CN"),
-    "few_payments": dict(seed=3, customers=15, invoices=200, payments=40),
+    "few_payments_later_documents": dict(seed=3, customers=15, invoices=200, payments=40, mutate=_later),
 }
 
 
@@ -50,7 +61,7 @@ def store(request, tmp_path, plain):
     store = connect(source)
     init(store)
     load_raws(store, plain.raws, plain.validation, plain.settings)
-    post_reconciliation(store, plain.settings, plain.as_of, chunk_rows=120)
+    post_reconciliation(store, plain.settings, plain.as_of)
     yield store
     store.close()
 

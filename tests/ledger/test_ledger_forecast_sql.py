@@ -13,6 +13,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from books import write_book  # noqa: E402
 from test_ledger_chunks import _hard  # noqa: E402  (payments without a customer, remittances across customers)
+from test_ledger_dashboard_sql import _later  # noqa: E402  (documents dated after as_of)
 
 from xlfin.adapters.file import open_workbook  # noqa: E402
 from xlfin.app.operations import Run  # noqa: E402
@@ -25,7 +26,7 @@ from xlfin.ledger.store import connect  # noqa: E402
 
 BOOKS = {
     "hard": dict(seed=11, customers=30, invoices=400, payments=330, mutate=_hard),
-    "zh": dict(seed=5, customers=20, invoices=300, payments=250, lang="zh-CN"),
+    "later_documents": dict(seed=3, customers=15, invoices=200, payments=120, mutate=_later),
 }
 
 
@@ -45,7 +46,7 @@ def store(request, tmp_path, plain):
     store = connect(source)
     init(store)
     load_raws(store, plain.raws, plain.validation, plain.settings)
-    post_reconciliation(store, plain.settings, plain.as_of, chunk_rows=120)
+    post_reconciliation(store, plain.settings, plain.as_of)
     yield store
     store.close()
 

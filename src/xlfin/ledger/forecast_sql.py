@@ -150,12 +150,14 @@ def _chunks(store: Store, chunk_rows: int) -> list[tuple[int, int]]:
 
 
 def _open_chunk(store: Store, names: np.ndarray, lo: int, hi: int) -> pd.DataFrame:
-    o = store.frame(f"SELECT invoice_no, code, due_date, outstanding, disputed FROM {STATES} "
+    # dates as day numbers: any date a cell holds (to 9999-12-31) without the nanosecond range of pandas' default
+    o = store.frame(f"SELECT invoice_no, code, due_date - DATE '1970-01-01' AS due_day, outstanding, disputed "
+                    f"FROM {STATES} "
                     f"WHERE code BETWEEN {lo} AND {hi} AND outstanding > 0 AND due_date IS NOT NULL ORDER BY rn")
     return pd.DataFrame({
         "invoice_no": o["invoice_no"].to_numpy(dtype=object),
         "customer_id": names[o["code"].to_numpy(dtype=np.int64)],
-        "due_date": pd.to_datetime(o["due_date"]).astype("datetime64[s]"),
+        "due_date": o["due_day"].to_numpy(dtype=np.int64).astype("datetime64[D]").astype("datetime64[s]"),
         "outstanding": o["outstanding"].to_numpy(dtype=np.int64),
         "disputed": o["disputed"].to_numpy(dtype=bool),
     })
