@@ -241,29 +241,29 @@ class _Book:
         self.head = {c: r.start for c, r in self.slices.items()}  # first possibly-open position (FIFO)
         self.index = InvoiceIndex.build(self.nos, self.cust)
         # outstanding -> positions (ascending = oldest first) of open, undisputed invoices, per customer
-        self.by_amount: dict[str, dict[int, list[int]]] = {}
-        self.any_by_amount: dict[int, set[int]] = {}  # all customers: candidates for unidentified payers
-        targets = np.flatnonzero(~np.asarray(self.is_cn, bool) & ~np.asarray(self.disputed, bool)
-                                 & (amounts[order_a] > 0)).tolist() if n else []
-        by_amount, any_by_amount, cust, out = self.by_amount, self.any_by_amount, self.cust, self.out
-        for p in targets:  # as _amount_rule_target, for every position at once
-            amounts_of = by_amount.get(cust[p])
-            if amounts_of is None:
-                amounts_of = by_amount[cust[p]] = {}
-            o = out[p]
-            at = amounts_of.get(o)
-            if at is None:
-                amounts_of[o] = [p]
-            else:
-                at.append(p)
-            anywhere = any_by_amount.get(o)
-            if anywhere is None:
-                any_by_amount[o] = {p}
-            else:
-                anywhere.add(p)
+        targets = (~np.asarray(self.is_cn, bool) & ~np.asarray(self.disputed, bool)
+                   & (amounts[order_a] > 0)) if n else np.zeros(0, bool)
+        self.by_amount = _amount_buckets(self.cust, self.out, cuts, targets)
+        # all customers: candidates for unidentified payers. Kept as the targets by their first outstanding (a
+        # position whose outstanding still equals it was never reduced) plus the positions reduce() moved to a
+        # new outstanding; _global_candidates checks the current outstanding, so stale entries cost nothing.
+        tpos = np.flatnonzero(targets)
+        by_first = tpos[np.argsort(amounts[order_a][tpos], kind="stable")]
+        self.first_out = np.asarray(amounts[order_a], dtype=np.int64)
+        self.by_first_out = by_first
+        self.first_sorted = self.first_out[by_first]
+        self.moved_to: dict[int, set[int]] = {}
         # the same open items as counts and as sorted distinct outstanding values (range queries for tolerance)
         self.open_count = {c: sum(len(v) for v in d.values()) for c, d in self.by_amount.items()}
         self.sorted_out = {c: sorted(d) for c, d in self.by_amount.items()}
+
+    def open_at(self, amount: int) -> list[int]:
+        """Positions of every customer's open, undisputed invoices whose outstanding is ``amount`` (any order)."""
+        lo, hi = np.searchsorted(self.first_sorted, [amount, amount + 1]).tolist()
+        out = self.out
+        found = [p for p in self.by_first_out[lo:hi].tolist() if out[p] == amount]
+        found += [p for p in self.moved_to.get(amount, ()) if out[p] == amount]
+        return found
 
     def _amount_rule_target(self, p: int) -> bool:
         return not self.is_cn[p] and not self.disputed[p] and self.out[p] > 0
@@ -282,13 +282,16 @@ class _Book:
             if not bucket:
                 del amounts[old]
                 del values[bisect.bisect_left(values, old)]
-            self.any_by_amount[old].discard(p)
             if new > 0:
                 if new not in amounts:
                     amounts[new] = []
                     bisect.insort(values, new)
                 bisect.insort(amounts[new], p)
-                self.any_by_amount.setdefault(new, set()).add(p)
+                moved = self.moved_to.get(new)
+                if moved is None:
+                    self.moved_to[new] = {p}
+                else:
+                    moved.add(p)
             else:
                 self.open_count[cust] -= 1
         self.out[p] = new
@@ -310,6 +313,29 @@ class _Book:
                 and _same_currency(currency, self.cur[p])
             ):
                 yield p
+
+
+def _amount_buckets(cust: list[str], out: list[int], cuts: list[int], targets: np.ndarray) -> dict[str, dict[int, list[int]]]:
+    """Per customer, outstanding -> positions (ascending) of the ``targets`` positions. A customer's positions are
+    one slice (``cuts``); where its amounts are all distinct (nearly always) the dict is made in one call."""
+    found: dict[str, dict[int, list[int]]] = {}
+    tpos = np.flatnonzero(targets)
+    bounds = np.searchsorted(tpos, cuts).tolist()
+    positions = tpos.tolist()
+    for k in range(len(cuts) - 1):
+        lo, hi = bounds[k], bounds[k + 1]
+        if lo == hi:
+            continue
+        mine = positions[lo:hi]
+        amounts = [out[p] for p in mine]
+        if len(set(amounts)) == len(amounts):
+            found[cust[mine[0]]] = dict(zip(amounts, [[p] for p in mine]))
+            continue
+        buckets: dict[int, list[int]] = {}
+        for p, o in zip(mine, amounts):
+            buckets.setdefault(o, []).append(p)
+        found[cust[mine[0]]] = buckets
+    return found
 
 
 def _same_currency(a: str, b: str) -> bool:
@@ -578,7 +604,7 @@ class _Run:
 
     def _global_candidates(self, amount: int, currency: str) -> list[str]:
         b = self.book
-        return sorted(b.nos[p] for p in b.any_by_amount.get(amount, ()) if _same_currency(currency, b.cur[p]))
+        return sorted(b.nos[p] for p in set(b.open_at(amount)) if _same_currency(currency, b.cur[p]))
 
 
 def find_combination(
