@@ -59,7 +59,6 @@ from __future__ import annotations
 import bisect
 import contextlib
 import gc
-import itertools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -296,23 +295,21 @@ class _Book:
                 self.open_count[cust] -= 1
         self.out[p] = new
 
-    def open_invoices(self, cust: str, currency: str, include_disputed: bool = False):
-        """Open invoices of a customer, oldest first."""
+    def open_list(self, cust: str, currency: str, include_disputed: bool = False) -> list[int]:
+        """Open invoices of a customer, oldest first (one comprehension: a generator costs a resume per item)."""
         r = self.slices.get(cust)
         if r is None:
-            return
+            return []
+        out, is_cn, disputed, cur = self.out, self.is_cn, self.disputed, self.cur
         h = self.head[cust]
-        while h < r.stop and (self.out[h] <= 0 or self.is_cn[h]):  # outstanding never grows back
+        while h < r.stop and (out[h] <= 0 or is_cn[h]):  # outstanding never grows back
             h += 1
         self.head[cust] = h
-        for p in range(h, r.stop):
-            if (
-                self.out[p] > 0
-                and not self.is_cn[p]
-                and (include_disputed or not self.disputed[p])
-                and _same_currency(currency, self.cur[p])
-            ):
-                yield p
+        return [
+            p for p in range(h, r.stop)
+            if out[p] > 0 and not is_cn[p] and (include_disputed or not disputed[p])
+            and (not currency or not cur[p] or currency == cur[p])
+        ]
 
 
 def _amount_buckets(cust: list[str], out: list[int], cuts: list[int], targets: np.ndarray) -> dict[str, dict[int, list[int]]]:
@@ -504,7 +501,7 @@ class _Run:
             code, detail = "named_settled", ", ".join(settled)
         candidates = [b.nos[p] for p in wrong_currency + explicit.ambiguous + reference.ambiguous]
         candidates += foreign
-        candidates += [b.nos[p] for p in b.open_invoices(cust, currency, include_disputed=True)]
+        candidates += [b.nos[p] for p in b.open_list(cust, currency, include_disputed=True)]
         self._leave(pid, cust, remaining, code, detail, candidates)
 
     def _allocate_credit(self, cn: int, p: int, cents: int, confidence: str) -> None:
@@ -532,15 +529,15 @@ class _Run:
                 pid, exact[0], amount, "exact_amount", conf("high" if len(exact) == 1 else "medium")
             )
             return
-        first = next(b.open_invoices(cust, currency), None)
-        if first is None:
+        open_now = b.open_list(cust, currency)  # nothing is allocated below before the answer: it stays true
+        if not open_now:
             self._nothing_open(pid, cust, amount, currency)
             return
-        # thousands of open items: sums of them match anything by chance, and listing them costs too much
+        # thousands of open items: sums of them match anything by chance
         if b.open_count.get(cust, 0) <= _SCAN_LIMIT:
-            open_now = list(b.open_invoices(cust, currency))
+            out = b.out
             combo, complete = find_combination(
-                [(p, b.out[p]) for p in open_now if b.out[p] < amount],
+                [(p, out[p]) for p in open_now if out[p] < amount],
                 amount,
                 self.s.max_combination_size,
                 self.s.combination_max_candidates,
@@ -563,7 +560,7 @@ class _Run:
             return
         if self.s.fifo:
             remaining = amount
-            for p in b.open_invoices(cust, currency):
+            for p in open_now:  # allocating to p changes no later item's outstanding
                 take = min(remaining, b.out[p])
                 self._allocate(pid, p, take, "fifo", "low")
                 remaining -= take
@@ -572,7 +569,7 @@ class _Run:
             self._leave(pid, cust, remaining, "overpayment", "after FIFO", [])
             return
         candidates = [b.nos[p] for _, p in short] + [
-            b.nos[p] for p in itertools.islice(b.open_invoices(cust, currency), 11)
+            b.nos[p] for p in open_now[:11]
         ]
         self._leave(pid, cust, amount, "no_match", "", candidates)
 
@@ -593,8 +590,8 @@ class _Run:
 
     def _nothing_open(self, pid: str, cust: str, amount: int, currency: str) -> None:
         b = self.book
-        disputed = [b.nos[p] for p in b.open_invoices(cust, currency, include_disputed=True)]
-        other_currency = [b.nos[p] for p in b.open_invoices(cust, "", include_disputed=True)]
+        disputed = [b.nos[p] for p in b.open_list(cust, currency, include_disputed=True)]
+        other_currency = [b.nos[p] for p in b.open_list(cust, "", include_disputed=True)]
         if disputed:
             self._leave(pid, cust, amount, "no_match", "only disputed invoices are open", disputed)
         elif other_currency:
@@ -646,9 +643,9 @@ def find_combination(
             break
         if size == 2:
             for i, a in enumerate(amounts):
-                j = _first_at_or_after(where, target - a, i + 1)
-                if j >= 0:
-                    return [items[i][0], items[j][0]], True
+                for j in where.get(target - a, ()):  # _first_at_or_after(where, target - a, i + 1), inline
+                    if j > i:
+                        return [items[i][0], items[j][0]], True
             continue
         if n > max_candidates:
             return [], False
