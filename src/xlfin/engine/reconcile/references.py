@@ -203,6 +203,8 @@ class InvoiceIndex:
     _typo_cache: dict[str, dict[str, list[int]]] = field(default_factory=dict)
     _typo_lengths: dict[str, set[int]] = field(default_factory=dict)  # lengths of a customer's keys
     _prepared: dict[str, tuple[str, list[str], list[str], list[bool]]] = field(default_factory=dict)
+    # scan() answers that did not depend on what is open, by (text, scope, explicit, no is_open); callers only read
+    _static_scans: dict[tuple[str, str | None, bool, bool], ScanResult] = field(default_factory=dict)
 
     @classmethod
     def build(cls, invoice_nos: Sequence[str], customers: Sequence[str]) -> InvoiceIndex:
@@ -325,6 +327,35 @@ def scan(
     if not text or (not explicit and names_nothing(text)):
         # outside Applied To only a run of parts with a digit can name an invoice or be a typo of one
         return ScanResult([], [], [])
+    memo = (text, scope, explicit, is_open is None)
+    found = index._static_scans.get(memo)
+    if found is not None:
+        return found
+    if is_open is None:
+        found = _scan(text, index, scope, scope_positions, None, explicit)
+    else:
+        asked = []
+
+        def watched(p: int) -> bool:
+            asked.append(p)
+            return is_open(p)
+
+        found = _scan(text, index, scope, scope_positions, watched, explicit)
+        if asked:  # a range or a typo looked at the open items: the answer may differ next time
+            return found
+    # the only state a scan reads is ``is_open``: one that never asked it gives this answer whatever is open
+    index._static_scans[memo] = found
+    return found
+
+
+def _scan(
+    text: str,
+    index: InvoiceIndex,
+    scope: str | None,
+    scope_positions: range | None,
+    is_open: Callable[[int], bool] | None,
+    explicit: bool,
+) -> ScanResult:
     norm, parts, seps, softs = index.prepared(text)
     n = len(parts)
     mentions: list[Mention] = []
