@@ -318,3 +318,19 @@ def test_a_kept_scan_is_what_a_fresh_scan_finds_later(text: str, scope: str | No
     kept = InvoiceIndex.build(INVOICE_NOS, customers)
     assert run(kept, first) == run(InvoiceIndex.build(INVOICE_NOS, customers), first)
     assert run(kept, later) == run(InvoiceIndex.build(INVOICE_NOS, customers), later)
+
+
+TEXT_PIECES = st.sampled_from(["2026", "1999", "-", "/", ".", "年", "月", "日", "3", "05", "12", "31", " ", "USD", "usd",
+                               "$", "¥", "元", "AMT", "amount", "EUR", ",", "1,234", "000", ".56", "至", "到", "~", "～",
+                               "to", "TO", "INV", "发票号", "Ｉ", "１", "A", "z"])
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(TEXT_PIECES, max_size=10).map("".join))
+def test_normalise_text_is_as_before(text: str) -> None:
+    """normalise_text skips the date, money and range patterns when the text holds none of the marks they need;
+    the result is the reference engine's."""
+    from support.reconcile_reference.references import normalise_text as reference_normalise
+    from xlfin.engine.reconcile.references import normalise_text
+
+    assert normalise_text(text) == reference_normalise(text)
