@@ -277,11 +277,17 @@ class InvoiceIndex:
         table = self._typo_cache.get(scope)
         if table is None:
             table = {}
+            keys = self.keys
             for p in scope_positions:
-                k = self.keys[p]
+                k = keys[p]
                 if len(k) >= MIN_TYPO_KEY - 1 and (is_open is None or is_open(p)):
-                    for v in deletion_variants(k):
-                        table.setdefault(v, []).append(p)
+                    # the variants as a list: a variant twice only lists p twice, and ``found`` is a set
+                    for v in [k, *(k[:i] + k[i + 1:] for i in range(len(k)))]:
+                        at = table.get(v)
+                        if at is None:
+                            table[v] = [p]
+                        else:
+                            at.append(p)
             self._typo_cache[scope] = table
         found: set[int] = set()
         for v in deletion_variants(key):
