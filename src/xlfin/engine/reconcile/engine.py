@@ -70,6 +70,7 @@ from xlfin.engine.cellvalues import yes_no_array
 from xlfin.engine.openitems import is_credit_note
 
 from .payers import NAME, PayerDirectory
+from .references import CANDIDATES as _CANDIDATES
 from .references import InvoiceIndex, join_numbers, names_nothing, scan, single_explicit, single_reference
 
 
@@ -295,18 +296,30 @@ class _Book:
                 self.open_count[cust] -= 1
         self.out[p] = new
 
-    def open_list(self, cust: str, currency: str, include_disputed: bool = False) -> list[int]:
-        """Open invoices of a customer, oldest first (one comprehension: a generator costs a resume per item)."""
+    def open_list(self, cust: str, currency: str, include_disputed: bool = False, most: int | None = None
+                  ) -> list[int]:
+        """Open invoices of a customer, oldest first (one comprehension: a generator costs a resume per item); the
+        first ``most`` of them when given."""
         r = self.slices.get(cust)
         if r is None:
             return []
-        out, is_cn, disputed, cur = self.out, self.is_cn, self.disputed, self.cur
+        out, is_cn = self.out, self.is_cn
         h = self.head[cust]
         while h < r.stop and (out[h] <= 0 or is_cn[h]):  # outstanding never grows back
             h += 1
         self.head[cust] = h
+        if most is None:
+            return self._open_in(h, r.stop, currency, include_disputed)
+        found: list[int] = []
+        while h < r.stop and len(found) < most:  # windows of the slice, until enough are found
+            found += self._open_in(h, min(r.stop, h + 4 * most), currency, include_disputed)
+            h += 4 * most
+        return found[:most]
+
+    def _open_in(self, start: int, stop: int, currency: str, include_disputed: bool) -> list[int]:
+        out, is_cn, disputed, cur = self.out, self.is_cn, self.disputed, self.cur
         return [
-            p for p in range(h, r.stop)
+            p for p in range(start, stop)
             if out[p] > 0 and not is_cn[p] and (include_disputed or not disputed[p])
             and (not currency or not cur[p] or currency == cur[p])
         ]
@@ -501,7 +514,10 @@ class _Run:
             code, detail = "named_settled", ", ".join(settled)
         candidates = [b.nos[p] for p in wrong_currency + explicit.ambiguous + reference.ambiguous]
         candidates += foreign
-        candidates += [b.nos[p] for p in b.open_list(cust, currency, include_disputed=True)]
+        # the cell shows the first CANDIDATES distinct numbers and "…" when there are more: the open invoices are
+        # distinct, so after the len(candidates) above, CANDIDATES + 1 of them decide the cell as all of them do
+        candidates += [b.nos[p] for p in b.open_list(cust, currency, include_disputed=True,
+                                                     most=len(candidates) + _CANDIDATES + 1)]
         self._leave(pid, cust, remaining, code, detail, candidates)
 
     def _allocate_credit(self, cn: int, p: int, cents: int, confidence: str) -> None:

@@ -598,7 +598,10 @@ def _typos(
             i += 1
 
 
-def join_numbers(numbers: Iterable[str], limit: int = 10) -> str:
+CANDIDATES = 10  # invoice numbers shown in a 'candidates' cell
+
+
+def join_numbers(numbers: Iterable[str], limit: int = CANDIDATES) -> str:
     """Invoice numbers for the 'candidates' cell: comma separated, at most ``limit``, then '…'."""
     numbers = list(dict.fromkeys(numbers))
     text = ", ".join(numbers[:limit])
