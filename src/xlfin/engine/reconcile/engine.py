@@ -247,11 +247,10 @@ class _Book:
         # all customers: candidates for unidentified payers. Kept as the targets by their first outstanding (a
         # position whose outstanding still equals it was never reduced) plus the positions reduce() moved to a
         # new outstanding; _global_candidates checks the current outstanding, so stale entries cost nothing.
+        first_out = np.asarray(amounts[order_a], dtype=np.int64)
         tpos = np.flatnonzero(targets)
-        by_first = tpos[np.argsort(amounts[order_a][tpos], kind="stable")]
-        self.first_out = np.asarray(amounts[order_a], dtype=np.int64)
-        self.by_first_out = by_first
-        self.first_sorted = self.first_out[by_first]
+        self.by_first_out = tpos[np.argsort(first_out[tpos], kind="stable")]
+        self.first_sorted = first_out[self.by_first_out]
         self.moved_to: dict[int, set[int]] = {}
         # the same open items as counts and as sorted distinct outstanding values (range queries for tolerance)
         self.open_count = {c: sum(len(v) for v in d.values()) for c, d in self.by_amount.items()}
