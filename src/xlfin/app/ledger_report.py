@@ -97,6 +97,8 @@ class LedgerReportRun(Run):
         from xlfin.ledger.forecast_sql import forecast_from_ledger
 
         self.progress("forecast")
+        if self.chunk_rows:  # --chunk-rows bounds the pay-date chunks too
+            return forecast_from_ledger(self.store, self.settings, self.as_of, chunk_rows=self.chunk_rows)
         return forecast_from_ledger(self.store, self.settings, self.as_of)
 
     @cached_property
