@@ -145,6 +145,12 @@ class Package:
             return data
         return self.original(name)
 
+    def pieces(self, name: str) -> bytes | list[bytes]:
+        """A part as `read` gives it, except that a part written as chunks stays its list of chunks (hashing and
+        deflating go through them one by one; joining would copy the largest parts once more)."""
+        data = self._changed.get(name)
+        return data if isinstance(data, list) and name not in self._removed else self.read(name)
+
     def original(self, name: str) -> bytes:
         """A member as loaded, whatever was written since."""
         got = self._inflated.get(name)
