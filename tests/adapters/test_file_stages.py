@@ -396,3 +396,30 @@ def test_columns_of_one_class_write_what_the_per_value_encoder_writes(floats, in
     chunks, _ = sheet.encode(styles)
     got = dict(re.findall(r'<row r="(\d+)">(.*?)</row>', b"".join(chunks).decode("utf-8"), re.S))
     assert {int(r): cells for r, cells in got.items()} == expected
+
+
+def test_large_parts_deflated_ahead_give_the_package_a_synchronous_deflate_gives(monkeypatch) -> None:
+    """A large part written as chunks is deflated on the second thread while the caller goes on; the zip is the
+    same bytes as deflating at save time, and a part rewritten after (or read back, which joins its chunks) is
+    deflated as it finally is."""
+    import xlfin.xlsx.opc as opc
+
+    chunks = [(b'<row r="%d"><c r="A%d"><v>%d</v></c></row>' % (i, i, i * 7)) * 50 for i in range(3000)]
+    other = [b"<x>" + bytes(range(48, 58)) * 200_000 + b"</x>"]
+
+    def saved(threshold: int) -> bytes:
+        monkeypatch.setattr(opc, "DEFLATE_AHEAD_BYTES", threshold)
+        package = Package(small_workbook_package())
+        package.write("xl/worksheets/big.xml", list(chunks))
+        package.write("xl/worksheets/other.xml", list(other))
+        package.write("xl/worksheets/other.xml", [b"<y/>"] + list(other))  # replaced after its deflate began
+        package.read("xl/worksheets/big.xml")  # joined: no longer the list that was deflated ahead
+        package.write("xl/worksheets/third.xml", list(chunks))
+        return package.to_bytes()
+
+    ahead, at_save = saved(1), saved(1 << 60)
+    assert ahead == at_save
+    with zipfile.ZipFile(io.BytesIO(ahead)) as zf:
+        assert zf.testzip() is None
+        assert zf.read("xl/worksheets/big.xml") == zf.read("xl/worksheets/third.xml") == b"".join(chunks)
+        assert zf.read("xl/worksheets/other.xml") == b"<y/>" + other[0]
