@@ -163,7 +163,7 @@ class PackageReader:
     def grid(self, name: str) -> np.ndarray:
         """Every value of a worksheet from A1 as a (rows, columns) object array; blank cells are None."""
         if name not in self._grids:
-            with _collector_paused():
+            with collector_paused():
                 try:
                     rows, merged = _sheet_values(self._book(), name)
                 except CalamineError as exc:
@@ -185,7 +185,7 @@ class PackageReader:
         workers = min(len(wanted), os.cpu_count() or 1)
         if workers < 2:
             return
-        with _collector_paused(), ThreadPoolExecutor(max_workers=workers) as pool:
+        with collector_paused(), ThreadPoolExecutor(max_workers=workers) as pool:
             for name, done in [(n, pool.submit(self._read_alone, n)) for n in wanted]:
                 try:
                     self._keep(name, *done.result())
@@ -211,11 +211,12 @@ class PackageReader:
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector paused while a sheet's rows are made and normalised: python-calamine makes a
-    list per row (a million at Excel's row limit) and each few hundred new lists start a collection that walks the
-    young objects, and now and then the whole heap; the rows hold plain values and no cycles, so there is nothing
-    for it to find (as in `schema.tables`' row building)."""
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused while many plain values are made: python-calamine makes a list per row
+    (a million at Excel's row limit), and each few hundred new containers start a collection that walks the young
+    objects and now and then the whole heap (the staged rows of a run are millions of lists); rows and cell texts
+    hold no cycles, so there is nothing for it to find (as in `schema.tables`' row building). Used while a sheet is
+    read and while a generated sheet is encoded."""
     enabled = gc.isenabled()
     gc.disable()
     try:

@@ -35,6 +35,7 @@ from ..xlsx_tables import (
 )
 from .limits import EXCEL_MAX_COLS, EXCEL_MAX_ROWS
 from .opc import escape
+from .read import collector_paused
 from .styles import CellStyle, StyleBook
 
 HEADER_STYLE = CellStyle(bold=True, color="FFFFFFFF", fill="FF" + str(HEADER_FILL.fgColor.rgb)[-6:], wrap=True,
@@ -160,6 +161,10 @@ class GeneratedSheet:
         each cell's address and its XML) that one `"".join` turns into text, a chunk of rows at a time. Blocks
         side by side (the Reconciliation sheet at Excel's row limit) and single cells inside a block cost no
         more than a block alone."""
+        with collector_paused():
+            return self._encode(styles, date1904)
+
+    def _encode(self, styles: StyleBook, date1904: bool) -> tuple[list[bytes], str | None]:
         enc = _Encoder(styles, date1904)
         sources: list[_Source] = []
         for order, (row, col, value, style) in enumerate(self._cells):
