@@ -193,6 +193,8 @@ class GeneratedSheet:
         first_used = 0
         for a, b in zip(bounds, bounds[1:]):
             active = [s for s in sources if s.start <= a and s.stop >= b]
+            if not active:  # rows between blocks: nothing to write
+                continue
             for at in range(a, b, _ROWS_PER_CHUNK):
                 text, first = _rows_xml(at, min(at + _ROWS_PER_CHUNK, b), active)
                 if text:
