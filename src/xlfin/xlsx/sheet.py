@@ -291,21 +291,25 @@ _CLASS_OF = np.frompyfunc(type, 1, 1)  # each cell's class, in one C-level loop
 
 
 def _class_groups(cells: np.ndarray) -> list[tuple[type, np.ndarray]]:
-    """The cells' classes, each with the positions of its cells. A column has one or two classes (its type and
-    blanks), so each class is picked out by one comparison of the class array with it (numpy compares the class
-    objects by identity, several times faster than hashing them); a numpy scalar type is compared with `is` one
-    by one (numpy would take it for a dtype)."""
-    if not len(cells):
-        return []
-    kinds = _CLASS_OF(cells)
-    if len(cells) == 1:
-        return [(kinds[0], np.zeros(1, dtype=np.int64))]
+    """The cells' classes in order of first appearance, each with the positions of its cells. A column has one or
+    two classes (its type and blanks), so each class is picked out by one comparison of the remaining cells'
+    classes with it (numpy compares the class objects by identity, several times faster than hashing them); a
+    numpy scalar type is compared with `is` one by one (numpy would take it for a dtype)."""
+    kinds = _CLASS_OF(cells) if len(cells) else cells
+    rest = np.arange(len(cells))
     out = []
-    for kind in dict.fromkeys(kinds.tolist()):
+    while len(rest):
+        kind = kinds[0]
         same = np.frompyfunc(lambda k, kind=kind: k is kind, 1, 1)(kinds).astype(bool) \
             if issubclass(kind, np.generic) else kinds == kind
-        out.append((kind, np.flatnonzero(same)))
+        if same.all():
+            out.append((kind, rest))
+            break
+        out.append((kind, rest[same]))
+        rest, kinds = rest[~same], kinds[~same]
     return out
+
+
 _FLOAT_KINDS = (float, np.float64)
 _EPOCH_ORDINAL = {False: EPOCH_1900.toordinal(), True: EPOCH_1904.toordinal()}
 
