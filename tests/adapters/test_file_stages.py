@@ -423,3 +423,15 @@ def test_large_parts_deflated_ahead_give_the_package_a_synchronous_deflate_gives
         assert zf.testzip() is None
         assert zf.read("xl/worksheets/big.xml") == zf.read("xl/worksheets/third.xml") == b"".join(chunks)
         assert zf.read("xl/worksheets/other.xml") == b"<y/>" + other[0]
+
+
+@pytest.mark.parametrize("texts", [["\x01"], ["a\x01b", "c", " d", "=e"], ["x", "\x01", "y ", "z"]])
+def test_text_holding_the_separator_character_does_not_shift_the_other_texts(texts: list[str]) -> None:
+    """The distinct texts are escaped all at once, joined by \\x01: a text that holds \\x01 itself (a control
+    character, found by hypothesis) is written by `_Encoder.tail` (cleaned), and every other text keeps its cell."""
+    styles = _styles()
+    sheet = GeneratedSheet()
+    sheet.column(2, 4, texts, CellStyle(), convert=_plain)
+    chunks, _ = sheet.encode(styles)
+    got = dict(re.findall(r'<row r="(\d+)">(.*?)</row>', b"".join(chunks).decode("utf-8"), re.S))
+    assert {int(r): cells for r, cells in got.items()} == reference_rows([(4, texts, CellStyle(), _plain)], styles)

@@ -412,8 +412,14 @@ def _str_pieces(values: np.ndarray, enc: _Encoder, style: CellStyle, base: str,
     joined = "\x01".join(texts)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     special = set(np.flatnonzero((lengths == 0) | (lengths > MAX_CELL_CHARS)).tolist())
-    if not joined.replace("\x01", "").isprintable():
+    if not joined.replace("\x01", "").isprintable() or joined.count("\x01") != len(texts) - 1:
         special.update(i for i, t in enumerate(texts) if not t.isprintable())
+    if joined.count("\x01") != len(texts) - 1:
+        # a text holds the separator itself (a control character, so it is special and `_Encoder.tail` writes it):
+        # it stands as an empty text in the joined one, or the split would shift every later text by one
+        safe = ["" if "\x01" in t else t for t in texts]
+        joined = "\x01".join(safe)
+        lengths = np.fromiter(map(len, safe), dtype=np.int64, count=len(safe))
     ends = np.cumsum(lengths + 1)  # one past each text's separator
     framed = "\x01" + joined + "\x01"
     leads = np.asarray([m.start() for m in _LEAD.finditer(framed)], dtype=np.int64)
