@@ -82,6 +82,8 @@ def _validation(v: dict, lang: Lang) -> str:
         text += "; " + t("cli_rows_left_out", lang, count=count(v["rows_left_out"]))
     if v.get("rows_after_as_of"):
         text += "; " + t("cli_rows_after_as_of", lang, count=count(v["rows_after_as_of"]))
+    if v.get("payments_not_posted"):  # xlfin ledger report: the sheets count posted cash only
+        text += "; " + t("cli_payments_not_posted", lang, count=count(v["payments_not_posted"]))
     return text
 
 

@@ -133,3 +133,34 @@ def ledger_reconcile(path: Path = typer.Argument(..., help="Workbook whose Confi
     _emit({"source": str(book.store.source), "run_id": result.run_id, "payments": result.payments_considered,
            "already_posted": result.already_posted, "allocations": result.allocations,
            "amount": result.amount / 100}, as_json)
+
+
+@ledger_app.command("report")
+@_guard
+def ledger_report(path: Path = typer.Argument(..., help="Workbook that receives the sheets (its Config applies)."),
+                  source: Optional[str] = SourceOpt, as_json: bool = JsonOpt,
+                  as_of: Optional[str] = typer.Option(None, "--as-of", help="Override Config as_of_date."),
+                  output: Optional[Path] = typer.Option(None, "-o", "--output",
+                                                        help="Write a new file instead of changing PATH in place."),
+                  chunk_rows: Optional[int] = typer.Option(
+                      None, "--chunk-rows", min=1, help="Invoices + payments per customer chunk (default 200,000).")
+                  ) -> None:
+    """Write Aging, Scorecard, Dunning, Forecast and Dashboard from the posted ledger, without loading it."""
+    from xlfin.adapters.file import open_workbook
+    from xlfin.app.ledger_report import execute_report
+    from xlfin.cli.main import _as_of, _print_summary
+    from xlfin.ledger.view import ledger_view
+
+    src = _source(source, path)
+    book = ledger_view(open_workbook(path), src)
+    try:
+        summary = execute_report(book, as_of=_as_of(as_of), output=output, chunk_rows=chunk_rows)
+        currency = book.read_config()[0].base_currency
+    finally:
+        book.close()
+    result = summary.as_dict()
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+    else:
+        _print_summary(result, currency, None)
+    raise typer.Exit(result["validation"]["exit_code"])

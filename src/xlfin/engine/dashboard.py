@@ -42,14 +42,28 @@ def build_dashboard(
     cash_forecast: pd.DataFrame | None = None,
 ) -> DashboardData:
     total_ar = int(open_items["outstanding"].sum()) if len(open_items) else 0
-    overdue = int(aging_summary["overdue"].sum()) if len(aging_summary) else 0
     start = as_of - dt.timedelta(days=364)  # 365 days including as_of
     sales = collection.credit_sales(invoices, start, as_of)
-    dso = float(collection.dso(np.array([total_ar], dtype=float), np.array([sales], dtype=float), 365)[0]) if sales else None
     cei = collection.period_cei(invoices, allocations, start, as_of) if sales else None
-    over_limit = int(scorecard["over_limit"].fillna(False).astype(bool).sum()) if len(scorecard) else 0
     with_open = int(open_items.loc[open_items["outstanding"] != 0, "customer_id"].nunique()) if len(open_items) else 0
     unapplied_total = int(unapplied["unapplied_amount"].sum()) if len(unapplied) else 0
+    return dashboard_data(as_of=as_of, total_ar=total_ar, credit_sales=sales, cei=cei, customers_with_open=with_open,
+                          unapplied_total=unapplied_total, aging_summary=aging_summary, bucket_labels=bucket_labels,
+                          scorecard=scorecard, monthly=_monthly(invoices, payments, as_of),
+                          cash_forecast=cash_forecast)
+
+
+def dashboard_data(*, as_of: dt.date, total_ar: int, credit_sales: int, cei: float | None, customers_with_open: int,
+                   unapplied_total: int, aging_summary: pd.DataFrame, bucket_labels: list[str],
+                   scorecard: pd.DataFrame, monthly: pd.DataFrame,
+                   cash_forecast: pd.DataFrame | None = None) -> DashboardData:
+    """The Dashboard from its figures: the totals over documents (receivables, credit sales of the 365 days to as_of,
+    CEI, customers with open items, unapplied cash, the monthly series) and the per-customer frames. The totals come
+    from the engine's frames (`build_dashboard`) or from SQL over a ledger (xlfin.ledger.dashboard_sql)."""
+    sales = credit_sales
+    overdue = int(aging_summary["overdue"].sum()) if len(aging_summary) else 0
+    dso = float(collection.dso(np.array([total_ar], dtype=float), np.array([sales], dtype=float), 365)[0]) if sales else None
+    over_limit = int(scorecard["over_limit"].fillna(False).astype(bool).sum()) if len(scorecard) else 0
     kpis: dict[str, float | int | None] = {
         "kpi_total_ar": total_ar,
         "kpi_overdue": overdue,
@@ -57,7 +71,7 @@ def build_dashboard(
         "kpi_dso": None if dso is None or not np.isfinite(dso) else dso,
         "kpi_cei": None if cei is None or not np.isfinite(cei) else cei,
         "kpi_over_limit": over_limit,
-        "kpi_customers": with_open,
+        "kpi_customers": customers_with_open,
         "kpi_unapplied": unapplied_total,
     }
     aging = pd.DataFrame({
@@ -72,7 +86,6 @@ def build_dashboard(
         "overdue": top["overdue"].astype(np.int64).to_numpy(),
     })
     abc = _abc_split(scorecard)
-    monthly = _monthly(invoices, payments, as_of)
     return DashboardData(as_of, kpis, aging, top_overdue, abc, monthly, cash_forecast)
 
 
@@ -87,19 +100,31 @@ def _abc_split(scorecard: pd.DataFrame) -> pd.DataFrame:
 
 def _monthly(invoices: pd.DataFrame, payments: pd.DataFrame, as_of: dt.date, months: int = 24) -> pd.DataFrame:
     """Invoiced (net of credit notes) and collected per calendar month, the last `months` months up to as_of."""
-    end = pd.Period(as_of, freq="M")
-    periods = pd.period_range(end - (months - 1), end, freq="M")
-    invoiced = pd.Series(0, index=periods, dtype=np.int64)
-    collected = pd.Series(0, index=periods, dtype=np.int64)
+    invoiced = collected = pd.Series(dtype=np.int64)
     if len(invoices):
         sign = document_sign(invoices["doc_type"])
         amounts = pd.Series(invoices["amount"].to_numpy(dtype=np.int64) * sign,
                             index=pd.to_datetime(invoices["invoice_date"]).dt.to_period("M"))
-        invoiced = invoiced.add(amounts.groupby(level=0).sum(), fill_value=0).reindex(periods, fill_value=0)
+        invoiced = amounts.groupby(level=0).sum()
     if len(payments):
         p = pd.Series(payments["amount"].to_numpy(dtype=np.int64),
                       index=pd.to_datetime(payments["payment_date"]).dt.to_period("M"))
-        collected = collected.add(p.groupby(level=0).sum(), fill_value=0).reindex(periods, fill_value=0)
+        collected = p.groupby(level=0).sum()
+    return monthly_series(invoiced, collected, as_of, months)
+
+
+def monthly_series(invoiced_by_month: pd.Series, collected_by_month: pd.Series, as_of: dt.date,
+                   months: int = 24) -> pd.DataFrame:
+    """The chart's frame from sums per calendar month (Series indexed by monthly Periods, any months): the last
+    `months` months up to as_of, months without documents 0."""
+    end = pd.Period(as_of, freq="M")
+    periods = pd.period_range(end - (months - 1), end, freq="M")
+    invoiced = pd.Series(0, index=periods, dtype=np.int64)
+    collected = pd.Series(0, index=periods, dtype=np.int64)
+    if len(invoiced_by_month):
+        invoiced = invoiced.add(invoiced_by_month, fill_value=0).reindex(periods, fill_value=0)
+    if len(collected_by_month):
+        collected = collected.add(collected_by_month, fill_value=0).reindex(periods, fill_value=0)
     return pd.DataFrame({
         "month": [p.to_timestamp().date() for p in periods],
         "invoiced": invoiced.astype(np.int64).to_numpy(),

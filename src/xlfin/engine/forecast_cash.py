@@ -27,7 +27,8 @@ from .aging import as_of_day, day_numbers
 from .forecast_paydates import (PayDateModel, PayDateParams, disputed_flags, open_invoices, center_days, fit_pay_model,
                                 predict_pay_dates, settled_history)
 
-__all__ = ["CASH_COLUMNS", "WEEKS", "CashForecast", "cash_forecast", "survival", "week_probabilities"]
+__all__ = ["CASH_COLUMNS", "WEEKS", "CashForecast", "CashParts", "cash_forecast", "cash_from_parts", "cash_parts",
+           "empty_cash", "survival", "week_probabilities"]
 
 WEEKS = 13
 CASH_COLUMNS = ["week_start", "week_end", "expected_receipts", "low", "high", "from_overdue", "from_not_due",
@@ -92,17 +93,48 @@ def cash_forecast(open_items_df: pd.DataFrame, as_of: dt.date, params: PayDatePa
 
     `pay_dates`: `predict_pay_dates` of the same open items, as_of, params and model, when the caller has it
     already (it is not computed a second time)."""
-    as_day = int(as_of_day(as_of))
-    start, end = _week_frame(as_day, weeks)
-    zeros = np.zeros(weeks, dtype=np.int64)
-    empty = CashForecast(pd.DataFrame({"week_start": _dates(start), "week_end": _dates(end),
-                                       **{c: zeros for c in CASH_COLUMNS[2:]}}), 0, 0)
     if open_items_df is None or len(open_items_df) == 0:
-        return empty
+        return empty_cash(as_of, weeks)
     model = model or fit_pay_model(settled_history(open_items_df, as_of), params)
     items = open_invoices(open_items_df)
     if items.empty:
-        return empty
+        return empty_cash(as_of, weeks)
+    parts = cash_parts(items, as_of, model, params, weeks)
+    if pay_dates is None:
+        pay_dates = predict_pay_dates(open_items_df, as_of, params, model)
+    return cash_from_parts(parts, pay_dates, as_of, weeks)
+
+
+def empty_cash(as_of: dt.date, weeks: int = WEEKS) -> CashForecast:
+    """The 13 weeks with nothing expected (no open invoices)."""
+    start, end = _week_frame(int(as_of_day(as_of)), weeks)
+    zeros = np.zeros(weeks, dtype=np.int64)
+    return CashForecast(pd.DataFrame({"week_start": _dates(start), "week_end": _dates(end),
+                                      **{c: zeros for c in CASH_COLUMNS[2:]}}), 0, 0)
+
+
+@dataclass(frozen=True)
+class CashParts:
+    """Per week, the float sums over some open invoices before rounding: expected receipts from overdue and from
+    not-yet-due items, the variance of the week's total, and the overdue items not expected (count, cents). Sums over
+    disjoint sets of items add up (`add`), so a ledger too large for memory is forecast chunk by chunk."""
+
+    from_overdue: np.ndarray
+    from_not_due: np.ndarray
+    variance: np.ndarray
+    lost_items: int
+    lost_amount: int
+
+    def add(self, other: CashParts) -> CashParts:
+        return CashParts(self.from_overdue + other.from_overdue, self.from_not_due + other.from_not_due,
+                         self.variance + other.variance, self.lost_items + other.lost_items,
+                         self.lost_amount + other.lost_amount)
+
+
+def cash_parts(items: pd.DataFrame, as_of: dt.date, model: PayDateModel, params: PayDateParams | None = None,
+               weeks: int = WEEKS) -> CashParts:
+    """The week sums over `items` (`open_invoices` rows: customer_id, due_date, outstanding, disputed)."""
+    as_day = int(as_of_day(as_of))
     due = day_numbers(items["due_date"])
     overdue_days = (as_day - due).astype(np.float64)
     disputed = disputed_flags(items["disputed"] if "disputed" in items.columns else None, len(items))
@@ -117,12 +149,19 @@ def cash_forecast(open_items_df: pd.DataFrame, as_of: dt.date, params: PayDatePa
     lost = overdue & (prob.sum(axis=1) < MIN_CHANCE)
     prob[lost] = 0.0
     amount = items["outstanding"].to_numpy(dtype=np.float64)
-    from_overdue = _cents(amount[overdue] @ prob[overdue])
-    from_not_due = _cents(amount[~overdue] @ prob[~overdue])
+    return CashParts(amount[overdue] @ prob[overdue], amount[~overdue] @ prob[~overdue],
+                     (amount**2) @ (prob * (1 - prob)), int(lost.sum()),
+                     int(items["outstanding"].to_numpy(dtype=np.int64)[lost].sum()))
+
+
+def cash_from_parts(parts: CashParts, pay_dates: pd.DataFrame, as_of: dt.date, weeks: int = WEEKS) -> CashForecast:
+    """tblCashForecast from the week sums of all open invoices and their predicted pay dates (tblPayDates)."""
+    as_day = int(as_of_day(as_of))
+    start, end = _week_frame(as_day, weeks)
+    from_overdue = _cents(parts.from_overdue)
+    from_not_due = _cents(parts.from_not_due)
     expected = from_overdue + from_not_due  # the parts add up to the cent
-    spread = BAND_Z * np.sqrt((amount**2) @ (prob * (1 - prob)))
-    if pay_dates is None:
-        pay_dates = predict_pay_dates(open_items_df, as_of, params, model)
+    spread = BAND_Z * np.sqrt(parts.variance)
     week_of = (day_numbers(pay_dates["predicted_pay_date"]) - as_day - 1) // 7
     counted = np.bincount(week_of[(week_of >= 0) & (week_of < weeks)], minlength=weeks)[:weeks]
     frame = pd.DataFrame({
@@ -135,4 +174,4 @@ def cash_forecast(open_items_df: pd.DataFrame, as_of: dt.date, params: PayDatePa
         "from_not_due": from_not_due,
         "open_items": counted.astype(np.int64),
     })
-    return CashForecast(frame, int(lost.sum()), int(items["outstanding"].to_numpy(dtype=np.int64)[lost].sum()))
+    return CashForecast(frame, parts.lost_items, parts.lost_amount)

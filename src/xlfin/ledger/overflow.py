@@ -44,6 +44,21 @@ _MONEY_FIRST = ("amount", "unapplied_amount", "writeoff_amount", "outstanding", 
 
 
 @dataclass
+class SqlOverflow:
+    """A table too large for its sheet whose rows never leave the database: `select` (columns row_no, then the
+    table's columns, in the engine's order) is inserted into `report_<key>` by INSERT ... SELECT at commit."""
+
+    table: Table
+    select: str
+    total: int
+    shown: int
+
+    @property
+    def sql_table(self) -> str:
+        return REPORT_PREFIX + self.table.key
+
+
+@dataclass
 class Overflow:
     """A table too large for its sheet: all its rows go to `report_<key>`, `shown` rows stay on the sheet."""
 
@@ -101,11 +116,14 @@ def top_rows(frame: pd.DataFrame, n: int) -> pd.DataFrame:
 
 def note_text(over: Overflow, run_id: str) -> str:
     """The note row's text, English then Chinese, from the i18n catalogue."""
-    table = over.sql_table
+    return note_for(over.sql_table, len(over.frame), over.shown, "days_overdue" in over.frame.columns, run_id)
+
+
+def note_for(table: str, total: int, shown: int, oldest: bool, run_id: str) -> str:
+    """The note row for `total` rows in ledger table `table`, `shown` of them on the sheet."""
     query = f"SELECT * FROM {table} WHERE run_id = '{run_id}' ORDER BY {ROW_NO}"
-    order = "detail_note_oldest" if "days_overdue" in over.frame.columns else "detail_note_largest"
-    fmt = {"total": f"{len(over.frame):,}", "shown": f"{over.shown:,}", "table": table, "run_id": run_id,
-           "query": query}
+    order = "detail_note_oldest" if oldest else "detail_note_largest"
+    fmt = {"total": f"{total:,}", "shown": f"{shown:,}", "table": table, "run_id": run_id, "query": query}
     return " | ".join(t("detail_note", lang, order=t(order, lang), **fmt) for lang in ("en", "zh-CN"))
 
 
@@ -127,6 +145,7 @@ class Overflows:
         self.limit = limit
         self.run_id = uuid.uuid4().hex[:16]
         self.pending: list[Overflow] = []
+        self.in_sql: list[SqlOverflow] = []  # cut in the database itself (ledger report)
 
     def fit(self, tables: list[tuple[Table, pd.DataFrame]], lang: Lang) -> list[tuple[Table, pd.DataFrame]]:
         """The blocks of one sheet as they are staged: unchanged when they fit; else the cut ones with note + top."""
@@ -142,18 +161,31 @@ class Overflows:
             out.append((table, with_note(over, self.run_id)))
         return out
 
+    def cut_in_sql(self, over: SqlOverflow) -> str:
+        """Register a table cut in the database; returns its note row's text."""
+        self.in_sql = [p for p in self.in_sql if p.table.key != over.table.key] + [over]
+        return note_for(over.sql_table, over.total, over.shown, "days_overdue" in over.table.keys, self.run_id)
+
     def write(self, store: Store) -> None:
         """Create the report tables as needed and insert every cut table's rows (caller's transaction)."""
-        if not self.pending:
+        if not self.pending and not self.in_sql:
             return
         store.execute(RUNS_SQL)
         for over in self.pending:
             store.execute(create_report_sql(over.table))
             frame = report_frame(over.frame, over.table, self.run_id)
             insert_frame(store, over.sql_table, frame)
-            store.execute("INSERT INTO report_runs (run_id, table_name, rows_total, rows_shown, created) "
-                          "VALUES (%s, %s, %s, %s, CURRENT_TIMESTAMP)",
-                          (self.run_id, over.sql_table, int(len(over.frame)), int(over.shown)))
+            self._run_row(store, over.sql_table, len(over.frame), over.shown)
+        for cut in self.in_sql:
+            store.execute(create_report_sql(cut.table))
+            names = ", ".join(quote(c) for c in (ROW_NO, *cut.table.keys))
+            store.execute(f"INSERT INTO {quote(cut.sql_table)} (run_id, {names}) "
+                          f"SELECT %s, {names} FROM ({cut.select}) s", (self.run_id,))
+            self._run_row(store, cut.sql_table, cut.total, cut.shown)
+
+    def _run_row(self, store: Store, table: str, total: int, shown: int) -> None:
+        store.execute("INSERT INTO report_runs (run_id, table_name, rows_total, rows_shown, created) "
+                      "VALUES (%s, %s, %s, %s, CURRENT_TIMESTAMP)", (self.run_id, table, int(total), int(shown)))
 
 
 def create_report_sql(table: Table) -> str:

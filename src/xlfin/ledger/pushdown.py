@@ -25,14 +25,21 @@ from xlfin.ledger.store import Store
 CREDIT_NOTE = "Credit Note"
 
 
-def _date(d: dt.date) -> str:
+def sql_date(d: dt.date) -> str:
     return f"DATE '{d.isoformat()}'"
+
+
+def due_date_sql(settings: Settings, invoice: str = "i", customer: str = "c") -> str:
+    """The due date of invoice row `invoice` joined to its customer row `customer`: its own, else invoice date +
+    the customer's terms, else + Config default_terms_days (schema.frames.apply_defaults)."""
+    terms = int(settings.default_terms_days)
+    return (f"COALESCE({invoice}.due_date, {invoice}.invoice_date + "
+            f"CAST(COALESCE({customer}.payment_terms_days, {terms}) AS INTEGER))")
 
 
 def open_items_sql(settings: Settings, as_of: dt.date) -> str:
     """One row per open document: invoice_no, customer_id, due_date, days_overdue, bucket (0..n+1), outstanding."""
-    a = _date(as_of)
-    terms = int(settings.default_terms_days)
+    a = sql_date(as_of)
     edges = tuple(int(e) for e in settings.aging_edges)
     basis = "COALESCE(due_date, invoice_date)" if settings.aging_basis == "due" else "invoice_date"
     cases = " ".join(f"WHEN age <= {e} THEN {i + 1}" for i, e in enumerate(edges))
@@ -41,7 +48,7 @@ WITH docs AS (
   SELECT i.invoice_no, i.customer_id, i.invoice_date, i.amount,
          COALESCE(i.doc_type = '{CREDIT_NOTE}', FALSE) AS is_cn,
          COALESCE(i.disputed, FALSE) AS disputed, COALESCE(c.dunning_hold, FALSE) AS on_hold,
-         COALESCE(i.due_date, i.invoice_date + CAST(COALESCE(c.payment_terms_days, {terms}) AS INTEGER)) AS due_date
+         {due_date_sql(settings)} AS due_date
   FROM invoices i LEFT JOIN customers c ON c.customer_id = i.customer_id
   WHERE i.invoice_date <= {a}
 ),
@@ -114,7 +121,7 @@ def customer_figures_sql(settings: Settings, as_of: dt.date, items: str | None =
     """The Scorecard's receivables figures per customer (xlfin.engine.scorecard): revenue_12m (invoices − credit
     notes dated in (as_of − 365, as_of]), outstanding, overdue (items past due), dso = outstanding ÷ revenue_12m ×
     365 and add = overdue ÷ revenue_12m × 365 (blank when revenue_12m ≤ 0). Every customer gets a row."""
-    a = _date(as_of)
+    a = sql_date(as_of)
     return f"""
 WITH rev AS (
   SELECT customer_id,

@@ -1,54 +1,125 @@
 """Per-customer reports from the posted ledger, fetching only the customers they work on (issue #16 item 2).
 
-Dunning: the customers worth a notice come from SQL (`pushdown.dunning_candidates`: undisputed overdue of at
-least dunning_min_amount, not on hold — a superset of whom the engine duns); then only those customers' rows are
-read (invoices, posted allocations and their payments' dates, unapplied cash posted to them, payment plans,
-the dunning log) and the engine (`build_dunning`, unchanged) decides levels, interest, fees and plans on them. The
-notices equal the engine's over the whole posted ledger; who was *excluded* is only reported for the candidates
-(the others were never near a notice).
+Each reads one customer chunk (`chunks.plan`) or one row per customer at a time; the engine is unchanged.
+
+- Aging (`aging_sheet`): the summary from SQL (`pushdown.aging_summary`, one row per customer); the detail
+  counted in SQL, fetched in the engine's order when it fits the sheet, else inserted whole into
+  report_aging_detail by INSERT ... SELECT when the workbook is saved, the sheet showing the oldest rows and a note.
+- Scorecard (`scorecard_from_ledger`): `build_scorecard` per customer chunk (the payment index needs each settled
+  document's dates, not a sum); abc_class, the one column ranking all customers, again over the whole card.
+- Dunning (`dunning_from_ledger`): the customers worth a notice come from SQL (`pushdown.dunning_candidates`:
+  undisputed overdue of at least dunning_min_amount, not on hold — a superset of whom the engine duns); then only
+  those customers' rows are read, a chunk at a time (invoices, posted allocations and their payments' dates,
+  unapplied cash posted to them, payment plans, the dunning log) and the engine (`build_dunning`) decides levels,
+  interest, fees and plans on them. The notices equal the engine's over the whole posted ledger; who was
+  *excluded* is only reported for the candidates (the others were never near a notice).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass
 from typing import Sequence
 
 import pandas as pd
 
-from xlfin.engine import openitems
+import numpy as np
+
+from xlfin.engine import aging, openitems, payment_index
 from xlfin.engine.dunning import DunningRun, build_dunning
+from xlfin.engine.scorecard import build_scorecard
+from xlfin.engine.segmentation import abc_class
+from xlfin.schema import AGING_DETAIL
 from xlfin.schema.settings import DunningLevel, Settings
 
 from xlfin.ledger import pushdown
-from xlfin.ledger.chunks import frames_for, temp_frame
+from xlfin.ledger.chunks import CHUNK_ROWS, frames_for, plan, temp_frame
+from xlfin.ledger.overflow import Overflows, SqlOverflow, note_column, shares
 from xlfin.ledger.store import Store
 
 _CUSTOMERS = "xlfin_customers"
 
 
-def dunning_from_ledger(store: Store, settings: Settings, as_of: dt.date, levels: Sequence[DunningLevel],
-                        log: pd.DataFrame | None = None, lang: str = "en") -> DunningRun:
-    """The dunning run over the posted ledger, reading the candidate customers' rows only."""
-    candidates = pushdown.dunning_candidates(store, settings, as_of)
-    ids = pd.DataFrame({"k": sorted(candidates["customer_id"].astype(str))})
-    inside = f"customer_id IN (SELECT k FROM {_CUSTOMERS})"
-    frames = frames_for(store, settings, as_of, lang, f"WHERE {inside}", (_CUSTOMERS, ids),
-                         ("customers", "invoices", "payment_plans"))
-    allocations = temp_frame(store, _CUSTOMERS, ids, "SELECT payment_id, invoice_no, customer_id, amount, rule, "
-                              f"confidence FROM ledger_allocations WHERE {inside}")
+@dataclass
+class LedgerItems:
+    """Typed input frames of a set of customers, their posted allocations dated, and their open items."""
+
+    frames: dict[str, pd.DataFrame]
+    allocations: pd.DataFrame  # posted allocations with payment_date (openitems.invoice_payment_dates)
+    open_items: pd.DataFrame
+
+
+def ledger_items(store: Store, settings: Settings, as_of: dt.date, lang: str, ids: pd.DataFrame | None,
+                 keys: tuple[str, ...] = ("customers", "invoices")) -> LedgerItems:
+    """What a workbook run's `Run.open_items` is, for the customers in `ids` (column k; None: every customer):
+    their rows of the input tables `keys` typed and validated, the allocations posted to their documents with the
+    payments' dates, and the open items the engine builds from them."""
+    inside = "" if ids is None else f"customer_id IN (SELECT k FROM {_CUSTOMERS})"
+    where = f"WHERE {inside}" if inside else ""
+    temp = None if ids is None else (_CUSTOMERS, ids)
+    frames = frames_for(store, settings, as_of, lang, where, temp, keys)
+    allocations = _read(store, ids, "SELECT payment_id, invoice_no, customer_id, amount, rule, confidence "
+                                    f"FROM ledger_allocations {where}")
     allocations["amount"] = allocations["amount"].astype("int64")
-    dates = temp_frame(store, _CUSTOMERS, ids, "SELECT payment_id, payment_date FROM payments WHERE payment_id IN "
-                        f"(SELECT payment_id FROM ledger_allocations WHERE {inside})")
+    dates = _read(store, ids, "SELECT payment_id, payment_date FROM payments WHERE payment_id IN "
+                              f"(SELECT payment_id FROM ledger_allocations {where})")
     dated = openitems.invoice_payment_dates(allocations, dates, frames["invoices"])
-    items = openitems.open_items(frames["invoices"], dated, as_of)
+    return LedgerItems(frames, dated, openitems.open_items(frames["invoices"], dated, as_of))
+
+
+def _read(store: Store, ids: pd.DataFrame | None, sql: str) -> pd.DataFrame:
+    return store.frame(sql) if ids is None else temp_frame(store, _CUSTOMERS, ids, sql)
+
+
+def dunning_from_ledger(store: Store, settings: Settings, as_of: dt.date, levels: Sequence[DunningLevel],
+                        log: pd.DataFrame | None = None, lang: str = "en", chunk_rows: int = CHUNK_ROWS) -> DunningRun:
+    """The dunning run over the posted ledger, reading the candidate customers' rows only, a customer chunk at a
+    time (`chunks.plan`): the engine decides per customer, so the chunks' notices merged in the engine's order are
+    the one-pass result."""
+    candidates = set(pushdown.dunning_candidates(store, settings, as_of)["customer_id"].astype(str))
+    left_out = _payments_left_out(store)
+    runs = []
+    for chunk in plan(store, chunk_rows) if candidates else [None]:
+        ids = pd.DataFrame({"k": sorted(candidates & chunk.members if chunk else candidates)})
+        if chunk is not None and not len(ids):
+            continue
+        runs.append(_dunning_of(store, settings, as_of, levels, log, lang, ids, left_out))
+    return _merged(runs)
+
+
+def _dunning_of(store: Store, settings: Settings, as_of: dt.date, levels: Sequence[DunningLevel],
+                log: pd.DataFrame | None, lang: str, ids: pd.DataFrame, left_out: list[str]) -> DunningRun:
+    """build_dunning on the customers in `ids` (their invoices, allocations, unapplied cash, plans, log)."""
+    got = ledger_items(store, settings, as_of, lang, ids, ("customers", "invoices", "payment_plans"))
     unapplied = temp_frame(store, _CUSTOMERS, ids, "SELECT customer_id, unapplied AS unapplied_amount "
-                            f"FROM ledger_posted WHERE unapplied > 0 AND {inside}")
+                            f"FROM ledger_posted WHERE unapplied > 0 AND customer_id IN (SELECT k FROM {_CUSTOMERS})")
     unapplied["unapplied_amount"] = unapplied["unapplied_amount"].astype("int64")
     if log is not None and len(log) and "customer_id" in log.columns:
         log = log[log["customer_id"].astype(str).isin(set(ids["k"]))]
-    return build_dunning(items, frames["customers"], levels, log, settings, as_of, unapplied=unapplied,
-                         plans=frames["payment_plans"], payments_left_out=_payments_left_out(store))
+    return build_dunning(got.open_items, got.frames["customers"], levels, log, settings, as_of, unapplied=unapplied,
+                         plans=got.frames["payment_plans"], payments_left_out=left_out)
+
+
+def _merged(runs: list[DunningRun]) -> DunningRun:
+    """Chunks' runs as one: notices by level, overdue amount (both descending), customer; each notice's lines
+    after it in that order; exclusions by customer (build_dunning's orders)."""
+    if len(runs) == 1:
+        return runs[0]
+
+    def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+        full = [f for f in frames if len(f)]
+        return pd.concat(full, ignore_index=True) if full else frames[0]
+
+    notices = concat([r.notices for r in runs]).sort_values(
+        ["level", "overdue_amount", "customer_id"], ascending=[False, False, True], kind="stable")
+    notices = notices.reset_index(drop=True)
+    order = pd.Series(np.arange(len(notices)), index=notices["customer_id"].to_numpy())
+    items = concat([r.items for r in runs])
+    items = items.iloc[np.argsort(items["customer_id"].map(order).to_numpy(), kind="stable")].reset_index(drop=True)
+    excluded = concat([r.excluded for r in runs])
+    excluded = excluded.iloc[np.argsort(excluded["customer_id"].to_numpy(dtype=object).astype(str), kind="stable")]
+    return DunningRun(notices, items, excluded.reset_index(drop=True), runs[0].levels)
 
 
 def _payments_left_out(store: Store) -> list[str]:
@@ -60,3 +131,127 @@ def _payments_left_out(store: Store) -> list[str]:
             if key == "customer_id" and value not in (None, ""):
                 out.add(str(value))
     return sorted(out)
+
+
+# ------------------------------------------------------------------------------------------------ ageing
+
+
+def _collate(store: Store) -> str:
+    """Text order as Python's (code points): PostgreSQL's database collation may be a locale's, DuckDB's is binary."""
+    return ' COLLATE "C"' if store.kind == "postgresql" else ""
+
+
+def aging_summary_from_ledger(store: Store, settings: Settings, as_of: dt.date, items: str | None = None
+                              ) -> pd.DataFrame:
+    """tblAging as `engine.aging.aging_summary` builds it, from the per-customer SQL (one row per customer)."""
+    labels = aging.bucket_labels(settings.aging_edges)
+    sql = pushdown.aging_summary_sql(settings, as_of, items)
+    got = store.frame(f"SELECT s.*, c.name FROM ({sql}) s LEFT JOIN customers c ON c.customer_id = s.customer_id")
+    if not len(got):
+        return aging.aging_summary(None, None, settings.aging_edges)
+    got = got.assign(customer_id=got["customer_id"].astype(str))
+    got = got.iloc[np.argsort(got["customer_id"].to_numpy(dtype=object).astype(str), kind="stable")]
+    out = pd.DataFrame({"customer_id": got["customer_id"].to_numpy(dtype=object),
+                        "name": got["name"].astype(object).where(got["name"].notna(), None).to_numpy()})
+    for i, label in enumerate(labels):
+        out[label] = got[f"b{i}"].astype("int64").to_numpy()
+    total, overdue = got["total"].astype("int64").to_numpy(), got["overdue"].astype("int64").to_numpy()
+    out["total"], out["overdue"] = total, overdue
+    with np.errstate(divide="ignore", invalid="ignore"):  # the engine's rule: 0..1, and 0 when nothing is owed net
+        out["overdue_pct"] = np.where(total > 0, np.clip(overdue / np.where(total > 0, total, 1), 0.0, 1.0), 0.0)
+    return out
+
+
+@dataclass
+class AgingDetail:
+    """tblAgingDetail in the database: counted there, fetched only when it fits the sheet, else cut in SQL."""
+
+    store: Store
+    settings: Settings
+    items: str  # the open-items table (pushdown.Figures)
+
+    def _select(self) -> str:
+        """row_no (the engine's order: customer, due date, invoice number) and the sheet's columns."""
+        c = _collate(self.store)
+        labels = aging.bucket_labels(self.settings.aging_edges)
+        bucket = "CASE bucket " + " ".join(f"WHEN {i} THEN '{lab}'" for i, lab in enumerate(labels)) + " END"
+        return (f"SELECT ROW_NUMBER() OVER (ORDER BY customer_id{c}, due_date, invoice_no{c}) AS row_no, invoice_no, "
+                f"customer_id, due_date, days_overdue, {bucket} AS bucket, outstanding FROM {self.items}")
+
+    def count(self) -> int:
+        return int(self.store.rows(f"SELECT COUNT(*) FROM {self.items}")[0][0])
+
+    def frame(self, order: str = "row_no", limit: int | None = None) -> pd.DataFrame:
+        """The rows as the engine's aging_detail gives them (its dtypes), in `order`, at most `limit`."""
+        top = f" LIMIT {int(limit)}" if limit is not None else ""
+        got = self.store.frame(f"SELECT * FROM ({self._select()}) d ORDER BY {order}{top}")
+        if not len(got):
+            return aging.aging_detail(None, dt.date.today())
+        return pd.DataFrame({
+            "invoice_no": got["invoice_no"].astype(object).to_numpy(),
+            "customer_id": got["customer_id"].astype(object).to_numpy(),
+            "due_date": pd.to_datetime(got["due_date"]).astype("datetime64[s]"),
+            "days_overdue": got["days_overdue"].astype("float64").to_numpy(),
+            "bucket": got["bucket"].astype(object).to_numpy(),
+            "outstanding": got["outstanding"].astype("int64").to_numpy(),
+        })
+
+    def top(self, n: int) -> pd.DataFrame:
+        """overflow.top_rows's order in SQL: most days overdue, then the largest amount by size, then engine order."""
+        return self.frame("days_overdue DESC, ABS(outstanding) DESC, row_no", n)
+
+    def cut(self, total: int, shown: int) -> SqlOverflow:
+        return SqlOverflow(AGING_DETAIL, self._select(), total, shown)
+
+
+def aging_sheet(store: Store, settings: Settings, as_of: dt.date, overflows: Overflows, items: str
+                ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """(tblAging, tblAgingDetail as the sheet shows it, open items in all). The detail is fetched when the sheet
+    holds it; else every row is written to report_aging_detail in SQL at commit and the sheet gets a note and the
+    oldest rows (overflow.py's rule)."""
+    summary = aging_summary_from_ledger(store, settings, as_of, items)
+    detail = AgingDetail(store, settings, items)
+    total = detail.count()
+    keep = shares([len(summary), total], overflows.limit)[1]
+    if keep >= total:
+        return summary, detail.frame(), total
+    shown = max(keep - 1, 0)
+    note = overflows.cut_in_sql(detail.cut(total, shown))
+    rows = detail.top(shown)
+    head = pd.DataFrame({note_column(AGING_DETAIL): [note]})
+    return summary, pd.concat([head, rows.astype(object)], ignore_index=True), total
+
+
+# ------------------------------------------------------------------------------------------------ scorecard
+
+
+def scorecard_from_ledger(store: Store, settings: Settings, as_of: dt.date, lang: str = "en",
+                          chunk_rows: int = CHUNK_ROWS) -> pd.DataFrame:
+    """tblScorecard, customer chunk by customer chunk: each chunk's customers, invoices, financials and posted
+    allocations are read and `build_scorecard` (unchanged) runs on them; every column is the customer's own except
+    abc_class (a rank over all customers), which the engine's `abc_class` then gives over the one row per customer.
+    Rows in the customers' order, as the workbook run."""
+    parts = []
+    for chunk in plan(store, chunk_rows):
+        ids = pd.DataFrame({"k": sorted(chunk.members)})
+        got = ledger_items(store, settings, as_of, lang, ids, ("customers", "invoices", "financials"))
+        f = got.frames
+        experiences = payment_index.payment_experiences(got.open_items, as_of)
+        parts.append(build_scorecard(f["customers"], f["invoices"], got.open_items, experiences, f["financials"],
+                                     settings, as_of))
+    card = pd.concat(parts, ignore_index=True) if parts else build_scorecard(None, None, None, None, None,
+                                                                             settings, as_of)
+    if not len(card):
+        return card
+    order = {str(c): i for i, (c,) in enumerate(store.rows("SELECT customer_id FROM customers ORDER BY _seq, "
+                                                            f"customer_id{_collate(store)}"))}
+    card = card.iloc[np.argsort([order[str(c)] for c in card["customer_id"]], kind="stable")].reset_index(drop=True)
+    ids = card["customer_id"].to_numpy(dtype=object)
+    revenue = card["revenue_12m"].to_numpy(dtype=np.int64)
+    card["abc_class"] = np.asarray(abc_class(revenue, tuple(settings.abc_cutoffs), keys=ids), dtype=object)
+    return card
+
+
+def unapplied_total(store: Store) -> int:
+    """Cash posted as unapplied (ledger_posted), in cents."""
+    return int(store.rows("SELECT COALESCE(SUM(unapplied), 0) FROM ledger_posted")[0][0])

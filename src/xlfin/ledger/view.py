@@ -49,7 +49,7 @@ class LedgerBook:
 
     def commit(self, output: Path | None = None) -> Path | None:
         """The workbook saved, then the report rows committed: both or (a failed save) none of the rows."""
-        if not self.overflows.pending:
+        if not self.overflows.pending and not self.overflows.in_sql:
             return self._wb.commit(output)
         with self.store.transaction():
             self.overflows.write(self.store)

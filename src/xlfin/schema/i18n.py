@@ -57,6 +57,8 @@ STRINGS: dict[str, dict[str, str]] = {
                           "zh-CN": "{count} 行未参与计算"},
     "cli_rows_after_as_of": {"en": "{count} row(s) dated after the as-of date not counted yet",
                              "zh-CN": "{count} 行日期晚于截止日，暂不计入"},
+    "cli_payments_not_posted": {"en": "{count} payment(s) in the ledger not posted yet (xlfin ledger reconcile)",
+                                "zh-CN": "台账中有 {count} 笔收款尚未过账（xlfin ledger reconcile）"},
     "cli_cash_label": {"en": "Cash application", "zh-CN": "收款核销"},
     "cli_cash": {"en": "{payments} payments, {pct} applied automatically, {unapplied} unapplied",
                  "zh-CN": "{payments} 笔收款，自动核销 {pct}，未核销 {unapplied}"},

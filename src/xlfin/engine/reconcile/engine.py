@@ -59,7 +59,6 @@ from __future__ import annotations
 import bisect
 import contextlib
 import gc
-import itertools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -71,6 +70,7 @@ from xlfin.engine.cellvalues import yes_no_array
 from xlfin.engine.openitems import is_credit_note
 
 from .payers import NAME, PayerDirectory
+from .references import CANDIDATES as _CANDIDATES
 from .references import InvoiceIndex, join_numbers, names_nothing, scan, single_explicit, single_reference
 
 
@@ -241,29 +241,28 @@ class _Book:
         self.head = {c: r.start for c, r in self.slices.items()}  # first possibly-open position (FIFO)
         self.index = InvoiceIndex.build(self.nos, self.cust)
         # outstanding -> positions (ascending = oldest first) of open, undisputed invoices, per customer
-        self.by_amount: dict[str, dict[int, list[int]]] = {}
-        self.any_by_amount: dict[int, set[int]] = {}  # all customers: candidates for unidentified payers
-        targets = np.flatnonzero(~np.asarray(self.is_cn, bool) & ~np.asarray(self.disputed, bool)
-                                 & (amounts[order_a] > 0)).tolist() if n else []
-        by_amount, any_by_amount, cust, out = self.by_amount, self.any_by_amount, self.cust, self.out
-        for p in targets:  # as _amount_rule_target, for every position at once
-            amounts_of = by_amount.get(cust[p])
-            if amounts_of is None:
-                amounts_of = by_amount[cust[p]] = {}
-            o = out[p]
-            at = amounts_of.get(o)
-            if at is None:
-                amounts_of[o] = [p]
-            else:
-                at.append(p)
-            anywhere = any_by_amount.get(o)
-            if anywhere is None:
-                any_by_amount[o] = {p}
-            else:
-                anywhere.add(p)
+        targets = (~np.asarray(self.is_cn, bool) & ~np.asarray(self.disputed, bool)
+                   & (amounts[order_a] > 0)) if n else np.zeros(0, bool)
+        self.by_amount = _amount_buckets(self.cust, self.out, cuts, targets)
+        # all customers: candidates for unidentified payers. Kept as the targets by their first outstanding (a
+        # position whose outstanding still equals it was never reduced) plus the positions reduce() moved to a
+        # new outstanding; _global_candidates checks the current outstanding, so stale entries cost nothing.
+        first_out = np.asarray(amounts[order_a], dtype=np.int64)
+        tpos = np.flatnonzero(targets)
+        self.by_first_out = tpos[np.argsort(first_out[tpos], kind="stable")]
+        self.first_sorted = first_out[self.by_first_out]
+        self.moved_to: dict[int, set[int]] = {}
         # the same open items as counts and as sorted distinct outstanding values (range queries for tolerance)
         self.open_count = {c: sum(len(v) for v in d.values()) for c, d in self.by_amount.items()}
         self.sorted_out = {c: sorted(d) for c, d in self.by_amount.items()}
+
+    def open_at(self, amount: int) -> list[int]:
+        """Positions of every customer's open, undisputed invoices whose outstanding is ``amount`` (any order)."""
+        lo, hi = np.searchsorted(self.first_sorted, [amount, amount + 1]).tolist()
+        out = self.out
+        found = [p for p in self.by_first_out[lo:hi].tolist() if out[p] == amount]
+        found += [p for p in self.moved_to.get(amount, ()) if out[p] == amount]
+        return found
 
     def _amount_rule_target(self, p: int) -> bool:
         return not self.is_cn[p] and not self.disputed[p] and self.out[p] > 0
@@ -282,34 +281,70 @@ class _Book:
             if not bucket:
                 del amounts[old]
                 del values[bisect.bisect_left(values, old)]
-            self.any_by_amount[old].discard(p)
             if new > 0:
                 if new not in amounts:
                     amounts[new] = []
                     bisect.insort(values, new)
                 bisect.insort(amounts[new], p)
-                self.any_by_amount.setdefault(new, set()).add(p)
+                moved = self.moved_to.get(new)
+                if moved is None:
+                    self.moved_to[new] = {p}
+                else:
+                    moved.add(p)
             else:
                 self.open_count[cust] -= 1
         self.out[p] = new
 
-    def open_invoices(self, cust: str, currency: str, include_disputed: bool = False):
-        """Open invoices of a customer, oldest first."""
+    def open_list(self, cust: str, currency: str, include_disputed: bool = False, most: int | None = None
+                  ) -> list[int]:
+        """Open invoices of a customer, oldest first (one comprehension: a generator costs a resume per item); the
+        first ``most`` of them when given."""
         r = self.slices.get(cust)
         if r is None:
-            return
+            return []
+        out, is_cn = self.out, self.is_cn
         h = self.head[cust]
-        while h < r.stop and (self.out[h] <= 0 or self.is_cn[h]):  # outstanding never grows back
+        while h < r.stop and (out[h] <= 0 or is_cn[h]):  # outstanding never grows back
             h += 1
         self.head[cust] = h
-        for p in range(h, r.stop):
-            if (
-                self.out[p] > 0
-                and not self.is_cn[p]
-                and (include_disputed or not self.disputed[p])
-                and _same_currency(currency, self.cur[p])
-            ):
-                yield p
+        if most is None:
+            return self._open_in(h, r.stop, currency, include_disputed)
+        found: list[int] = []
+        while h < r.stop and len(found) < most:  # windows of the slice, until enough are found
+            found += self._open_in(h, min(r.stop, h + 4 * most), currency, include_disputed)
+            h += 4 * most
+        return found[:most]
+
+    def _open_in(self, start: int, stop: int, currency: str, include_disputed: bool) -> list[int]:
+        out, is_cn, disputed, cur = self.out, self.is_cn, self.disputed, self.cur
+        return [
+            p for p in range(start, stop)
+            if out[p] > 0 and not is_cn[p] and (include_disputed or not disputed[p])
+            and (not currency or not cur[p] or currency == cur[p])
+        ]
+
+
+def _amount_buckets(cust: list[str], out: list[int], cuts: list[int], targets: np.ndarray) -> dict[str, dict[int, list[int]]]:
+    """Per customer, outstanding -> positions (ascending) of the ``targets`` positions. A customer's positions are
+    one slice (``cuts``); where its amounts are all distinct (nearly always) the dict is made in one call."""
+    found: dict[str, dict[int, list[int]]] = {}
+    tpos = np.flatnonzero(targets)
+    bounds = np.searchsorted(tpos, cuts).tolist()
+    positions = tpos.tolist()
+    for k in range(len(cuts) - 1):
+        lo, hi = bounds[k], bounds[k + 1]
+        if lo == hi:
+            continue
+        mine = positions[lo:hi]
+        amounts = [out[p] for p in mine]
+        if len(set(amounts)) == len(amounts):
+            found[cust[mine[0]]] = dict(zip(amounts, [[p] for p in mine]))
+            continue
+        buckets: dict[int, list[int]] = {}
+        for p, o in zip(mine, amounts):
+            buckets.setdefault(o, []).append(p)
+        found[cust[mine[0]]] = buckets
+    return found
 
 
 def _same_currency(a: str, b: str) -> bool:
@@ -478,7 +513,10 @@ class _Run:
             code, detail = "named_settled", ", ".join(settled)
         candidates = [b.nos[p] for p in wrong_currency + explicit.ambiguous + reference.ambiguous]
         candidates += foreign
-        candidates += [b.nos[p] for p in b.open_invoices(cust, currency, include_disputed=True)]
+        # the cell shows the first CANDIDATES distinct numbers and "…" when there are more: the open invoices are
+        # distinct, so after the len(candidates) above, CANDIDATES + 1 of them decide the cell as all of them do
+        candidates += [b.nos[p] for p in b.open_list(cust, currency, include_disputed=True,
+                                                     most=len(candidates) + _CANDIDATES + 1)]
         self._leave(pid, cust, remaining, code, detail, candidates)
 
     def _allocate_credit(self, cn: int, p: int, cents: int, confidence: str) -> None:
@@ -506,15 +544,15 @@ class _Run:
                 pid, exact[0], amount, "exact_amount", conf("high" if len(exact) == 1 else "medium")
             )
             return
-        first = next(b.open_invoices(cust, currency), None)
-        if first is None:
+        open_now = b.open_list(cust, currency)  # nothing is allocated below before the answer: it stays true
+        if not open_now:
             self._nothing_open(pid, cust, amount, currency)
             return
-        # thousands of open items: sums of them match anything by chance, and listing them costs too much
+        # thousands of open items: sums of them match anything by chance
         if b.open_count.get(cust, 0) <= _SCAN_LIMIT:
-            open_now = list(b.open_invoices(cust, currency))
+            out = b.out
             combo, complete = find_combination(
-                [(p, b.out[p]) for p in open_now if b.out[p] < amount],
+                [(p, out[p]) for p in open_now if out[p] < amount],
                 amount,
                 self.s.max_combination_size,
                 self.s.combination_max_candidates,
@@ -537,7 +575,7 @@ class _Run:
             return
         if self.s.fifo:
             remaining = amount
-            for p in b.open_invoices(cust, currency):
+            for p in open_now:  # allocating to p changes no later item's outstanding
                 take = min(remaining, b.out[p])
                 self._allocate(pid, p, take, "fifo", "low")
                 remaining -= take
@@ -546,7 +584,7 @@ class _Run:
             self._leave(pid, cust, remaining, "overpayment", "after FIFO", [])
             return
         candidates = [b.nos[p] for _, p in short] + [
-            b.nos[p] for p in itertools.islice(b.open_invoices(cust, currency), 11)
+            b.nos[p] for p in open_now[:11]
         ]
         self._leave(pid, cust, amount, "no_match", "", candidates)
 
@@ -567,8 +605,8 @@ class _Run:
 
     def _nothing_open(self, pid: str, cust: str, amount: int, currency: str) -> None:
         b = self.book
-        disputed = [b.nos[p] for p in b.open_invoices(cust, currency, include_disputed=True)]
-        other_currency = [b.nos[p] for p in b.open_invoices(cust, "", include_disputed=True)]
+        disputed = [b.nos[p] for p in b.open_list(cust, currency, include_disputed=True)]
+        other_currency = [b.nos[p] for p in b.open_list(cust, "", include_disputed=True)]
         if disputed:
             self._leave(pid, cust, amount, "no_match", "only disputed invoices are open", disputed)
         elif other_currency:
@@ -578,7 +616,7 @@ class _Run:
 
     def _global_candidates(self, amount: int, currency: str) -> list[str]:
         b = self.book
-        return sorted(b.nos[p] for p in b.any_by_amount.get(amount, ()) if _same_currency(currency, b.cur[p]))
+        return sorted(b.nos[p] for p in set(b.open_at(amount)) if _same_currency(currency, b.cur[p]))
 
 
 def find_combination(
@@ -620,9 +658,9 @@ def find_combination(
             break
         if size == 2:
             for i, a in enumerate(amounts):
-                j = _first_at_or_after(where, target - a, i + 1)
-                if j >= 0:
-                    return [items[i][0], items[j][0]], True
+                for j in where.get(target - a, ()):  # _first_at_or_after(where, target - a, i + 1), inline
+                    if j > i:
+                        return [items[i][0], items[j][0]], True
             continue
         if n > max_candidates:
             return [], False

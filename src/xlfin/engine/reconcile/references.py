@@ -30,6 +30,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 # Chinese wording around invoice numbers carries no digits; turning it into spaces keeps "发票号1001" a soft join.
 _ZH_PREFIX = re.compile(r"发票号码|发票编号|发票号|发票|票号|单号|编号|号码|号|第")
@@ -43,7 +44,13 @@ _MONEY_PATTERNS = (
     re.compile(r"(?:[$¥€£]|\bUSD|\bCNY|\bRMB|\bEUR|\bAMT|\bAMOUNT|元)\s*:?\s*\d[\d,]*(?:\.\d{1,2})?"),
     re.compile(r"(?<![0-9A-Z.])\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?(?![0-9])"),
 )
+# A text in which none of these occurs has no match of _DATE_PATTERNS or _MONEY_PATTERNS: each of those patterns
+# contains one of them (a year and its separator; day, month and year; a currency sign or word; "1,234").
+_MAYBE_DATE_OR_MONEY = re.compile(r"(?:19|20)\d\d\s*[-/.年]|\d[-/.]\d{1,2}[-/.](?:19|20)\d\d|[$¥€£元]|USD|CNY|RMB|EUR|AMT|AMOUNT"
+                                  r"|\d,\d{3}")
+_RANGE_WORDS = ("至", "到", "~", "～", "TO")  # _ZH_RANGE needs one of them
 _PREFIX = re.compile(r"^(?:INVOICE|INV|NUMBER|NUM|NO|NR)+(?=\d)")
+_PREFIX_STARTS = ("I", "N")  # the first letters of _PREFIX's words
 _PREFIX_ONLY = re.compile(r"(?:INVOICE|INV|NUMBER|NUM|NO|NR)+")
 _PART = re.compile(r"[A-Z0-9]+")
 _PART_SPLIT = re.compile(r"([A-Z0-9]+)")
@@ -67,11 +74,14 @@ def normalise_text(text: str) -> str:
         t = _ZH_PREFIX.sub(" ", t)
     if not _ANY_DIGIT.search(t):  # every date, amount and range pattern needs a digit
         return t
-    for pattern in _DATE_PATTERNS:
-        t = pattern.sub(_blank_if_date, t)
-    for pattern in _MONEY_PATTERNS:
-        t = pattern.sub(_blank, t)
-    return _ZH_RANGE.sub(_RANGE_SEP, t)
+    if _MAYBE_DATE_OR_MONEY.search(t):  # else no date or money pattern matches: one pass instead of four
+        for pattern in _DATE_PATTERNS:
+            t = pattern.sub(_blank_if_date, t)
+        for pattern in _MONEY_PATTERNS:
+            t = pattern.sub(_blank, t)
+    if any(word in t for word in _RANGE_WORDS):
+        t = _ZH_RANGE.sub(_RANGE_SEP, t)
+    return t
 
 
 def _blank(m: re.Match[str]) -> str:
@@ -90,7 +100,7 @@ def _blank_if_date(m: re.Match[str]) -> str:
 
 def key_of_alnum(alnum: str) -> str:
     """Upper-case alphanumeric string -> key (prefix words and leading zeros dropped)."""
-    k = _PREFIX.sub("", alnum)
+    k = _PREFIX.sub("", alnum) if alnum[:1] in _PREFIX_STARTS else alnum
     if k[:1] == "0":
         k = k.lstrip("0") or "0"
     return k
@@ -200,23 +210,25 @@ class InvoiceIndex:
     alpha_starts: set[str] = field(default_factory=set)
     _typo_cache: dict[str, dict[str, list[int]]] = field(default_factory=dict)
     _typo_lengths: dict[str, set[int]] = field(default_factory=dict)  # lengths of a customer's keys
-    _prepared: dict[str, tuple[str, list[str], list[str]]] = field(default_factory=dict)
+    _prepared: dict[str, tuple[str, list[str], list[str], list[bool]]] = field(default_factory=dict)
+    # scan() answers that did not depend on what is open, by (text, scope, explicit, no is_open); callers only read
+    _static_scans: dict[tuple[str, str | None, bool, bool], ScanResult] = field(default_factory=dict)
 
     @classmethod
     def build(cls, invoice_nos: Sequence[str], customers: Sequence[str]) -> InvoiceIndex:
         """Same rules as ``invoice_key``/``digits_key`` (100k numbers in well under 0.1 s)."""
         keys, alnums, digits = _index_keys_batch([str(number) for number in invoice_nos])
         idx = cls(keys=keys, alnums=alnums, customers=list(customers))
-        by_key, by_digits = idx.by_key, idx.by_digits
-        for pos, (key, digit) in enumerate(zip(keys, digits)):
-            if key:
-                hits = by_key.get(key)
-                if hits is None:
-                    by_key[key] = [pos]
-                else:
-                    hits.append(pos)
-            if len(digit) >= 4 and digit != key:
-                by_digits.setdefault(digit, []).append(pos)
+        if len(set(keys)) == len(keys):  # distinct keys (nearly always): one dict() call
+            idx.by_key = dict(zip(keys, [[pos] for pos in range(len(keys))]))
+            idx.by_key.pop("", None)
+        else:
+            for pos, key in enumerate(keys):
+                if key:
+                    idx.by_key.setdefault(key, []).append(pos)
+        by_digits = idx.by_digits
+        for pos in [pos for pos, (key, digit) in enumerate(zip(keys, digits)) if len(digit) >= 4 and digit != key]:
+            by_digits.setdefault(digits[pos], []).append(pos)
         idx.alpha_starts = set(_ALPHA_STARTS.findall("\n".join(keys)))
         return idx
 
@@ -224,8 +236,11 @@ class InvoiceIndex:
         """Invoices with this key (of the scope customer when given). Several only when genuinely ambiguous."""
         hits = self.by_key.get(key, ())
         if scope is not None:
-            hits = [p for p in hits if self.customers[p] == scope]
-            if not hits and use_digits and key.isdigit():
+            if hits:
+                hits = [p for p in hits if self.customers[p] == scope]
+            if not hits:
+                if not (use_digits and key.isdigit()):
+                    return []
                 hits = [p for p in self.by_digits.get(key, ()) if self.customers[p] == scope]
         else:
             hits = list(hits)
@@ -235,16 +250,23 @@ class InvoiceIndex:
                 return exact
         return hits
 
-    def prepared(self, text: str) -> tuple[str, list[str], list[str]]:
-        """normalise_text and _parts of a text, kept for this run: a payment's texts are looked at up to four times
-        (fast-path check, payer, rules, report). Callers only read the lists."""
+    def prepared(self, text: str) -> tuple[str, list[str], list[str], list[bool]]:
+        """normalise_text, _parts and _softs of a text, kept for this run: a payment's texts are looked at up to four
+        times (fast-path check, payer, rules, report). Callers only read the lists."""
         found = self._prepared.get(text)
         if found is None:
             norm = normalise_text(text)
-            found = self._prepared[text] = (norm, *_parts(norm))
+            parts, seps = _parts(norm)
+            found = self._prepared[text] = (norm, parts, seps, _softs(seps))
         return found
 
-    def typo_candidates(self, key: str, scope: str, scope_positions: range) -> list[int]:
+    def typo_candidates(
+        self, key: str, scope: str, scope_positions: range, is_open: Callable[[int], bool] | None = None
+    ) -> list[int]:
+        """Positions of the scope's invoices whose key is within one edit of ``key`` (and at least
+        MIN_TYPO_KEY - 1 long), ascending. With ``is_open``, the scope's table is made from the invoices open when
+        it is first needed and only open ones are returned: an invoice never reopens (outstanding only falls), so
+        an invoice open later was open then, and the closed ones need no table entry."""
         lengths = self._typo_lengths.get(scope)
         if lengths is None:
             lengths = {len(self.keys[p]) for p in scope_positions}
@@ -255,23 +277,29 @@ class InvoiceIndex:
         table = self._typo_cache.get(scope)
         if table is None:
             table = {}
+            keys = self.keys
             for p in scope_positions:
-                k = self.keys[p]
-                if len(k) >= MIN_TYPO_KEY - 1:
-                    for v in deletion_variants(k):
-                        table.setdefault(v, []).append(p)
+                k = keys[p]
+                if len(k) >= MIN_TYPO_KEY - 1 and (is_open is None or is_open(p)):
+                    # the variants as a list: a variant twice only lists p twice, and ``found`` is a set
+                    for v in [k, *(k[:i] + k[i + 1:] for i in range(len(k)))]:
+                        at = table.get(v)
+                        if at is None:
+                            table[v] = [p]
+                        else:
+                            at.append(p)
             self._typo_cache[scope] = table
         found: set[int] = set()
         for v in deletion_variants(key):
             for p in table.get(v, ()):
-                if within_one_edit(key, self.keys[p]):
+                if (is_open is None or is_open(p)) and within_one_edit(key, self.keys[p]):
                     found.add(p)
         return sorted(found)
 
 
-@dataclass(frozen=True)
-class Mention:
-    """An invoice found in a text: its position, how it was found ('exact', 'range', 'typo'), and the text."""
+class Mention(NamedTuple):
+    """An invoice found in a text: its position, how it was found ('exact', 'range', 'typo'), and the text.
+    (A NamedTuple: scans make hundreds of thousands, and a frozen dataclass costs several times more to make.)"""
 
     position: int
     how: str
@@ -285,6 +313,11 @@ class ScanResult:
     unresolved: list[str]
     # invoices a number fits equally well (same key, or a typo close to several)
     ambiguous: list[int]
+
+
+def _softs(seps: list[str]) -> list[bool]:
+    """Per part, whether the separator before it is soft (joins it to the part before)."""
+    return [bool(_SOFT_SEP.match(sep)) for sep in seps]
 
 
 def _parts(text: str) -> tuple[list[str], list[str]]:
@@ -311,7 +344,36 @@ def scan(
     if not text or (not explicit and names_nothing(text)):
         # outside Applied To only a run of parts with a digit can name an invoice or be a typo of one
         return ScanResult([], [], [])
-    norm, parts, seps = index.prepared(text)
+    memo = (text, scope, explicit, is_open is None)
+    found = index._static_scans.get(memo)
+    if found is not None:
+        return found
+    if is_open is None:
+        found = _scan(text, index, scope, scope_positions, None, explicit)
+    else:
+        asked = []
+
+        def watched(p: int) -> bool:
+            asked.append(p)
+            return is_open(p)
+
+        found = _scan(text, index, scope, scope_positions, watched, explicit)
+        if asked:  # a range or a typo looked at the open items: the answer may differ next time
+            return found
+    # the only state a scan reads is ``is_open``: one that never asked it gives this answer whatever is open
+    index._static_scans[memo] = found
+    return found
+
+
+def _scan(
+    text: str,
+    index: InvoiceIndex,
+    scope: str | None,
+    scope_positions: range | None,
+    is_open: Callable[[int], bool] | None,
+    explicit: bool,
+) -> ScanResult:
+    norm, parts, seps, softs = index.prepared(text)
     n = len(parts)
     mentions: list[Mention] = []
     seen: set[int] = set()
@@ -321,9 +383,6 @@ def scan(
     last_prefix = ""
     prev_hit_end = -1  # index after the last exact hit, for range detection
     prev_hit_pos = -1
-
-    def soft(i: int) -> bool:  # separator before part i joins it to part i-1
-        return bool(_SOFT_SEP.match(seps[i]))
 
     def add(pos: int, how: str, txt: str) -> None:
         if pos not in seen:
@@ -335,7 +394,7 @@ def scan(
         if not explicit and _plain_word(parts[i], index):
             i += 1
             continue
-        hit, hit_j = _run_hit(parts, seps, i, index, scope, explicit, last_prefix)
+        hit, hit_j = _run_hit(parts, softs, i, index, scope, explicit, last_prefix)
         if not hit:
             i += 1
             continue
@@ -373,12 +432,12 @@ def scan(
             if consumed[k]:
                 k += 1
                 continue
-            end = _free_run_end(k, consumed, lambda e: soft(e) and bool(seps[e].strip()))
+            end = _free_run_end(k, consumed, lambda e: softs[e] and bool(seps[e].strip()))
             if not _PREFIX_ONLY.fullmatch("".join(parts[k:end])):
                 unresolved.append(norm_text_span(parts, seps, k, end))
             k = end
     elif scope is not None and is_open is not None and scope_positions is not None:
-        _typos(parts, seps, consumed, index, scope, scope_positions, is_open, seen, add, ambiguous)
+        _typos(parts, seps, softs, consumed, index, scope, scope_positions, is_open, seen, add, ambiguous)
     return ScanResult(mentions, unresolved, sorted(set(ambiguous)))
 
 
@@ -388,7 +447,7 @@ def _plain_word(part: str, index: InvoiceIndex) -> bool:
 
 
 def _run_hit(
-    parts: list[str], seps: list[str], i: int, index: InvoiceIndex, scope: str | None, explicit: bool,
+    parts: list[str], softs: list[bool], i: int, index: InvoiceIndex, scope: str | None, explicit: bool,
     last_prefix: str,
 ) -> tuple[list[int], int]:
     """Invoices named by the longest run of parts from ``i`` (soft separators, at most ``MAX_RUN_PARTS``) that
@@ -396,10 +455,10 @@ def _run_hit(
     n = len(parts)
     use_digits = scope is not None
     run_end = i + 1
-    while run_end < n and run_end - i < MAX_RUN_PARTS and _SOFT_SEP.match(seps[run_end]):
+    while run_end < n and run_end - i < MAX_RUN_PARTS and softs[run_end]:
         run_end += 1
     for j in range(run_end, i, -1):
-        alnum = "".join(parts[i:j])
+        alnum = parts[i] if j == i + 1 else "".join(parts[i:j])
         key = key_of_alnum(alnum)
         if not key or (key.isalpha() and not explicit):
             continue
@@ -431,10 +490,11 @@ def single_reference(text: str, index: InvoiceIndex, scope: str) -> int:
     if _CURRENCY_WORD.search(norm):
         return -1
     parts, seps = _parts(norm)
+    softs = _softs(seps)
     for i, part in enumerate(parts):
         if _plain_word(part, index):
             continue
-        hit, _ = _run_hit(parts, seps, i, index, scope, False, "")
+        hit, _ = _run_hit(parts, softs, i, index, scope, False, "")
         if hit:
             return hit[0] if len(hit) == 1 else -1
     return -1
@@ -444,10 +504,10 @@ def single_explicit(text: str, index: InvoiceIndex, scope: str) -> int:
     """The one invoice that ``scan(text, index, scope=scope, explicit=True, ...)`` names, whatever is open, when it
     names exactly one by an exact key; else -1. (A second number could make a range, which depends on what is
     open; numbers that match nothing are reported by the scan, but only when money is left over.)"""
-    _, parts, seps = index.prepared(text)
+    _, parts, _, softs = index.prepared(text)
     found, last_prefix, i = -1, "", 0
     while i < len(parts):
-        hit, hit_j = _run_hit(parts, seps, i, index, scope, True, last_prefix)
+        hit, hit_j = _run_hit(parts, softs, i, index, scope, True, last_prefix)
         if not hit:
             i += 1
             continue
@@ -472,6 +532,8 @@ def _free_run_end(start: int, consumed: list[bool], joins: Callable[[int], bool]
 
 
 def norm_text_span(parts: list[str], seps: list[str], i: int, j: int) -> str:
+    if j == i + 2:  # the common "INV-1001": two parts
+        return parts[i] + seps[i + 1] + parts[i + 1]
     return "".join(parts[i] if k == i else seps[k] + parts[k] for k in range(i, j))
 
 
@@ -500,6 +562,7 @@ def _expand_range(
 def _typos(
     parts: list[str],
     seps: list[str],
+    softs: list[bool],
     consumed: list[bool],
     index: InvoiceIndex,
     scope: str,
@@ -515,14 +578,14 @@ def _typos(
         if consumed[i]:
             i += 1
             continue
-        end = _free_run_end(i, consumed, lambda e: bool(_SOFT_SEP.match(seps[e])), most=3)
+        end = _free_run_end(i, consumed, softs.__getitem__, most=3)
         found = False
         for j in range(end, i, -1):
             key = key_of_alnum("".join(parts[i:j]))
             if len(key) < MIN_TYPO_KEY or key.isalpha():
                 continue
             close = [
-                p for p in index.typo_candidates(key, scope, scope_positions) if is_open(p) and p not in seen
+                p for p in index.typo_candidates(key, scope, scope_positions, is_open) if p not in seen
             ]
             if len(close) == 1:
                 add(close[0], "typo", norm_text_span(parts, seps, i, j))
@@ -535,7 +598,10 @@ def _typos(
             i += 1
 
 
-def join_numbers(numbers: Iterable[str], limit: int = 10) -> str:
+CANDIDATES = 10  # invoice numbers shown in a 'candidates' cell
+
+
+def join_numbers(numbers: Iterable[str], limit: int = CANDIDATES) -> str:
     """Invoice numbers for the 'candidates' cell: comma separated, at most ``limit``, then '…'."""
     numbers = list(dict.fromkeys(numbers))
     text = ", ".join(numbers[:limit])
