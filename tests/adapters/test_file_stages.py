@@ -300,3 +300,138 @@ def test_the_file_adapter_reads_the_input_sheets_together_once(tmp_path: Path,
         wb.read_table(schema.INVOICES)
         wb.read_table(schema.PAYMENTS)
     assert len(calls) == 1 and {"Invoices", "Payments", "Customers"} <= set(calls[0])
+
+
+def reference_sheet_data(sheet: GeneratedSheet, styles: StyleBook) -> tuple[str, str | None]:
+    """<sheetData> by the per-row definition: every cell of every row, from single cells and columns alike, sorted
+    by column (a single before a column's cell in the same column, columns by their first row, length and the
+    order they were given), each row joined on its own."""
+    enc = _Encoder(styles, False)
+    cells: dict[int, list[tuple[tuple, str]]] = {}
+    for order, (row, col, value, style) in enumerate(sheet._cells):
+        tail = enc.tail(value, style)
+        if tail is not None:
+            cells.setdefault(row, []).append(((col, 0, order, 0, 0), f'<c r="{column_letter(col)}{row}"{tail}'))
+    last = 0
+    for order, (first_row, col, values, style, link, convert) in enumerate(sheet._columns):
+        pieces, has = sheet._column_tails(enc, first_row, col, values, style, link, convert)
+        tails = ["".join(p if isinstance(p, str) else p[i] for p in pieces) for i in range(len(has))]
+        if not has.any():
+            continue
+        last = max(last, first_row + len(values) - 1)
+        for i in np.flatnonzero(has).tolist():
+            key = (col, 1, first_row, first_row + len(values), order)
+            cells.setdefault(first_row + i, []).append((key, f'<c r="{column_letter(col)}{first_row + i}{tails[i]}'))
+    if not cells:
+        return "<sheetData/>", None
+    rows = "".join(f'<row r="{r}">' + "".join(p for _, p in sorted(cells[r], key=lambda c: c[0])) + "</row>"
+                   for r in sorted(cells))
+    used = [k[0] for r in cells for k, _ in cells[r]]
+    last = max(last, *cells)
+    return f"<sheetData>{rows}</sheetData>", f"{column_letter(min(used))}{min(cells)}:{column_letter(max(used))}{last}"
+
+
+_CELL_VALUES = st.one_of(st.none(), st.integers(-5, 5), st.sampled_from(["a", "b & c", "", " x", "=1", "中"]),
+                         st.floats(-3, 3).map(lambda f: round(f, 1)), st.dates(dt.date(2020, 1, 1), dt.date(2020, 3, 1)))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 40), st.integers(1, 12), st.lists(_CELL_VALUES, min_size=0, max_size=30)),
+                min_size=0, max_size=7),
+       st.lists(st.tuples(st.integers(1, 70), st.integers(1, 12), _CELL_VALUES), max_size=12))
+def test_rows_are_assembled_as_the_per_row_merge_writes_them(columns, singles) -> None:
+    """Columns side by side, overlapping, of different lengths, with gaps and single cells anywhere (inside a block,
+    between its columns, on a column a block also writes): the interval assembly writes what merging each row's
+    cells one by one writes, and the same dimension."""
+    styles = _styles()
+    sheet = GeneratedSheet()
+    for first_row, col, values in columns:
+        sheet.column(first_row, col, values, CellStyle("0.00") if col % 2 else CellStyle(), convert=_plain)
+    for row, col, value in singles:
+        sheet.cell(row, col, value)
+    chunks, dimension = sheet.encode(styles)
+    assert (b"".join(chunks).decode("utf-8"), dimension) == reference_sheet_data(sheet, styles)
+
+
+def test_row_assembly_crosses_chunks_and_keeps_every_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A block longer than one chunk of rows, a second block beside it ending mid-chunk, blank rows inside."""
+    import xlfin.xlsx.sheet as sheet_module
+
+    monkeypatch.setattr(sheet_module, "_ROWS_PER_CHUNK", 7)
+    styles = _styles()
+    sheet = GeneratedSheet()
+    sheet.cell(1, 1, "head")
+    sheet.column(2, 1, [None if i % 5 == 0 else i for i in range(40)])
+    sheet.column(2, 3, [f"t{i}" for i in range(23)])
+    sheet.column(2, 2, [None] * 12 + [1.5] * 3)
+    chunks, dimension = sheet.encode(styles)
+    assert len(chunks) > 6
+    assert (b"".join(chunks).decode("utf-8"), dimension) == reference_sheet_data(sheet, styles)
+
+
+_MONEYISH = st.one_of(st.integers(-10 ** 15, 10 ** 15).map(lambda c: c / 100),
+                      st.integers(-10 ** 6, 10 ** 6).map(lambda c: c / 100),
+                      st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([-0.0, 0.0, 0.005, 1e13, 1e-5]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.none(), _MONEYISH), min_size=1, max_size=60),
+       st.lists(st.one_of(st.none(), st.integers(-10 ** 20, 10 ** 20)), min_size=1, max_size=60),
+       st.lists(st.one_of(st.none(), st.dates(dt.date(1900, 3, 1), dt.date(2100, 1, 1))), min_size=1, max_size=60),
+       st.lists(st.one_of(st.none(), st.text(max_size=6), st.sampled_from(["=x", " a", "b ", "a&<>", "\x07z"])),
+                min_size=1, max_size=60))
+def test_columns_of_one_class_write_what_the_per_value_encoder_writes(floats, ints, dates, texts) -> None:
+    """A column of one class (blanks among it) keeps its cells' pieces apart; joined they are what `_Encoder.tail`
+    writes value by value: money from its cents, other floats through repr, zeros as the first zero, ints, dates,
+    text with its special cases."""
+    styles = _styles()
+    n = max(map(len, (floats, ints, dates, texts)))
+    columns = [(1, floats, CellStyle("#,##0.00"), _plain), (2, ints, CellStyle(), _plain),
+               (3, dates, CellStyle(DATE_FORMAT), _plain), (4, texts, CellStyle(), _plain)]
+    columns = [(c, list(v) + [None] * (n - len(v)), s, f) for c, v, s, f in columns]
+    sheet = GeneratedSheet()
+    for col, vals, style, convert in columns:
+        sheet.column(2, col, vals, style, convert=convert)
+    expected = reference_rows(columns, styles)
+    chunks, _ = sheet.encode(styles)
+    got = dict(re.findall(r'<row r="(\d+)">(.*?)</row>', b"".join(chunks).decode("utf-8"), re.S))
+    assert {int(r): cells for r, cells in got.items()} == expected
+
+
+def test_large_parts_deflated_ahead_give_the_package_a_synchronous_deflate_gives(monkeypatch) -> None:
+    """A large part written as chunks is deflated on the second thread while the caller goes on; the zip is the
+    same bytes as deflating at save time, and a part rewritten after (or read back, which joins its chunks) is
+    deflated as it finally is."""
+    import xlfin.xlsx.opc as opc
+
+    chunks = [(b'<row r="%d"><c r="A%d"><v>%d</v></c></row>' % (i, i, i * 7)) * 50 for i in range(3000)]
+    other = [b"<x>" + bytes(range(48, 58)) * 200_000 + b"</x>"]
+
+    def saved(threshold: int) -> bytes:
+        monkeypatch.setattr(opc, "DEFLATE_AHEAD_BYTES", threshold)
+        package = Package(small_workbook_package())
+        package.write("xl/worksheets/big.xml", list(chunks))
+        package.write("xl/worksheets/other.xml", list(other))
+        package.write("xl/worksheets/other.xml", [b"<y/>"] + list(other))  # replaced after its deflate began
+        package.read("xl/worksheets/big.xml")  # joined: no longer the list that was deflated ahead
+        package.write("xl/worksheets/third.xml", list(chunks))
+        return package.to_bytes()
+
+    ahead, at_save = saved(1), saved(1 << 60)
+    assert ahead == at_save
+    with zipfile.ZipFile(io.BytesIO(ahead)) as zf:
+        assert zf.testzip() is None
+        assert zf.read("xl/worksheets/big.xml") == zf.read("xl/worksheets/third.xml") == b"".join(chunks)
+        assert zf.read("xl/worksheets/other.xml") == b"<y/>" + other[0]
+
+
+@pytest.mark.parametrize("texts", [["\x01"], ["a\x01b", "c", " d", "=e"], ["x", "\x01", "y ", "z"]])
+def test_text_holding_the_separator_character_does_not_shift_the_other_texts(texts: list[str]) -> None:
+    """The distinct texts are escaped all at once, joined by \\x01: a text that holds \\x01 itself (a control
+    character, found by hypothesis) is written by `_Encoder.tail` (cleaned), and every other text keeps its cell."""
+    styles = _styles()
+    sheet = GeneratedSheet()
+    sheet.column(2, 4, texts, CellStyle(), convert=_plain)
+    chunks, _ = sheet.encode(styles)
+    got = dict(re.findall(r'<row r="(\d+)">(.*?)</row>', b"".join(chunks).decode("utf-8"), re.S))
+    assert {int(r): cells for r, cells in got.items()} == reference_rows([(4, texts, CellStyle(), _plain)], styles)

@@ -16,7 +16,7 @@ import hashlib
 import io
 import posixpath
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 from pathlib import Path
 
@@ -25,9 +25,19 @@ from ..schema import AUDIT
 HASH_PENDING = "xlfin-hash-after-pending-" + "0" * 39  # 64 characters, the length of the hex digest it becomes
 _CORE_PROPS = "docProps/core.xml"
 _R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+# A part's bytes, or a large generated part as the chunks it was written in (hashed chunk by chunk, never joined)
+Part = bytes | Sequence[bytes]
 
 
-def _rels(parts: Mapping[str, bytes], part: str) -> tuple[str, dict[str, tuple[str, str]]]:
+def _pieces(data: Part) -> Sequence[bytes]:
+    return (data,) if isinstance(data, (bytes, bytearray)) else data
+
+
+def _whole(data: Part) -> bytes:
+    return data if isinstance(data, bytes) else b"".join(data)
+
+
+def _rels(parts: Mapping[str, Part], part: str) -> tuple[str, dict[str, tuple[str, str]]]:
     """The relationships part of `part` and its id -> (type, target part) map."""
     from defusedxml.ElementTree import fromstring
 
@@ -35,7 +45,7 @@ def _rels(parts: Mapping[str, bytes], part: str) -> tuple[str, dict[str, tuple[s
     rels_name = posixpath.join(folder, "_rels", name + ".rels")
     out: dict[str, tuple[str, str]] = {}
     if rels_name in parts:
-        for el in fromstring(parts[rels_name]):
+        for el in fromstring(_whole(parts[rels_name])):
             target = el.get("Target", "")
             if el.get("TargetMode") == "External":
                 continue
@@ -44,7 +54,7 @@ def _rels(parts: Mapping[str, bytes], part: str) -> tuple[str, dict[str, tuple[s
     return rels_name, out
 
 
-def audit_parts(parts: Mapping[str, bytes]) -> set[str]:
+def audit_parts(parts: Mapping[str, Part]) -> set[str]:
     """The parts that belong to the Audit sheet (en or zh-CN name): its worksheet, relationships and tables."""
     from defusedxml.ElementTree import fromstring
 
@@ -54,7 +64,7 @@ def audit_parts(parts: Mapping[str, bytes]) -> set[str]:
     _, rels = _rels(parts, workbook)
     names = {AUDIT.sheet_en, AUDIT.sheet_zh}
     found: set[str] = set()
-    for el in fromstring(parts[workbook]).iter():
+    for el in fromstring(_whole(parts[workbook])).iter():
         if el.tag.rsplit("}", 1)[-1] == "sheet" and el.get("name") in names and el.get(_R_ID) in rels:
             sheet = rels[el.get(_R_ID)][1]
             sheet_rels, targets = _rels(parts, sheet)
@@ -62,15 +72,17 @@ def audit_parts(parts: Mapping[str, bytes]) -> set[str]:
     return found
 
 
-def package_digest(parts: Mapping[str, bytes]) -> str:
+def package_digest(parts: Mapping[str, Part]) -> str:
     """SHA-256 over the workbook's parts, without the Audit sheet and the document timestamps."""
     skip = audit_parts(parts) | {_CORE_PROPS}
     h = hashlib.sha256()
     for name in sorted(parts):
         if name in skip:
             continue
-        h.update(name.encode("utf-8") + b"\0" + len(parts[name]).to_bytes(8, "big"))
-        h.update(parts[name])
+        pieces = _pieces(parts[name])
+        h.update(name.encode("utf-8") + b"\0" + sum(map(len, pieces)).to_bytes(8, "big"))
+        for piece in pieces:
+            h.update(piece)
     return h.hexdigest()
 
 
@@ -80,15 +92,15 @@ def zip_digest(package: Path | bytes) -> str:
         return package_digest({i.filename: zf.read(i.filename) for i in zf.infolist() if not i.is_dir()})
 
 
-def stamp_hash_after(parts: dict[str, bytes]) -> set[str]:
+def stamp_hash_after(parts: dict[str, Part]) -> set[str]:
     """Replace the pending hash in the Audit rows of the final parts by the hash of everything else; the names of
-    the parts changed."""
+    the parts changed (each now one bytes object)."""
     token = HASH_PENDING.encode()
-    holders = {n for n in audit_parts(parts) if token in parts[n]}
+    holders = {n for n in audit_parts(parts) if token in _whole(parts[n])}
     if holders:
         digest = package_digest(parts).encode()
         for name in holders:
-            parts[name] = parts[name].replace(token, digest)
+            parts[name] = _whole(parts[name]).replace(token, digest)
     return holders
 
 
@@ -103,8 +115,10 @@ class PartStore(Protocol):
 
 
 def stamp_package(package: PartStore) -> bool:
-    """`stamp_hash_after` on a package object, just before its final bytes are made; True when it changed."""
-    parts = {n: package.read(n) for n in package.names()}
+    """`stamp_hash_after` on a package object, just before its final bytes are made; True when it changed. A
+    package that hands out a large part as its chunks (`pieces`) has it hashed without joining them."""
+    pieces = getattr(package, "pieces", package.read)
+    parts: dict[str, Part] = {n: pieces(n) for n in package.names()}
     changed = stamp_hash_after(parts)
     for name in changed:
         package.write(name, parts[name])

@@ -13,6 +13,7 @@ import posixpath
 import struct
 import zipfile
 import zlib
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from xml.etree.ElementTree import Element
 
@@ -119,6 +120,10 @@ class Package:
         self._changed: dict[str, bytes | list[bytes]] = {}
         self._removed: set[str] = set()
         self._rels: dict[str, list[Relationship]] = {}
+        # large written parts deflated on a second thread while the caller goes on (ISA-L and the CRC release the
+        # GIL): the chunks given and the future of their deflated bytes
+        self._ahead: dict[str, tuple[list[bytes], Future[tuple[bytes, int, int]]]] = {}
+        self._deflater: ThreadPoolExecutor | None = None
 
     @property
     def source_bytes(self) -> bytes:
@@ -145,6 +150,12 @@ class Package:
             return data
         return self.original(name)
 
+    def pieces(self, name: str) -> bytes | list[bytes]:
+        """A part as `read` gives it, except that a part written as chunks stays its list of chunks (hashing and
+        deflating go through them one by one; joining would copy the largest parts once more)."""
+        data = self._changed.get(name)
+        return data if isinstance(data, list) and name not in self._removed else self.read(name)
+
     def original(self, name: str) -> bytes:
         """A member as loaded, whatever was written since."""
         got = self._inflated.get(name)
@@ -168,6 +179,11 @@ class Package:
         """Replace (or add) a part; a large generated part may be given as a list of chunks, never joined."""
         self._removed.discard(name)
         self._changed[name] = data
+        self._ahead.pop(name, None)
+        if isinstance(data, list) and sum(map(len, data)) >= DEFLATE_AHEAD_BYTES:
+            if self._deflater is None:
+                self._deflater = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xlfin-deflate")
+            self._ahead[name] = (data, self._deflater.submit(deflate, data))
         if name not in self._infos and name not in self._order:
             self._order.append(name)
         if name.endswith(".rels"):
@@ -175,6 +191,7 @@ class Package:
 
     def remove(self, name: str) -> None:
         self._changed.pop(name, None)
+        self._ahead.pop(name, None)
         self._removed.add(name)
         self._rels = {k: v for k, v in self._rels.items() if rels_name(k) != name and k != name}
 
@@ -238,15 +255,24 @@ class Package:
 
     def to_bytes(self) -> bytes:
         """The package as zip bytes: unchanged members as they were (raw compressed bytes), changed and new ones
-        deflated."""
+        deflated (a large part written as chunks was deflated on the second thread already, unless it was
+        replaced since)."""
         out = _ZipWriter()
-        for name in self._order:
-            if name in self._removed:
-                continue
-            if name in self._changed:
-                out.add(name, self._changed[name])
-            else:
-                out.copy(self._infos[name], self.raw_member(self._infos[name]))
+        try:
+            for name in self._order:
+                if name in self._removed:
+                    continue
+                if name in self._changed:
+                    data = self._changed[name]
+                    ahead = self._ahead.get(name)
+                    out.add(name, ahead[1].result() if ahead is not None and ahead[0] is data else deflate(data))
+                else:
+                    out.copy(self._infos[name], self.raw_member(self._infos[name]))
+        finally:
+            if self._deflater is not None:
+                self._deflater.shutdown(wait=False, cancel_futures=True)
+                self._deflater = None
+            self._ahead.clear()
         return out.finish()
 
     def raw_member(self, info: zipfile.ZipInfo) -> bytes:
@@ -286,6 +312,25 @@ def drop_element(xml: bytes, opening: bytes, marker: bytes) -> bytes:
         at = end
 
 
+DEFLATE_AHEAD_BYTES = 1 << 20  # parts from this size on are deflated on the second thread as soon as written
+
+
+def deflate(data: bytes | list[bytes]) -> tuple[bytes, int, int]:
+    """A part's raw deflate stream, CRC-32 and size, chunk by chunk. ISA-L deflate: level 2 compresses a generated
+    sheet about as well as zlib's level 1 (a little better) in a third of the time; level 3 for small parts, where
+    time does not matter (benchmarks/calamine_ratio.py)."""
+    chunks = data if isinstance(data, list) else [data]
+    size = sum(len(c) for c in chunks)
+    comp = isal_zlib.compressobj(2 if size > (1 << 20) else 3, isal_zlib.DEFLATED, -15)
+    crc = 0
+    out = []
+    for chunk in chunks:
+        crc = isal_zlib.crc32(chunk, crc)
+        out.append(comp.compress(chunk))
+    out.append(comp.flush())
+    return b"".join(out), crc, size
+
+
 class _ZipWriter:
     """A minimal zip writer that can copy a member's compressed bytes unchanged (zipfile cannot)."""
 
@@ -293,20 +338,9 @@ class _ZipWriter:
         self._buf = io.BytesIO()
         self._central: list[bytes] = []
 
-    def add(self, name: str, data: bytes | list[bytes]) -> None:
-        chunks = data if isinstance(data, list) else [data]
-        size = sum(len(c) for c in chunks)
-        # ISA-L deflate: level 2 compresses a generated sheet about as well as zlib's level 1 (a little better) in a
-        # third of the time; level 3 for small parts, where time does not matter (benchmarks/calamine_ratio.py)
-        level = 2 if size > (1 << 20) else 3
-        comp = isal_zlib.compressobj(level, isal_zlib.DEFLATED, -15)
-        crc = 0
-        out = []
-        for chunk in chunks:
-            crc = isal_zlib.crc32(chunk, crc)
-            out.append(comp.compress(chunk))
-        out.append(comp.flush())
-        raw = b"".join(out)
+    def add(self, name: str, deflated: tuple[bytes, int, int]) -> None:
+        """A new member from `deflate`'s (raw deflate stream, CRC-32, size)."""
+        raw, crc, size = deflated
         info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
         info.compress_type = zipfile.ZIP_DEFLATED
         info.CRC = crc

@@ -13,11 +13,13 @@ and the workbook hash use them, nothing inflates a part twice).
 
 from __future__ import annotations
 
+import gc
 import io
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -161,11 +163,12 @@ class PackageReader:
     def grid(self, name: str) -> np.ndarray:
         """Every value of a worksheet from A1 as a (rows, columns) object array; blank cells are None."""
         if name not in self._grids:
-            try:
-                rows, merged = _sheet_values(self._book(), name)
-            except CalamineError as exc:
-                raise WorkbookError(f"{self.package.source}: sheet {name} cannot be read ({exc})") from None
-            self._keep(name, rows, merged)
+            with collector_paused():
+                try:
+                    rows, merged = _sheet_values(self._book(), name)
+                except CalamineError as exc:
+                    raise WorkbookError(f"{self.package.source}: sheet {name} cannot be read ({exc})") from None
+                self._keep(name, rows, merged)
         return self._grids[name]
 
     def _keep(self, name: str, rows: list[list[object]], merged: list) -> None:
@@ -182,7 +185,7 @@ class PackageReader:
         workers = min(len(wanted), os.cpu_count() or 1)
         if workers < 2:
             return
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+        with collector_paused(), ThreadPoolExecutor(max_workers=workers) as pool:
             for name, done in [(n, pool.submit(self._read_alone, n)) for n in wanted]:
                 try:
                     self._keep(name, *done.result())
@@ -205,6 +208,22 @@ class PackageReader:
             self._calamine.close()
             self._calamine = None
         self._grids.clear()
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused while many plain values are made: python-calamine makes a list per row
+    (a million at Excel's row limit), and each few hundred new containers start a collection that walks the young
+    objects and now and then the whole heap (the staged rows of a run are millions of lists); rows and cell texts
+    hold no cycles, so there is nothing for it to find (as in `schema.tables`' row building). Used while a sheet is
+    read and while a generated sheet is encoded."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _sheet_values(book: CalamineWorkbook, name: str) -> tuple[list[list[object]], list]:

@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,7 @@ from ..xlsx_tables import (
 )
 from .limits import EXCEL_MAX_COLS, EXCEL_MAX_ROWS
 from .opc import escape
+from .read import collector_paused
 from .styles import CellStyle, StyleBook
 
 HEADER_STYLE = CellStyle(bold=True, color="FFFFFFFF", fill="FF" + str(HEADER_FILL.fgColor.rgb)[-6:], wrap=True,
@@ -138,9 +140,8 @@ class GeneratedSheet:
         headers = [c.label(lang) for c in table.columns]
         for j, label in enumerate(headers):
             self.cell(top, left + j, label, HEADER_STYLE)
-        for j, column in enumerate(table.columns):
+        for j, (column, values) in enumerate(zip(table.columns, _columns_of(rows, ncols))):
             self.width(left + j, column.width or DEFAULT_WIDTHS.get(column.type, 14))
-            values = [row[j] if j < len(row) else None for row in rows]
             style = CellStyle(NUMBER_FORMATS.get(column.type))
             self.column(top + 1, left + j, values, style, link=column.type == "link", convert=converter(column, lang))
         spec = TableSpec(name or table.name, top, left, top + max(len(rows), 1), headers)
@@ -153,96 +154,89 @@ class GeneratedSheet:
     def encode(self, styles: StyleBook, date1904: bool = False) -> tuple[list[bytes], str | None]:
         """The <sheetData> element as a list of byte chunks, and the dimension ref (None for an empty sheet).
 
-        Each column is encoded once per distinct value, and numbers and dates a whole column at a time; the cells
-        of a column are then put together with numpy's element-wise string concatenation and each row joined
-        once, so the Python work per cell is a few C-level operations rather than a function call."""
+        Each column is encoded once per distinct value, and numbers and dates a whole column at a time (see
+        `_column_tails`). Rows are then assembled without a Python step per cell or per row: every column and
+        every single cell is a *source* over a range of rows; the rows are cut into intervals over which the same
+        sources write, and each interval's rows are laid out as one object matrix of string pieces (row tag,
+        each cell's address and its XML) that one `"".join` turns into text, a chunk of rows at a time. Blocks
+        side by side (the Reconciliation sheet at Excel's row limit) and single cells inside a block cost no
+        more than a block alone."""
+        with collector_paused():
+            return self._encode(styles, date1904)
+
+    def _encode(self, styles: StyleBook, date1904: bool) -> tuple[list[bytes], str | None]:
         enc = _Encoder(styles, date1904)
-        singles: dict[int, list[tuple[int, str]]] = {}
-        used_cols: set[int] = set()
-        for row, col, value, style in self._cells:
+        sources: list[_Source] = []
+        for order, (row, col, value, style) in enumerate(self._cells):
             tail = enc.tail(value, style)
             if tail is not None:
-                singles.setdefault(row, []).append((col, f'<c r="{column_letter(col)}{row}"{tail}'))
-                used_cols.add(col)
-        groups: dict[tuple[int, int], list[tuple[int, str, np.ndarray, np.ndarray]]] = {}
-        for first_row, col, values, style, link, convert in self._columns:
-            tails, has = self._column_tails(enc, first_row, col, values, style, link, convert)
+                sources.append(_Source(row, row + 1, col, ['"' + tail], np.ones(1, dtype=bool),
+                                       (col, 0, order, 0, 0)))
+        for order, (first_row, col, values, style, link, convert) in enumerate(self._columns):
+            pieces, has = self._column_tails(enc, first_row, col, values, style, link, convert)
             if has.any():
-                used_cols.add(col)
-                groups.setdefault((first_row, len(values)), []).append((col, column_letter(col), tails, has))
-        spans = sorted((first_row, first_row + n, sorted(cols, key=lambda c: c[0]))
-                       for (first_row, n), cols in groups.items())
-        max_row = max([*singles, *(stop - 1 for _, stop, _ in spans)], default=0)
-        if (not singles and not spans) or not used_cols:
+                stop = first_row + len(values)
+                sources.append(_Source(first_row, stop, col, pieces, has, (col, 1, first_row, stop, order)))
+        if not sources:
             return [b"<sheetData/>"], None
+        max_row = max(s.stop for s in sources) - 1
         if max_row > EXCEL_MAX_ROWS:
             raise ValueError(f"a generated sheet would need row {max_row:,}, beyond Excel's {EXCEL_MAX_ROWS:,}")
-        if max(used_cols) > EXCEL_MAX_COLS:
-            raise ValueError(f"a generated sheet would need column {max(used_cols)}, beyond Excel's {EXCEL_MAX_COLS}")
-        # rows several sources write to (a single cell inside a block, blocks side by side) are merged one by one,
-        # pieces in column order as Excel requires; every other row is one block's row or one row of singles
-        cover = np.zeros(max_row + 2, dtype=np.int32)
-        for start, stop, _ in spans:
-            cover[start] += 1
-            cover[stop] -= 1
-        cover = np.cumsum(cover)
-        shared = {r for r in singles if cover[r] > 0} | {int(r) for r in np.flatnonzero(cover > 1)}
-        texts: list[str | None] = [None] * (max_row + 1)
-        pieces_of: dict[int, list[tuple[int, str]]] = {r: list(singles.get(r, ())) for r in shared}
-        for start, stop, cols in spans:
-            bodies = _row_bodies(start, stop, cols)
-            texts[start:stop] = [f'<row r="{r}">{b}</row>' if b else None for r, b in zip(range(start, stop), bodies)]
-            for r in shared:  # cell by cell, so that a single cell between two of the block's columns sorts in
-                if start <= r < stop:
-                    i = r - start
-                    pieces_of[r].extend((c, f'<c r="{letter}{r}{tails[i]}') for c, letter, tails, has in cols
-                                        if has[i])
-        for r, pieces in singles.items():
-            if r not in shared:
-                texts[r] = f'<row r="{r}">' + "".join(p[1] for p in sorted(pieces, key=lambda c: c[0])) + "</row>"
-        for r, pieces in pieces_of.items():
-            pieces.sort(key=lambda c: c[0])
-            texts[r] = f'<row r="{r}">' + "".join(p[1] for p in pieces) + "</row>" if pieces else None
+        max_col = max(s.col for s in sources)
+        if max_col > EXCEL_MAX_COLS:
+            raise ValueError(f"a generated sheet would need column {max_col}, beyond Excel's {EXCEL_MAX_COLS}")
+        # Excel wants a row's cells in column order; within one column (a single cell on top of a block's cell,
+        # which xlfin never writes) the single comes first, then the blocks by their rows, as they were given
+        sources.sort(key=lambda s: s.key)
+        bounds = sorted({s.start for s in sources} | {s.stop for s in sources})
         chunks = [b"<sheetData>"]
-        present = [t for t in texts if t is not None]
-        first_used = next(r for r, t in enumerate(texts) if t is not None)
-        for at in range(0, len(present), 20_000):
-            chunks.append("".join(present[at:at + 20_000]).encode("utf-8"))
+        first_used = 0
+        for a, b in zip(bounds, bounds[1:]):
+            active = [s for s in sources if s.start <= a and s.stop >= b]
+            if not active:  # rows between blocks: nothing to write
+                continue
+            for at in range(a, b, _ROWS_PER_CHUNK):
+                text, first = _rows_xml(at, min(at + _ROWS_PER_CHUNK, b), active)
+                if text:
+                    chunks.append(text.encode("utf-8"))
+                    first_used = first_used or first
         chunks.append(b"</sheetData>")
-        dimension = f"{column_letter(min(used_cols))}{first_used}:{column_letter(max(used_cols))}{max_row}"
+        min_col = min(s.col for s in sources)
+        dimension = f"{column_letter(min_col)}{first_used}:{column_letter(max_col)}{max_row}"
         return chunks, dimension
 
     def _column_tails(self, enc: _Encoder, first_row: int, col: int, values: Sequence[object], style: CellStyle,
-                      link: bool, convert: Callable[[object], object] | None) -> tuple[np.ndarray, np.ndarray]:
-        """Each value's cell XML after the address, from the closing quote of the address on ('' for no cell),
-        and which values make a cell. Values are grouped by class; a number or date column is formatted as a
-        whole, anything else once per distinct value (through `_Encoder.tail`, the one definition of a cell)."""
+                      link: bool, convert: Callable[[object], object] | None) -> tuple[Pieces, np.ndarray]:
+        """Each value's cell XML after the address, from the closing quote of the address on, as pieces that
+        joined in order give it ('' for no cell), and which values make a cell. Values are grouped by class; a
+        number or date column is formatted as a whole, anything else once per distinct value (through
+        `_Encoder.tail`, the one definition of a cell). A column of one class (blanks aside) keeps its pieces
+        apart (the constant head and foot of its cells are not copied into each cell's text); a column of several
+        classes gets one text per cell."""
         n = len(values)
         cells = np.fromiter(values, dtype=object, count=n) if not isinstance(values, np.ndarray) else \
             values.astype(object, copy=False).reshape(-1)
-        tails = np.full(n, "", dtype=object)
         has = np.zeros(n, dtype=bool)
         shown_of: dict[int, object] = {}
-        # each cell's class as a small code (comparing an object array with a numpy scalar type misfires)
-        codes, classes = pd.factorize(_CLASS_OF(cells)) if n else (np.zeros(0, dtype=np.int64), [])
         plain = convert is None or convert is _plain
         base = enc.attr(style)
-        for code, kind in enumerate(classes):
-            at = np.flatnonzero(codes == code)
+        groups = []
+        for kind, at in _class_groups(cells):
             if kind is type(None) and (convert is None or convert(None) is None):
                 continue
             sub = cells[at]
             if plain and kind in _FLOAT_KINDS:
-                got, ok = _float_tails(sub, base)
+                got, ok = _float_pieces(sub, base)
             elif plain and kind is int:
-                got, ok = _int_tails(sub, base)
+                got, ok = _int_pieces(sub, base)
             elif plain and kind is dt.date:
-                got, ok = _date_tails(sub, enc, style)
+                got, ok = _date_pieces(sub, enc, style)
             elif plain and kind is str and not link:
-                got, ok = _str_tails(sub, enc, style, base, convert)
+                got, ok = _str_pieces(sub, enc, style, base, convert)
             else:
                 got, ok = _generic_tails(sub, enc, style, base, convert, shown_of if link else None, at)
-            tails[at] = got
+                got = [got]
+            groups.append((at, got, ok))
             has[at] = ok
         if link:
             letter = column_letter(col)
@@ -250,7 +244,29 @@ class GeneratedSheet:
                 shown = shown_of.get(i)
                 if isinstance(shown, str) and shown:
                     self.links.append((f"{letter}{first_row + i}", shown))
-        return tails, has
+        if len(groups) == 1:  # one class: its pieces, spread over the rows when blanks are among them
+            at, got, _ = groups[0]
+            if len(at) == n:
+                return got, has
+            return [piece if isinstance(piece, str) else _spread(piece, at, n) for piece in got], has
+        tails = np.full(n, "", dtype=object)
+        for at, got, ok in groups:
+            tails[at] = _joined(got, ok)
+        return [tails], has
+
+
+def _columns_of(rows: Sequence[Sequence[object]], width: int) -> list[Sequence[object]]:
+    """Rows -> `width` columns, a short row padded with None (a longer one cut). Rows of exactly `width` values
+    (every row the schema's cell conversion makes) are laid into one object matrix by a C-level pass, and its
+    columns are views; a Python loop per cell (or zip's iterator per row, which wakes the garbage collector) cost
+    several times more at a million rows."""
+    if not rows:
+        return [() for _ in range(width)]
+    if width and set(map(len, rows)) == {width}:
+        grid = np.fromiter(chain.from_iterable(rows), dtype=object, count=len(rows) * width)
+        grid = grid.reshape(len(rows), width)
+        return [grid[:, j] for j in range(width)]
+    return [[row[j] if j < len(row) else None for row in rows] for j in range(width)]
 
 
 def converter(column: Column, lang: Lang) -> Callable[[object], object]:
@@ -272,76 +288,167 @@ def _plain(value: object) -> object:
 
 
 _CLASS_OF = np.frompyfunc(type, 1, 1)  # each cell's class, in one C-level loop
+
+
+def _class_groups(cells: np.ndarray) -> list[tuple[type, np.ndarray]]:
+    """The cells' classes in order of first appearance, each with the positions of its cells. A column has one or
+    two classes (its type and blanks), so each class is picked out by one comparison of the remaining cells'
+    classes with it (numpy compares the class objects by identity, several times faster than hashing them); a
+    numpy scalar type is compared with `is` one by one (numpy would take it for a dtype)."""
+    kinds = _CLASS_OF(cells) if len(cells) else cells
+    rest = np.arange(len(cells))
+    out = []
+    while len(rest):
+        kind = kinds[0]
+        same = np.frompyfunc(lambda k, kind=kind: k is kind, 1, 1)(kinds).astype(bool) \
+            if issubclass(kind, np.generic) else kinds == kind
+        if same.all():
+            out.append((kind, rest))
+            break
+        out.append((kind, rest[same]))
+        rest, kinds = rest[~same], kinds[~same]
+    return out
+
+
 _FLOAT_KINDS = (float, np.float64)
 _EPOCH_ORDINAL = {False: EPOCH_1900.toordinal(), True: EPOCH_1904.toordinal()}
 
 
+Pieces = list  # of str (the same for every cell) and object arrays (a text per cell): joined in order, a cell's XML
+
+
+def _joined(pieces: Pieces, ok: np.ndarray) -> np.ndarray:
+    """Each cell's pieces as one text ('' where the value makes no cell)."""
+    out: object = ""
+    for piece in pieces:
+        out = out + piece
+    texts = np.full(len(ok), "", dtype=object)
+    texts[ok] = out[ok] if isinstance(out, np.ndarray) else out
+    return texts
+
+
+def _spread(piece: np.ndarray, at: np.ndarray, n: int) -> np.ndarray:
+    out = np.full(n, "", dtype=object)
+    out[at] = piece
+    return out
+
+
 def _float_tails(values: np.ndarray, base: str) -> tuple[np.ndarray, np.ndarray]:
+    """`_float_pieces` as one text per cell."""
+    pieces, ok = _float_pieces(values, base)
+    return _joined(pieces, ok), ok
+
+
+def _float_pieces(values: np.ndarray, base: str) -> tuple[Pieces, np.ndarray]:
     """Floats as `<v>` with Python's shortest round-trip repr, a whole number without its ".0" (as `_Encoder.number`
-    writes them), formatted once per distinct value from its first occurrence (0.0 and -0.0 are one value, as in a
-    dict); NaN and infinities make no cell. Whole numbers below 1e16 (whose repr is the integer and ".0") are
-    written as integers, the rest through repr."""
+    writes them); NaN and infinities make no cell. 0.0 and -0.0 are one value, as in a dict: every zero is written
+    as the column's first zero is ("-0" or "0").
+
+    Money (a whole number of cents over 100, below 10**13: what the schema's cell conversion makes) is written from
+    its cents with integer arithmetic: such a value has at most 15 significant digits, so its shortest round-trip
+    repr is exactly its decimal digits without trailing zeros. Whole numbers below 1e16 (whose repr is the integer
+    and ".0") are written as integers, anything else through repr once per distinct value."""
     floats = values.astype(np.float64)
     ok = np.isfinite(floats)
-    finite = floats[ok]
-    _, first, inverse = np.unique(finite, return_index=True, return_inverse=True)
-    unique = finite[first]
-    whole = (unique == np.floor(unique)) & (np.abs(unique) < 1e16)
-    texts = np.empty(len(unique), dtype=object)
-    texts[whole] = list(map(str, unique[whole].astype(np.int64).tolist()))
-    texts[~whole] = list(map(repr, unique[~whole].tolist()))
-    texts[(unique == 0) & np.signbit(unique)] = "-0"  # repr(-0.0) is "-0.0"
-    out = np.full(len(values), "", dtype=object)
-    out[ok] = ((f'"{base}><v>' + texts) + "</v></c>")[inverse.reshape(-1)]
-    return out, ok
+    body = np.full(len(floats), "", dtype=object)
+    frac = np.full(len(floats), "", dtype=object)
+    with np.errstate(invalid="ignore", over="ignore"):
+        cents = np.round(floats * 100)
+        money = ok & (np.abs(cents) < 1e15) & (cents / 100 == floats)
+    at = np.flatnonzero(money)
+    if len(at):
+        whole_cents = np.abs(cents[at]).astype(np.int64)
+        digits = np.array(list(map(str, (whole_cents // 100).tolist())), dtype=object)
+        negative = np.flatnonzero(np.signbit(floats[at]))
+        if len(negative):
+            digits[negative] = "-" + digits[negative]
+        body[at] = digits
+        frac[at] = _CENTS[whole_cents % 100]
+    rest = np.flatnonzero(ok & ~money)
+    if len(rest):
+        finite = floats[rest]
+        _, first, inverse = np.unique(finite, return_index=True, return_inverse=True)
+        unique = finite[first]
+        whole = (unique == np.floor(unique)) & (np.abs(unique) < 1e16)
+        texts = np.empty(len(unique), dtype=object)
+        texts[whole] = list(map(str, unique[whole].astype(np.int64).tolist()))
+        texts[~whole] = list(map(repr, unique[~whole].tolist()))
+        body[rest] = texts[inverse.reshape(-1)]
+    zeros = np.flatnonzero(floats == 0)
+    if len(zeros):
+        body[zeros] = "-0" if np.signbit(floats[zeros[0]]) else "0"
+        frac[zeros] = ""
+    return [f'"{base}><v>', body, frac, "</v></c>"], ok
 
 
-def _int_tails(values: np.ndarray, base: str) -> tuple[np.ndarray, np.ndarray]:
-    head = f'"{base}><v>'
+# cents 0..99 after the whole part as the shortest repr writes them: "", ".01"... ".09", ".1", ".11"...
+_CENTS = np.array([""] + [f".{c:02d}".rstrip("0") for c in range(1, 100)], dtype=object)
+
+
+def _int_pieces(values: np.ndarray, base: str) -> tuple[Pieces, np.ndarray]:
     texts = np.array(list(map(str, values.tolist())), dtype=object)
-    return (head + texts) + "</v></c>", np.ones(len(values), dtype=bool)
+    return [f'"{base}><v>', texts, "</v></c>"], np.ones(len(values), dtype=bool)
 
 
-def _date_tails(values: np.ndarray, enc: _Encoder, style: CellStyle) -> tuple[np.ndarray, np.ndarray]:
-    """Dates as whole serial days from the workbook's epoch, in the column's date format (yyyy-mm-dd without)."""
+def _date_pieces(values: np.ndarray, enc: _Encoder, style: CellStyle) -> tuple[Pieces, np.ndarray]:
+    """Dates as whole serial days from the workbook's epoch, in the column's date format (yyyy-mm-dd without);
+    each distinct day formatted once."""
     serials = np.fromiter(map(dt.date.toordinal, values.tolist()), dtype=np.int64, count=len(values))
     serials -= _EPOCH_ORDINAL[enc.epoch is EPOCH_1904]
+    unique, inverse = np.unique(serials, return_inverse=True)
     fmt = style if style.number_format else CellStyle(DATE_FORMAT)
-    head = f'"{enc.attr(fmt)}><v>'
-    texts = np.array(list(map(str, serials.tolist())), dtype=object)
-    return (head + texts) + "</v></c>", np.ones(len(values), dtype=bool)
+    texts = np.array(list(map(str, unique.tolist())), dtype=object)
+    return [f'"{enc.attr(fmt)}><v>', texts[inverse.reshape(-1)], "</v></c>"], np.ones(len(values), dtype=bool)
 
 
-def _str_tails(values: np.ndarray, enc: _Encoder, style: CellStyle, base: str,
-               convert: Callable[[object], object] | None) -> tuple[np.ndarray, np.ndarray]:
+def _str_pieces(values: np.ndarray, enc: _Encoder, style: CellStyle, base: str,
+                convert: Callable[[object], object] | None) -> tuple[Pieces, np.ndarray]:
     """Text as inline strings, once per distinct text. Texts that need nothing but escaping (most: printable, no
     leading formula character, no surrounding space) are escaped all at once, joined by a control character no
     printable text contains; the others (found by one regex pass over the same joined text) go through
-    `_Encoder.tail` one by one."""
+    `_Encoder.tail` one by one, which gives their whole cell (head and foot empty)."""
     codes, unique = pd.factorize(values, use_na_sentinel=False)
     texts: list[str] = unique.tolist()
     joined = "\x01".join(texts)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     special = set(np.flatnonzero((lengths == 0) | (lengths > MAX_CELL_CHARS)).tolist())
-    if not joined.replace("\x01", "").isprintable():
+    if not joined.replace("\x01", "").isprintable() or joined.count("\x01") != len(texts) - 1:
         special.update(i for i, t in enumerate(texts) if not t.isprintable())
+    if joined.count("\x01") != len(texts) - 1:
+        # a text holds the separator itself (a control character, so it is special and `_Encoder.tail` writes it):
+        # it stands as an empty text in the joined one, or the split would shift every later text by one
+        safe = ["" if "\x01" in t else t for t in texts]
+        joined = "\x01".join(safe)
+        lengths = np.fromiter(map(len, safe), dtype=np.int64, count=len(safe))
     ends = np.cumsum(lengths + 1)  # one past each text's separator
-    edges = [m.start() for m in _EDGE.finditer("\x01" + joined + "\x01")]
-    special.update(np.searchsorted(ends, np.asarray(edges, dtype=np.int64), side="right").tolist())
+    framed = "\x01" + joined + "\x01"
+    leads = np.asarray([m.start() for m in _LEAD.finditer(framed)], dtype=np.int64)
+    trails = np.asarray([m.start() for m in _TRAIL.finditer(framed)], dtype=np.int64)
+    special.update(np.searchsorted(ends, leads, side="right").tolist())
+    special.update((np.searchsorted(ends, trails, side="right") - 1).tolist())
     special.discard(len(texts))
-    escaped = joined.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").split("\x01")
-    tails = (f'"{base} t="inlineStr"><is><t>' + np.array(escaped, dtype=object)) + "</t></is></c>"
+    body = np.array(joined.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").split("\x01"),
+                    dtype=object)
+    head = f'"{base} t="inlineStr"><is><t>'
+    foot = "</t></is></c>"
     ok = np.ones(len(texts), dtype=bool)
+    if not special:
+        return [head, body[codes], foot], ok[codes]
+    heads = np.full(len(texts), head, dtype=object)
+    foots = np.full(len(texts), foot, dtype=object)
     for i in special:
         tail = enc.tail(convert(texts[i]) if convert is not None else texts[i], style, base)
-        tails[i] = "" if tail is None else '"' + tail
+        heads[i] = foots[i] = ""
+        body[i] = "" if tail is None else '"' + tail
         ok[i] = tail is not None
-    return tails[codes], ok[codes]
+    return [heads[codes], body[codes], foots[codes]], ok[codes]
 
 
-# In "\x01" + texts joined by "\x01" + "\x01": a text that starts with a formula character or a space, or ends with a
-# space (its match starts at or just before its own separator, so searchsorted maps it to that text)
-_EDGE = re.compile("\x01(?=[=+\\-@\\s])|\\s(?=\x01)")
+# In "\x01" + texts joined by "\x01" + "\x01", the separator before a text that starts with a formula character or a
+# space, and the separator after a text that ends with a space (searchsorted maps a separator to the text after it).
+# Both patterns start with the separator, so the regex engine looks only at separators, not at every character.
+_LEAD = re.compile("\x01(?=[=+\\-@\\s])")
+_TRAIL = re.compile("\x01(?<=\\s\x01)")
 
 
 def _generic_tails(values: np.ndarray, enc: _Encoder, style: CellStyle, base: str,
@@ -376,18 +483,59 @@ def _factorize(values: np.ndarray) -> tuple[np.ndarray, list[object]]:
     return codes, list(index)
 
 
-def _row_bodies(start: int, stop: int, cols: list[tuple[int, str, np.ndarray, np.ndarray]]) -> list[str]:
-    """The cells of rows start..stop-1 of one block of columns, each row's cells joined ('' for no cell)."""
+_ROWS_PER_CHUNK = 16_384  # rows joined into one piece of text (a few MB): bounds the memory of the assembly
+
+
+@dataclass
+class _Source:
+    """Cells one column (or one single cell) writes over rows start..stop-1: each one's XML after the address as
+    pieces (constant strings and arrays of a text per row, see `_column_tails`) and which rows have a cell (`has`).
+    `key` orders the sources of a row: by column, then as the old per-row merge ordered them."""
+
+    start: int
+    stop: int
+    col: int
+    pieces: Pieces
+    has: np.ndarray
+    key: tuple
+    prefix: str = ""
+
+    def __post_init__(self) -> None:
+        self.prefix = '<c r="' + column_letter(self.col)
+
+
+def _rows_xml(start: int, stop: int, active: list[_Source]) -> tuple[str, int]:
+    """Rows start..stop-1 as XML, written by `active` (every one covers these rows, in column order), and the first
+    of them that has a cell (0 for none). Each row is a line of an object matrix: the row tag, then per source the
+    address prefix, the row number and the cell's pieces ('' where the source has no cell); a row without any cell
+    is blanked whole. One join makes the text: no string is built per cell or per row."""
+    n = stop - start
+    m = np.empty((n, 4 + sum(2 + len(s.pieces) for s in active)), dtype=object)
     numbers = np.array(list(map(str, range(start, stop))), dtype=object)
-    parts = []
-    for _, letter, tails, has in cols:
-        if has.all():
-            parts.append(((f'<c r="{letter}' + numbers) + tails).tolist())
-            continue
-        cells = np.full(len(tails), "", dtype=object)
-        cells[has] = (f'<c r="{letter}' + numbers[has]) + tails[has]
-        parts.append(cells.tolist())
-    return ["".join(p) for p in zip(*parts)]
+    m[:, 0] = '<row r="'
+    m[:, 1] = numbers
+    m[:, 2] = '">'
+    m[:, -1] = "</row>"
+    any_cell = np.zeros(n, dtype=bool)
+    c = 3
+    for source in active:
+        at = start - source.start
+        has = source.has[at:at + n]
+        first = c
+        m[:, c] = source.prefix
+        m[:, c + 1] = numbers
+        c += 2
+        for piece in source.pieces:
+            m[:, c] = piece if isinstance(piece, str) else piece[at:at + n]
+            c += 1
+        if not has.all():
+            m[~has, first:c] = ""
+        any_cell |= has
+    if not any_cell.any():
+        return "", 0
+    if not any_cell.all():
+        m[~any_cell] = ""
+    return "".join(m.ravel().tolist()), start + int(np.argmax(any_cell))
 
 
 class _Encoder:
