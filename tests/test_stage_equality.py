@@ -165,13 +165,16 @@ def test_blank_cells_and_text_cells_read_as_before(seed: int) -> None:
 
 # ---------------------------------------------------------------- report stages
 
+@pytest.mark.parametrize("mixed", [True, False])
 @pytest.mark.parametrize("n", [0, 1, 7, 3000])
-def test_grouped_weighted_medians_are_bit_for_bit_the_same(n: int) -> None:
+def test_grouped_weighted_medians_are_bit_for_bit_the_same(n: int, mixed: bool) -> None:
     from xlfin.engine.forecast_paydates import _group_wmedian
 
     rng = np.random.default_rng(n)
     keys = np.array([f"C{rng.integers(0, max(n // 20, 1)):04d}" for _ in range(n)], dtype=object)
-    if n > 3:
+    if n > 3 and not mixed:
+        keys[:2] = ["C0001\x00", "é"]  # plain strings only; a trailing NUL that fixed-width text would drop
+    if n > 3 and mixed:
         keys[:3] = [1001, "1001", None]  # a number and its text are one customer, as before
     values = rng.normal(10, 20, n).round(int(rng.integers(0, 3)))
     weights = 0.5 ** (rng.uniform(0, 800, n) / 180)
@@ -195,3 +198,80 @@ def test_scorecard_dates_short_cut_keeps_values_and_index() -> None:
             assert _dates(column).iloc[-1] == pd.Timestamp("9999-12-31")
             continue
         same_series(_dates(column), expected)
+
+
+def hostile_ledger(rng: random.Random, n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Invoices and credit notes (some numbers with spaces or typed as numbers, some dates unknown) and allocations
+    naming them, or a credit note as the payment, or nothing, paid on dates before, inside and after the period."""
+    numbers = [rng.choice([f"INV-{i}", f" INV-{i} ", float(5000 + i), 5000 + i]) for i in range(n)]
+    day = dt.date(2025, 1, 1)
+    invoices = pd.DataFrame({
+        "invoice_no": pd.Series(numbers, dtype=object),
+        "customer_id": [f"C{rng.randint(1, 4)}" for _ in range(n)],
+        "invoice_date": [day + dt.timedelta(days=rng.randint(0, 500)) for _ in range(n)],
+        "due_date": [rng.choice([None, day + dt.timedelta(days=rng.randint(0, 560))]) for _ in range(n)],
+        "amount": [rng.randint(1, 10**6) for _ in range(n)],
+        "doc_type": [rng.choice(["Invoice", "Invoice", "Credit Note", "贷项通知单", None]) for _ in range(n)],
+    })
+    invoices["due_date"] = pd.to_datetime(invoices["due_date"])
+    keys = [str(int(v)) if isinstance(v, float) else str(v).strip() for v in numbers]
+    m = 3 * n
+    allocations = pd.DataFrame({
+        "payment_id": [rng.choice([f"P{i}", rng.choice(keys), None]) for i in range(m)],
+        "invoice_no": [rng.choice([*keys, " " + rng.choice(keys), "NOPE", None]) for _ in range(m)],
+        "amount": [rng.randint(1, 4 * 10**5) for _ in range(m)],
+        "payment_date": pd.to_datetime([rng.choice([None, day + dt.timedelta(days=rng.randint(0, 600))])
+                                        for _ in range(m)]),
+    })
+    return invoices, allocations
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_period_cei_matches_open_items_on_each_date(seed: int) -> None:
+    from xlfin.engine.collection import period_cei
+
+    rng = random.Random(seed)
+    invoices, allocations = hostile_ledger(rng, 60)
+    for start, end in ((dt.date(2025, 3, 1), dt.date(2025, 12, 31)), (dt.date(2024, 1, 1), dt.date(2024, 6, 30)),
+                       (dt.date(2025, 6, 1), dt.date(2026, 12, 31))):
+        for alloc in (allocations, allocations.iloc[:0], None):
+            same(period_cei(invoices, alloc, start, end), old.period_cei(invoices, alloc, start, end))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_forecast_centres_looked_up_per_customer_match_per_item(seed: int) -> None:
+    from xlfin.engine.forecast_paydates import center_days, fit_pay_model
+
+    rng = np.random.default_rng(seed)
+    n = 400
+    ids = np.array([f"C{rng.integers(0, 30):02d}" for _ in range(n)], dtype=object)
+    history = pd.DataFrame({"customer_id": ids, "days_late": rng.normal(5, 20, n).round(),
+                            "disputed": rng.random(n) < 0.1, "age": rng.uniform(0, 700, n),
+                            "censored": rng.random(n) < 0.2})
+    model = fit_pay_model(history)
+    for items in (np.array([f"C{rng.integers(0, 40):02d}" for _ in range(50)], dtype=object),  # plain text ids
+                  np.array(["C01", 1001, None, 7.0, "C02 "], dtype=object), np.array([], dtype=object)):
+        disputed = rng.random(len(items)) < 0.3
+        new, ref = center_days(model, items, disputed), old.center_days(model, items, disputed)
+        assert new[0].tobytes() == ref[0].tobytes() and new[0].dtype == ref[0].dtype
+        assert new[1].tolist() == ref[1].tolist()
+
+
+def test_purchase_forecast_groups_plain_string_ids_as_their_text() -> None:
+    from xlfin.engine.forecast import purchase_forecast
+
+    rng = np.random.default_rng(3)
+    n = 3000
+    ids = [f"C{rng.integers(0, 60):03d}" for _ in range(n)]
+    days = pd.to_datetime("2023-01-01") + pd.to_timedelta(rng.integers(0, 1000, n), unit="D")
+    amounts = rng.integers(100, 10**6, n)
+    kinds = rng.choice(["Invoice", "Credit Note"], n, p=[0.9, 0.1])
+    plain = pd.DataFrame({"customer_id": pd.Series(ids, dtype=object), "invoice_date": days, "amount": amounts,
+                          "doc_type": kinds})
+    # numpy strings are not plain str: they take the old conversion (fixed-width text, np.unique)
+    numpy_text = plain.assign(customer_id=pd.Series([np.str_(i) for i in ids], dtype=object))
+    for with_error in (False, True):
+        new = purchase_forecast(plain, dt.date(2025, 9, 30), with_error=with_error)
+        ref = purchase_forecast(numpy_text, dt.date(2025, 9, 30), with_error=with_error)
+        assert len(new) and new["customer_id"].tolist() == ref["customer_id"].tolist()
+        pd.testing.assert_frame_equal(new.drop(columns="customer_id"), ref.drop(columns="customer_id"))

@@ -114,3 +114,39 @@ def scorecard_dates(values) -> pd.Series:
     """xlfin.engine.scorecard._dates before the datetime64 short cut."""
     s = values if isinstance(values, pd.Series) else pd.Series(values)
     return pd.to_datetime(s.astype(object).where(s.notna(), None)).astype("datetime64[s]")
+
+
+def period_cei(invoices: pd.DataFrame, allocations: pd.DataFrame | None, start: dt.date, end: dt.date) -> float:
+    """collection.period_cei before the documents' numbers were matched once for both dates: open items computed
+    for each date from scratch."""
+    from xlfin.engine.collection import _totals, cei, credit_sales
+    from xlfin.engine.openitems import normalise_allocations, normalise_invoices, open_items_normalised
+
+    if invoices is None or len(invoices) == 0:
+        return float("nan")
+    inv = normalise_invoices(invoices)
+    alloc = normalise_allocations(allocations)
+
+    def receivables(as_of: dt.date) -> tuple[int, int]:
+        docs = inv[(inv["invoice_date"] <= pd.Timestamp(as_of)).to_numpy()].reset_index(drop=True)
+        return _totals(open_items_normalised(docs, alloc, as_of), as_of)
+
+    begin, _ = receivables(start - dt.timedelta(days=1))
+    end_total, end_current = receivables(end)
+    return float(cei(begin, credit_sales(invoices, start, end), end_total, end_current))
+
+
+def center_days(model, customer_id: np.ndarray, disputed: np.ndarray, params=None) -> tuple[np.ndarray, np.ndarray]:
+    """forecast_paydates.center_days before ids were looked up once per customer."""
+    from xlfin.engine.forecast_paydates import BASES, PayDateParams
+
+    p = params or PayDateParams()
+    keys = pd.Series(np.asarray(customer_id, dtype=object)).astype(str)
+    count = keys.map(model.customer_count).fillna(0).to_numpy(dtype=np.int64)
+    use_model = (count >= p.min_customer) & (model.n_history >= p.min_portfolio)
+    cust_median = keys.map(model.customer_median).to_numpy(dtype=np.float64)
+    model_days = model.level + model.dispute_effect * disputed + keys.map(model.customer_effect).fillna(0.0).to_numpy()
+    has_portfolio = not np.isnan(model.portfolio_median)
+    conditions = [use_model, count > 0, np.full(count.shape, has_portfolio)]
+    days = np.select(conditions, [model_days, cust_median, np.full(count.shape, model.portfolio_median)], 0.0)
+    return days, np.select(conditions, list(BASES[:3]), BASES[3]).astype(object)

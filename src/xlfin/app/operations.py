@@ -158,13 +158,24 @@ class Run:
         )
 
     @cached_property
+    def normalised_invoices(self) -> pd.DataFrame:
+        """The usable invoices checked and canonicalised once, for every figure that needs them."""
+        return openitems.normalise_invoices(self.frames["invoices"])
+
+    @cached_property
     def allocations(self) -> pd.DataFrame:
+        invoices = self.frames["invoices"]
+        if not len(invoices):
+            return openitems.invoice_payment_dates(self.reconciliation.allocations, self.frames["payments"], invoices)
         return openitems.invoice_payment_dates(self.reconciliation.allocations, self.frames["payments"],
-                                               self.frames["invoices"])
+                                               self.normalised_invoices, normalised=True)
 
     @cached_property
     def open_items(self) -> pd.DataFrame:
-        return openitems.open_items(self.frames["invoices"], self.allocations, self.as_of)
+        if not len(self.frames["invoices"]):
+            return openitems.open_items(self.frames["invoices"], self.allocations, self.as_of)
+        return openitems.open_items_normalised(self.normalised_invoices,
+                                               openitems.normalise_allocations(self.allocations), self.as_of)
 
     @cached_property
     def experiences(self) -> pd.DataFrame:
@@ -214,6 +225,7 @@ class Run:
             allocations=self.allocations, open_items=self.open_items, aging_summary=summary,
             bucket_labels=schema.aging_bucket_labels(self.settings.aging_edges), scorecard=self.scorecard,
             unapplied=self.reconciliation.unapplied, cash_forecast=self.forecast.cash.weeks,
+            normalised_invoices=self.normalised_invoices if len(self.frames["invoices"]) else None,
         )
 
     # ------------------------------------------------------------ staging sheets
@@ -223,8 +235,10 @@ class Run:
         return access_log.hashes(self.wb)
 
     def _record(self, action: str, rows_in: int, rows_out: int, message: str = "", recipients: str = "") -> None:
+        # The file's hash is filled in by stage_audit: the file adapter computes it in the background from the
+        # open, and asking for it here made the first stage wait for it instead of letting it overlap the run.
         self.audit.append(access_log.audit_row(self.wb, action, rows_in, rows_out, message, verb=self.verb,
-                                               recipients=recipients, hashes_of_run=self._hashes))
+                                               recipients=recipients, hashes_of_run=("", "")))
 
     def stage_validation(self) -> dict:
         report = self.validation
@@ -338,6 +352,9 @@ class Run:
 
     def stage_audit(self) -> None:
         if self.audit:
+            before, after = self._hashes
+            for row in self.audit:
+                row["hash_before"], row["hash_after"] = before, after
             self.wb.append_rows(schema.AUDIT, pd.DataFrame(self.audit), self.lang)
 
 

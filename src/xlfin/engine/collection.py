@@ -39,10 +39,12 @@ __all__ = [
     "average_days_to_pay",
     "best_dso",
     "cei",
+    "credit_sales_normalised",
     "dso",
     "dso_countback",
     "dso_countback_many",
     "period_cei",
+    "period_cei_normalised",
     "receivables_at",
 ]
 
@@ -170,14 +172,6 @@ def receivables_at(invoices: pd.DataFrame, allocations: pd.DataFrame | None, as_
     return _totals(open_items(docs, allocations, as_of), as_of)
 
 
-def _receivables_at(inv: pd.DataFrame, alloc: pd.DataFrame, as_of: dt.date) -> tuple[int, int]:
-    """`receivables_at` on normalised documents and allocations (each normalised once for several dates)."""
-    from .openitems import open_items_normalised
-
-    docs = inv[(inv["invoice_date"] <= pd.Timestamp(as_of)).to_numpy()].reset_index(drop=True)
-    return _totals(open_items_normalised(docs, alloc, as_of), as_of)
-
-
 def _totals(items: pd.DataFrame, as_of: dt.date) -> tuple[int, int]:
     if len(items) == 0:
         return 0, 0
@@ -193,10 +187,11 @@ def credit_sales(invoices: pd.DataFrame, start: dt.date, end: dt.date) -> int:
 
     if invoices is None or len(invoices) == 0:
         return 0
-    return _credit_sales(normalise_invoices(invoices), start, end)
+    return credit_sales_normalised(normalise_invoices(invoices), start, end)
 
 
-def _credit_sales(inv: pd.DataFrame, start: dt.date, end: dt.date) -> int:
+def credit_sales_normalised(inv: pd.DataFrame, start: dt.date, end: dt.date) -> int:
+    """`credit_sales` on invoices already checked by `normalise_invoices`."""
     from .profitability import document_sign
 
     in_period = (inv["invoice_date"] >= pd.Timestamp(start)) & (inv["invoice_date"] <= pd.Timestamp(end))
@@ -207,13 +202,24 @@ def _credit_sales(inv: pd.DataFrame, start: dt.date, end: dt.date) -> int:
 def period_cei(invoices: pd.DataFrame, allocations: pd.DataFrame | None, start: dt.date, end: dt.date) -> float:
     """CEI over [start, end]: begin AR on the day before ``start``, credit sales = invoices less credit notes dated in
     the period, end AR and end current AR on ``end``. NaN when undefined."""
-    from .openitems import normalise_allocations, normalise_invoices
+    from .openitems import normalise_invoices
 
     if invoices is None or len(invoices) == 0:
         return float("nan")
-    inv = normalise_invoices(invoices)
+    return period_cei_normalised(normalise_invoices(invoices), allocations, start, end)
+
+
+def period_cei_normalised(inv: pd.DataFrame, allocations: pd.DataFrame | None, start: dt.date,
+                          end: dt.date) -> float:
+    """`period_cei` on invoices already checked by `normalise_invoices` (not empty)."""
+    from .openitems import normalise_allocations, outstanding_on_dates
+
     alloc = normalise_allocations(allocations)
-    sales = _credit_sales(inv, start, end)
-    begin, _ = _receivables_at(inv, alloc, start - dt.timedelta(days=1))
-    end_total, end_current = _receivables_at(inv, alloc, end)
+    sales = credit_sales_normalised(inv, start, end)
+    before = start - dt.timedelta(days=1)
+    due = day_numbers(inv["due_date"])
+    (begin_docs, begin_out), (end_docs, end_out) = outstanding_on_dates(inv, alloc, [before, end])
+    begin = int(begin_out[begin_docs].sum())
+    not_due = end_docs & (due != _NAT) & (due >= as_of_day(end))
+    end_total, end_current = int(end_out[end_docs].sum()), int(end_out[not_due].sum())
     return float(cei(begin, sales, end_total, end_current))

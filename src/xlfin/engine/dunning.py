@@ -215,19 +215,26 @@ def _overdue_items(open_items: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
         is_invoice = ~is_credit_note(frame["doc_type"])
     overdue = is_invoice & (outstanding > 0) & (days >= 1)
     n = len(frame)
+    invoice_date = (_dates(frame["invoice_date"], "open items.invoice_date") if "invoice_date" in frame.columns
+                    else pd.Series(pd.NaT, index=frame.index, dtype=_DATE_UNIT))
+    disputed = (_flags(frame["disputed"], "open items.disputed") if "disputed" in frame.columns
+                else np.zeros(n, dtype=bool))
+    # Every row was checked above (a bad cell raises wherever it is); the ids and currencies, read cell by cell, are
+    # read only on the overdue rows (element by element, so exactly what the whole column would give there).
+    rows = np.flatnonzero(overdue)
+    part = frame.iloc[rows]
     items = pd.DataFrame({
-        "customer_id": text_ids(frame["customer_id"]),
-        "invoice_no": text_ids(frame["invoice_no"]),
-        "invoice_date": (_dates(frame["invoice_date"], "open items.invoice_date") if "invoice_date" in frame.columns
-                         else pd.Series(pd.NaT, index=frame.index, dtype=_DATE_UNIT)),
-        "due_date": due,
-        "days_overdue": days.astype(np.int64),
-        "outstanding": outstanding,
-        "disputed": (_flags(frame["disputed"], "open items.disputed") if "disputed" in frame.columns
-                     else np.zeros(n, dtype=bool)),
-        "currency": (_text(frame["currency"]).str.upper() if "currency" in frame.columns else pd.Series([""] * n)),
+        "customer_id": text_ids(part["customer_id"]),
+        "invoice_no": text_ids(part["invoice_no"]),
+        "invoice_date": invoice_date.iloc[rows],
+        "due_date": due.iloc[rows],
+        "days_overdue": days[rows].astype(np.int64),
+        "outstanding": outstanding[rows],
+        "disputed": disputed[rows],
+        "currency": (_text(part["currency"]).str.upper() if "currency" in frame.columns
+                     else pd.Series([""] * len(rows), index=part.index)),
     })
-    return items[overdue & items["customer_id"].notna().to_numpy()].reset_index(drop=True)
+    return items[items["customer_id"].notna().to_numpy()].reset_index(drop=True)
 
 
 def _customer_facts(customers: pd.DataFrame | None, settings: DunningSettings) -> pd.DataFrame:

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .aging import as_of_day, day_numbers
+from .forecast_paydates import as_text
 from .openitems import OpenItemsError, as_date64, is_credit_note
 
 __all__ = [
@@ -164,7 +165,11 @@ def purchase_forecast(invoices_df: pd.DataFrame, as_of: dt.date, horizon_months:
     last_month = as_of_month if month_complete else as_of_month - 1
     months = _month_number(days[keep])
     ids = invoices_df["customer_id"].to_numpy(dtype=object)[keep]
-    customers, code = np.unique(ids.astype(str), return_inverse=True)
+    text = as_text(ids)
+    if text is ids:  # plain strings: grouped as they are, in the same sorted order np.unique gives their text
+        code, customers = pd.factorize(ids, sort=True)
+    else:
+        customers, code = np.unique(text, return_inverse=True)
     original_ids = pd.Series(ids).groupby(code).first().to_numpy(dtype=object)
     first_month = pd.Series(months).groupby(code).min().to_numpy()
     has_history = first_month <= last_month

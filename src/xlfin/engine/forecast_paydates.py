@@ -134,13 +134,21 @@ def _wmedian(values: np.ndarray, weights: np.ndarray) -> float:
     return float(values[order][np.searchsorted(cum * 2, cum[-1], side="left")])
 
 
+def as_text(keys: np.ndarray) -> np.ndarray:
+    """``keys.astype(str)``, without copying a column of plain Python strings into a fixed-width array first (which
+    costs more than the grouping). NumPy's fixed-width text drops trailing NULs: such keys keep the conversion."""
+    if keys.dtype == object and set(map(type, keys)) == {str} and not any(k.endswith("\x00") for k in set(keys)):
+        return keys
+    return keys.astype(str)
+
+
 def _group_wmedian(keys: np.ndarray, values: np.ndarray, weights: np.ndarray) -> pd.Series:
     """Lower weighted median of ``values`` per key, vectorised (one sort, no Python loop over groups)."""
     if keys.size == 0:
         return pd.Series(dtype=np.float64)
     # The keys as integer codes in the order of the sorted key texts: sorting and grouping integers is much faster
     # than sorting strings, and gives the same groups in the same order (so the same sums and medians).
-    codes, texts = pd.factorize(keys.astype(str), sort=True)
+    codes, texts = pd.factorize(as_text(keys), sort=True)
     frame = pd.DataFrame({"k": codes, "v": values, "w": weights})
     frame = frame.sort_values(["k", "v"], kind="mergesort")
     g = frame.groupby("k", sort=False)["w"]
@@ -167,12 +175,14 @@ def fit_pay_model(history: pd.DataFrame, params: PayDateParams | None = None) ->
         else np.zeros(len(history), bool)
     all_y = history["days_late"].to_numpy(dtype=np.float64)
     all_disputed = history["disputed"].to_numpy(dtype=bool)
-    all_keys = history["customer_id"].astype(str).to_numpy()
+    # the keys as a text Series once: building one from a million strings checks every one of them again
+    all_key_series = history["customer_id"].astype(str).reset_index(drop=True)
+    all_keys = all_key_series.to_numpy()
     all_weight = 0.5 ** (history["age"].to_numpy(dtype=np.float64) / p.half_life_days)
     done = ~censored
     y, disputed, keys, weight = all_y[done], all_disputed[done], all_keys[done], all_weight[done]
     cm, pm = customer_median_days(history)
-    counts = pd.Series(keys).value_counts().sort_index().astype(np.int64)
+    counts = all_key_series[done].value_counts().sort_index().astype(np.int64)
     effect = 0.0
     if disputed.sum() >= p.min_disputed and (~disputed).sum() >= p.min_disputed:
         # within customers: how much later a disputed invoice is paid than the same customer's undisputed ones
@@ -186,9 +196,9 @@ def fit_pay_model(history: pd.DataFrame, params: PayDateParams | None = None) ->
     level = _wmedian(y - effect * disputed, weight) if y.size else float("nan")
     # customer effect: settled and still-unpaid overdue invoices (lower bounds) alike
     raw = _group_wmedian(all_keys, all_y - effect * all_disputed - level, all_weight)
-    n = pd.Series(all_keys).value_counts().reindex(raw.index)
+    n = all_key_series.value_counts().reindex(raw.index)
     shrunk = raw * n / (n + p.shrink_k)
-    fitted_all = level + effect * all_disputed + pd.Series(all_keys).map(shrunk).to_numpy(dtype=np.float64)
+    fitted_all = level + effect * all_disputed + all_key_series.map(shrunk).to_numpy(dtype=np.float64)
     return PayDateModel(level=level, dispute_effect=effect, customer_effect=shrunk, customer_median=cm,
                         customer_count=counts, portfolio_median=pm, residuals=np.sort((all_y - fitted_all)[done]),
                         n_history=y.size, censored_residuals=np.sort((all_y - fitted_all)[censored]))
@@ -204,15 +214,33 @@ def _conditional_median(residuals: np.ndarray, floor: np.ndarray) -> np.ndarray:
     return np.where(left > 0, out, np.nan)
 
 
+def _per_customer(ids: np.ndarray, *per_customer: pd.Series) -> list[np.ndarray] | None:
+    """For ids that are all plain strings: per item, what each per-customer Series holds for its customer (NaN where
+    none), looked up once per distinct customer instead of once per item. None for any other ids."""
+    if not (len(ids) and set(map(type, ids)) == {str}):
+        return None
+    codes, uniques = pd.factorize(ids)
+    distinct = pd.Series(uniques, dtype=object).astype(str)
+    return [distinct.map(s).to_numpy(dtype=np.float64, na_value=np.nan)[codes] for s in per_customer]
+
+
 def center_days(model: PayDateModel, customer_id: np.ndarray, disputed: np.ndarray,
                 params: PayDateParams | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Unconditional predicted days late (before knowing whether the item is still open) and its basis."""
     p = params or PayDateParams()
-    keys = pd.Series(np.asarray(customer_id, dtype=object)).astype(str)
-    count = keys.map(model.customer_count).fillna(0).to_numpy(dtype=np.int64)
+    ids = np.asarray(customer_id, dtype=object)
+    known = _per_customer(ids, model.customer_count, model.customer_median, model.customer_effect)
+    if known is not None:
+        count = np.where(np.isnan(known[0]), 0.0, known[0]).astype(np.int64)
+        cust_median = known[1]
+        effect = np.where(np.isnan(known[2]), 0.0, known[2])
+    else:
+        keys = pd.Series(ids).astype(str)
+        count = keys.map(model.customer_count).fillna(0).to_numpy(dtype=np.int64)
+        cust_median = keys.map(model.customer_median).to_numpy(dtype=np.float64)
+        effect = keys.map(model.customer_effect).fillna(0.0).to_numpy()
     use_model = (count >= p.min_customer) & (model.n_history >= p.min_portfolio)
-    cust_median = keys.map(model.customer_median).to_numpy(dtype=np.float64)
-    model_days = model.level + model.dispute_effect * disputed + keys.map(model.customer_effect).fillna(0.0).to_numpy()
+    model_days = model.level + model.dispute_effect * disputed + effect
     has_portfolio = not np.isnan(model.portfolio_median)
     conditions = [use_model, count > 0, np.full(count.shape, has_portfolio)]
     days = np.select(conditions, [model_days, cust_median, np.full(count.shape, model.portfolio_median)], 0.0)

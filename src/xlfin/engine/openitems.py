@@ -18,7 +18,7 @@ Conventions (the rest of the engine relies on them):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -42,6 +42,7 @@ __all__ = [
     "normalise_invoices",
     "open_items",
     "open_items_normalised",
+    "outstanding_on_dates",
 ]
 
 INVOICE = "Invoice"
@@ -187,6 +188,14 @@ def normalise_allocations(allocations: pd.DataFrame | None) -> pd.DataFrame:
     return out
 
 
+def _key_array(s: pd.Series) -> np.ndarray:
+    """`_keys` as an object array (no Series built around it, for callers that only match the keys)."""
+    cells = s.to_numpy(dtype=object)
+    if len(cells) and set(map(type, cells)) == {str}:  # the usual column: text only, stripped inline
+        return np.array([v.strip() for v in cells], dtype=object)
+    return _keys(s).to_numpy(dtype=object)
+
+
 def _keys(s: pd.Series) -> pd.Series:
     """Document numbers as trimmed text, so that 1001 read as a number matches '1001' read as text."""
     cells = s.to_numpy(dtype=object)
@@ -265,6 +274,48 @@ def _open_items(inv: pd.DataFrame, alloc: pd.DataFrame, as_of: dt.date | None) -
     return inv
 
 
+def outstanding_on_dates(inv: pd.DataFrame, alloc: pd.DataFrame,
+                         dates: Sequence[dt.date]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For each date d: (the documents that existed on d, every document's signed outstanding cents on d).
+
+    On the documents of the mask these are the ``outstanding`` that ``open_items_normalised(inv[invoice_date <= d],
+    alloc, d)`` gives, for frames checked by `normalise_invoices` and `normalise_allocations`: allocations paid up to
+    d (or on an unknown date) count, by invoice number and, for a credit note that existed on d, by its number as the
+    payment id. The document numbers are matched once (as integer codes) for all the dates, not once per date.
+    """
+    n, m = len(inv), len(alloc)
+    amount = inv["amount"].to_numpy(dtype=np.int64)
+    is_cn = inv["doc_type"].to_numpy() == CREDIT_NOTE
+    issued = inv["invoice_date"]
+    if m:
+        # one code per distinct key across invoice numbers, allocated invoice numbers and payment ids; -1 = blank
+        codes, uniques = pd.factorize(np.concatenate([
+            _key_array(inv["invoice_no"]), _key_array(alloc["invoice_no"]), _key_array(alloc["payment_id"])]),
+            use_na_sentinel=True)
+        inv_code, doc_code, pay_code = codes[:n], codes[n:n + m], codes[n + m:]
+        alloc_amount = alloc["amount"].to_numpy(dtype=np.int64)
+        paid_on = alloc["payment_date"]
+    out = []
+    for day in dates:
+        cutoff = pd.Timestamp(day)
+        docs = (issued <= cutoff).to_numpy(dtype=bool)
+        paid = np.zeros(n, dtype=np.int64)
+        if m:
+            counted = ~(paid_on > cutoff).to_numpy(dtype=bool)
+            by_code = np.zeros(len(uniques) + 1, dtype=np.int64)  # the extra slot takes code -1 (no key)
+            credit_codes = np.zeros(len(uniques) + 1, dtype=bool)
+            credit_codes[inv_code[docs & is_cn]] = True
+            credit_codes[-1] = False
+            np.add.at(by_code, doc_code[counted], alloc_amount[counted])
+            from_credit = counted & credit_codes[pay_code]
+            np.add.at(by_code, pay_code[from_credit], alloc_amount[from_credit])
+            by_code[-1] = 0
+            paid = by_code[inv_code]
+        left = amount - paid
+        out.append((docs, np.where(is_cn, -left, left).astype(np.int64)))
+    return out
+
+
 def _empty_open_items(invoices: pd.DataFrame | None) -> pd.DataFrame:
     given = [] if invoices is None else [c for c in invoices.columns]
     cols = given + [c for c in (*_INVOICE_REQUIRED, "doc_type", "disputed") if c not in given]
@@ -281,11 +332,12 @@ def _empty_open_items(invoices: pd.DataFrame | None) -> pd.DataFrame:
 
 
 def invoice_payment_dates(allocations: pd.DataFrame, payments: pd.DataFrame,
-                          invoices: pd.DataFrame | None = None) -> pd.DataFrame:
+                          invoices: pd.DataFrame | None = None, *, normalised: bool = False) -> pd.DataFrame:
     """Allocations + ``payment_date`` from tblPayments (by payment_id).
 
     Allocations whose source is a credit note (payment_id = a credit note's number) take the credit note's
-    invoice_date when ``invoices`` is given; anything unmatched keeps NaT.
+    invoice_date when ``invoices`` is given; anything unmatched keeps NaT. ``normalised``: ``invoices`` already
+    went through `normalise_invoices` (a run normalises its invoices once for every figure).
     """
     out = allocations.reset_index(drop=True).copy()
     dates = pd.Series(pd.NaT, index=out.index, dtype=_DATE_UNIT)
@@ -298,7 +350,7 @@ def invoice_payment_dates(allocations: pd.DataFrame, payments: pd.DataFrame,
         dates = _date_lookup(out["payment_id"], payments["payment_id"],
                              _dates(payments["payment_date"], "payments.payment_date"))
     if invoices is not None and len(invoices):
-        inv = normalise_invoices(invoices)
+        inv = invoices if normalised else normalise_invoices(invoices)
         cn = inv[inv["doc_type"] == CREDIT_NOTE]
         dates = dates.fillna(_date_lookup(out["payment_id"], cn["invoice_no"], cn["invoice_date"]))
     out["payment_date"] = dates.astype(_DATE_UNIT)

@@ -90,9 +90,13 @@ def blank_mask(s: pd.Series) -> np.ndarray:
     if pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
         kind = pd.api.types.infer_dtype(s, skipna=True)
         # plain strings (nearly every cell) are tested inline; anything else by the general rule
-        if kind in ("string", "empty"):
-            return np.array([(not v.strip()) if v.__class__ is str else not (isinstance(v, str) and v.strip())
-                             for v in s.to_numpy(dtype=object)], dtype=bool)
+        if kind == "empty":  # every cell None/NaN/NA: blank, without testing each
+            return np.ones(len(s), dtype=bool)
+        if kind == "string":
+            # None (calamine's empty cell) tested before the isinstance call: optional columns are mostly empty
+            return np.fromiter(((not v.strip()) if v.__class__ is str else
+                                (v is None or not (isinstance(v, str) and v.strip()))
+                                for v in s.to_numpy(dtype=object)), dtype=bool, count=len(s))
         if s.dtype == object and kind not in ("floating", "integer", "mixed-integer-float", "datetime", "date",
                                              "boolean", "decimal"):
             return np.array([(not v.strip()) if v.__class__ is str else _is_blank_scalar(v)
@@ -168,12 +172,26 @@ def _strip_or_none(v: Any) -> str | None:
     return None
 
 
-def _coerce_text(s: pd.Series) -> tuple[pd.Series, Bad]:
+def _plain_text(s: pd.Series) -> np.ndarray | None:
+    """A column of plain strings and blanks as stripped text (None for blank), or None when it holds anything else.
+
+    One comprehension with plain strings and None inline: several times faster than .str.strip() on object columns.
+    Element by element, so the result for a subset of the rows is the subset of the result."""
+    kind = _kind(s)
+    if kind == "empty":  # an optional column nobody filled in: every cell None/NaN/NA
+        return np.full(len(s), None, dtype=object)
+    if kind != "string":
+        return None
     values = s.to_numpy(dtype=object)
-    # plain comprehension: several times faster than .str.strip() on object columns; plain strings inline
-    if _kind(s) in ("string", "empty"):
-        return pd.Series([(v.strip() or None) if v.__class__ is str else _strip_or_none(v) for v in values],
-                         dtype=object), []
+    return np.array([(v.strip() or None) if v.__class__ is str else (None if v is None else _strip_or_none(v))
+                     for v in values], dtype=object)
+
+
+def _coerce_text(s: pd.Series) -> tuple[pd.Series, Bad]:
+    plain = _plain_text(s)
+    if plain is not None:
+        return pd.Series(plain, dtype=object), []
+    values = s.to_numpy(dtype=object)
     return pd.Series([(v.strip() or None) if v.__class__ is str else text_value(v) for v in values], dtype=object), []
 
 
@@ -396,6 +414,7 @@ def _coerce_currency(s: pd.Series) -> tuple[pd.Series, Bad]:
     return pd.Series(values, dtype=object), bad
 
 
+_TEXT_TYPES = frozenset({"text", "email", "phone"})  # the types `_coerce_text` reads (see `_coerce_column`)
 _TYPE_CODE = {"money": "bad_amount", "int": "bad_int", "date": "bad_date", "enum": "bad_choice", "bool": "bad_choice",
               "currency": "bad_currency", "float": "bad_number", "pct": "bad_number"}
 
@@ -471,12 +490,18 @@ def coerce_table(raw: RawTable, settings: Any | None = None,
             problems.append(Problem("error", raw.sheet, raw.cell(None, -1), c.label(lang), "", "missing_column",
                                     _message("missing_column", lang, column=c.label(lang))))
 
+    # Text columns of plain strings are stripped once over all raw rows: their blanks are the cells that come out
+    # None, and the kept rows' typed values are taken from the same pass (no second pass over the cells).
+    texts: dict[str, np.ndarray] = {}
     if present:
         filled = np.zeros(len(src), dtype=bool)
         # Required columns first: once every row has a value somewhere, the other columns cannot change which rows
         # are kept, and testing each of their cells for blanks is skipped.
         for c in sorted(present, key=lambda c: not c.required):
-            blank = blank_mask(src[c.key])
+            plain = _plain_text(src[c.key]) if c.type in _TEXT_TYPES else None
+            if plain is not None:
+                texts[c.key] = plain
+            blank = np.equal(plain, None) if plain is not None else blank_mask(src[c.key])
             if blanks is not None:
                 blanks[c.key] = blank
             filled |= ~blank
@@ -485,17 +510,23 @@ def coerce_table(raw: RawTable, settings: Any | None = None,
         rows = np.flatnonzero(filled)
     else:
         rows = np.zeros(0, dtype=np.int64)
-    kept = src.iloc[rows].reset_index(drop=True)
+    every_row = len(rows) == len(src)
+    kept = src if every_row else src.iloc[rows].reset_index(drop=True)
     n = len(kept)
 
     typed: dict[str, pd.Series] = {}
     bad_cells: dict[str, Bad] = {}
     for c in inputs:
-        if c.key in kept.columns:
+        if c.key in texts:
+            typed[c.key] = pd.Series(texts[c.key] if every_row else texts[c.key][rows], dtype=object)
+        elif c.key in kept.columns:
             values, bad = _coerce_column(kept[c.key], c)
             typed[c.key] = values.reset_index(drop=True)
             if bad:
                 bad_cells[c.key] = bad
+            if every_row and blanks is not None and c.type in _TEXT_TYPES and c.key not in blanks \
+                    and _kind(kept[c.key]) in ("string", "empty"):
+                blanks[c.key] = typed[c.key].isna().to_numpy()  # plain text: blank exactly where it came out None
         else:
             typed[c.key] = _blank_column(c, n)
 

@@ -439,9 +439,9 @@ def _invoice_rules(ck: _Checker, defaults: dict[str, pd.DataFrame]) -> None:
 
 
 def _invoice_references(ck: _Checker) -> None:
-    known = set()
-    if "invoices" in ck.frames:
-        known = {str(v).casefold() for v in ck.frames["invoices"]["invoice_no"].dropna()}
+    numbers = ck.frames["invoices"]["invoice_no"].dropna() if "invoices" in ck.frames else pd.Series(dtype=object)
+    exact: set[str] | None = None  # the numbers as typed: nearly every reference names one exactly
+    folded: set[str] | None = None  # casefolded, built only when a reference is not an exact match
     for table_key, key in (("payments", "applied_to"), ("payment_plans", "invoices")):
         if table_key not in ck.raws:
             continue
@@ -449,7 +449,12 @@ def _invoice_references(ck: _Checker) -> None:
         named = col.notna().to_numpy()
         values = col.to_numpy(dtype=object)  # indexing the array, not Series.iat, in the loop over the rows
         for pos in np.flatnonzero(named):
-            unknown = [t for t in split_invoice_list(values[pos]) if t.casefold() not in known]
+            if exact is None:
+                exact = set(map(str, numbers.to_numpy(dtype=object)))
+            tokens = [t for t in split_invoice_list(values[pos]) if t not in exact]
+            if tokens and folded is None:
+                folded = {v.casefold() for v in exact}
+            unknown = [t for t in tokens if t.casefold() not in folded]
             if unknown:
                 ck.emit(table_key, [pos], "unknown_invoice", key, {"value": ", ".join(unknown)})
 
