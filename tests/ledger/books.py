@@ -43,3 +43,31 @@ def sheet_values(path: Path) -> dict[str, list[tuple]]:
 
 def _plain(v):
     return v.date() if isinstance(v, dt.datetime) and v.time() == dt.time() else v
+
+
+def computed_run(path: Path, book: dict, stage: str):
+    """The workbook-only run of a book written from `book` (write_book's arguments), with `stage` computed."""
+    from xlfin.adapters.file import open_workbook
+    from xlfin.app.operations import Run
+
+    wb = open_workbook(write_book(path, **book), read_only=True)
+    run = Run(wb)
+    getattr(run, stage)
+    wb.close()
+    return run
+
+
+def posted_store(request, tmp_path: Path, run):
+    """A fresh ledger (DuckDB or the test PostgreSQL, by request.param) holding the run's input rows, posted by the
+    chunked reconciliation."""
+    from xlfin.ledger.allocate import post_reconciliation
+    from xlfin.ledger.ddl import init
+    from xlfin.ledger.load import load_raws
+    from xlfin.ledger.store import connect
+
+    source = f"duckdb:{tmp_path / 'l.duckdb'}" if request.param == "duckdb" else request.getfixturevalue("pg_db")
+    store = connect(source)
+    init(store)
+    load_raws(store, run.raws, run.validation, run.settings)
+    post_reconciliation(store, run.settings, run.as_of)
+    return store

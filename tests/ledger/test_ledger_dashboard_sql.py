@@ -12,18 +12,12 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from books import write_book  # noqa: E402
+from books import computed_run, posted_store  # noqa: E402
 from test_ledger_chunks import _hard  # noqa: E402  (payments without a customer, remittances across customers)
 
 from xlfin import schema  # noqa: E402
-from xlfin.adapters.file import open_workbook  # noqa: E402
-from xlfin.app.operations import Run  # noqa: E402
 from xlfin.engine.dashboard import DashboardData  # noqa: E402
-from xlfin.ledger.allocate import post_reconciliation  # noqa: E402
 from xlfin.ledger.dashboard_sql import dashboard_from_ledger  # noqa: E402
-from xlfin.ledger.ddl import init  # noqa: E402
-from xlfin.ledger.load import load_raws  # noqa: E402
-from xlfin.ledger.store import connect  # noqa: E402
 
 def _later(data: dict) -> None:
     """Documents raised after as_of (an invoice and a credit note): not receivables yet in either run."""
@@ -47,21 +41,12 @@ BOOKS = {
 @pytest.fixture(scope="module", params=sorted(BOOKS))
 def plain(request, tmp_path_factory):
     """The workbook-only run of a book, with its Dashboard computed by the engine."""
-    book = write_book(tmp_path_factory.mktemp("dash") / "book.xlsm", **BOOKS[request.param])
-    wb = open_workbook(book, read_only=True)
-    run = Run(wb)
-    _ = run.dashboard
-    wb.close()
-    return run
+    return computed_run(tmp_path_factory.mktemp("dash") / "book.xlsm", BOOKS[request.param], "dashboard")
 
 
 @pytest.fixture(params=["duckdb", "postgresql"])
 def store(request, tmp_path, plain):
-    source = f"duckdb:{tmp_path / 'l.duckdb'}" if request.param == "duckdb" else request.getfixturevalue("pg_db")
-    store = connect(source)
-    init(store)
-    load_raws(store, plain.raws, plain.validation, plain.settings)
-    post_reconciliation(store, plain.settings, plain.as_of)
+    store = posted_store(request, tmp_path, plain)
     yield store
     store.close()
 

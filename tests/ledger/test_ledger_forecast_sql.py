@@ -11,18 +11,12 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from books import write_book  # noqa: E402
+from books import computed_run, posted_store  # noqa: E402
 from test_ledger_chunks import _hard  # noqa: E402  (payments without a customer, remittances across customers)
 from test_ledger_dashboard_sql import _later  # noqa: E402  (documents dated after as_of)
 
-from xlfin.adapters.file import open_workbook  # noqa: E402
-from xlfin.app.operations import Run  # noqa: E402
 from xlfin.engine.forecast_report import ForecastResult  # noqa: E402
-from xlfin.ledger.allocate import post_reconciliation  # noqa: E402
-from xlfin.ledger.ddl import init  # noqa: E402
 from xlfin.ledger.forecast_sql import forecast_from_ledger  # noqa: E402
-from xlfin.ledger.load import load_raws  # noqa: E402
-from xlfin.ledger.store import connect  # noqa: E402
 
 BOOKS = {
     "hard": dict(seed=11, customers=30, invoices=400, payments=330, mutate=_hard),
@@ -32,21 +26,12 @@ BOOKS = {
 
 @pytest.fixture(scope="module", params=sorted(BOOKS))
 def plain(request, tmp_path_factory):
-    book = write_book(tmp_path_factory.mktemp("fc") / "book.xlsm", **BOOKS[request.param])
-    wb = open_workbook(book, read_only=True)
-    run = Run(wb)
-    _ = run.forecast
-    wb.close()
-    return run
+    return computed_run(tmp_path_factory.mktemp("fc") / "book.xlsm", BOOKS[request.param], "forecast")
 
 
 @pytest.fixture(params=["duckdb", "postgresql"])
 def store(request, tmp_path, plain):
-    source = f"duckdb:{tmp_path / 'l.duckdb'}" if request.param == "duckdb" else request.getfixturevalue("pg_db")
-    store = connect(source)
-    init(store)
-    load_raws(store, plain.raws, plain.validation, plain.settings)
-    post_reconciliation(store, plain.settings, plain.as_of)
+    store = posted_store(request, tmp_path, plain)
     yield store
     store.close()
 

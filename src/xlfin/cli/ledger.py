@@ -148,7 +148,7 @@ def ledger_report(path: Path = typer.Argument(..., help="Workbook that receives 
     """Write Aging, Scorecard, Dunning, Forecast and Dashboard from the posted ledger, without loading it."""
     from xlfin.adapters.file import open_workbook
     from xlfin.app.ledger_report import execute_report
-    from xlfin.cli.main import _as_of, _print_summary
+    from xlfin.cli.main import _as_of, emit_summary
     from xlfin.ledger.view import ledger_view
 
     src = _source(source, path)
@@ -159,8 +159,5 @@ def ledger_report(path: Path = typer.Argument(..., help="Workbook that receives 
     finally:
         book.close()
     result = summary.as_dict()
-    if as_json:
-        print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
-    else:
-        _print_summary(result, currency, None)
+    emit_summary(result, currency, None, as_json=as_json)
     raise typer.Exit(result["validation"]["exit_code"])

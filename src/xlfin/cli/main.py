@@ -129,11 +129,16 @@ def _run(path: Path, actions: list[str], output: Path | None, as_of: str | None,
         if status:
             status.stop()
     result = summary.as_dict()
+    emit_summary(result, currency, title, as_json=as_json)
+    return result
+
+
+def emit_summary(result: dict, currency: str, title: str | None, *, as_json: bool) -> None:
+    """A run's summary as JSON, or as the short lines in the workbook's language."""
     if as_json:
         print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
     else:
         _print_summary(result, currency, title)
-    return result
 
 
 def _print_summary(result: dict, currency: str, action: str | None = None) -> None:
