@@ -33,18 +33,20 @@ import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-import numpy as np
 from openpyxl.utils import get_column_letter
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# the engine-side oracle is test support, not shipped: tests/support/paid_values.py
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from regenerate import book_size_arguments, fill_in_child  # noqa: E402  (the same seeded fill as the regenerate benchmark)
 
+from support.paid_values import COMPARED, engine_values  # noqa: E402
+
 from xlfin import schema  # noqa: E402
 from xlfin.adapters.file import open_workbook  # noqa: E402
-from xlfin.engine.paid_lookup import formula_columns  # noqa: E402
-from xlfin.app.operations import Run, execute  # noqa: E402
+from xlfin.app.operations import execute  # noqa: E402
 from xlfin.template.builder import paid_by_scan, this_row_ref  # noqa: E402
 
 TARGET_SECONDS = 2.0
@@ -106,23 +108,6 @@ def recalc(book: Path, sheet: str, rows: int, repeat: int, timeout: float) -> di
     if done.returncode != 0:
         sys.exit(f"LibreOffice run failed: {done.stderr[-2000:]}")
     return json.loads(done.stdout)
-
-
-COMPARED = ("paid", "outstanding", "days_overdue", "status")
-
-
-def engine_values(book: Path, lang: str) -> dict[str, tuple]:
-    """invoice_no -> (paid, outstanding in cents, days overdue, status label): the Python engine on the reconciled
-    book, as the four formula columns must show it."""
-    wb = open_workbook(book, read_only=True)
-    try:
-        run = Run(wb)
-        expected = formula_columns(run.open_items, run.as_of)
-    finally:
-        wb.close()
-    label = {c.value: c.label(lang) for c in schema.INVOICE_STATUS}
-    return {no: (int(p), int(o), "" if np.isnan(d) else int(d), label[s]) for no, p, o, d, s in
-            expected[["invoice_no", *COMPARED]].itertuples(index=False)}
 
 
 def _cell(key: str, value: object) -> object:

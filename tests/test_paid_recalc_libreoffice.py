@@ -18,16 +18,15 @@ import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import openpyxl
 import pytest
+from support.paid_values import COMPARED, engine_values
 
 from xlfin import schema
 from xlfin.adapters.file import open_workbook
 from xlfin.app.demo import DEMO_AS_OF, INPUT_KEYS, _demo_config, fill_input_table, set_config
 from xlfin.app.demo_data import generate_demo
-from xlfin.app.operations import Run, execute
-from xlfin.engine.paid_lookup import formula_columns
+from xlfin.app.operations import execute
 from xlfin.template import package_workbook
 from xlfin.template.builder import build_workbook
 
@@ -35,7 +34,6 @@ pytestmark = pytest.mark.libreoffice
 
 NUMBER = 90002  # an invoice number typed as a number (the sheet compares it as text with the summary)
 KEYS = schema.INVOICES.keys
-COMPARED = ("paid", "outstanding", "days_overdue", "status")
 
 
 @pytest.fixture(scope="module")
@@ -58,15 +56,7 @@ def reconciled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str
         execute(book, ["reconcile"])
     finally:
         book.close()
-    book = open_workbook(path, read_only=True)
-    try:
-        run = Run(book)
-        expected = formula_columns(run.open_items, run.as_of)
-    finally:
-        book.close()
-    label = {c.value: c.label("en") for c in schema.INVOICE_STATUS}
-    engine = {no: (int(p), int(o), "" if np.isnan(d) else int(d), label[s])
-              for no, p, o, d, s in expected[["invoice_no", *COMPARED]].itertuples(index=False)}
+    engine = engine_values(path, "en")
     assert engine[str(NUMBER)][0] > 0 and sum(v[0] > 0 for v in engine.values()) > 10  # paid rows to look up
     return path, engine
 
