@@ -158,21 +158,20 @@ class Run:
         )
 
     @cached_property
-    def normalised_invoices(self) -> pd.DataFrame:
-        """The usable invoices checked and canonicalised once, for every figure that needs them."""
-        return openitems.normalise_invoices(self.frames["invoices"])
+    def normalised_invoices(self) -> pd.DataFrame | None:
+        """The usable invoices checked and canonicalised once, for every figure that needs them; None when the book
+        has none (the engine's functions take that as "no invoices")."""
+        invoices = self.frames["invoices"]
+        return openitems.normalise_invoices(invoices) if len(invoices) else None
 
     @cached_property
     def allocations(self) -> pd.DataFrame:
-        invoices = self.frames["invoices"]
-        if not len(invoices):
-            return openitems.invoice_payment_dates(self.reconciliation.allocations, self.frames["payments"], invoices)
         return openitems.invoice_payment_dates(self.reconciliation.allocations, self.frames["payments"],
                                                self.normalised_invoices, normalised=True)
 
     @cached_property
     def open_items(self) -> pd.DataFrame:
-        if not len(self.frames["invoices"]):
+        if self.normalised_invoices is None:  # the empty open-items frame keeps the book's own invoice columns
             return openitems.open_items(self.frames["invoices"], self.allocations, self.as_of)
         return openitems.open_items_normalised(self.normalised_invoices,
                                                openitems.normalise_allocations(self.allocations), self.as_of)
@@ -225,7 +224,7 @@ class Run:
             allocations=self.allocations, open_items=self.open_items, aging_summary=summary,
             bucket_labels=schema.aging_bucket_labels(self.settings.aging_edges), scorecard=self.scorecard,
             unapplied=self.reconciliation.unapplied, cash_forecast=self.forecast.cash.weeks,
-            normalised_invoices=self.normalised_invoices if len(self.frames["invoices"]) else None,
+            normalised_invoices=self.normalised_invoices,
         )
 
     # ------------------------------------------------------------ staging sheets
