@@ -27,6 +27,7 @@ from xlfin import schema
 from xlfin.app.operations import Progress, Run, RunSummary
 from xlfin.engine.dashboard import DashboardData
 from xlfin.engine.dunning import DunningError
+from xlfin.ledger.pushdown import sql_date
 from xlfin.schema.tables import WorkbookError
 
 REPORT_ACTIONS = ("aging", "scorecard", "dunning", "forecast", "dashboard")
@@ -47,7 +48,7 @@ class LedgerReportRun(Run):
     @cached_property
     def frames(self) -> dict[str, range]:  # type: ignore[override]
         """Row counts only (the stages count rows for the Audit sheet): the rows stay in the ledger."""
-        a = f"DATE '{self.as_of.isoformat()}'"
+        a = sql_date(self.as_of)
         return {"customers": range(self._count("SELECT COUNT(*) FROM customers")),
                 "invoices": range(self._count(f"SELECT COUNT(*) FROM invoices WHERE invoice_date <= {a}")),
                 "payments": range(self._count(f"SELECT COUNT(*) FROM payments WHERE payment_date <= {a}"))}
@@ -120,7 +121,7 @@ class LedgerReportRun(Run):
 
     def ledger_state(self) -> dict:
         """What the summary says about the ledger itself: rows the last load left out, payments not posted."""
-        a = f"DATE '{self.as_of.isoformat()}'"
+        a = sql_date(self.as_of)
         return {"rows_left_out": self._count("SELECT COUNT(*) FROM ledger_rejects"),
                 "posting_runs": self._count("SELECT COUNT(*) FROM ledger_runs"),
                 "payments_not_posted": self._count(

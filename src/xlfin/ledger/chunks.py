@@ -48,6 +48,7 @@ from xlfin.schema.validate import validate_workbook
 
 from xlfin.ledger.ddl import KEY, quote
 from xlfin.ledger.load import cell_frame, invoice_keys, read_frame
+from xlfin.ledger.pushdown import sql_date
 from xlfin.ledger.store import Store
 
 CHUNK_ROWS = 200_000  # invoices + payments per chunk: a few hundred MB of engine state at most
@@ -300,7 +301,7 @@ def _by_keys(store: Store, ctx: _Context, keys: set[str], exclude: Chunk | None)
     if not keys:
         return pd.DataFrame()
     where = (f"WHERE i.{quote(KEY)} IN (SELECT k FROM xlfin_want) AND o.open_amount > 0 "
-             f"AND i.invoice_date <= DATE '{ctx.as_of.isoformat()}'")
+             f"AND i.invoice_date <= {sql_date(ctx.as_of)}")
     params: tuple = ()
     if exclude is not None:
         where += " AND NOT (i.customer_id BETWEEN %s AND %s)"
@@ -316,7 +317,7 @@ def _prefix_invoices(store: Store, as_of: dt.date) -> pd.DataFrame:
     frame = store.frame(f"""
         SELECT prefix, MIN(invoice_no) AS invoice_no FROM (
           SELECT {extract} AS prefix, i.invoice_no FROM invoices i JOIN ({_open_sql()}) o ON o.invoice_no = i.invoice_no
-          WHERE o.open_amount > 0 AND i.invoice_date <= DATE '{as_of.isoformat()}') s
+          WHERE o.open_amount > 0 AND i.invoice_date <= {sql_date(as_of)}) s
         WHERE prefix IS NOT NULL AND prefix <> '' GROUP BY prefix""")
     if not len(frame):
         return pd.DataFrame()
