@@ -67,9 +67,9 @@ def dashboard_data(*, as_of: dt.date, total_ar: int, credit_sales: int, cei: flo
     """The Dashboard from its figures: the totals over documents (receivables, credit sales of the 365 days to as_of,
     CEI, customers with open items, unapplied cash, the monthly series) and the per-customer frames. The totals come
     from the engine's frames (`build_dashboard`) or from SQL over a ledger (xlfin.ledger.dashboard_sql)."""
-    sales = credit_sales
     overdue = int(aging_summary["overdue"].sum()) if len(aging_summary) else 0
-    dso = float(collection.dso(np.array([total_ar], dtype=float), np.array([sales], dtype=float), 365)[0]) if sales else None
+    dso = (float(collection.dso(np.array([total_ar], dtype=float), np.array([credit_sales], dtype=float), 365)[0])
+           if credit_sales else None)
     over_limit = int(scorecard["over_limit"].fillna(False).astype(bool).sum()) if len(scorecard) else 0
     kpis: dict[str, float | int | None] = {
         "kpi_total_ar": total_ar,
