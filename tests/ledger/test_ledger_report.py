@@ -88,6 +88,22 @@ def test_chinese_book_report_equals_the_workbook_run(tmp_path) -> None:
     assert got[schema.DASHBOARD_SHEET["zh-CN"]] == want[schema.DASHBOARD_SHEET["zh-CN"]]
 
 
+def test_nobody_to_dun_gives_the_workbook_runs_sheets(tmp_path) -> None:
+    """No dunning candidate at all (the minimum above every overdue total): the report still runs, exit 0. (An
+    empty list of customer ids once reached DuckDB as a DOUBLE column and stopped the run with exit 3.)"""
+    config = {"dunning_min_amount": 10**9}
+    book = write_book(tmp_path / "plain.xlsm", config=config)
+    assert _cli("regenerate", str(book)).exit_code == 0
+    want = sheet_values(book)
+    (tmp_path / "l").mkdir()
+    view = _posted(tmp_path / "l", f"duckdb:{tmp_path / 'l.duckdb'}", config=config)
+    assert _cli("ledger", "report", str(view), codes=(0,)).exit_code == 0
+    got = sheet_values(view)
+    assert len(got["Dunning"]) == len(want["Dunning"])
+    for name in REPORTED:
+        assert got[name] == want[name], name
+
+
 def test_dirty_book_same_sheets_and_exit_1_for_the_rows_left_out(tmp_path) -> None:
     book = write_book(tmp_path / "plain.xlsm", mutate=_dirty)
     assert _cli("regenerate", str(book)).exit_code == 1

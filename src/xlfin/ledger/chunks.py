@@ -126,10 +126,16 @@ def fill_keys(store: Store, batch: int = 200_000) -> int:
         done += len(nos)
 
 
+def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """A keys frame with text columns, as PostgreSQL's temporary table declares them: DuckDB would otherwise type a
+    column from its values, and an empty list of ids reads as DOUBLE, which cannot be compared with the TEXT ids."""
+    return frame.astype(pd.StringDtype())
+
+
 def _with_temp(store: Store, name: str, frame: pd.DataFrame, sql: str) -> None:
     """Run `sql` with `frame` visible as table `name` (DuckDB: the frame itself; PostgreSQL: a temporary table)."""
     if store.kind == "duckdb":
-        with store.registered(name, frame):
+        with store.registered(name, _as_text(frame)):
             store.execute(sql)
         return
     cols = ", ".join(f"{quote(c)} TEXT" for c in frame.columns)
@@ -142,7 +148,7 @@ def _with_temp(store: Store, name: str, frame: pd.DataFrame, sql: str) -> None:
 def temp_frame(store: Store, name: str, frame: pd.DataFrame, sql: str, params: tuple = ()) -> pd.DataFrame:
     """`store.frame(sql)` with `frame` visible as table `name`."""
     if store.kind == "duckdb":
-        with store.registered(name, frame):
+        with store.registered(name, _as_text(frame)):
             return store.frame(sql, params)
     _with_temp(store, name, frame, "SELECT 1")
     return store.frame(sql, params)
