@@ -39,8 +39,6 @@ FOLDERS: dict[str, int] = {
 # Modules still at the top of src/xlfin, each with its layer; nothing new is added here (put it in a folder).
 LOOSE_MODULES: dict[str, int] = {
     "xlfin": ENGINE,  # the package root only holds the version: everything imports it implicitly
-    "xlfin.xlsx_tables": FILE_FORMAT,
-    "xlfin.dashboard_render": FILE_FORMAT,
 }
 OTHER_PACKAGES: dict[str, int] = {"xlfin_udfs": SURFACES}  # udfs/, installed as the top-level package xlfin_udfs
 

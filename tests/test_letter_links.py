@@ -3,7 +3,7 @@
 from openpyxl import Workbook
 
 from xlfin import schema
-from xlfin.xlsx_tables import write_table
+from xlfin.template.tables import write_table
 
 
 def test_letter_column_is_a_hyperlink_not_a_formula(tmp_path):

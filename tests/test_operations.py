@@ -90,7 +90,7 @@ def test_a_failing_stage_leaves_the_file_byte_identical(book: Path, monkeypatch,
 
         monkeypatch.setattr(dun, "build_dunning", boom)
     elif stage == "dashboard":
-        import xlfin.dashboard_render as render
+        import xlfin.xlsx.dashboard as render
 
         monkeypatch.setattr(render, "render_dashboard", boom)
     else:

@@ -23,7 +23,7 @@ from xlfin.schema import Lang
 from xlfin.template import build_template
 from xlfin.template.builder import invoice_formulas, table_positions
 from xlfin.vba.check import read_vba_project
-from xlfin.xlsx_tables import write_table
+from xlfin.template.tables import write_table
 
 pytestmark = pytest.mark.libreoffice
 

@@ -913,7 +913,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from xlfin import schema
 from xlfin.schema.settings import config_rows
-from xlfin.xlsx_tables import write_table
+from xlfin.template.tables import write_table
 
 CUSTOMERS = [
     ["C001", "Acme Ltd", "Ann", "+1 555 0100", "ann@acme.test", "Retail", "East", 30, 10000, "USD", "Active", "No",

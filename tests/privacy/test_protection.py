@@ -133,7 +133,7 @@ def test_ribbon_buttons_work_on_the_protected_template_and_leave_reports_protect
     assert audit["verb"].tolist()[-2:] == ["aging", "aging"]
     assert audit["hash_before"].fillna("").tolist()[-1] in ("", None)  # Excel's book: no file hash (docs/privacy.md)
 
-    import xlfin.dashboard_render as render
+    import xlfin.xlsx.dashboard as render
 
     def boom(*args, **kwargs):
         raise RuntimeError("dashboard failed")

@@ -30,7 +30,7 @@ from ..xlsx.read import PackageReader
 from ..xlsx.sheet import GeneratedSheet
 from ..xlsx.styles import CellStyle
 from ..xlsx.write import PackageWriter
-from ..xlsx_tables import NUMBER_FORMATS, TEXT_FORMAT, TEXT_TYPES, cell_value
+from ..xlsx.formats import NUMBER_FORMATS, TEXT_FORMAT, TEXT_TYPES, cell_value
 from xlfin.schema.workbook import (
     Cells,
     ListObjectInfo,

@@ -19,7 +19,7 @@ from openpyxl.workbook.workbook import Workbook as XlWorkbook
 
 from xlfin import schema
 from xlfin.schema import Lang, Table, match_headers
-from xlfin.xlsx_tables import cell_value, column_number_format
+from xlfin.xlsx.formats import cell_value, column_number_format
 
 DEMO_AS_OF = dt.date(2026, 11, 20)
 INPUT_KEYS = ("customers", "invoices", "payments", "financials", "payment_plans")

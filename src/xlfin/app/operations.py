@@ -331,7 +331,7 @@ class Run:
                 "queued": getattr(self, "queued_dunning", 0)}
 
     def stage_dashboard(self) -> dict:
-        from xlfin.dashboard_render import render_dashboard
+        from xlfin.xlsx.dashboard import render_dashboard
 
         data = self.dashboard
         render_dashboard(self.wb, data, self.lang)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ..schema import Lang, Table, match_headers
 from xlfin.schema.tables import WorkbookError
 from xlfin.xlsx.protection import protect_live_sheet, unprotect_live_sheet
-from ..xlsx_tables import TABLE_STYLE, cell_value, column_number_format
+from ..xlsx.formats import TABLE_STYLE, cell_value, column_number_format
 from xlfin.schema.workbook import (
     Cells,
     ListObjectInfo,

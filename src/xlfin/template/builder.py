@@ -27,7 +27,7 @@ from xlfin.excel.ribbon import RIBBON_GROUPS, RIBBON_LABELS
 from ..schema import Column, Lang, Table
 from xlfin.schema.settings import CONFIG_KEY_NAMES, DEFAULT_DUNNING_LEVELS, config_rows, defined_name
 from xlfin.xlsx.protection import protect_file_sheet
-from ..xlsx_tables import freeze_header, side_by_side, write_table
+from .tables import freeze_header, side_by_side, write_table
 from . import texts
 from .texts import pick
 

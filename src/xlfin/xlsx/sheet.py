@@ -23,9 +23,10 @@ import numpy as np
 import pandas as pd
 
 from ..schema import Column, Lang, Table
-from ..xlsx_tables import (
+from .formats import (
     DEFAULT_WIDTHS,
-    HEADER_FILL,
+    HEADER_FILL_RGB,
+    HEADER_FONT_RGB,
     ILLEGAL_CHARACTERS_RE,
     MAX_CELL_CHARS,
     NUMBER_FORMATS,
@@ -38,7 +39,7 @@ from .opc import escape
 from .read import collector_paused
 from .styles import CellStyle, StyleBook
 
-HEADER_STYLE = CellStyle(bold=True, color="FFFFFFFF", fill="FF" + str(HEADER_FILL.fgColor.rgb)[-6:], wrap=True,
+HEADER_STYLE = CellStyle(bold=True, color=HEADER_FONT_RGB, fill=HEADER_FILL_RGB, wrap=True,
                          vcenter=True)
 FORMULA_LEADS = ("=", "+", "-", "@")
 EPOCH_1900 = dt.datetime(1899, 12, 30)

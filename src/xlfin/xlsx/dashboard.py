@@ -12,9 +12,9 @@ import pandas as pd
 
 from xlfin.engine.dashboard import DashboardData
 from xlfin.schema.i18n import t
-from .schema import DASHBOARD_SHEET, Lang, aging_bucket_label_zh
-from .xlsx.sheet import ChartSpec, GeneratedSheet
-from .xlsx.styles import CellStyle
+from ..schema import DASHBOARD_SHEET, Lang, aging_bucket_label_zh
+from .sheet import ChartSpec, GeneratedSheet
+from .styles import CellStyle
 
 MONEY_KPIS = {"kpi_total_ar", "kpi_overdue", "kpi_unapplied"}
 PCT_KPIS = {"kpi_overdue_pct"}

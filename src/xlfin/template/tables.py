@@ -1,23 +1,14 @@
-"""Write a schema table into an openpyxl worksheet as a real Excel Table (ListObject).
+"""Write a schema table into an openpyxl worksheet as a real Excel Table (ListObject): the template builder's tables.
 
-Used by the template builder (new sheets in openpyxl); its formats and `cell_value` also serve the file format. One function decides how
-every table looks (header style, number formats, widths), so a regenerated sheet matches the template.
-
-Safety (SPEC §8): text is written as text. A string that begins with `=`, `+`, `-` or `@` is stored as a string cell
-with Excel's quote prefix, never as a formula, so remittance text cannot inject a formula into the workbook.
-
-The file adapter does not use openpyxl: it writes generated sheets as XML (`xlfin.xlsx.sheet`), with the same
-number formats, widths and table style from here. This module serves the template builder, which creates sheets
-with openpyxl.
+The template builder creates new sheets with openpyxl; the file format writes generated sheets as streamed XML
+(`xlfin.xlsx.sheet`). Both take their formats, widths, table style and cell values from `xlfin.xlsx.formats`.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.filters import AutoFilter
@@ -25,67 +16,25 @@ from openpyxl.worksheet.table import Table as XlTable
 from openpyxl.worksheet.table import TableColumn, TableFormula, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .schema import YES_NO, Column, Lang, Table
+from ..schema import Lang, Table
+from ..xlsx.formats import (
+    DEFAULT_WIDTHS,
+    FORMULA_LEADS,
+    HEADER_FILL_RGB,
+    HEADER_FONT_RGB,
+    TABLE_STYLE,
+    TEXT_FORMAT,
+    _shown_column,
+    cell_value,
+    column_number_format,
+    side_by_side,
+)
 
-__all__ = [
-    "NUMBER_FORMATS",
-    "HEADER_FILL",
-    "HEADER_FONT",
-    "TABLE_STYLE",
-    "write_table",
-    "clear_sheet",
-    "freeze_header",
-    "side_by_side",
-    "cell_value",
-    "table_range",
-]
+__all__ = ["write_table", "clear_sheet", "freeze_header", "side_by_side", "table_range"]
 
-NUMBER_FORMATS: dict[str, str] = {
-    "money": "#,##0.00",
-    "date": "yyyy-mm-dd",
-    "pct": "0.0%",
-    "int": "0",
-    "float": "0.0",
-}
-# Columns users type identifiers or codes into: text format keeps leading zeros ("007") and long digit strings.
-TEXT_TYPES = frozenset({"text", "phone", "email", "currency"})
-TEXT_FORMAT = "@"
-TABLE_STYLE = "TableStyleMedium2"
-HEADER_FILL = PatternFill(fill_type="solid", start_color="FF1F4E78", end_color="FF1F4E78")
-HEADER_FONT = Font(bold=True, color="FFFFFFFF")
+HEADER_FILL = PatternFill(fill_type="solid", start_color=HEADER_FILL_RGB, end_color=HEADER_FILL_RGB)
+HEADER_FONT = Font(bold=True, color=HEADER_FONT_RGB)
 HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="center")
-DEFAULT_WIDTHS: dict[str, float] = {"money": 14, "date": 12, "int": 10, "float": 10, "pct": 10, "bool": 10,
-                                    "enum": 12, "currency": 9, "email": 26, "phone": 16, "text": 14}
-MAX_CELL_CHARS = 32767  # Excel's limit; longer text would make Excel repair the file
-_FORMULA_LEADS = ("=", "+", "-", "@")
-
-
-def cell_value(value: object, column: Column, lang: Lang) -> object:
-    """A plain value -> what goes into the cell: closed-list values in the workbook's language, text made safe."""
-    if value is None:
-        return None
-    if isinstance(value, float) and math.isnan(value):  # NaN: blank, never the text "nan"
-        return None
-    column = _shown_column(column)
-    if column.choices:
-        if isinstance(value, str) and not value.strip():
-            return None  # blank stays blank (the yes/no list would read "" as "no")
-        if isinstance(value, bool):
-            value = "yes" if value else "no"
-        canonical = column.canonical(value)
-        for c in column.choices:
-            if c.value == canonical:
-                return c.label(lang)
-    if isinstance(value, str):
-        text = ILLEGAL_CHARACTERS_RE.sub("", value)
-        return text[:MAX_CELL_CHARS]
-    return value
-
-
-def _shown_column(column: Column) -> Column:
-    if column.type == "bool" and not column.choices:
-        return replace(column, choices=YES_NO)  # a generated yes/no column shows Yes/No (是/否), not TRUE
-    return column
 
 
 def _write_value(ws: Worksheet, row: int, col: int, value: object, number_format: str | None) -> Cell:
@@ -97,17 +46,9 @@ def _write_value(ws: Worksheet, row: int, col: int, value: object, number_format
         # openpyxl turns "=..." into a formula on assignment; force a string cell. The quote prefix keeps Excel
         # from reading the text as a formula when a user later edits the cell.
         cell.data_type = "s"
-        if value.startswith(_FORMULA_LEADS):
+        if value.startswith(FORMULA_LEADS):
             cell.quotePrefix = True
     return cell
-
-
-def column_number_format(column: Column, *, text_format: bool = True) -> str | None:
-    if column.type in NUMBER_FORMATS:
-        return NUMBER_FORMATS[column.type]
-    if text_format and column.type in TEXT_TYPES:
-        return TEXT_FORMAT
-    return None
 
 
 def table_range(top_left: tuple[int, int], n_columns: int, n_rows: int) -> str:
@@ -219,17 +160,3 @@ def freeze_header(ws: Worksheet, table: Table | XlTable, top_left: tuple[int, in
     else:
         header_row = (top_left or (1, 1))[0]
     ws.freeze_panes = f"A{header_row + 1}"
-
-
-def side_by_side(tables: Sequence[Table], top: int = 1, gap: int = 1) -> list[tuple[int, int]]:
-    """Top-left cells for tables placed next to each other on one sheet with `gap` empty columns between them.
-
-    Side by side, not stacked: a generated table can grow to any length without running into the next one.
-    """
-    positions = []
-    col = 1
-    for t in tables:
-        positions.append((top, col))
-        col += len(t.columns) + gap
-    return positions
-

@@ -1,4 +1,4 @@
-"""xlfin.xlsx_tables: schema tables as Excel Tables, text never a formula, empty tables still valid."""
+"""xlfin.template.tables: schema tables as Excel Tables, text never a formula, empty tables still valid."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 
 from xlfin import schema
-from xlfin.xlsx_tables import clear_sheet, freeze_header, side_by_side, write_table
+from xlfin.template.tables import clear_sheet, freeze_header, side_by_side, write_table
 
 
 def _roundtrip(wb: openpyxl.Workbook) -> tuple[openpyxl.Workbook, bytes]:
