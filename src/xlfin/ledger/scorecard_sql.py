@@ -10,8 +10,8 @@ query over the posted ledger that returns one row per customer, and (b) is the e
 - the payment index now and six months earlier (`engine.payment_index`): per invoice the settled date on as_of
   (forecast_sql.paid_sql: the last payment's date when paid in full and every allocation's date is known), its
   experiences and their windows as `payment_experiences` / `customer_payment_index` define them, summed per
-  customer **exactly**: the index of a whole number of days times SCALE (840) is a whole number (every slope of the
-  index curve is a multiple of 1/840), so Σ amount and Σ amount × SCALE × index are integer sums in SQL
+  customer **exactly**: the index of a whole number of days times SCALE (420) is a whole number (every slope of the
+  index curve is a multiple of 1/420), so Σ amount and Σ amount × SCALE × index are integer sums in SQL
   (DECIMAL(38,0): no overflow), and the index is the correctly rounded quotient.
 
 The engine adds the same experiences as floats (pandas sums per customer), so its index can differ from the exact
@@ -70,7 +70,7 @@ def _curve() -> list[tuple[int, Fraction, Fraction]]:
 
 
 def _scale() -> int:
-    """The least whole number that makes every index of a whole number of days whole (840)."""
+    """The least whole number that makes every index of a whole number of days whole (420)."""
     return math.lcm(*(f.denominator for _, v, s in _curve() for f in (v, s)))
 
 
