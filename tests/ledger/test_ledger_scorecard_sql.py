@@ -163,8 +163,8 @@ def test_customer_figures_of_the_engine_match_the_sums(tmp_path) -> None:
         param = "duckdb"
 
     with posted_store(_Req(), tmp_path, run) as store:
-        rows = store.rows(scorecard_sql.scorecard_figures_sql(run.settings, run.as_of))
-    _, sql, _ = scorecard_sql._figures(rows)
+        got = store.frame(scorecard_sql.scorecard_figures_sql(run.settings, run.as_of))
+    _, sql, _ = scorecard_sql._figures(got)
     for column in ("revenue_12m", "outstanding", "overdue", "max_days_overdue"):
         assert sql[column].tolist() == engine[column].tolist(), column
     np.testing.assert_array_equal(np.isnan(sql["gross_margin"]), np.isnan(engine["gross_margin"]))

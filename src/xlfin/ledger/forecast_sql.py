@@ -65,8 +65,7 @@ def paid_sql(as_of: dt.date) -> str:
   LEFT JOIN invoices cn ON cn.invoice_no = al.payment_id AND cn.doc_type = '{CREDIT_NOTE}' AND cn.invoice_date <= {a}
 ),
 paid AS (
-  SELECT invoice_no, SUM(amount) AS paid, MAX(paid_on) AS last_paid,
-         SUM(CASE WHEN paid_on IS NULL THEN 1 ELSE 0 END) AS unknown
+  SELECT invoice_no, SUM(amount) AS paid, MAX(paid_on) AS last_paid, COUNT(*) - COUNT(paid_on) AS unknown
   FROM alloc WHERE paid_on IS NULL OR paid_on <= {a} GROUP BY invoice_no
 )"""
 

@@ -41,15 +41,15 @@ from xlfin.ledger.forecast_sql import paid_sql
 from xlfin.ledger.pushdown import CREDIT_NOTE, due_date_sql, open_items_sql, sql_date
 from xlfin.ledger.store import Store
 
-__all__ = ["SCALE", "fragile_customers", "scaled_index", "scaled_index_sql", "scorecard_figures_sql",
-           "scorecard_from_ledger"]
+__all__ = ["SCALE", "fragile_customers", "newest_financials_sql", "scaled_index", "scaled_index_sql",
+           "scorecard_figures_sql", "scorecard_from_ledger"]
 
 _FINANCIALS = ("current_assets", "current_liabilities", "inventory", "cash", "total_assets", "total_liabilities",
                "equity", "retained_earnings", "revenue", "ebit", "interest_expense", "net_income",
                "operating_cash_flow", "market_value_equity")
 # The columns `score_customers` reads of a customer, and the ones a payment index can change.
 _CUSTOMER_COLUMNS = ("customer_id", "name", "credit_limit", "status")
-_INDEX_DEPENDENT = ("payment_index", "credit_score", "grade", "risk_flags")
+_INDEX_DEPENDENT = ("payment_index", "credit_score", "grade", "suggested_limit", "risk_flags")
 # Float error of the engine's index against the exact one, relative, per experience summed: a product and a sum
 # step each (≤ 2^-53 apiece), the index curve's own arithmetic (≤ ~24 × 2^-53 where the tail cancels), the
 # division. Eight times that, plus a constant, is the margin within which the sheet must not change.
@@ -136,13 +136,12 @@ def _experiences_sql(on: dt.date, first: dt.date, at: str) -> str:
     return f"CASE WHEN {inside} THEN {weight} END AS w_{at}, CASE WHEN {inside} THEN {days} END AS d_{at}"
 
 
-FIGURES_COLUMNS = ("customer_id", "name", "credit_limit", "status", "revenue_12m", "revenue_costed", "cost_12m",
-                   "n_costed", "outstanding", "overdue", "max_days_overdue", "w_now", "a_now", "n_now", "w_then",
-                   "a_then", "n_then")
+_SUMS = ("r.revenue_12m", "r.revenue_costed", "r.cost_12m", "r.n_costed", "o.outstanding", "o.overdue",
+         "o.max_days_overdue", "x.n_now", "x.n_then")
 
 
-def scorecard_figures_sql(settings: Settings, as_of: dt.date, items: str | None = None, collate: str = "") -> str:
-    """One row per customer, in the customers' order, columns FIGURES_COLUMNS: the customer's own, then the integer
+def scorecard_figures_sql(settings: Settings, as_of: dt.date, items: str | None = None, kind: str = "duckdb") -> str:
+    """One row per customer, in the customers' order: the customer's own columns, then the integer
     sums of part (a) (revenue, margin sums, receivables, and per payment index — now, then — Σ weight,
     Σ weight × scaled index and the number of experiences)."""
     a = sql_date(as_of)
@@ -150,9 +149,12 @@ def scorecard_figures_sql(settings: Settings, as_of: dt.date, items: str | None 
     prior = _months_before(as_of, INDEX_LOOKBACK_MONTHS)
     items = items or f"({open_items_sql(settings, as_of)}) o"
     sign = f"CASE WHEN COALESCE(doc_type = '{CREDIT_NOTE}', FALSE) THEN -1 ELSE 1 END"
-    exact = "DECIMAL(38, 0)"
+    # Σ weight × scaled index may pass 64 bits: summed in 128-bit integers (DuckDB) or numeric (PostgreSQL), and
+    # handed over as text (a frame would make floats of it)
+    exact, collate = ("HUGEINT", "") if kind == "duckdb" else ("NUMERIC", ' COLLATE "C"')
     sums = ", ".join(
-        f"SUM(w_{at}) AS w_{at}, SUM(CAST(w_{at} AS {exact}) * ({scaled_index_sql(f'd_{at}')})) AS a_{at}, "
+        f"CAST(COALESCE(SUM(w_{at}), 0) AS BIGINT) AS w_{at}, "
+        f"CAST(SUM(CAST(w_{at} AS {exact}) * ({scaled_index_sql(f'd_{at}')})) AS TEXT) AS a_{at}, "
         f"COUNT(w_{at}) AS n_{at}" for at in ("now", "then"))
     return f"""
 WITH {paid_sql(as_of)},
@@ -177,9 +179,8 @@ recv AS (
   FROM {items} GROUP BY customer_id
 )
 SELECT c.customer_id, c.name, c.credit_limit, c.status,
-       COALESCE(r.revenue_12m, 0), COALESCE(r.revenue_costed, 0), COALESCE(r.cost_12m, 0), COALESCE(r.n_costed, 0),
-       COALESCE(o.outstanding, 0), COALESCE(o.overdue, 0), COALESCE(o.max_days_overdue, 0),
-       x.w_now, x.a_now, COALESCE(x.n_now, 0), x.w_then, x.a_then, COALESCE(x.n_then, 0)
+       {", ".join(f"CAST(COALESCE({c}, 0) AS BIGINT) AS {c.split('.')[1]}" for c in _SUMS)},
+       COALESCE(x.w_now, 0) AS w_now, x.a_now, COALESCE(x.w_then, 0) AS w_then, x.a_then
 FROM customers c
 LEFT JOIN rev r ON r.customer_id = c.customer_id
 LEFT JOIN recv o ON o.customer_id = c.customer_id
@@ -201,39 +202,40 @@ JOIN customers c ON c.customer_id = f.customer_id"""
 # ------------------------------------------------------------------------------------------------ Python
 
 
-def _exact_index(weights: list[Any], scaled: list[Any]) -> np.ndarray:
+def _exact_index(weights: np.ndarray, scaled: pd.Series) -> np.ndarray:
     """Σ weight × SCALE × index ÷ (SCALE × Σ weight) per customer, correctly rounded (NaN without a weight)."""
     out = np.full(len(weights), np.nan)
-    for i, (w, a) in enumerate(zip(weights, scaled)):
-        if w is not None and int(w) > 0:
-            out[i] = int(a) / (SCALE * int(w))  # Python's int division rounds correctly
+    given = np.flatnonzero(weights > 0)
+    texts = scaled.to_numpy(dtype=object)[given].tolist()
+    for i, w, a in zip(given.tolist(), weights[given].tolist(), texts):
+        out[i] = int(a) / (SCALE * w)  # Python's int division rounds correctly
     return out
 
 
-def _cents(values: list[Any]) -> np.ndarray:
-    return np.array([int(v) for v in values], dtype=np.int64)
+def _ints(frame: pd.DataFrame, column: str) -> np.ndarray:
+    return pd.to_numeric(frame[column]).to_numpy(dtype=np.int64)
 
 
-def _figures(rows: list[tuple]) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
-    """(customers, AGGREGATE_COLUMNS, experiences counted now and then) from the figures query's rows."""
-    cols = {n: [r[i] for r in rows] for i, n in enumerate(FIGURES_COLUMNS)}
+def _figures(got: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """(customers, AGGREGATE_COLUMNS, experiences counted now and then) from the figures query's frame."""
+    ids = got["customer_id"].astype(str).to_numpy(dtype=object)
     customers = pd.DataFrame({
-        "customer_id": np.array([str(v) for v in cols["customer_id"]], dtype=object),
-        "name": np.array(cols["name"], dtype=object),
-        "credit_limit": np.array([np.nan if v is None else float(v) for v in cols["credit_limit"]]),
-        "status": np.array(cols["status"], dtype=object),
+        "customer_id": ids,
+        "name": got["name"].astype(object).where(got["name"].notna(), None).to_numpy(dtype=object),
+        "credit_limit": pd.to_numeric(got["credit_limit"]).to_numpy(dtype=np.float64, na_value=np.nan),
+        "status": got["status"].astype(object).where(got["status"].notna(), None).to_numpy(dtype=object),
     })
     figures = pd.DataFrame({
-        "revenue_12m": _cents(cols["revenue_12m"]),
-        "gross_margin": gross_margin_of_sums(_cents(cols["revenue_costed"]), _cents(cols["cost_12m"]),
-                                             _cents(cols["n_costed"]) > 0),
-        "outstanding": _cents(cols["outstanding"]),
-        "overdue": _cents(cols["overdue"]),
-        "max_days_overdue": np.array([float(v) for v in cols["max_days_overdue"]]),
-        "payment_index": _exact_index(cols["w_now"], cols["a_now"]),
-        "payment_index_before": _exact_index(cols["w_then"], cols["a_then"]),
-    }, index=pd.Index(customers["customer_id"], name="customer_id"))
-    counts = np.array([cols["n_now"], cols["n_then"]], dtype=np.float64).T
+        "revenue_12m": _ints(got, "revenue_12m"),
+        "gross_margin": gross_margin_of_sums(_ints(got, "revenue_costed"), _ints(got, "cost_12m"),
+                                             _ints(got, "n_costed") > 0),
+        "outstanding": _ints(got, "outstanding"),
+        "overdue": _ints(got, "overdue"),
+        "max_days_overdue": _ints(got, "max_days_overdue").astype(np.float64),
+        "payment_index": _exact_index(_ints(got, "w_now"), got["a_now"]),
+        "payment_index_before": _exact_index(_ints(got, "w_then"), got["a_then"]),
+    }, index=pd.Index(ids, name="customer_id"))
+    counts = np.column_stack([_ints(got, "n_now"), _ints(got, "n_then")]).astype(np.float64)
     return customers, figures, counts
 
 
@@ -247,8 +249,12 @@ def _financials(store: Store) -> pd.DataFrame:
 
 
 def _same(x: pd.Series, y: pd.Series) -> np.ndarray:
-    both_blank = pd.isna(x).to_numpy() & pd.isna(y).to_numpy()
-    return both_blank | (x.to_numpy(dtype=object) == y.to_numpy(dtype=object))
+    """Cell by cell: both blank, or both given and equal."""
+    x_blank, y_blank = pd.isna(x).to_numpy(), pd.isna(y).to_numpy()
+    same = x_blank & y_blank
+    given = ~x_blank & ~y_blank
+    same[given] = x.to_numpy(dtype=object)[given] == y.to_numpy(dtype=object)[given]
+    return same
 
 
 def fragile_customers(customers: pd.DataFrame, figures: pd.DataFrame, counts: np.ndarray,
@@ -296,12 +302,10 @@ def scorecard_from_ledger(store: Store, settings: Settings, as_of: dt.date, item
     """tblScorecard of the posted ledger, equal to the workbook run's `build_scorecard`: part (a) in one SQL query
     (one row per customer fetched), part (b) by the engine. `items`: the open items table (`pushdown.Figures`),
     else the open items are computed inline."""
-    collate = ' COLLATE "C"' if store.kind == "postgresql" else ""
-    # fetched as Python numbers: the exact sums exceed 64 bits, which a frame would turn into floats
-    rows = store.rows(scorecard_figures_sql(settings, as_of, items, collate))
-    if not rows:
+    got = store.frame(scorecard_figures_sql(settings, as_of, items, store.kind))
+    if not len(got):
         return score_customers(None, None, None, settings, as_of)
-    customers, figures, counts = _figures(rows)
+    customers, figures, counts = _figures(got)
     financials = _financials(store)
     fragile = fragile_customers(customers, figures, counts, financials, settings, as_of)
     if fragile.any():
