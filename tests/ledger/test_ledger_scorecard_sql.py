@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from books import computed_run, posted_store  # noqa: E402
@@ -170,3 +172,41 @@ def test_customer_figures_of_the_engine_match_the_sums(tmp_path) -> None:
     np.testing.assert_array_equal(np.isnan(sql["gross_margin"]), np.isnan(engine["gross_margin"]))
     for column in ("payment_index", "payment_index_before"):
         np.testing.assert_allclose(sql[column].to_numpy(), engine[column].to_numpy(), rtol=1e-13, atol=0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.integers(-60, 500), st.integers(1, 10**9)), min_size=1, max_size=12),
+                min_size=1, max_size=8),
+       st.lists(st.integers(0, 10**8), min_size=8, max_size=8))
+def test_where_no_customer_is_fragile_the_exact_index_gives_the_engines_row(experiences, overdue) -> None:
+    """The claim the SQL path rests on: the engine's float index is within the error bound of the exact quotient,
+    and where `fragile_customers` finds no boundary within the margin the row is the same with either index."""
+    from xlfin.engine.scorecard import score_customers
+    from xlfin.schema.settings import Settings
+
+    ids = [f"C{i}" for i in range(len(experiences))]
+    rows = [(c, w, d) for c, exp in zip(ids, experiences) for d, w in exp]
+    frame = pd.DataFrame({"customer_id": [r[0] for r in rows], "amount": [r[1] for r in rows],
+                          "days_beyond_terms": [r[2] for r in rows],
+                          "experience_date": pd.Timestamp(DEMO_AS_OF) - pd.Timedelta(days=3)})
+    engine = pix.customer_payment_index(frame, DEMO_AS_OF).reindex(ids).to_numpy()
+    exact = np.array([sum(w * scaled_index(d) for d, w in exp) / (SCALE * sum(w for _, w in exp))
+                      for exp in experiences])
+    n = np.array([len(exp) for exp in experiences], dtype=np.float64)
+    assert np.all(np.abs(engine - exact) <= exact * (n + 26) * 2.0 ** -53)
+    customers = pd.DataFrame({"customer_id": ids, "name": ids, "credit_limit": np.nan, "status": "Active"})
+    k = len(ids)
+
+    def figures(now: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame({"revenue_12m": 10**9, "gross_margin": np.nan, "outstanding": 10**8,
+                             "overdue": overdue[:k], "max_days_overdue": 0.0, "payment_index": now,
+                             "payment_index_before": exact[::-1] + 10.0}, index=pd.Index(ids, name="customer_id"))
+
+    fin = pd.DataFrame(columns=["customer_id", "period_end"])
+    fragile = fragile_customers(customers, figures(exact), np.column_stack([n, n[::-1]]), fin, Settings(),
+                                DEMO_AS_OF)
+    with_exact = score_customers(customers, figures(exact), fin, Settings(), DEMO_AS_OF)
+    with_engine = score_customers(customers, figures(engine), fin, Settings(), DEMO_AS_OF)
+    for column in ("payment_index", "credit_score", "grade", "suggested_limit", "risk_flags"):
+        same = scorecard_sql._same(with_exact[column], with_engine[column])
+        assert same[~fragile].all(), column
