@@ -246,19 +246,30 @@ def _ledger_source(book, text: str) -> str | None:
     return str(source)
 
 
-def _open_ledger(wb, source: str, lang: str):
-    """A LedgerBook over the live workbook; a ledger without tables says which button fills it."""
+def _open_store(source: str, lang: str):
+    """The ledger's connection; a ledger without tables says which button fills it (not the CLI's `ledger init`)."""
     from xlfin.ledger.ddl import require_tables
     from xlfin.ledger.store import LedgerError, connect
-    from xlfin.ledger.view import LedgerBook
 
     store = connect(source)
     try:
-        try:
-            require_tables(store)
-        except LedgerError as exc:
-            raise LedgerError(t("ledger_load_first", lang, source=store.source,
-                                load=action_label("ledger_load", lang))) from exc
+        require_tables(store)
+    except LedgerError as exc:
+        store.close()
+        raise LedgerError(t("ledger_load_first", lang, source=store.source,
+                            load=action_label("ledger_load", lang))) from exc
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
+def _open_ledger(wb, source: str, lang: str):
+    """A LedgerBook over the live workbook: input tables from the ledger, everything else the workbook's."""
+    from xlfin.ledger.view import LedgerBook
+
+    store = _open_store(source, lang)
+    try:
         return LedgerBook(wb, store)
     except BaseException:
         store.close()
@@ -398,7 +409,6 @@ def ledger_export(book=None, path=None):
     """Export Ledger: the ledger's input tables written into a new workbook from the template, in this workbook's
     language (`xlfin ledger export`). A file that exists is replaced only when the user says yes."""
     from xlfin.app.ledger_export import export_workbook
-    from xlfin.ledger.store import connect
     from xlfin.schema.tables import WorkbookError
 
     def ask(book, lang):
@@ -417,7 +427,7 @@ def ledger_export(book=None, path=None):
         return target
 
     def work(wb, source, lang, target):
-        with connect(source) as store:
+        with _open_store(source, lang) as store:
             rows = export_workbook(store, target, lang)
         return target, [t("ledger_where", lang, source=store.source),
                         t("ledger_exported", lang, rows=f"{sum(rows.values()):,}", path=target),
