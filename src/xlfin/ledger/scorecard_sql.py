@@ -150,10 +150,11 @@ def scorecard_figures_sql(settings: Settings, as_of: dt.date, items: str | None 
     items = items or f"({open_items_sql(settings, as_of)}) o"
     sign = f"CASE WHEN COALESCE(doc_type = '{CREDIT_NOTE}', FALSE) THEN -1 ELSE 1 END"
     # Σ weight × scaled index may pass 64 bits: summed in 128-bit integers (DuckDB) or numeric (PostgreSQL), and
-    # handed over as text (a frame would make floats of it)
+    # handed over as text (a frame would make floats of it). Every other sum is cast to BIGINT before COALESCE:
+    # DuckDB 2.0.1 mis-evaluated COALESCE over a HUGEINT SUM on some ledgers (forecast_sql.paid_sql)
     exact, collate = ("HUGEINT", "") if kind == "duckdb" else ("NUMERIC", ' COLLATE "C"')
     sums = ", ".join(
-        f"CAST(COALESCE(SUM(w_{at}), 0) AS BIGINT) AS w_{at}, "
+        f"CAST(SUM(w_{at}) AS BIGINT) AS w_{at}, "
         f"CAST(SUM(CAST(w_{at} AS {exact}) * ({scaled_index_sql(f'd_{at}')})) AS TEXT) AS a_{at}, "
         f"COUNT(w_{at}) AS n_{at}" for at in ("now", "then"))
     return f"""
@@ -166,15 +167,15 @@ experiences AS (
 ),
 pix AS (SELECT customer_id, {sums} FROM experiences GROUP BY customer_id),
 rev AS (
-  SELECT customer_id, SUM({sign} * amount) AS revenue_12m,
-         SUM(CASE WHEN cost IS NOT NULL THEN {sign} * amount ELSE 0 END) AS revenue_costed,
-         SUM(CASE WHEN cost IS NOT NULL THEN {sign} * cost ELSE 0 END) AS cost_12m,
+  SELECT customer_id, CAST(SUM({sign} * amount) AS BIGINT) AS revenue_12m,
+         CAST(SUM(CASE WHEN cost IS NOT NULL THEN {sign} * amount ELSE 0 END) AS BIGINT) AS revenue_costed,
+         CAST(SUM(CASE WHEN cost IS NOT NULL THEN {sign} * cost ELSE 0 END) AS BIGINT) AS cost_12m,
          COUNT(cost) AS n_costed
   FROM invoices WHERE invoice_date > {a} - 365 AND invoice_date <= {a} GROUP BY customer_id
 ),
 recv AS (
-  SELECT customer_id, SUM(outstanding) AS outstanding,
-         SUM(CASE WHEN days_overdue > 0 THEN outstanding ELSE 0 END) AS overdue,
+  SELECT customer_id, CAST(SUM(outstanding) AS BIGINT) AS outstanding,
+         CAST(SUM(CASE WHEN days_overdue > 0 THEN outstanding ELSE 0 END) AS BIGINT) AS overdue,
          MAX(CASE WHEN outstanding > 0 THEN days_overdue ELSE 0 END) AS max_days_overdue
   FROM {items} GROUP BY customer_id
 )
