@@ -18,7 +18,7 @@ import numpy as np
 
 from xlfin import schema
 from xlfin.schema import GENERATED_TABLES, Lang, Table
-from xlfin.schema.tables import WorkbookError
+from xlfin.schema.tables import CellColumns, WorkbookError, cell_columns
 from ..xlsx.atomic import atomic_write
 from xlfin.xlsx.crypto import BookBytes, read_book
 from xlfin.xlsx.digest import HASH_PENDING, package_digest, stamp_package
@@ -189,6 +189,10 @@ class FileWorkbook(Workbook):
         return ", ".join(sorted(hits)) if hits else None
 
     # ------------------------------------------------ staging
+
+    def _cells_of(self, df, table: Table) -> CellColumns:
+        """The converted columns themselves: the sheet writer encodes a column at a time (xlsx.sheet)."""
+        return CellColumns(cell_columns(df, table), len(df))
 
     def _generated_sheet(self, sheet_en: str, lang: Lang) -> GeneratedSheet:
         """A fresh generated sheet, replacing whatever was staged for it before in this run."""
