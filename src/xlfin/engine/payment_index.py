@@ -22,6 +22,7 @@ import pandas as pd
 
 from .aging import as_of_day, day_numbers
 from .openitems import is_credit_note
+from .ordering import sorted_frame
 from .ratios import coerce_float_array
 
 __all__ = [
@@ -119,7 +120,7 @@ def payment_experiences(open_items_df: pd.DataFrame, as_of: dt.date) -> pd.DataF
     out = out[out["amount"] > 0]
     if out.empty:
         return _empty_experiences()
-    return out.sort_values(["customer_id", "experience_date", "invoice_no"], kind="mergesort").reset_index(drop=True)
+    return sorted_frame(out, ["customer_id", "experience_date", "invoice_no"])
 
 
 def customer_payment_index(experiences: pd.DataFrame, as_of: dt.date, window_months: int = 24) -> pd.Series:
