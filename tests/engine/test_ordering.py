@@ -41,7 +41,7 @@ def test_sorted_frame_is_sort_values(texts, days, numbers, other, keys) -> None:
             sorted_frame(frame, keys)
         except TypeError:
             return
-        raise AssertionError("sorted_frame ordered values pandas refuses to order")
+        raise AssertionError("sorted_frame ordered values pandas refuses to order") from None
     got = sorted_frame(frame, keys)
     pd.testing.assert_frame_equal(got, expected)
 

@@ -30,7 +30,7 @@ def _ranks(values: pd.Series) -> np.ndarray | None:
         return np.where(np.isnat(values.to_numpy()), _LAST, days)  # na_position="last"
     if pd.api.types.is_integer_dtype(dtype) and not isinstance(dtype, pd.api.extensions.ExtensionDtype):
         return values.to_numpy(dtype=np.int64)
-    if dtype != object and not isinstance(dtype, pd.StringDtype):
+    if dtype != np.dtype(object) and not isinstance(dtype, pd.StringDtype):
         return None
     codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
     if len(codes) and codes.min() < 0:
