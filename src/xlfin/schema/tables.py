@@ -231,12 +231,16 @@ def _float_cells(s: pd.Series) -> CellColumn:
 
 def _text_cells(s: pd.Series) -> CellColumn:
     values = s.to_numpy(dtype=object)
+    if set(map(type, values)) <= _STR_OR_NONE:  # the usual column: its blanks are the None cells, nothing to convert
+        return CellColumn(str, values, np.not_equal(values, None))
     blank = pd.isna(values)
     kind = pd.api.types.infer_dtype(values, skipna=True)
     if kind not in ("string", "empty") or any(t is not str and issubclass(t, str) for t in set(map(type, values))):
         values = np.array([v if v.__class__ is str else str(v) for v in values], dtype=object)
     return CellColumn(str, values, ~np.asarray(blank, dtype=bool))
 
+
+_STR_OR_NONE = {str, type(None)}
 
 _CONVERT = {"money": _money_cells, "date": _date_cells, "bool": _bool_cells, "int": _int_cells,
             "float": _float_cells, "pct": _float_cells}

@@ -428,7 +428,8 @@ def _str_pieces(values: np.ndarray, enc: _Encoder, style: CellStyle, base: str,
     leading formula character, no surrounding space) are escaped all at once, joined by a control character no
     printable text contains; the others (found by one regex pass over the same joined text) go through
     `_Encoder.tail` one by one, which gives their whole cell (head and foot empty)."""
-    codes, unique = pd.factorize(values, use_na_sentinel=False)
+    # every value is a str (one class group): no blank to keep apart, so factorize needs no null mask of its own
+    codes, unique = pd.factorize(values, use_na_sentinel=True)
     texts: list[str] = unique.tolist()
     joined = "\x01".join(texts)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
@@ -480,7 +481,8 @@ def _generic_tails(values: np.ndarray, enc: _Encoder, style: CellStyle, base: st
     out = np.full(n, "", dtype=object)
     ok = np.zeros(n, dtype=bool)
     try:
-        codes, unique = pd.factorize(values, use_na_sentinel=False) if values[0].__class__ is str else \
+        # one class: str values hold no null, so no null mask is needed to keep nulls apart
+        codes, unique = pd.factorize(values, use_na_sentinel=True) if values[0].__class__ is str else \
             _factorize(values)
     except TypeError:  # unhashable values: one at a time
         codes, unique = np.arange(n), values
