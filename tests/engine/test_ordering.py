@@ -65,3 +65,32 @@ def test_the_fast_path_is_taken_for_the_engine_keys() -> None:
                           "n": ["I4", "I3", "I2", "I1"]})
     assert stable_order(frame, ["c", "d", "n"]).tolist() == [3, 1, 2, 0]
     pd.testing.assert_frame_equal(sorted_frame(frame, ["c", "d", "n"]), _expected(frame, ["c", "d", "n"]))
+
+
+IDS = st.sampled_from(["C1", "C10", "C2", "c1", " C1", "客户", "\x00", "C1\x00"])
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(IDS, st.integers(0, 10**7), st.one_of(st.just(float("nan")), st.floats(-60, 400)),
+                          st.integers(0, 900)), min_size=1, max_size=25))
+def test_payment_index_by_ranked_ids_is_the_group_by_over_texts(rows) -> None:
+    import datetime as dt
+
+    from xlfin.engine import payment_index as pix
+
+    experiences = pd.DataFrame({
+        "customer_id": pd.Series([r[0] for r in rows], dtype=object),
+        "amount": np.array([r[1] for r in rows], dtype=np.int64),
+        "days_beyond_terms": np.array([r[2] for r in rows]),
+        "experience_date": (np.datetime64("2026-01-01") - np.array([r[3] for r in rows], dtype="timedelta64[D]"))
+        .astype("datetime64[s]")})
+    as_of = dt.date(2026, 1, 1)
+    got = pix.customer_payment_index(experiences, as_of, 24)
+    original = pix.text_codes
+    try:
+        pix.text_codes = lambda _ids: None  # the group-by over the texts themselves
+        expected = pix.customer_payment_index(experiences, as_of, 24)
+    finally:
+        pix.text_codes = original
+    pd.testing.assert_series_equal(got, expected)
+    assert np.array_equal(got.to_numpy(), expected.to_numpy(), equal_nan=True)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["sorted_frame", "stable_order"]
+__all__ = ["sorted_frame", "stable_order", "text_codes"]
 
 _LAST = np.iinfo(np.int64).max
 
@@ -32,7 +32,16 @@ def _ranks(values: pd.Series) -> np.ndarray | None:
         return values.to_numpy(dtype=np.int64)
     if dtype != np.dtype(object) and not isinstance(dtype, pd.StringDtype):
         return None
-    codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
+    coded = text_codes(values.to_numpy(dtype=object))
+    return None if coded is None else coded[0]
+
+
+def text_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(each value's rank among the distinct values, the distinct values in ascending order as an object array) for
+    an object array of plain `str` without blanks; None for anything else (a blank, a number, a subclass of str),
+    whose order is pandas' business. Grouping by the ranks gives the groups, in the order, that grouping by the
+    texts with sort=True gives."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
     if len(codes) and codes.min() < 0:
         return None  # a blank: pandas puts it last; left to pandas
     texts = uniques.tolist() if isinstance(uniques, np.ndarray) else list(uniques)
@@ -41,7 +50,9 @@ def _ranks(values: pd.Series) -> np.ndarray | None:
     order = sorted(range(len(texts)), key=texts.__getitem__)
     rank = np.empty(len(texts), dtype=np.int64)
     rank[order] = np.arange(len(texts), dtype=np.int64)
-    return rank[codes]
+    ordered = np.empty(len(texts), dtype=object)
+    ordered[:] = [texts[i] for i in order]
+    return rank[codes], ordered
 
 
 def stable_order(frame: pd.DataFrame, keys: Sequence[str]) -> np.ndarray | None:
