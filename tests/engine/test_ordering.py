@@ -94,3 +94,16 @@ def test_payment_index_by_ranked_ids_is_the_group_by_over_texts(rows) -> None:
         pix.text_codes = original
     pd.testing.assert_series_equal(got, expected)
     assert np.array_equal(got.to_numpy(), expected.to_numpy(), equal_nan=True)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(IDS, st.none(), st.integers(-3, 3)), max_size=20), st.booleans())
+def test_sorted_key_codes_are_the_factorised_text(keys, text_only) -> None:
+    from xlfin.engine.forecast_paydates import as_text, sorted_key_codes
+
+    values = np.array([k for k in keys if not text_only or isinstance(k, str)], dtype=object)
+    codes, uniques = sorted_key_codes(values)
+    expected_codes, expected_uniques = pd.factorize(as_text(values), sort=True)
+    assert codes.tolist() == expected_codes.tolist()
+    assert [(u, type(u)) for u in np.asarray(uniques).tolist()] == \
+        [(u, type(u)) for u in np.asarray(expected_uniques).tolist()]
