@@ -11,6 +11,7 @@ amounts repeated), and hypothesis-generated batches built to hit every rule and 
 from __future__ import annotations
 
 import random
+import re
 
 import numpy as np
 import pandas as pd
@@ -514,3 +515,26 @@ def test_payments_listing_invoices_through_the_fast_path(seed: int, monkeypatch:
     inv, pay, names = _grammar_ledger(seed)
     checked_reconcile(inv, pay, names, **OPTIONS[seed % len(OPTIONS)])
     assert settled["several"] > 20  # the data reaches the list fast path, not only the general one
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(st.one_of(list_texts(), st.lists(LIST_TOKENS, min_size=1, max_size=4).map("".join),
+                                    st.sampled_from(["INV-20001", "inv 1235", "INVOICE#001234", "20002", "012", "INV12",
+                                                     "INV-12", "INV-20005", "a\\nb", "INV-20001\\n", "２0001", ""])),
+                          st.sampled_from(["C1", "C2"])), max_size=12))
+def test_one_item_references_are_static_mentions(rows: list[tuple[str, str]]) -> None:
+    """The one-pass reading of one-number texts gives, for every text it answers, what static_mentions gives
+    (-1 for []), and answers every text that is one number and nothing else."""
+    from xlfin.engine.reconcile.references import InvoiceIndex, one_item_references, static_mentions
+
+    index = InvoiceIndex.build(LIST_NOS, LIST_CUSTOMERS)
+    texts = [text.strip().replace("\\n", "\n") for text, _ in rows]
+    scopes = [scope for _, scope in rows]
+    found = one_item_references(texts, scopes, index)
+    for k, (text, scope) in enumerate(zip(texts, scopes)):
+        if k in found:
+            expected = static_mentions(text, index, scope)
+            assert expected is not None and len(expected) <= 1
+            assert found[k] == (expected[0] if expected else -1)
+        else:
+            assert re.fullmatch(r"(?:(?:INVOICE|INV)[ \-#]?)?[0-9]+", text.upper()) is None or not text.isascii()

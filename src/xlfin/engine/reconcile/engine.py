@@ -75,6 +75,7 @@ from .references import (
     InvoiceIndex,
     join_numbers,
     names_nothing,
+    one_item_references,
     scan,
     single_explicit,
     single_reference,
@@ -871,8 +872,18 @@ def _static_names(
     again or going through the general rules."""
     index, is_cn, cur = book.index, book.is_cn, book.cur
     found: list[list[tuple[int, str]] | None] = [None] * len(custs)
-    for i, (cust, ref, named, currency) in enumerate(zip(custs, refs, applied, currencies)):
-        if not cust or not (ref or named) or cust not in book.slices:
+    todo = [i for i, (cust, ref, named) in enumerate(zip(custs, refs, applied))
+            if cust and (ref or named) and cust in book.slices]
+    by_reference = [i for i in todo if not applied[i]]
+    # the most common shape ("INV-1001" alone) for all payments in one pass; the others one by one below
+    one = one_item_references([refs[i] for i in by_reference], [custs[i] for i in by_reference], index)
+    simple = {by_reference[k]: p for k, p in one.items()}
+    for i in todo:
+        cust, ref, named, currency = custs[i], refs[i], applied[i], currencies[i]
+        p = simple.get(i)
+        if p is not None:
+            if p >= 0 and not is_cn[p] and _same_currency(currency, cur[p]):
+                found[i] = [(p, "reference")]
             continue
         names = _listed_names(index, cust, ref, named)
         if names is None:

@@ -591,6 +591,36 @@ def static_mentions(text: str, index: InvoiceIndex, scope: str, explicit: bool =
     return found
 
 
+# One invoice number and nothing else ("INV-1001", "inv 1001", "INVOICE#1001", "1001"), one text per line.
+_ONE_ITEM_LINE = re.compile(r"^(?:(INVOICE|INV)([ \-#]?))?([0-9]+)$", re.MULTILINE)
+
+
+def one_item_references(texts: Sequence[str], scopes: Sequence[str], index: InvoiceIndex) -> dict[int, int]:
+    """``static_mentions`` of the texts that are one invoice number and nothing else, found by one regular-expression
+    pass over all of them: {text's index: the invoice's position, or -1 when static_mentions gives []}. Texts of
+    other shapes are left out (the caller proves them one by one). Such a text has no words and no character that
+    could start a date, an amount or a range, so it is a one-item list of ``_REFERENCE_LIST`` and this is what
+    static_mentions decides for it (the bare-number rule, then exactly one invoice of the scope)."""
+    chosen = [k for k, text in enumerate(texts) if text.isascii() and "\n" not in text]
+    line_of: dict[int, int] = {}
+    start = 0
+    for k in chosen:
+        line_of[start] = k
+        start += len(texts[k]) + 1
+    found: dict[int, int] = {}
+    lookup = index.lookup
+    for m in _ONE_ITEM_LINE.finditer("\n".join([texts[k] for k in chosen]).upper()):
+        k = line_of[m.start()]
+        prefix, sep, digits = m.groups()
+        key = digits.lstrip("0") or "0"
+        if not (prefix and sep) and len(key) < MIN_BARE_DIGITS:
+            found[k] = -1
+            continue
+        hit = lookup(key, (prefix or "") + digits, scopes[k], True)
+        found[k] = hit[0] if len(hit) == 1 else -1
+    return found
+
+
 def names_nothing(text: str) -> bool:
     """True when ``scan`` (not explicit) finds nothing in ``text`` whatever is open: no ASCII digit in ASCII text."""
     return not text or (text.isascii() and not _ANY_ASCII_DIGIT.search(text))
