@@ -289,12 +289,18 @@ class InvoiceIndex:
                         else:
                             at.append(p)
             self._typo_cache[scope] = table
-        found: set[int] = set()
-        for v in deletion_variants(key):
-            for p in table.get(v, ()):
-                if (is_open is None or is_open(p)) and within_one_edit(key, self.keys[p]):
-                    found.add(p)
-        return sorted(found)
+        # the distinct positions that share a variant with the key, then each checked once (a position reached
+        # through several variants was checked once per variant before; the answer is the same set)
+        near: set[int] = set()
+        get = table.get
+        for v in [key, *(key[:i] + key[i + 1:] for i in range(n))]:  # deletion_variants(key), as a list
+            at = get(v)
+            if at:
+                near.update(at)
+        if not near:
+            return []
+        keys = self.keys
+        return sorted(p for p in near if (is_open is None or is_open(p)) and within_one_edit(key, keys[p]))
 
 
 class Mention(NamedTuple):
