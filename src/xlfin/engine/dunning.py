@@ -203,6 +203,17 @@ def _text(values: pd.Series) -> pd.Series:
     return pd.Series(out, index=values.index, dtype=None if out else object)
 
 
+def _upper_text(values: pd.Series) -> pd.Series:
+    """`_text(values).str.upper()`, each distinct cell converted once: a currency column of millions of rows holds a
+    handful of codes. Only for text cells (1 and 1.0 are one key to factorize but two texts)."""
+    cells = values.to_numpy(dtype=object)
+    if not len(cells) or pd.api.types.infer_dtype(cells, skipna=True) not in ("string", "empty"):
+        return _text(values).str.upper()
+    codes, uniques = pd.factorize(cells, use_na_sentinel=True)
+    texts = _text(pd.Series([*uniques, None], dtype=object)).str.upper()  # the last one serves blank cells
+    return pd.Series(texts.array.take(np.where(codes < 0, len(uniques), codes)), index=values.index)
+
+
 def _flag(values: pd.Series) -> np.ndarray:
     """A looked-up yes/no column (NaN where the lookup missed) -> bool, missing as False. Through the nullable
     boolean dtype: fillna on an object column would downcast, which pandas deprecates (FutureWarning)."""
@@ -238,7 +249,7 @@ def _overdue_items(open_items: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
         "days_overdue": days[rows].astype(np.int64),
         "outstanding": outstanding[rows],
         "disputed": disputed[rows],
-        "currency": (_text(part["currency"]).str.upper() if "currency" in frame.columns
+        "currency": (_upper_text(part["currency"]) if "currency" in frame.columns
                      else pd.Series([""] * len(rows), index=part.index)),
     })
     return items[items["customer_id"].notna().to_numpy()].reset_index(drop=True)
@@ -440,16 +451,14 @@ def build_dunning(open_items: pd.DataFrame, customers: pd.DataFrame, levels: Seq
     chosen = [ladder[i] for i in position]
 
     rows = np.flatnonzero(eligible & to_dun[codes])
-    lines = items.iloc[rows].copy()
-    lines["interest"] = interest_cents(lines["outstanding"], lines["days_overdue"], settings.dunning_interest_pa)
+    line_interest = interest_cents(outstanding[rows], days[rows], settings.dunning_interest_pa)
     line_codes = codes[rows]
-    due, numbers = _line_keys(lines)
-    by_customer = np.lexsort((numbers, due, line_codes))  # customer, due date, invoice number
+    numbers = items["invoice_no"].to_numpy(dtype=object)[rows]
+    due, by_number = _line_keys(items["due_date"].iloc[rows], numbers)
+    by_customer = _line_order(line_codes, due, by_number)  # customer, due date, invoice number
     dun_codes = np.flatnonzero(to_dun)
-    interest = _per_code(np.add, line_codes, lines["interest"].to_numpy(dtype=np.int64), n)
-    dunned["interest"] = interest[dun_codes]
-    dunned["invoices"] = _joined_numbers(lines["invoice_no"].to_numpy(dtype=object), line_codes, by_customer,
-                                         n)[dun_codes]
+    dunned["interest"] = _per_code(np.add, line_codes, line_interest, n)[dun_codes]
+    dunned["invoices"] = _joined_numbers(numbers, line_codes, by_customer, n)[dun_codes]
     dunned["fee"] = np.array([lv.fee_cents for lv in chosen], dtype=np.int64)
 
     notices = pd.DataFrame({
@@ -473,8 +482,8 @@ def build_dunning(open_items: pd.DataFrame, customers: pd.DataFrame, levels: Seq
     notice_of = np.zeros(n, dtype=np.int64)
     notice_of[dun_codes[notices.index.to_numpy()]] = np.arange(len(notices))
     notices = notices.reset_index(drop=True)[list(NOTICE_COLUMNS)]
-    order = np.lexsort((numbers, due, notice_of[line_codes]))
-    lines = lines.iloc[order][ITEM_COLUMNS].reset_index(drop=True)
+    order = _line_order(notice_of[line_codes], due, by_number)
+    lines = items.iloc[rows[order]].assign(interest=line_interest[order])[ITEM_COLUMNS].reset_index(drop=True)
     return DunningRun(notices, lines, excluded[EXCLUDED_COLUMNS].reset_index(drop=True), ladder)
 
 
@@ -493,18 +502,26 @@ def _distinct_per_code(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndar
     return np.bincount(pairs // (len(uniques) + 1), minlength=n).astype(np.int64)
 
 
-def _line_keys(lines: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Sort keys of the lines as pandas sorts them (stable, blanks last): due date as days, and the invoice numbers'
-    rank in Python's string order (ties between equal numbers kept in row order)."""
-    due = lines["due_date"].to_numpy(dtype="datetime64[s]").astype(np.int64)
-    due = np.where(due == _NAT, np.iinfo(np.int64).max, due)
-    numbers = lines["invoice_no"].to_numpy(dtype=object)
+def _line_keys(due_dates: pd.Series, numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What the lines are sorted by, as pandas sorted them (stable, blanks last): the due dates as whole days (blank
+    after every date), and the rows in invoice-number order (Python's string order; equal numbers in row order)."""
+    due = day_numbers(due_dates)
+    valid = due != _NAT
+    due = np.where(valid, due, (due[valid].max() + 1) if valid.any() else 0)
     blank = pd.isna(numbers)
     texts = np.where(blank, "", numbers).tolist()
     key = (lambda i: (blank[i], texts[i])) if blank.any() else texts.__getitem__
-    rank = np.empty(len(texts), dtype=np.int64)
-    rank[sorted(range(len(texts)), key=key)] = np.arange(len(texts), dtype=np.int64)
-    return due, rank
+    return due, np.array(sorted(range(len(texts)), key=key), dtype=np.int64)
+
+
+def _line_order(first: np.ndarray, due: np.ndarray, by_number: np.ndarray) -> np.ndarray:
+    """Rows ordered by `first` (a customer's code or its notice's place), then due date, then invoice number: one
+    stable sort of (first, due) over the rows taken in invoice-number order (a lexsort of three keys, in one)."""
+    if not len(due):
+        return by_number
+    low = due.min()
+    key = first.astype(np.int64) * (due.max() - low + 1) + (due - low)
+    return by_number[np.argsort(key[by_number], kind="stable")]
 
 
 def _joined_numbers(numbers: np.ndarray, codes: np.ndarray, order: np.ndarray, n: int) -> np.ndarray:

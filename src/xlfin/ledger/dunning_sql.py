@@ -38,24 +38,32 @@ from xlfin.engine.dunning import DunningRun, build_dunning, check_ladder
 from xlfin.engine.payment_plans import text_ids
 from xlfin.schema.settings import DunningLevel, Settings
 
-from xlfin.ledger.pushdown import Figures, sql_date
+from xlfin.ledger.pushdown import CREDIT_NOTE, Figures, sql_date
 from xlfin.ledger.store import Store
 
 ITEMS = "xlfin_dunning_items"
-CHUNK_ROWS = 2_000_000  # dunning rows per build_dunning call: about 1.5 GB of engine state at most
+CHUNK_ROWS = 5_000_000  # dunning rows per build_dunning call (about 2 GB of engine state at most)
 _ITEM_COLUMNS = "invoice_no, customer_id, invoice_date, due_date, outstanding, disputed, doc_type, currency"
 _CUSTOMER_COLUMNS = "customer_id, name, contact, email, status, COALESCE(dunning_hold, FALSE) AS dunning_hold, currency"
 _PLAN_COLUMNS = "plan_id, customer_id, total, instalments, first_date, frequency, invoices"
 
 
-def dunning_items_sql(items: str) -> str:
-    """The open items `build_dunning` reads (see the module doc), with the invoice columns it needs."""
-    return f"""
-SELECT o.invoice_no, o.customer_id, i.invoice_date, o.due_date, o.outstanding, o.disputed, i.doc_type, i.currency
-FROM {items} o JOIN invoices i ON i.invoice_no = o.invoice_no
-WHERE o.customer_id IN (SELECT customer_id FROM {items} WHERE days_overdue > 0 AND outstanding > 0)
+def _wanted(items: str) -> str:
+    """The condition on open item `o` of `items` that build_dunning reads it (see the module doc)."""
+    return f"""o.customer_id IN (SELECT customer_id FROM {items} WHERE days_overdue > 0 AND outstanding > 0)
   AND ((o.days_overdue > 0 AND o.outstanding > 0) OR o.outstanding < 0
        OR o.customer_id IN (SELECT customer_id FROM payment_plans))"""
+
+
+def dunning_items_sql(items: str) -> str:
+    """The open items `build_dunning` reads, in its columns. doc_type: the stored value is canonical (`ledger load`
+    stores 'Invoice' or 'Credit Note'), and the engine reads a blank one as an invoice, so the open-items table's
+    is_cn says it all; the outstanding as whole cents (a sum of BIGINTs is wider in DuckDB)."""
+    return f"""
+SELECT o.invoice_no, o.customer_id, o.invoice_date, o.due_date, CAST(o.outstanding AS BIGINT) AS outstanding,
+       o.disputed, CASE WHEN o.is_cn THEN '{CREDIT_NOTE}' END AS doc_type, o.currency
+FROM {items} o
+WHERE {_wanted(items)}"""
 
 
 @dataclass(frozen=True)
@@ -65,9 +73,10 @@ class Range:
     members: frozenset[str]  # the customers of the range (for the frames read once: plans, unapplied, log)
 
 
-def ranges(store: Store, chunk_rows: int) -> list[Range]:
+def ranges(store: Store, items: str, chunk_rows: int) -> list[Range]:
     """Customer ranges of the dunning rows, each about `chunk_rows` rows (one row per customer read)."""
-    counts = store.rows(f"SELECT customer_id, COUNT(*) FROM {ITEMS} GROUP BY customer_id ORDER BY customer_id")
+    counts = store.rows(f"SELECT o.customer_id, COUNT(*) FROM {items} o WHERE {_wanted(items)} "
+                        "GROUP BY o.customer_id ORDER BY o.customer_id")
     out: list[Range] = []
     members: list[str] = []
     size = 0
@@ -101,31 +110,36 @@ def dunning_from_ledger(store: Store, settings: Settings, as_of: dt.date, levels
     `items`: the open-items table (`pushdown.Figures.TABLE`) when the caller has made it (ledger report's Aging
     did); otherwise it is made here."""
     table = items or Figures(store, settings, as_of).TABLE
-    store.execute(f"DROP TABLE IF EXISTS {ITEMS}")
-    store.execute(f"CREATE TEMP TABLE {ITEMS} AS {dunning_items_sql(table)}")
-    try:
-        shared = _shared(store, log)
-        parts = [_run(store, settings, as_of, levels, shared, r) for r in ranges(store, max(int(chunk_rows), 1))]
-    finally:
+    parts = ranges(store, table, max(int(chunk_rows), 1))
+    if len(parts) == 1:  # one statement reads them all
+        runs = [_run(store, settings, as_of, levels, _shared(store, table, log), dunning_items_sql(table), parts[0])]
+    else:  # the rows once into a temporary table, then a customer range at a time
         store.execute(f"DROP TABLE IF EXISTS {ITEMS}")
-    if not parts:
+        store.execute(f"CREATE TEMP TABLE {ITEMS} AS {dunning_items_sql(table)}")
+        try:
+            shared = _shared(store, table, log)
+            runs = [_run(store, settings, as_of, levels, shared,
+                         f"SELECT {_ITEM_COLUMNS} FROM {ITEMS} WHERE customer_id BETWEEN %s AND %s", r) for r in parts]
+        finally:
+            store.execute(f"DROP TABLE IF EXISTS {ITEMS}")
+    if not runs:
         if _has_documents(store, as_of):  # the workbook run checks the ladder whenever it has open items
             check_ladder(levels)
         return build_dunning(pd.DataFrame(), pd.DataFrame(), levels, None, settings, as_of)
-    return merged(parts)
+    return merged(runs)
 
 
 def _has_documents(store: Store, as_of: dt.date) -> bool:
     return bool(store.rows(f"SELECT COUNT(*) FROM invoices WHERE invoice_date <= {sql_date(as_of)}")[0][0])
 
 
-def _shared(store: Store, log: pd.DataFrame | None) -> _Shared:
-    plans = store.frame(f"SELECT {_PLAN_COLUMNS} FROM payment_plans WHERE customer_id IN "
-                        f"(SELECT customer_id FROM {ITEMS}) ORDER BY _seq, plan_id")
+def _shared(store: Store, items: str, log: pd.DataFrame | None) -> _Shared:
+    owing = f"SELECT customer_id FROM {items} WHERE days_overdue > 0 AND outstanding > 0"
+    plans = store.frame(f"SELECT {_PLAN_COLUMNS} FROM payment_plans WHERE customer_id IN ({owing}) "
+                        "ORDER BY _seq, plan_id")
     # one row per customer: the engine sums a customer's unapplied cash (whole cents), so a sum in SQL is that sum
     unapplied = store.frame("SELECT customer_id, SUM(unapplied) AS unapplied_amount FROM ledger_posted "
-                            f"WHERE unapplied > 0 AND customer_id IN (SELECT customer_id FROM {ITEMS}) "
-                            "GROUP BY customer_id")
+                            f"WHERE unapplied > 0 AND customer_id IN ({owing}) GROUP BY customer_id")
     unapplied["unapplied_amount"] = unapplied["unapplied_amount"].astype("int64")
     usable_log = log if log is not None and len(log) and "customer_id" in log.columns else None
     log_ids = text_ids(usable_log["customer_id"].reset_index(drop=True)) if usable_log is not None else None
@@ -133,12 +147,14 @@ def _shared(store: Store, log: pd.DataFrame | None) -> _Shared:
 
 
 def _run(store: Store, settings: Settings, as_of: dt.date, levels: Sequence[DunningLevel], shared: _Shared,
-         r: Range) -> DunningRun:
-    """build_dunning on one customer range: its dunning rows, customers, and its share of the shared frames."""
-    rng, params = "WHERE customer_id BETWEEN %s AND %s", (r.lo, r.hi)
-    open_items = store.frame(f"SELECT {_ITEM_COLUMNS} FROM {ITEMS} {rng}", params)
+         sql: str, r: Range) -> DunningRun:
+    """build_dunning on one customer range: its dunning rows (`sql`, with the range's bounds as parameters when
+    it has any), customers, and its share of the shared frames."""
+    bounds = (r.lo, r.hi)
+    open_items = store.frame(sql, bounds if "%s" in sql else None)
     open_items["outstanding"] = open_items["outstanding"].astype("int64")
-    customers = store.frame(f"SELECT {_CUSTOMER_COLUMNS} FROM customers {rng} ORDER BY _seq, customer_id", params)
+    customers = store.frame(f"SELECT {_CUSTOMER_COLUMNS} FROM customers WHERE customer_id BETWEEN %s AND %s "
+                            "ORDER BY _seq, customer_id", bounds)
     ids = list(r.members)
     plans = shared.plans[shared.plans["customer_id"].isin(ids)].reset_index(drop=True)
     unapplied = shared.unapplied[shared.unapplied["customer_id"].isin(ids)].reset_index(drop=True)
@@ -151,8 +167,8 @@ def _run(store: Store, settings: Settings, as_of: dt.date, levels: Sequence[Dunn
 
 
 def merged(runs: list[DunningRun]) -> DunningRun:
-    """Ranges' runs as one: notices by level, overdue amount (both descending), customer; each notice's lines
-    after it in that order; exclusions by customer (build_dunning's orders)."""
+    """Ranges' runs as one, in build_dunning's orders: notices by level, overdue amount (both descending),
+    customer; each notice's lines after one another in that order; exclusions by customer."""
     if len(runs) == 1:
         return runs[0]
 
@@ -163,12 +179,26 @@ def merged(runs: list[DunningRun]) -> DunningRun:
     notices = concat([r.notices for r in runs]).sort_values(
         ["level", "overdue_amount", "customer_id"], ascending=[False, False, True], kind="stable")
     notices = notices.reset_index(drop=True)
-    order = pd.Series(np.arange(len(notices)), index=notices["customer_id"].to_numpy())
     items = concat([r.items for r in runs])
-    items = items.iloc[np.argsort(items["customer_id"].map(order).to_numpy(), kind="stable")].reset_index(drop=True)
+    items = items.iloc[_blocks_in_order(items["customer_id"].to_numpy(dtype=object),
+                                        notices["customer_id"].tolist())].reset_index(drop=True)
     excluded = concat([r.excluded for r in runs])
-    excluded = excluded.iloc[np.argsort(excluded["customer_id"].to_numpy(dtype=object).astype(str), kind="stable")]
+    ids = excluded["customer_id"].tolist()
+    excluded = excluded.iloc[sorted(range(len(ids)), key=ids.__getitem__)]  # Python's order, as sorted() ids
     return DunningRun(notices, items, excluded.reset_index(drop=True), runs[0].levels)
+
+
+def _blocks_in_order(customers: np.ndarray, order: list[str]) -> np.ndarray:
+    """Row positions putting the lines' customer blocks (each customer's lines are together, in one range) in the
+    notices' `order`, keeping each block's own order."""
+    if not len(customers):
+        return np.zeros(0, dtype=np.int64)
+    place = {c: i for i, c in enumerate(order)}
+    starts = np.flatnonzero(np.r_[True, customers[1:] != customers[:-1]])
+    lengths = np.diff(np.r_[starts, len(customers)])
+    blocks = np.argsort(np.array([place[c] for c in customers[starts]], dtype=np.int64), kind="stable")
+    first = np.repeat(starts[blocks] - np.r_[0, np.cumsum(lengths[blocks])[:-1]], lengths[blocks])
+    return first + np.arange(len(customers), dtype=np.int64)
 
 
 def payments_left_out(store: Store) -> list[str]:
