@@ -74,10 +74,10 @@ def _odd(data: dict) -> None:
 
 
 def _log() -> pd.DataFrame:
-    """Earlier notices: a level-1 notice 30 days ago caps C1020 at level 2; one too old and one dated as-of
-    (today's own run) do not count."""
-    rows = [(_days(30), "C1020", 1), (_days(10), "C1019", 2), (_days(15), "C1022", 2), (_days(90), "C1023", 1), (_days(0), "C1009", 1),
-            (_days(20), "C1001", 1), (_days(5), "C1001", 2)]
+    """Earlier notices: a level-1 notice 30 days ago caps C1020 at level 2, a level-2 one lets C1022 reach 5; one
+    too old and one dated as-of (today's own run) do not count."""
+    rows = [(_days(30), "C1020", 1), (_days(10), "C1019", 2), (_days(15), "C1022", 2), (_days(90), "C1023", 1),
+            (_days(0), "C1009", 1), (_days(20), "C1001", 1), (_days(5), "C1001", 2)]
     return pd.DataFrame({"date": [r[0] for r in rows], "customer_id": [r[1] for r in rows],
                          "level": [r[2] for r in rows], "invoices": "INV-1", "total_due": 10.0, "letter": ""})
 

@@ -111,9 +111,10 @@ def dunning_from_ledger(store: Store, settings: Settings, as_of: dt.date, levels
     did); otherwise it is made here."""
     table = items or Figures(store, settings, as_of).TABLE
     parts = ranges(store, table, max(int(chunk_rows), 1))
+    runs: list[DunningRun] = []
     if len(parts) == 1:  # one statement reads them all
         runs = [_run(store, settings, as_of, levels, _shared(store, table, log), dunning_items_sql(table), parts[0])]
-    else:  # the rows once into a temporary table, then a customer range at a time
+    elif parts:  # the rows once into a temporary table, then a customer range at a time
         store.execute(f"DROP TABLE IF EXISTS {ITEMS}")
         store.execute(f"CREATE TEMP TABLE {ITEMS} AS {dunning_items_sql(table)}")
         try:
