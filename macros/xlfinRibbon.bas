@@ -51,6 +51,22 @@ Public Sub xlfin_regenerate_all(control As IRibbonControl)
     RunPython "import xlfin.excel.macros as m; m.regenerate_all()"
 End Sub
 
+Public Sub xlfin_ledger_load(control As IRibbonControl)
+    RunPython "import xlfin.excel.macros as m; m.ledger_load()"
+End Sub
+
+Public Sub xlfin_ledger_reconcile(control As IRibbonControl)
+    RunPython "import xlfin.excel.macros as m; m.ledger_reconcile()"
+End Sub
+
+Public Sub xlfin_ledger_report(control As IRibbonControl)
+    RunPython "import xlfin.excel.macros as m; m.ledger_report()"
+End Sub
+
+Public Sub xlfin_ledger_export(control As IRibbonControl)
+    RunPython "import xlfin.excel.macros as m; m.ledger_export()"
+End Sub
+
 Public Sub xlfin_about(control As IRibbonControl)
     RunPython "import xlfin.excel.macros as m; m.about()"
 End Sub

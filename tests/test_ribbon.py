@@ -29,6 +29,8 @@ SPEC_ZH_LAYOUT = [
             ("催款函", "xlfin_letters"), ("导入银行流水", "xlfin_import_bank"), ("对账单", "xlfin_statements"),
             ("发送", "xlfin_send")]),
     ("分析", [("信用评估", "xlfin_scorecard"), ("仪表板", "xlfin_dashboard"), ("预测", "xlfin_forecast"), ("全部重算", "xlfin_regenerate_all")]),
+    ("台账", [("载入台账", "xlfin_ledger_load"), ("收款过账", "xlfin_ledger_reconcile"), ("台账报表", "xlfin_ledger_report"),
+            ("导出台账", "xlfin_ledger_export")]),
     ("帮助", [("关于", "xlfin_about"), ("设置", "xlfin_settings")]),
 ]
 
@@ -55,6 +57,7 @@ def test_english_ribbon_matches_spec() -> None:
         ("Data", ["Validate"]),
         ("Receivables", ["Reconcile", "Aging", "Dunning List", "Letters", "Import Bank File", "Statements", "Send"]),
         ("Analysis", ["Scorecard", "Dashboard", "Forecast", "Regenerate All"]),
+        ("Ledger", ["Load into Ledger", "Post Cash", "Reports from Ledger", "Export Ledger"]),
         ("Help", ["About", "Settings"]),
     ]
 
@@ -115,6 +118,10 @@ def test_module_has_one_public_callback_per_button() -> None:
         "dashboard",
         "forecast",
         "regenerate_all",
+        "ledger_load",
+        "ledger_reconcile",
+        "ledger_report",
+        "ledger_export",
         "about",
         "settings",
     )
@@ -139,3 +146,19 @@ def test_macros_module_provides_every_entry() -> None:
 
     missing = [entry for entry in ENTRIES if not callable(getattr(macros, entry, None))]
     assert missing == []
+
+
+def test_ledger_group_labels_come_from_the_i18n_catalogue() -> None:
+    """One source of truth: the Ledger buttons are labelled as the alerts name them (i18n.ACTION_LABELS)."""
+    from xlfin.excel.ribbon import LEDGER_ENTRIES
+    from xlfin.schema.i18n import ACTION_LABELS, STRINGS
+
+    assert LEDGER_ENTRIES == ("ledger_load", "ledger_reconcile", "ledger_report", "ledger_export")
+    for lang in ("en", "zh-CN"):
+        assert RIBBON_LABELS[lang]["group.ledger"] == STRINGS["ribbon_group_ledger"][lang]
+        assert [RIBBON_LABELS[lang][e] for e in LEDGER_ENTRIES] == [ACTION_LABELS[e][lang] for e in LEDGER_ENTRIES]
+    root = SafeET.fromstring(customui_xml("en").encode("utf-8"))
+    group = root.find("ui:ribbon/ui:tabs/ui:tab/ui:group[@id='xlfinGroupLedger']", NS)
+    assert [b.get("id") for b in group.findall("ui:button", NS)] == [
+        "xlfinLedgerLoad", "xlfinLedgerReconcile", "xlfinLedgerReport", "xlfinLedgerExport"]
+    assert all(b.get("size") == "large" for b in group.findall("ui:button", NS))

@@ -66,24 +66,17 @@ def ledger_load(path: Path = typer.Argument(..., help="Workbook whose input shee
                 source: Optional[str] = SourceOpt, as_json: bool = JsonOpt) -> None:
     """Load the book's input tables into the ledger: upsert by key (loading twice changes nothing)."""
     from xlfin.adapters.file import open_workbook
-    from xlfin.app.operations import Run
-    from xlfin.ledger.ddl import init
-    from xlfin.ledger.load import load_raws
-    from xlfin.ledger.store import connect
+    from xlfin.app.ledger_verbs import load_book
 
     wb = open_workbook(path, read_only=True)
     try:
-        run = Run(wb)
-        report, raws, settings = run.validation, run.raws, run.settings
-        src = _source(source if source is not None else settings.ledger_source, None)
+        loaded = load_book(wb, source)  # the same function as the ribbon's Load into Ledger
     finally:
         wb.close()
-    with connect(src) as store:
-        init(store)
-        result = load_raws(store, raws, report, settings)
-    _emit({"source": str(store.source), "rows": result.rows, "left_out": result.left_out,
-           "duplicate_keys": result.duplicates, "errors": report.errors}, as_json)
-    raise typer.Exit(1 if result.left_out or report.errors else 0)
+    result = loaded.result
+    _emit({"source": loaded.source, "rows": result.rows, "left_out": result.left_out,
+           "duplicate_keys": result.duplicates, "errors": loaded.errors}, as_json)
+    raise typer.Exit(1 if result.left_out or loaded.errors else 0)
 
 
 @ledger_app.command("export")
@@ -116,18 +109,14 @@ def ledger_reconcile(path: Path = typer.Argument(..., help="Workbook whose Confi
                      ) -> None:
     """Post cash application to the ledger: payments no earlier run posted, in one locked transaction."""
     from xlfin.adapters.file import open_workbook
-    from xlfin.app.operations import Run
+    from xlfin.app.ledger_verbs import post_cash
     from xlfin.cli.main import _as_of
-    from xlfin.ledger.allocate import post_reconciliation
-    from xlfin.ledger.chunks import CHUNK_ROWS
     from xlfin.ledger.view import ledger_view
 
     src = _source(source, path)
     book = ledger_view(open_workbook(path, read_only=True), src)
-    try:
-        run = Run(book, as_of=_as_of(as_of))  # Config only: the ledger's rows are read chunk by chunk
-        result = post_reconciliation(book.store, run.settings, run.as_of, lang=run.lang,
-                                     chunk_rows=chunk_rows or CHUNK_ROWS)
+    try:  # the same function as the ribbon's Post Cash; Config only: the ledger's rows are read chunk by chunk
+        result = post_cash(book, as_of=_as_of(as_of), chunk_rows=chunk_rows)
     finally:
         book.close()
     _emit({"source": str(book.store.source), "run_id": result.run_id, "payments": result.payments_considered,

@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
+from xlfin.schema.i18n import action_label, t
+
 CUSTOMUI_NAMESPACE = "http://schemas.microsoft.com/office/2009/07/customui"
 RIBBON_MODULE = "xlfinRibbon"
 CALLBACK_PREFIX = "xlfin_"
@@ -20,6 +22,7 @@ RIBBON_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("data", ("validate",)),
     ("receivables", ("reconcile", "aging", "dunning", "letters", "import_bank", "statements", "send")),
     ("analysis", ("scorecard", "dashboard", "forecast", "regenerate_all")),
+    ("ledger", ("ledger_load", "ledger_reconcile", "ledger_report", "ledger_export")),  # issue #16
     ("help", ("about", "settings")),
 )
 ENTRIES: tuple[str, ...] = tuple(entry for _, entries in RIBBON_GROUPS for entry in entries)
@@ -68,6 +71,11 @@ RIBBON_LABELS: dict[str, dict[str, str]] = {
         "settings": "设置",
     },
 }
+# The Ledger group's labels come from the i18n catalogue (the alerts name the same buttons: one source of truth).
+LEDGER_ENTRIES: tuple[str, ...] = dict(RIBBON_GROUPS)["ledger"]
+for _lang in LANGUAGES:
+    RIBBON_LABELS[_lang]["group.ledger"] = t("ribbon_group_ledger", _lang)
+    RIBBON_LABELS[_lang].update({entry: action_label(entry, _lang) for entry in LEDGER_ENTRIES})
 
 # Built-in Office icons (imageMso), so the package needs no image parts. Each name must be an Excel control name
 # (shared/fixtures/excel/excel_control_ids.txt; tests/test_ribbon.py checks): Excel draws nothing for other names.
@@ -84,6 +92,10 @@ RIBBON_ICONS: dict[str, str] = {
     "dashboard": "ChartInsert",
     "forecast": "ForecastInsert",  # Excel's own Forecast Sheet button (Data tab)
     "regenerate_all": "RefreshAll",
+    "ledger_load": "TableExportMenu",  # the book's tables go out to the database
+    "ledger_reconcile": "AccountingFormat",  # cash
+    "ledger_report": "DatabaseQueryNew",  # sheets from a database query
+    "ledger_export": "FileSaveAsExcelXlsxMacro",  # a new .xlsm
     "about": "Help",
     "settings": "ControlProperties",
 }

@@ -166,6 +166,47 @@ ACTION_LABELS: dict[str, dict[str, str]] = {
     "send": {"en": "Send", "zh-CN": "发送"},
 }
 
+# The ribbon's Ledger group (issue #16): its buttons' labels (ribbon and alerts) and what their alerts say.
+ACTION_LABELS |= {
+    "ledger_load": {"en": "Load into Ledger", "zh-CN": "载入台账"},
+    "ledger_reconcile": {"en": "Post Cash", "zh-CN": "收款过账"},
+    "ledger_report": {"en": "Reports from Ledger", "zh-CN": "台账报表"},
+    "ledger_export": {"en": "Export Ledger", "zh-CN": "导出台账"},
+}
+STRINGS |= {
+    "ribbon_group_ledger": {"en": "Ledger", "zh-CN": "台账"},
+    "ledger_none": {"en": "This workbook has no ledger: Config ledger_source is workbook (the rows live in this "
+                          "workbook). {action} works on a ledger in a database: set ledger_source on the {sheet} "
+                          "sheet to a DuckDB file (duckdb:ledger.duckdb is a file next to this workbook) or a "
+                          "PostgreSQL URL (postgresql://user@server/database; the password comes from PGPASSWORD or "
+                          "pgpass, never from the workbook), then click {action} again.",
+                    "zh-CN": "本工作簿没有台账：设置中 ledger_source 为 workbook(数据保存在本工作簿内)。“{action}”"
+                             "作用于数据库中的台账：请在“{sheet}”工作表中将 ledger_source 设为 DuckDB 文件"
+                             "(duckdb:ledger.duckdb 即与本工作簿同一文件夹中的文件)或 PostgreSQL 地址"
+                             "(postgresql://用户@服务器/数据库；密码来自 PGPASSWORD 或 pgpass，绝不写入工作簿)，"
+                             "然后再次点击“{action}”。"},
+    "ledger_config_problem": {"en": "Config: {message}", "zh-CN": "设置问题：{message}"},
+    "ledger_where": {"en": "Ledger: {source}", "zh-CN": "台账：{source}"},
+    "ledger_loaded": {"en": "{rows} row(s) loaded or updated: {tables}", "zh-CN": "已载入或更新 {rows} 行：{tables}"},
+    "ledger_not_loaded": {"en": "{count} row(s) not loaded (unusable values, missing or repeated keys): kept in the "
+                                "ledger's ledger_rejects table; {validate} lists them on the {sheet} sheet",
+                          "zh-CN": "有 {count} 行未载入(数据不可用、缺少或重复的键)：保存在台账的 ledger_rejects 表中；"
+                                   "“{validate}”会在“{sheet}”工作表中列出"},
+    "ledger_posted": {"en": "{payments} payment(s) handled by this run: {allocations} allocation(s), {amount} applied; "
+                            "{already} payment(s) handled by earlier runs",
+                      "zh-CN": "本次处理 {payments} 笔收款：{allocations} 条核销记录，核销金额 {amount}；"
+                               "此前已处理 {already} 笔"},
+    "ledger_post_first": {"en": "No cash has been posted to the ledger yet: click {post} first, then {report}.",
+                          "zh-CN": "台账尚未进行收款过账：请先点击“{post}”，再点击“{report}”。"},
+    "ledger_load_first": {"en": "The ledger {source} has no tables yet: click {load} first.",
+                          "zh-CN": "台账 {source} 中还没有数据表：请先点击“{load}”。"},
+    "ledger_exported": {"en": "{rows} row(s) written to {path}", "zh-CN": "已将 {rows} 行写入 {path}"},
+    "ledger_export_title": {"en": "Export the ledger to a new workbook", "zh-CN": "将台账导出为新工作簿"},
+    "ledger_export_replace": {"en": "{path} exists. Replace it?", "zh-CN": "{path} 已存在。是否替换？"},
+    "ledger_export_is_open": {"en": "{path} is this workbook: choose another file name",
+                              "zh-CN": "{path} 就是当前工作簿：请另选文件名"},
+}
+
 
 def translate(catalogue: dict[str, dict[str, str]], key: str, lang: Lang = "en", **fmt: object) -> str:
     """`key` of a catalogue in `lang` (English when that language lacks it), with `fmt` filled in."""

@@ -77,6 +77,16 @@ RIBBON_DOES: dict[str, tuple[str, str]] = {
     "regenerate_all": ("Runs Validate, Reconcile, Aging, Scorecard, Dunning List, Forecast and Dashboard in order "
                        "(letters only come from Letters).",
                        "按顺序运行校验、核销、账龄、信用评估、催收清单、预测和仪表板(催款函仅由“催款函”按钮生成)。"),
+    "ledger_load": ("Loads this workbook's input tables into the ledger named by Config ledger_source (DuckDB or "
+                    "PostgreSQL), by key: loading twice changes nothing.",
+                    "将本工作簿的录入表按键载入设置项 ledger_source 指定的台账(DuckDB 或 PostgreSQL)；重复载入不会改变任何数据。"),
+    "ledger_reconcile": ("Posts cash application to the ledger: payments no earlier run posted, one locked "
+                         "transaction, never a payment twice.",
+                         "在台账中进行收款核销过账：只处理此前未过账的收款，在一个加锁事务中完成，同一笔收款绝不重复过账。"),
+    "ledger_report": ("Writes Aging, Scorecard, Dunning, Forecast and Dashboard from the posted ledger, without "
+                      "loading it.", "根据已过账的台账写入“账龄”“信用评估”“催收”“预测”和“仪表板”，无需把台账读入内存。"),
+    "ledger_export": ("Writes the ledger's input tables into a new workbook from the template.",
+                      "将台账中的录入表写入一个按模板新建的工作簿。"),
     "about": ("Version of xlfin and of xlwings.", "xlfin 与 xlwings 的版本信息。"),
     "settings": ("Where the settings are (the Config sheet).", "设置所在位置(“设置”工作表)。"),
 }
