@@ -82,7 +82,7 @@ def _log() -> pd.DataFrame:
                          "level": [r[2] for r in rows], "invoices": "INV-1", "total_due": 10.0, "letter": ""})
 
 
-def _book(path: Path, *, inputs: bool = True, source: str = "workbook", lang="en") -> Path:
+def _book(path: Path, *, inputs: bool = True, source: str = "workbook", lang="en", config: dict | None = None) -> Path:
     """The odd book (inputs=False: a view book of a ledger), with the custom ladder and the log."""
     from xlfin.template import package_workbook
     from xlfin.template.builder import build_workbook
@@ -95,7 +95,7 @@ def _book(path: Path, *, inputs: bool = True, source: str = "workbook", lang="en
     fill_input_table(wb, schema.DUNNING_LEVELS, LEVELS, lang)
     fill_input_table(wb, schema.DUNNING_LOG, _log(), lang)
     set_config(wb, {"as_of_date": DEMO_AS_OF, "ledger_source": source, "dunning_interest_pa": 8.25,
-                    "reconcile_fifo": False}, lang)
+                    "reconcile_fifo": False, **(config or {})}, lang)
     path.write_bytes(package_workbook(wb, lang))
     return path
 
@@ -183,3 +183,28 @@ def test_nobody_overdue_still_checks_the_ladder(tmp_path) -> None:
             dunning_from_ledger(store, Settings(), as_of, twice)
         store.execute("DELETE FROM invoices")
         assert dunning_from_ledger(store, Settings(), as_of, twice).notices.empty  # no documents: nothing checked
+
+
+def test_notices_beyond_the_sheet_follow_the_overflow_rule(plain_run, tmp_path) -> None:
+    """ledger_sheet_rows = 8: the Dunning sheet holds a note and the largest notices, report_dunning every notice
+    of the workbook run (overflow.py's rule, as for the other cut tables)."""
+    plain = _book(tmp_path / "plain.xlsm")
+    source = f"duckdb:{tmp_path / 'l.duckdb'}"
+    runner.invoke(app, ["ledger", "load", str(plain), "--source", source])
+    view = _book(tmp_path / "view.xlsm", inputs=False, source=source, config={"ledger_sheet_rows": 8})
+    assert runner.invoke(app, ["ledger", "reconcile", str(view)]).exit_code in (0, 1)
+    from xlfin.app.ledger_report import execute_report
+    from xlfin.ledger.view import ledger_view
+
+    book = ledger_view(open_workbook(view))  # the Dunning sheet alone (a Forecast table cut this short has no
+    try:  # text column for the note: overflow.note_column, reported to the integrator)
+        execute_report(book, actions=["dunning"])
+    finally:
+        book.close()
+    sheet = sheet_values(view)["Dunning"]
+    assert len(sheet) <= 8 and any(isinstance(r[0], str) and "rows in all" in r[0] for r in sheet)
+    want = plain_run.dunning.notices
+    with connect(source) as store:
+        stored = store.frame("SELECT customer_id, total_due FROM report_dunning ORDER BY row_no")
+    assert list(stored["customer_id"]) == list(want["customer_id"])
+    assert list(stored["total_due"].astype("int64")) == list(want["total_due"])
