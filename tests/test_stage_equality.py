@@ -275,3 +275,61 @@ def test_purchase_forecast_groups_plain_string_ids_as_their_text() -> None:
         ref = purchase_forecast(numpy_text, dt.date(2025, 9, 30), with_error=with_error)
         assert len(new) and new["customer_id"].tolist() == ref["customer_id"].tolist()
         pd.testing.assert_frame_equal(new.drop(columns="customer_id"), ref.drop(columns="customer_id"))
+
+
+# ---------------------------------------------------------------- generated sheets from the converted columns
+
+def _encoded(table, cells, lang: str, date1904: bool) -> tuple[bytes, str | None, list]:
+    from xlfin.xlsx.sheet import GeneratedSheet
+    from xlfin.xlsx.styles import StyleBook
+    from xlfin.xlsx.opc import Package
+
+    from adapters.test_file_stages import small_workbook_package
+
+    package = Package(small_workbook_package())
+    styles = StyleBook(package, None)
+    sheet = GeneratedSheet()
+    sheet.add_table(table, cells, lang, (3, 2))
+    chunks, dimension = sheet.encode(styles, date1904)
+    return b"".join(chunks), dimension, sheet.links
+
+
+@pytest.mark.parametrize("seed", SEEDS[:3])
+def test_a_sheet_written_from_the_converted_columns_is_the_sheet_written_from_rows(seed: int) -> None:
+    """The file adapter hands the writer `cell_columns` (typed arrays, no rows): every byte of the sheet, its
+    dimension and its links are what the rows of `to_cells` give, in both languages and both date systems."""
+    from xlfin.schema.tables import CellColumns, cell_columns
+
+    rng = random.Random(seed)
+    for table in GENERATED:
+        for frame in frames_for(table, rng, 40):
+            try:
+                rows = to_cells(frame, table)
+            except (ValueError, TypeError, OverflowError):
+                continue
+            columns = CellColumns(cell_columns(frame, table), len(frame))
+            assert columns == rows and len(columns) == len(rows)
+            for lang, date1904 in (("en", False), ("zh-CN", True)):
+                assert _encoded(table, columns, lang, date1904) == _encoded(table, rows, lang, date1904)
+
+
+def test_converted_columns_outside_one_class_fall_back_to_their_cells() -> None:
+    """Fractional or huge cents, dates beyond datetime.date's years and integers beyond int64 have no typed array:
+    the writer takes their plain cells, as from rows."""
+    from xlfin.schema.tables import CellColumns, cell_columns
+
+    table = schema.DUNNING_LOG
+    money = next(c.key for c in table.columns if c.type == "money")
+    day = next(c.key for c in table.columns if c.type == "date")
+    whole = next(c.key for c in table.columns if c.type == "int")
+    frame = pd.DataFrame({money: [2**60, 0.5, None], whole: [2.0**70, 3.0, np.nan],
+                          day: pd.Series(["2026-01-02", None, "2026-03-04"], dtype="datetime64[s]")})
+    columns = cell_columns(frame, table)
+    kinds = {c.key: col.kind for c, col in zip(table.columns, columns)}
+    assert kinds[money] is None and kinds[whole] is None and kinds[day] is dt.date
+    far = pd.DataFrame({day: np.array(["10000-01-01", "2026-01-01"], dtype="datetime64[s]")})
+    assert cell_columns(far, table)[table.keys.index(day)].kind is None
+    for f in (frame, far):
+        rows = to_cells(f, table)
+        assert _encoded(table, CellColumns(cell_columns(f, table), len(f)), "en", False) == \
+            _encoded(table, rows, "en", False)

@@ -18,7 +18,7 @@ import numpy as np
 
 from xlfin import schema
 from xlfin.schema import GENERATED_TABLES, Lang, Table
-from xlfin.schema.tables import WorkbookError
+from xlfin.schema.tables import CellColumns, WorkbookError, cell_columns
 from ..xlsx.atomic import atomic_write
 from xlfin.xlsx.crypto import BookBytes, read_book
 from xlfin.xlsx.digest import HASH_PENDING, package_digest, stamp_package
@@ -103,7 +103,8 @@ class FileWorkbook(Workbook):
         self._opened_stat = self.path.stat()
         self._keep_vba = self.path.suffix.lower() in MACRO_SUFFIXES
         self._reader: PackageReader | None = PackageReader(self._package, limits)
-        self._hash = _background_digest(self._package) if not read_only else None
+        # the hash of the file as opened starts once its input sheets are read (`_prefetch_inputs`), or when asked
+        self._hash: Future[str] | None = None
         self._limits = limits
         self._stale = False  # saved in place since the last load
         self._sheets: dict[str, tuple[list[str], str, GeneratedSheet]] = {}
@@ -177,6 +178,11 @@ class FileWorkbook(Workbook):
             self._prefetched_by = reader
             inputs = {t.name for t in schema.TABLES.values() if t.kind == "input"}
             reader.prefetch([lo.sheet for lo in self._list_objects() if lo.name in inputs])
+            # The Audit row's hash of the file as opened, on a second thread from here: started with the sheet
+            # reads it took a core from python-calamine's two reading threads; from here on the run's Python work
+            # (validation, reconciliation) holds one core and the hash (hashlib releases the GIL) takes the other.
+            if self._hash is None and not self.read_only:
+                self._hash = _background_digest(self._package)
 
     def _read_block(self, sheet: str, first_row: int, first_col: int, last_row: int, last_col: int) -> Cells:
         return self._read_grid(sheet, first_row, first_col, last_row, last_col).tolist()
@@ -189,6 +195,10 @@ class FileWorkbook(Workbook):
         return ", ".join(sorted(hits)) if hits else None
 
     # ------------------------------------------------ staging
+
+    def _cells_of(self, df, table: Table) -> CellColumns:
+        """The converted columns themselves: the sheet writer encodes a column at a time (xlsx.sheet)."""
+        return CellColumns(cell_columns(df, table), len(df))
 
     def _generated_sheet(self, sheet_en: str, lang: Lang) -> GeneratedSheet:
         """A fresh generated sheet, replacing whatever was staged for it before in this run."""

@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .ordering import sorted_frame
+
 __all__ = [
     "CURRENT",
     "DEFAULT_EDGES",
@@ -182,8 +184,7 @@ def aging_detail(open_items_df: pd.DataFrame, as_of: Any, edges: Any = DEFAULT_E
         "bucket": aging_bucket(basis_dates, as_of, e),
         "outstanding": items["outstanding"].to_numpy(dtype=np.int64),
     })
-    return out.sort_values(["customer_id", "due_date", "invoice_no"], kind="mergesort",
-                           na_position="last").reset_index(drop=True)
+    return sorted_frame(out, ["customer_id", "due_date", "invoice_no"])
 
 
 def _empty_detail() -> pd.DataFrame:

@@ -266,7 +266,10 @@ def _customer_facts(customers: pd.DataFrame | None, settings: DunningSettings) -
     def text(col: str) -> pd.Series:
         return _text(frame[col]) if col in frame.columns else pd.Series([""] * n)
 
-    statuses = text("status").map(lambda v: canonical(CUSTOMER_STATUS, v) if v else "Active")
+    status_text = text("status")
+    # each distinct spelling looked up once (a book has a handful of them and thousands of customers)
+    status_of = {v: (canonical(CUSTOMER_STATUS, v) if v else "Active") for v in set(status_text)}
+    statuses = status_text.map(status_of.__getitem__)
     if statuses.isna().any():
         bad = sorted(set(text("status")[statuses.isna()]))[:5]
         raise DunningError(f"customers.status: expected Active, On Hold or Closed, got {bad}")

@@ -31,6 +31,7 @@ import pandas as pd
 
 from .aging import as_of_day, day_numbers
 from .openitems import is_credit_note
+from .ordering import text_codes
 
 __all__ = [
     "BASES",
@@ -142,13 +143,24 @@ def as_text(keys: np.ndarray) -> np.ndarray:
     return keys.astype(str)
 
 
+def sorted_key_codes(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(as_text(keys), sort=True)``. Plain text keys are ranked by `ordering.text_codes` (one hashing
+    of the keys, the distinct ones sorted by Python's `<`, which is the order numpy's sort gives them), so that the
+    keys are not looked at twice more to decide whether they are plain text; keys ending in NUL (which fixed-width
+    text would cut) and any other keys take `as_text`."""
+    coded = text_codes(keys) if keys.dtype == object else None
+    if coded is not None and not any(t.endswith("\x00") for t in coded[1]):
+        return coded
+    return pd.factorize(as_text(keys), sort=True)
+
+
 def _group_wmedian(keys: np.ndarray, values: np.ndarray, weights: np.ndarray) -> pd.Series:
     """Lower weighted median of ``values`` per key, vectorised (one sort, no Python loop over groups)."""
     if keys.size == 0:
         return pd.Series(dtype=np.float64)
     # The keys as integer codes in the order of the sorted key texts: sorting and grouping integers is much faster
     # than sorting strings, and gives the same groups in the same order (so the same sums and medians).
-    codes, texts = pd.factorize(as_text(keys), sort=True)
+    codes, texts = sorted_key_codes(keys)
     frame = pd.DataFrame({"k": codes, "v": values, "w": weights})
     frame = frame.sort_values(["k", "v"], kind="mergesort")
     g = frame.groupby("k", sort=False)["w"]

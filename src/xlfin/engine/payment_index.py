@@ -22,6 +22,7 @@ import pandas as pd
 
 from .aging import as_of_day, day_numbers
 from .openitems import is_credit_note
+from .ordering import sorted_frame, text_codes
 from .ratios import coerce_float_array
 
 __all__ = [
@@ -119,7 +120,23 @@ def payment_experiences(open_items_df: pd.DataFrame, as_of: dt.date) -> pd.DataF
     out = out[out["amount"] > 0]
     if out.empty:
         return _empty_experiences()
-    return out.sort_values(["customer_id", "experience_date", "invoice_no"], kind="mergesort").reset_index(drop=True)
+    return sorted_frame(out, ["customer_id", "experience_date", "invoice_no"])
+
+
+def _sums_by_customer(ids: np.ndarray, wi: np.ndarray, w: np.ndarray) -> pd.DataFrame:
+    """Per customer id (ascending): the sums of wi and w, as a group-by of the ids gives them.
+
+    Plain text ids are grouped by their integer ranks (`ordering.text_codes`): the same groups in the same order, so
+    pandas sums the same rows in the same order (bit for bit), without hashing the texts again; the index is
+    the ids as the group-by over them made it."""
+    coded = text_codes(ids) if ids.dtype == object else None
+    if coded is None:
+        frame = pd.DataFrame({"customer_id": ids, "wi": wi, "w": w})
+        return frame.groupby("customer_id", sort=True)[["wi", "w"]].sum()
+    codes, ordered = coded
+    sums = pd.DataFrame({"wi": wi, "w": w}).groupby(codes, sort=True)[["wi", "w"]].sum()
+    sums.index = pd.Index(pd.DataFrame({"customer_id": ordered})["customer_id"], name="customer_id")
+    return sums
 
 
 def customer_payment_index(experiences: pd.DataFrame, as_of: dt.date, window_months: int = 24) -> pd.Series:
@@ -139,12 +156,8 @@ def customer_payment_index(experiences: pd.DataFrame, as_of: dt.date, window_mon
     w = experiences["amount"].to_numpy(dtype=np.float64)
     idx = index_from_days(experiences["days_beyond_terms"].to_numpy(dtype=np.float64))
     use = in_window & ~np.isnan(idx) & (w > 0)
-    frame = pd.DataFrame({
-        "customer_id": experiences["customer_id"].to_numpy(),
-        "wi": np.where(use, idx * w, 0.0),
-        "w": np.where(use, w, 0.0),
-    })
-    sums = frame.groupby("customer_id", sort=True)[["wi", "w"]].sum()
+    ids = experiences["customer_id"].to_numpy()
+    sums = _sums_by_customer(ids, np.where(use, idx * w, 0.0), np.where(use, w, 0.0))
     result = (sums["wi"] / sums["w"].where(sums["w"] > 0)).astype(np.float64)
     result.name = "payment_index"
     return result

@@ -82,14 +82,78 @@ def to_cells(df: pd.DataFrame, table: Table) -> list[list[object]]:
 
     Each column is converted as a whole (numpy), not cell by cell: a generated sheet has up to a million rows.
     """
+    columns = cell_columns(df, table)
+    return _rows([c.cells() for c in columns]) if columns else []
+
+
+@dataclass(frozen=True, eq=False)
+class CellColumn:
+    """One column of `to_cells`' values, kept as the arrays it was converted into.
+
+    `cells()` is the column as `to_cells` gives it (plain Python values, None for a blank cell). When every value
+    is of one class, `kind` names it (float, int, datetime.date or str) and `values[present]` holds the values as
+    a typed array (float64, int64, datetime64[D], or object for text), so that a writer can encode the column a
+    whole array at a time instead of cell by cell; `kind` is None when only `cells()` says what the values are
+    (Python's rounding of fractional cents, a time-zone-aware date, an integer beyond int64)."""
+
+    kind: type | None
+    values: np.ndarray | None
+    present: np.ndarray | None
+    plain: list[object] | None = None
+
+    def __len__(self) -> int:
+        return len(self.plain) if self.plain is not None else len(self.present)  # type: ignore[arg-type]
+
+    def cells(self) -> list[object]:
+        if self.plain is not None:
+            return self.plain
+        out = self.values.astype(object)  # type: ignore[union-attr]
+        out[~self.present] = None  # type: ignore[operator]
+        return out.tolist()
+
+
+class CellColumns:
+    """`to_cells`' result column by column (what `cell_columns` returns): a writer that encodes columns takes
+    `columns`; anything that wants rows gets them (made once, on first use), so it stands where rows stand."""
+
+    def __init__(self, columns: list[CellColumn], rows: int) -> None:
+        self.columns = columns
+        self._n = rows
+        self._rows: list[list[object]] | None = None
+
+    def __len__(self) -> int:
+        return self._n
+
+    def rows(self) -> list[list[object]]:
+        if self._rows is None:
+            self._rows = _rows([c.cells() for c in self.columns]) if self.columns else []
+        return self._rows
+
+    def __iter__(self):
+        return iter(self.rows())
+
+    def __getitem__(self, index):
+        return self.rows()[index]
+
+    def __add__(self, other):
+        return self.rows() + list(other)
+
+    def __eq__(self, other: object) -> bool:
+        return self.rows() == (other.rows() if isinstance(other, CellColumns) else other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def cell_columns(df: pd.DataFrame, table: Table) -> list[CellColumn]:
+    """`to_cells` column by column, in schema order (see `CellColumn`)."""
     n = len(df)
-    columns: list[list[object]] = []
+    columns: list[CellColumn] = []
     for col in table.columns:
         if col.key not in df.columns:
-            columns.append([None] * n)
+            columns.append(CellColumn(float, np.zeros(n), np.zeros(n, dtype=bool)))
             continue
         columns.append(_CONVERT.get(col.type, _text_cells)(df[col.key]))
-    return _rows(columns) if columns else []
+    return columns
 
 
 def _rows(columns: list[list[object]]) -> list[list[object]]:
@@ -105,13 +169,6 @@ def _rows(columns: list[list[object]]) -> list[list[object]]:
             gc.enable()
 
 
-def _with_blanks(values: np.ndarray, blank: np.ndarray) -> list[object]:
-    """values as Python scalars, None where `blank`."""
-    out = values.astype(object)
-    out[blank] = None
-    return out.tolist()
-
-
 def _floats(s: pd.Series) -> np.ndarray:
     return pd.to_numeric(s, errors="coerce").astype("float64").to_numpy()
 
@@ -120,56 +177,70 @@ def _floats(s: pd.Series) -> np.ndarray:
 _EXACT_CENTS = float(2**50)
 
 
-def _money_cells(s: pd.Series) -> list[object]:
+def _money_cells(s: pd.Series) -> CellColumn:
     vals = _floats(s)
     blank = np.isnan(vals)
     x = np.where(blank, 0.0, vals)
-    if not (np.all(np.abs(x) < _EXACT_CENTS) and np.array_equal(x, np.round(x))):
-        return [None if np.isnan(v) else round(float(v) / 100.0, 2) for v in vals]  # fractional cents: Python's rounding
-    return _with_blanks(x / 100.0, blank)
+    if not (np.all(np.abs(x) < _EXACT_CENTS) and np.array_equal(x, np.round(x))):  # fractional cents: Python's round
+        return CellColumn(None, None, None, [None if np.isnan(v) else round(float(v) / 100.0, 2) for v in vals])
+    return CellColumn(float, x / 100.0, ~blank)
 
 
-def _date_cells(s: pd.Series) -> list[object]:
+# datetime.date's range, as days since 1970-01-01: numpy turns a day outside it into an int, not a date
+_FIRST_DAY = np.datetime64("0001-01-01", "D")
+_LAST_DAY = np.datetime64("9999-12-31", "D")
+
+
+def _date_cells(s: pd.Series) -> CellColumn:
     d = pd.to_datetime(s, errors="coerce")
     if getattr(d.dt, "tz", None) is not None:  # the wall-clock date, as Timestamp.year/month/day give it
-        return [None if pd.isna(v) else dt.date(v.year, v.month, v.day) for v in d]
+        return CellColumn(None, None, None, [None if pd.isna(v) else dt.date(v.year, v.month, v.day) for v in d])
     days = d.to_numpy().astype("datetime64[D]")
-    return days.astype(object).tolist()  # datetime.date, None for NaT
+    present = ~np.isnat(days)
+    if not np.all((days[present] >= _FIRST_DAY) & (days[present] <= _LAST_DAY)):
+        return CellColumn(None, None, None, days.astype(object).tolist())
+    return CellColumn(dt.date, days, present)  # datetime.date, None for NaT
 
 
-def _bool_cells(s: pd.Series) -> list[object]:
+_YES_NO = np.array(["Yes", "No"], dtype=object)
+
+
+def _bool_cells(s: pd.Series) -> CellColumn:
     if s.dtype == bool:
-        return np.where(s.to_numpy(), "Yes", "No").astype(object).tolist()
+        flags = s.to_numpy()
+        return CellColumn(str, _YES_NO[(~flags).astype(np.int8)], np.ones(len(flags), dtype=bool))
     # each distinct value once; NA of any kind (None, NaN, pd.NA) is the factorize sentinel -1 -> None
     codes, uniques = pd.factorize(s.astype(object), use_na_sentinel=True)
     shown = np.array([("Yes" if bool(v) else "No") for v in uniques] + [None], dtype=object)
-    return shown[codes].tolist()
+    return CellColumn(str, shown[codes], codes >= 0)
 
 
-def _int_cells(s: pd.Series) -> list[object]:
+def _int_cells(s: pd.Series) -> CellColumn:
     vals = _floats(s)
     blank = np.isnan(vals)
     x = np.where(blank, 0.0, vals)
     if not np.all(np.abs(x) < 2.0**63):  # int(inf) raises, as it always did; beyond int64 Python ints
-        return [None if np.isnan(v) else int(v) for v in vals]
-    return _with_blanks(x.astype(np.int64), blank)  # truncation toward zero, as int() does
+        return CellColumn(None, None, None, [None if np.isnan(v) else int(v) for v in vals])
+    return CellColumn(int, x.astype(np.int64), ~blank)  # truncation toward zero, as int() does
 
 
-def _float_cells(s: pd.Series) -> list[object]:
+def _float_cells(s: pd.Series) -> CellColumn:
     vals = _floats(s)
-    return _with_blanks(vals, ~np.isfinite(vals))
+    return CellColumn(float, vals, np.isfinite(vals))
 
 
-def _text_cells(s: pd.Series) -> list[object]:
+def _text_cells(s: pd.Series) -> CellColumn:
     values = s.to_numpy(dtype=object)
+    if set(map(type, values)) <= _STR_OR_NONE:  # the usual column: its blanks are the None cells, nothing to convert
+        return CellColumn(str, values, np.not_equal(values, None))
     blank = pd.isna(values)
     kind = pd.api.types.infer_dtype(values, skipna=True)
     if kind not in ("string", "empty") or any(t is not str and issubclass(t, str) for t in set(map(type, values))):
         values = np.array([v if v.__class__ is str else str(v) for v in values], dtype=object)
-    out = values.copy()
-    out[blank] = None
-    return out.tolist()
+    return CellColumn(str, values, ~np.asarray(blank, dtype=bool))
 
+
+_STR_OR_NONE = {str, type(None)}
 
 _CONVERT = {"money": _money_cells, "date": _date_cells, "bool": _bool_cells, "int": _int_cells,
             "float": _float_cells, "pct": _float_cells}

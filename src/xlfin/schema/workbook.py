@@ -441,8 +441,13 @@ class Workbook(ABC):
 
     def replace_sheet(self, sheet_en_name: str, tables: list[tuple[Table, pd.DataFrame]], lang: Lang) -> None:
         """Stage a generated sheet: the tables stacked with a blank row between, in the workbook's language."""
-        blocks = [(table, to_cells(df, table)) for table, df in tables]
+        blocks = [(table, self._cells_of(df, table)) for table, df in tables]
         self._staged.append(StagedReplace(sheet_en_name, blocks, lang))
+
+    def _cells_of(self, df: pd.DataFrame, table: Table) -> Cells:
+        """A generated table's cells as this adapter stages them: rows of plain values (`to_cells`); an adapter
+        that writes a column at a time may keep the converted columns instead (a `CellColumns` stands for rows)."""
+        return to_cells(df, table)
 
     def append_rows(self, table: Table, df: pd.DataFrame, lang: Lang) -> None:
         """Stage rows to add below a log table's existing rows (Dunning Log, Audit)."""

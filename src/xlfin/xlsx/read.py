@@ -18,6 +18,7 @@ import io
 import os
 import re
 from collections.abc import Iterator, Sequence
+from itertools import chain
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -239,12 +240,18 @@ def normalise(rows: list[list[object]]) -> np.ndarray:
     """python-calamine's rows -> an object grid with None for blanks and ints for whole floats."""
     if not rows or not rows[0]:
         return np.full((0, 0), None, dtype=object)
-    grid = np.empty((len(rows), len(rows[0])), dtype=object)
-    grid[:] = rows
-    flat = grid.reshape(-1)
+    width = len(rows[0])
+    if any(len(row) != width for row in rows):  # python-calamine's rows are a rectangle; kept general all the same
+        grid = np.empty((len(rows), width), dtype=object)
+        grid[:] = rows
+        flat = grid.reshape(-1)
+    else:  # one C-level pass over the cells (numpy's assignment of nested lists looks at each row as a sequence)
+        flat = np.fromiter(chain.from_iterable(rows), dtype=object, count=len(rows) * width)
+        grid = flat.reshape(len(rows), width)
+    # An empty cell is "" (the only value equal to "": calamine gives str, float, int, bool and date/time values);
+    # one comparison of every cell, rather than finding the text cells first and comparing those
+    flat[flat == ""] = None
     kinds = _CLASS_OF(flat) if flat.size else flat
-    is_str = np.flatnonzero(kinds == str)  # noqa: E721 - comparing each cell's class, vectorised
-    flat[is_str[flat[is_str] == ""]] = None
     is_float = np.flatnonzero(kinds == float)  # noqa: E721
     if is_float.size:
         values = flat[is_float].astype(np.float64)

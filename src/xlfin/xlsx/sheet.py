@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..schema import Column, Lang, Table
+from ..schema.tables import CellColumn, CellColumns
 from .formats import (
     DEFAULT_WIDTHS,
     HEADER_FILL_RGB,
@@ -141,7 +142,10 @@ class GeneratedSheet:
         headers = [c.label(lang) for c in table.columns]
         for j, label in enumerate(headers):
             self.cell(top, left + j, label, HEADER_STYLE)
-        for j, (column, values) in enumerate(zip(table.columns, _columns_of(rows, ncols))):
+        # the schema's converted columns as they are (no rows made and taken apart again), or a list of rows
+        columns = rows.columns if isinstance(rows, CellColumns) and len(rows.columns) == ncols else \
+            _columns_of(rows, ncols)
+        for j, (column, values) in enumerate(zip(table.columns, columns)):
             self.width(left + j, column.width or DEFAULT_WIDTHS.get(column.type, 14))
             style = CellStyle(NUMBER_FORMATS.get(column.type))
             self.column(top + 1, left + j, values, style, link=column.type == "link", convert=converter(column, lang))
@@ -215,14 +219,20 @@ class GeneratedSheet:
         apart (the constant head and foot of its cells are not copied into each cell's text); a column of several
         classes gets one text per cell."""
         n = len(values)
-        cells = np.fromiter(values, dtype=object, count=n) if not isinstance(values, np.ndarray) else \
-            values.astype(object, copy=False).reshape(-1)
-        has = np.zeros(n, dtype=bool)
-        shown_of: dict[int, object] = {}
         plain = convert is None or convert is _plain
         base = enc.attr(style)
+        typed = isinstance(values, CellColumn) and values.kind is not None and plain and not link
+        if isinstance(values, CellColumn):
+            # a schema column as converted: its values are of one known class, so the class of each cell need not
+            # be looked at, and the values go to their encoder as the typed array (else: its plain cells)
+            cells = values.values if typed else np.fromiter(values.cells(), dtype=object, count=n)
+        else:
+            cells = np.fromiter(values, dtype=object, count=n) if not isinstance(values, np.ndarray) else \
+                values.astype(object, copy=False).reshape(-1)
+        has = np.zeros(n, dtype=bool)
+        shown_of: dict[int, object] = {}
         groups = []
-        for kind, at in _class_groups(cells):
+        for kind, at in (_typed_groups(values) if typed else _class_groups(cells)):
             if kind is type(None) and (convert is None or convert(None) is None):
                 continue
             sub = cells[at]
@@ -311,8 +321,15 @@ def _class_groups(cells: np.ndarray) -> list[tuple[type, np.ndarray]]:
     return out
 
 
+def _typed_groups(column: CellColumn) -> list[tuple[type, np.ndarray]]:
+    """`_class_groups` of a typed column's cells: its class at the present values (blanks are no cell)."""
+    at = np.flatnonzero(column.present)
+    return [(column.kind, at)] if len(at) else []  # type: ignore[list-item]
+
+
 _FLOAT_KINDS = (float, np.float64)
 _EPOCH_ORDINAL = {False: EPOCH_1900.toordinal(), True: EPOCH_1904.toordinal()}
+_UNIX_ORDINAL = dt.date(1970, 1, 1).toordinal()
 
 
 Pieces = list  # of str (the same for every cell) and object arrays (a text per cell): joined in order, a cell's XML
@@ -394,7 +411,10 @@ def _int_pieces(values: np.ndarray, base: str) -> tuple[Pieces, np.ndarray]:
 def _date_pieces(values: np.ndarray, enc: _Encoder, style: CellStyle) -> tuple[Pieces, np.ndarray]:
     """Dates as whole serial days from the workbook's epoch, in the column's date format (yyyy-mm-dd without);
     each distinct day formatted once."""
-    serials = np.fromiter(map(dt.date.toordinal, values.tolist()), dtype=np.int64, count=len(values))
+    if values.dtype.kind == "M":  # datetime64[D] days, all within datetime.date's range (CellColumn)
+        serials = values.astype("datetime64[D]").view(np.int64) + _UNIX_ORDINAL
+    else:
+        serials = np.fromiter(map(dt.date.toordinal, values.tolist()), dtype=np.int64, count=len(values))
     serials -= _EPOCH_ORDINAL[enc.epoch is EPOCH_1904]
     unique, inverse = np.unique(serials, return_inverse=True)
     fmt = style if style.number_format else CellStyle(DATE_FORMAT)
@@ -408,7 +428,8 @@ def _str_pieces(values: np.ndarray, enc: _Encoder, style: CellStyle, base: str,
     leading formula character, no surrounding space) are escaped all at once, joined by a control character no
     printable text contains; the others (found by one regex pass over the same joined text) go through
     `_Encoder.tail` one by one, which gives their whole cell (head and foot empty)."""
-    codes, unique = pd.factorize(values, use_na_sentinel=False)
+    # every value is a str (one class group): no blank to keep apart, so factorize needs no null mask of its own
+    codes, unique = pd.factorize(values, use_na_sentinel=True)
     texts: list[str] = unique.tolist()
     joined = "\x01".join(texts)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
@@ -460,7 +481,8 @@ def _generic_tails(values: np.ndarray, enc: _Encoder, style: CellStyle, base: st
     out = np.full(n, "", dtype=object)
     ok = np.zeros(n, dtype=bool)
     try:
-        codes, unique = pd.factorize(values, use_na_sentinel=False) if values[0].__class__ is str else \
+        # one class: str values hold no null, so no null mask is needed to keep nulls apart
+        codes, unique = pd.factorize(values, use_na_sentinel=True) if values[0].__class__ is str else \
             _factorize(values)
     except TypeError:  # unhashable values: one at a time
         codes, unique = np.arange(n), values
