@@ -24,12 +24,15 @@ per stage and peak RSS, once for the per-customer sheets the ledger code bounds 
 Dunning) and once for all five sheets (Forecast and Dashboard through ledger/forecast_sql.py and dashboard_sql.py).
 `--in-memory` adds the same five sheets by the in-memory ledger run (`operations.execute` on the LedgerBook: every
 input row read, the engine's reconciliation in memory) for comparison; at 1 M invoices that takes minutes and GBs.
+`--baseline OLD_SRC` runs the first report again on another copy of the code (a `src` folder, e.g. from
+`git archive`), right after, on the same ledger: old and new stage seconds in one run, as the timings are noisy.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import resource
 import subprocess
 import sys
@@ -219,7 +222,7 @@ def compare_posting(args: argparse.Namespace, n_pay: int) -> None:
         subprocess.run([sys.executable, __file__, "--generate-only", "--unposted", "--invoices", str(args.invoices),
                         "--payments", str(n_pay), "--db", str(base)], check=True)
     results = {}
-    for label, rows in (("chunked", args.chunk_rows), ("one chunk (whole ledger)", 10**15)):
+    for label, rows in (("chunked", args.chunk_rows or 200_000), ("one chunk (whole ledger)", 10**15)):
         with tempfile.TemporaryDirectory(dir=base.parent) as tmp:
             copy = Path(tmp) / "ledger.duckdb"
             shutil.copyfile(base, copy)
@@ -256,7 +259,7 @@ def view_book(path: Path, source: str) -> Path:
     return path
 
 
-def report_once(source: str, actions: str, chunk_rows: int, in_memory: bool) -> None:
+def report_once(source: str, actions: str, chunk_rows: int | None, in_memory: bool) -> None:
     """Child process: one report run into a fresh view book; prints stage seconds and peak RSS."""
     import tempfile
 
@@ -313,10 +316,14 @@ def compare_report(args: argparse.Namespace, n_pay: int) -> None:
         runs.append(("ledger report: all five sheets", "aging,scorecard,dunning,forecast,dashboard", ""))
     if args.in_memory:
         runs.append(("in-memory ledger run: five sheets", "aging,scorecard,dunning,forecast,dashboard", "memory"))
+    if args.baseline:
+        runs.insert(1, (f"baseline {args.baseline}: {args.sheets}", args.sheets, "baseline"))
     for label, actions, mode in runs:
-        cmd = [sys.executable, __file__, "--report-once", actions, "--db", str(db), "--chunk-rows",
-               str(args.chunk_rows)] + (["--in-memory"] if mode else [])
-        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+        cmd = [sys.executable, __file__, "--report-once", actions, "--db", str(db)]
+        cmd += ["--chunk-rows", str(args.chunk_rows)] if args.chunk_rows else []
+        cmd += ["--in-memory"] if mode == "memory" else []
+        env = dict(os.environ, PYTHONPATH=str(args.baseline)) if mode == "baseline" else None
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
         seconds, rss, items, total, *stages = next(
             line for line in out.splitlines() if line.startswith("RESULT")).split()[1:]
         print(f"{label:<38} {float(seconds):8.1f} s  peak RSS {float(rss):6.2f} GB  open items {items}, "
@@ -337,9 +344,12 @@ def main() -> None:
     ap.add_argument("--memory", default=None, help="DuckDB memory_limit, e.g. 6GB")
     ap.add_argument("--no-reports", action="store_true", help="skip the Forecast and Dashboard timings")
     ap.add_argument("--reconcile", action="store_true", help="time chunked posting against one chunk (DuckDB)")
-    ap.add_argument("--chunk-rows", type=int, default=200_000, help="with --reconcile: rows per customer chunk")
+    ap.add_argument("--chunk-rows", type=int, default=None,
+                    help="rows per customer chunk (--reconcile: default 200,000; --report: as `xlfin ledger report`)")
     ap.add_argument("--report", action="store_true", help="time `xlfin ledger report` on a posted ledger (DuckDB)")
     ap.add_argument("--in-memory", action="store_true", help="with --report: also the in-memory ledger run")
+    ap.add_argument("--baseline", type=Path, default=None,
+                    help="with --report: the first run again with this src folder first on sys.path (old code)")
     ap.add_argument("--bounded-only", action="store_true",
                     help="with --report: only the --sheets run (Forecast and Dashboard read every row here)")
     ap.add_argument("--sheets", default="aging,scorecard,dunning", help="with --report: the first run's sheets")

@@ -157,7 +157,7 @@ def timed(engine, data, repeat: int):
 
 def paths(invoices: pd.DataFrame, payments: pd.DataFrame, customers: pd.DataFrame, **options) -> None:
     """Print how many payments take each path through reconcile() (one extra, untimed run, counted by wrapping
-    the engine's methods): settled by the single-invoice fast path, or the general path by what decided them."""
+    the engine's methods): settled by the named-invoice fast path (one invoice or a list), or the general path by what decided them."""
     from xlfin.engine.reconcile import engine, references
 
     counts: dict[str, int] = {}
@@ -169,7 +169,7 @@ def paths(invoices: pd.DataFrame, payments: pd.DataFrame, customers: pd.DataFram
             return method(*args, **kwargs)
         return wrapped
 
-    originals = {name: getattr(engine._Run, name) for name in ("settle_single", "payment", "_named", "_by_amount",
+    originals = {name: getattr(engine._Run, name) for name in ("settle_named", "payment", "_named", "_by_amount",
                                                                 "_identify")}
     original_scan = references._scan
 
@@ -177,15 +177,16 @@ def paths(invoices: pd.DataFrame, payments: pd.DataFrame, customers: pd.DataFram
         scans["made"] += 1
         return original_scan(*args, **kwargs)
 
-    settled = {"yes": 0}
+    settled = {"yes": 0, "several": 0}
 
-    def settle_single(self, *args):
-        done = originals["settle_single"](self, *args)
+    def settle_named(self, pid, named, amount):
+        done = originals["settle_named"](self, pid, named, amount)
         settled["yes"] += bool(done)
+        settled["several"] += bool(done) and len(named) > 1
         return done
 
     try:
-        engine._Run.settle_single = settle_single
+        engine._Run.settle_named = settle_named
         for name in ("payment", "_named", "_by_amount", "_identify"):
             setattr(engine._Run, name, count(name, originals[name]))
         references._scan = counted_scan
@@ -204,7 +205,8 @@ def paths(invoices: pd.DataFrame, payments: pd.DataFrame, customers: pd.DataFram
         references._scan = original_scan
         engine.scan = original_public
     n = len(payments)
-    print(f"payments {n:,}: single-invoice fast path {settled['yes']:,} ({100 * settled['yes'] / n:.1f} %), "
+    print(f"payments {n:,}: named-invoice fast path {settled['yes']:,} ({100 * settled['yes'] / n:.1f} %; of them "
+          f"naming several invoices {settled['several']:,}), "
           f"general path {counts.get('payment', 0):,} ({100 * counts.get('payment', 0) / n:.1f} %)")
     print(f"  general path: payer found by name or invoice numbers {counts.get('_identify', 0):,}, decided by named "
           f"invoices {counts.get('_named', 0):,}, by amount {counts.get('_by_amount', 0):,}")

@@ -11,6 +11,7 @@ amounts repeated), and hypothesis-generated batches built to hit every rule and 
 from __future__ import annotations
 
 import random
+import re
 
 import numpy as np
 import pandas as pd
@@ -334,3 +335,206 @@ def test_normalise_text_is_as_before(text: str) -> None:
     from xlfin.engine.reconcile.references import normalise_text
 
     assert normalise_text(text) == reference_normalise(text)
+
+
+# ------------------------------------------------------------------------------------- the list fast path (third pass)
+
+LIST_NOS = ["INV-001234", "1234", "INV-1235", "PAYMENT12", "20001", "INV-20002", "CN-20003", "20004PAYMENT", "SI-2026",
+            "INV-12", "INV-20005", "777", "20001THANKS"]
+LIST_CUSTOMERS = ["C1", "C1", "C1", "C1", "C1", "C1", "C1", "C1", "C2", "C1", "C2", "C1", "C1"]
+LIST_TOKENS = st.sampled_from(["INV", "inv", "INVOICE", "invoices", "-", " ", "#", ", ", ",", "; ", ";", " & ", "&",
+                               "+", " + ", "PAYMENT", "Payment for", "FOR", "TO", "USD", "ACH", "CREDIT", "1234",
+                               "001234", "1235", "20001", "20002", "20003", "20004", "20005", "12", "012", "777",
+                               "2026", "1,234", "/", "~", "99999", "INV-20001", "20001 PAYMENT", "发票", "NO", "x",
+                               "THANKS", " THANKS", "DONE", " DONE"])
+
+
+LIST_WORDS = st.sampled_from(["Payment", "for", "invoices", "invoice", "INV", "THANKS", "done", "TOTAL", "usd", "NO",
+                              "PAYMENT", "ach", "x"] + ["THANKS"] * 4)
+LIST_NUMBERS = st.sampled_from(["1234", "001234", "1235", "20001", "20002", "20003", "20004", "20005", "12", "012",
+                                "777", "0777", "99999", "2026"] + ["1235", "20001", "20002", "20002", "001234"] * 3)
+
+
+@st.composite
+def list_texts(draw) -> str:
+    """Texts near the list shape: words, items (prefix, one soft character, number), separators, and noise."""
+    item = st.tuples(st.sampled_from(["", "INV", "inv", "INVOICE", "Inv"]), st.sampled_from(["", "-", " ", "#", "/"]),
+                     LIST_NUMBERS).map(lambda t: t[0] + (t[1] if t[0] else "") + t[2])
+    sep = st.sampled_from([", ", ",", "; ", ";", " & ", "&", " + ", " ", "-", "~", " to ", "/"] + [", ", "; ", "&"] * 4)
+    items = draw(st.lists(item, min_size=1, max_size=4))
+    text = items[0]
+    for more in items[1:]:
+        text += draw(sep) + more
+    lead = " ".join(draw(st.lists(LIST_WORDS, max_size=3))) if draw(st.booleans()) else ""
+    tail = " ".join(draw(st.lists(LIST_WORDS, max_size=2))) if draw(st.booleans()) else ""
+    return " ".join(t for t in (lead, text, tail) if t)
+
+
+@settings(max_examples=1_500, deadline=None)
+@given(st.one_of(list_texts(), st.lists(LIST_TOKENS, min_size=1, max_size=8).map("".join)), st.sampled_from(["C1", "C2"]),
+       st.booleans(),
+       st.lists(st.booleans(), min_size=len(LIST_NOS), max_size=len(LIST_NOS)))
+def test_static_mentions_are_what_scan_finds_whatever_is_open(text: str, scope: str, explicit: bool,
+                                                              open_flags: list[bool]) -> None:
+    """When static_mentions lists invoices, scan (Reference, or Applied To when explicit) names exactly those, in
+    that order, by exact keys, with nothing unresolved or ambiguous — for any state of the open items, so the list
+    fast path may decide before the loop. Invoice numbers include keys made of a number and a word
+    ("20004PAYMENT", "20001THANKS": a trailing word may join the last item's run), a word that starts an invoice number
+    ("PAYMENT12": the word is then no plain word), a credit note, a number of another customer, a short number."""
+    from xlfin.engine.reconcile.references import InvoiceIndex, scan, static_mentions
+
+    index = InvoiceIndex.build(LIST_NOS, LIST_CUSTOMERS)
+    text = text.strip()
+    found = static_mentions(text, index, scope, explicit=explicit)
+    named = scan(text, index, scope=scope, scope_positions=range(len(LIST_NOS)), is_open=lambda q: open_flags[q],
+                 explicit=explicit)
+    if found:
+        assert [(m.position, m.how) for m in named.mentions] == [(p, "exact") for p in found]
+        assert named.unresolved == [] and named.ambiguous == []
+
+
+@pytest.mark.parametrize(("text", "explicit", "expected"), [
+    ("INV-20001, INV-20002", False, [4, 5]),
+    ("Settlement of invoices 20001, 20002; 1235", False, [4, 5, 2]),
+    ("Remittance for invoice 20002", False, [5]),
+    ("20001 & 20002 & 20001", False, [4, 5]),  # a duplicate is named once
+    ("inv 20001 + INV#20002 DONE", False, [4, 5]),
+    ("INV 20002, INV-20001 THANKS", False, []),  # the run "INV-20001 THANKS" names invoice 20001THANKS
+    ("Payment 20001", False, None),  # PAYMENT starts invoice PAYMENT12: the scan looks the word up
+    ("INV-20001, INV-20002", True, [4, 5]),
+    ("INV-20001,20002", False, None),  # "1,200…" reads as an amount: the scan decides
+    ("20001 PAYMENT", False, None),  # PAYMENT is no plain word here (invoice PAYMENT12)
+    ("INV-20001, 99999", False, []),
+    ("INV-20001, INV-20005", False, []),  # INV-20005 is another customer's  # 99999 names nothing: the scan decides (typos, other customers)
+    ("PAYMENT 20001", True, None),  # Applied To: every word counts
+    ("INV-20001 INV-20002", False, None),  # soft separators: runs may span two numbers
+])
+def test_static_mentions_examples(text: str, explicit: bool, expected: list[int] | None) -> None:
+    from xlfin.engine.reconcile.references import InvoiceIndex, static_mentions
+
+    index = InvoiceIndex.build(LIST_NOS, LIST_CUSTOMERS)
+    assert static_mentions(text, index, "C1", explicit=explicit) == expected
+
+
+def _grammar_ledger(seed: int, customers: int = 10, per_customer: int = 40, payments: int = 400):
+    """Payments whose texts are lists of their customer's invoice numbers ("INV-1, INV-2", "Payment for invoices 1,
+    2", "1 & 2 & 3", "inv 1; inv 2 PAYMENT", Applied To lists with or without a Reference), mostly paying the exact
+    sum so that the list fast path settles them, but also: a named invoice paid down or closed by an earlier
+    payment (duplicated references), short and over-payments, gaps within tolerance, a credit note in the list, a
+    number of another customer, a typo, a payer left out, another currency, INV9/9-style shorthand and ranges."""
+    rng = random.Random(seed)
+    inv_rows = []
+    for c in range(customers):
+        for k in range(per_customer):
+            no = 30_000 + c * per_customer + k
+            is_cn = rng.random() < 0.04
+            inv_rows.append({
+                "invoice_no": f"CN-{no}" if is_cn else rng.choice([f"INV-{no}", f"INV-{no:07d}", f"{no}"]),
+                "doc_type": "Credit Note" if is_cn else "Invoice",
+                "customer_id": f"C{c}",
+                "invoice_date": pd.Timestamp("2026-01-01") + pd.Timedelta(days=rng.randrange(30)),
+                "due_date": pd.Timestamp("2026-02-01") + pd.Timedelta(days=rng.randrange(30)),
+                "amount": rng.choice([10_000, 25_000]) if rng.random() < 0.2 else rng.randrange(1_000, 90_000),
+                "currency": rng.choice(["USD"] * 9 + ["EUR"]),
+                "disputed": rng.random() < 0.03,
+            })
+    inv = pd.DataFrame(inv_rows).astype({"amount": np.int64, "disputed": bool})
+    by_cust: dict[str, list[int]] = {}
+    for i, c in enumerate(inv["customer_id"]):
+        by_cust.setdefault(c, []).append(i)
+    nos, amounts = inv["invoice_no"].tolist(), inv["amount"].tolist()
+
+    def digits(i: int) -> str:
+        return nos[i].split("-")[-1]
+
+    pays, earlier = [], []
+    for j in range(payments):
+        cust = f"C{rng.randrange(customers)}"
+        chosen = rng.sample(by_cust[cust], rng.randint(1, 4))
+        if earlier and rng.random() < 0.15:  # the same invoices as an earlier payment
+            cust, chosen = rng.choice(earlier)
+        earlier.append((cust, chosen))
+        roll = rng.random()
+        if roll < 0.05:
+            chosen = chosen + [rng.randrange(len(nos))]  # another customer's number (or a credit note)
+        shape = rng.random()
+        if shape < 0.25:
+            ref = ", ".join(f"INV-{digits(i)}" for i in chosen)
+        elif shape < 0.4:
+            ref = "Payment for invoices " + ", ".join(digits(i) for i in chosen)
+        elif shape < 0.5:
+            ref = " & ".join(digits(i) for i in chosen)
+        elif shape < 0.6:
+            ref = "; ".join(f"inv {digits(i)}" for i in chosen) + " PAYMENT"
+        elif shape < 0.65:
+            ref = f"INV{digits(chosen[0])}/{digits(chosen[-1])[-3:]}"
+        elif shape < 0.7:
+            ref = f"INV-{digits(chosen[0])}-{int(digits(chosen[0])) + 2}"
+        elif shape < 0.75:
+            w = digits(chosen[0])
+            ref = ", ".join([w[:-1] + str((int(w[-1]) + 1) % 10)] + [digits(i) for i in chosen[1:]])
+        else:
+            ref = ", ".join(nos[i] for i in chosen)
+        applied = ""
+        if rng.random() < 0.25:
+            applied = ", ".join(nos[i] for i in chosen)
+            ref = rng.choice([ref, "", "REMITTANCE ADVICE", ", ".join(nos[i] for i in reversed(chosen))])
+        total = sum(amounts[i] for i in chosen)
+        roll = rng.random()
+        amount = (total if roll < 0.6 else total - rng.randint(1, 120) if roll < 0.7
+                  else total + rng.randint(1, 5_000) if roll < 0.8 else rng.randint(500, total))
+        pays.append({
+            "payment_id": f"P{j:04d}",
+            "payment_date": pd.Timestamp("2026-03-01") + pd.Timedelta(days=rng.randrange(15)),
+            "customer_id": "" if rng.random() < 0.05 else cust,
+            "payer_name": cust if rng.random() < 0.5 else "",
+            "amount": max(amount, 1),
+            "currency": rng.choice(["USD"] * 9 + ["EUR", ""]),
+            "reference": ref,
+            "applied_to": applied,
+        })
+    pay = pd.DataFrame(pays).astype({"amount": np.int64})
+    names = pd.DataFrame({"customer_id": [f"C{c}" for c in range(customers)],
+                          "name": [f"Customer {c} Trading Ltd" for c in range(customers)]})
+    return inv, pay, names
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
+def test_payments_listing_invoices_through_the_fast_path(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    from xlfin.engine.reconcile import engine
+
+    settled = {"several": 0}
+    original = engine._Run.settle_named
+
+    def counted(self, pid, named, amount):
+        done = original(self, pid, named, amount)
+        settled["several"] += bool(done) and len(named) > 1
+        return done
+
+    monkeypatch.setattr(engine._Run, "settle_named", counted)
+    inv, pay, names = _grammar_ledger(seed)
+    checked_reconcile(inv, pay, names, **OPTIONS[seed % len(OPTIONS)])
+    assert settled["several"] > 20  # the data reaches the list fast path, not only the general one
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(st.one_of(list_texts(), st.lists(LIST_TOKENS, min_size=1, max_size=4).map("".join),
+                                    st.sampled_from(["INV-20001", "inv 1235", "INVOICE#001234", "20002", "012", "INV12",
+                                                     "INV-12", "INV-20005", "a\\nb", "INV-20001\\n", "２0001", ""])),
+                          st.sampled_from(["C1", "C2"])), max_size=12))
+def test_one_item_references_are_static_mentions(rows: list[tuple[str, str]]) -> None:
+    """The one-pass reading of one-number texts gives, for every text it answers, what static_mentions gives
+    (-1 for []), and answers every text that is one number and nothing else."""
+    from xlfin.engine.reconcile.references import InvoiceIndex, one_item_references, static_mentions
+
+    index = InvoiceIndex.build(LIST_NOS, LIST_CUSTOMERS)
+    texts = [text.strip().replace("\\n", "\n") for text, _ in rows]
+    scopes = [scope for _, scope in rows]
+    found = one_item_references(texts, scopes, index)
+    for k, (text, scope) in enumerate(zip(texts, scopes)):
+        if k in found:
+            expected = static_mentions(text, index, scope)
+            assert expected is not None and len(expected) <= 1
+            assert found[k] == (expected[0] if expected else -1)
+        else:
+            assert re.fullmatch(r"(?:(?:INVOICE|INV)[ \-#]?)?[0-9]+", text.upper()) is None or not text.isascii()

@@ -91,7 +91,7 @@ def test_text_keys_cover_what_the_scanner_looks_up() -> None:
 @pytest.mark.parametrize("kind", ["duckdb", "postgresql"])
 def test_dunning_from_the_ledger_reads_candidates_only_and_equals_the_workbook_run(tmp_path, kind, request) -> None:
     from xlfin.ledger.allocate import post_reconciliation
-    from xlfin.ledger.reports import dunning_from_ledger
+    from xlfin.ledger.dunning_sql import dunning_from_ledger
 
     book = write_book(tmp_path / "book.xlsm", seed=5, customers=40, invoices=500, payments=380)
     wb = open_workbook(book, read_only=True)

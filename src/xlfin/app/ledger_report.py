@@ -8,7 +8,7 @@ lays them out. What is read, and how memory stays bounded by one customer chunk 
   else inserted whole into report_aging_detail by INSERT ... SELECT at commit, the sheet showing the oldest rows
   and a note (ledger.reports.aging_sheet);
 - Scorecard: per-customer sums in SQL, scored by the engine (ledger.scorecard_sql.scorecard_from_ledger);
-- Dunning: the SQL candidates' rows only (ledger.reports.dunning_from_ledger);
+- Dunning: the overdue open items typed straight from SQL, build_dunning on them (ledger.dunning_sql);
 - Forecast and Dashboard: ledger.forecast_sql / ledger.dashboard_sql.
 
 The input tables are never read whole: the Audit rows' counts come from SQL (`frames` holds ranges of the row
@@ -81,13 +81,12 @@ class LedgerReportRun(Run):
 
     @cached_property
     def dunning(self):
-        from xlfin.ledger.chunks import CHUNK_ROWS
-        from xlfin.ledger.reports import dunning_from_ledger
+        from xlfin.ledger.dunning_sql import CHUNK_ROWS, dunning_from_ledger
 
         self.progress("dunning")
-        try:
+        try:  # the open items the Aging sheet was made from (pushdown.Figures), read again for dunning only
             return dunning_from_ledger(self.store, self.settings, self.as_of, self.config[2], self.dunning_log,
-                                       self.lang, self.chunk_rows or CHUNK_ROWS)
+                                       self.figures.TABLE, self.chunk_rows or CHUNK_ROWS)
         except DunningError as exc:  # the user's tblDunningLevels / log cannot be used: say so
             raise WorkbookError(str(exc)) from exc
 

@@ -64,6 +64,7 @@ __all__ = [
     "DunningSettings",
     "attach_letters",
     "build_dunning",
+    "check_ladder",
     "interest_cents",
     "log_rows",
 ]
@@ -155,6 +156,12 @@ def _ladder(levels: Sequence[DunningLevel]) -> tuple[DunningLevel, ...]:
     return ladder
 
 
+def check_ladder(levels: Sequence[DunningLevel]) -> tuple[DunningLevel, ...]:
+    """The ladder sorted by level, or DunningError when it cannot be used: what a run with open items checks
+    (a caller that found no open item to read, but whose ledger has documents, checks it as the run would)."""
+    return _ladder(levels)
+
+
 def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
@@ -196,6 +203,17 @@ def _text(values: pd.Series) -> pd.Series:
     return pd.Series(out, index=values.index, dtype=None if out else object)
 
 
+def _upper_text(values: pd.Series) -> pd.Series:
+    """`_text(values).str.upper()`, each distinct cell converted once: a currency column of millions of rows holds a
+    handful of codes. Only for text cells (1 and 1.0 are one key to factorize but two texts)."""
+    cells = values.to_numpy(dtype=object)
+    if not len(cells) or pd.api.types.infer_dtype(cells, skipna=True) not in ("string", "empty"):
+        return _text(values).str.upper()
+    codes, uniques = pd.factorize(cells, use_na_sentinel=True)
+    texts = _text(pd.Series([*uniques, None], dtype=object)).str.upper()  # the last one serves blank cells
+    return pd.Series(texts.array.take(np.where(codes < 0, len(uniques), codes)), index=values.index)
+
+
 def _flag(values: pd.Series) -> np.ndarray:
     """A looked-up yes/no column (NaN where the lookup missed) -> bool, missing as False. Through the nullable
     boolean dtype: fillna on an object column would downcast, which pandas deprecates (FutureWarning)."""
@@ -231,7 +249,7 @@ def _overdue_items(open_items: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
         "days_overdue": days[rows].astype(np.int64),
         "outstanding": outstanding[rows],
         "disputed": disputed[rows],
-        "currency": (_text(part["currency"]).str.upper() if "currency" in frame.columns
+        "currency": (_upper_text(part["currency"]) if "currency" in frame.columns
                      else pd.Series([""] * len(rows), index=part.index)),
     })
     return items[items["customer_id"].notna().to_numpy()].reset_index(drop=True)
@@ -392,30 +410,36 @@ def build_dunning(open_items: pd.DataFrame, customers: pd.DataFrame, levels: Seq
     facts = _customer_facts(customers, settings)
     kept, broken_plan = _plan_marks(plans, open_items, items, as_of)
     items["plan_id"] = broken_plan.to_numpy()
-    known_currency = items["customer_id"].map(facts["currency"]).fillna(settings.base_currency)
+    # Every customer figure is an array indexed by the customer's code (its rank in sorted customer ids): grouping
+    # millions of item rows by their text ids again for each figure is what a ledger-sized run cannot afford.
+    codes, uniques = pd.factorize(items["customer_id"].to_numpy(dtype=object), sort=True)
+    ids = pd.Index(list(uniques), name="customer_id")
+    n = len(ids)
+    known_currency = facts["currency"].reindex(ids).fillna(settings.base_currency).iloc[codes].set_axis(items.index)
     items["currency"] = items["currency"].where(items["currency"] != "", known_currency)
-    eligible = ~items["disputed"].to_numpy() & ~kept
+    disputed = items["disputed"].to_numpy(dtype=bool)
+    eligible = ~disputed & ~kept
+    days = items["days_overdue"].to_numpy(dtype=np.int64)
+    outstanding = items["outstanding"].to_numpy(dtype=np.int64)
 
-    on_notice = items[eligible]
-    grouped = on_notice.groupby("customer_id", sort=True)
-    ids = pd.Index(sorted(items["customer_id"].unique()), name="customer_id")
     per = pd.DataFrame(index=ids)
     per["known"] = ids.isin(facts.index)
     per["closed"] = _flag(pd.Series(ids.map(facts["closed"])))
     per["hold"] = _flag(pd.Series(ids.map(facts["hold"])))
     per["payment_left_out"] = ids.isin(list(payments_left_out))
-    per["undisputed"] = items[~items["disputed"]].groupby("customer_id").size().reindex(ids, fill_value=0)
-    per["eligible"] = grouped.size().reindex(ids, fill_value=0)
-    per["currencies"] = grouped["currency"].nunique().reindex(ids, fill_value=0)
-    per["max_days"] = grouped["days_overdue"].max().reindex(ids, fill_value=0).astype(np.int64)
-    per["overdue"] = grouped["outstanding"].sum().reindex(ids, fill_value=0).astype(np.int64)
+    per["undisputed"] = np.bincount(codes[~disputed], minlength=n)
+    per["eligible"] = np.bincount(codes[eligible], minlength=n)
+    per["currencies"] = _distinct_per_code(codes[eligible], items["currency"].to_numpy(dtype=object)[eligible], n)
+    per["max_days"] = _per_code(np.maximum, codes[eligible], days[eligible], n)
+    per["overdue"] = _per_code(np.add, codes[eligible], outstanding[eligible], n)
     per["min_amount"] = settings.dunning_min_amount_cents
     per["credit"] = _credit(open_items, unapplied).reindex(ids, fill_value=0).astype(np.int64)
     ladder_days = np.array([lv.from_days for lv in ladder], dtype=np.int64)
     reasons = _reasons(per, ladder_days)
 
     excluded = reasons[reasons != ""].rename("reason").reset_index()
-    dunned = per[reasons == ""].copy()
+    to_dun = (reasons == "").to_numpy()
+    dunned = per[to_dun].copy()
     if dunned.empty:
         run = _empty_run(ladder)
         return replace(run, excluded=excluded[EXCLUDED_COLUMNS].reset_index(drop=True))
@@ -429,12 +453,15 @@ def build_dunning(open_items: pd.DataFrame, customers: pd.DataFrame, levels: Seq
     position = np.minimum(by_age, np.minimum(last_position + 1, len(ladder) - 1))
     chosen = [ladder[i] for i in position]
 
-    lines = on_notice[on_notice["customer_id"].isin(dunned.index)].copy()
-    lines["interest"] = interest_cents(lines["outstanding"], lines["days_overdue"], settings.dunning_interest_pa)
-    lines = lines.sort_values(["customer_id", "due_date", "invoice_no"], kind="stable")
-    line_groups = lines.groupby("customer_id", sort=True)
-    dunned["interest"] = line_groups["interest"].sum().reindex(dunned.index).astype(np.int64)
-    dunned["invoices"] = line_groups["invoice_no"].agg(", ".join).reindex(dunned.index)
+    rows = np.flatnonzero(eligible & to_dun[codes])
+    line_interest = interest_cents(outstanding[rows], days[rows], settings.dunning_interest_pa)
+    line_codes = codes[rows]
+    numbers = items["invoice_no"].to_numpy(dtype=object)[rows]
+    due, by_number = _line_keys(items["due_date"].iloc[rows], numbers)
+    by_customer = _line_order(line_codes, due, by_number)  # customer, due date, invoice number
+    dun_codes = np.flatnonzero(to_dun)
+    dunned["interest"] = _per_code(np.add, line_codes, line_interest, n)[dun_codes]
+    dunned["invoices"] = _joined_numbers(numbers, line_codes, by_customer, n)[dun_codes]
     dunned["fee"] = np.array([lv.fee_cents for lv in chosen], dtype=np.int64)
 
     notices = pd.DataFrame({
@@ -453,11 +480,64 @@ def build_dunning(open_items: pd.DataFrame, customers: pd.DataFrame, levels: Seq
         "letter": "",
     })
     notices = notices.sort_values(["level", "overdue_amount", "customer_id"], ascending=[False, False, True],
-                                  kind="stable").reset_index(drop=True)[list(NOTICE_COLUMNS)]
-    order = pd.Series(np.arange(len(notices)), index=notices["customer_id"].to_numpy())
-    lines = lines.assign(_order=lines["customer_id"].map(order).to_numpy())
-    lines = lines.sort_values("_order", kind="stable")[ITEM_COLUMNS].reset_index(drop=True)
+                                  kind="stable")
+    # each notice's lines after one another in the notices' order, by due date then invoice number within one
+    notice_of = np.zeros(n, dtype=np.int64)
+    notice_of[dun_codes[notices.index.to_numpy()]] = np.arange(len(notices))
+    notices = notices.reset_index(drop=True)[list(NOTICE_COLUMNS)]
+    order = _line_order(notice_of[line_codes], due, by_number)
+    lines = items.iloc[rows[order]].assign(interest=line_interest[order])[ITEM_COLUMNS].reset_index(drop=True)
     return DunningRun(notices, lines, excluded[EXCLUDED_COLUMNS].reset_index(drop=True), ladder)
+
+
+def _per_code(ufunc: np.ufunc, codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """ufunc (np.add, np.maximum) of `values` per customer code, 0 where a code has none (int64, exact)."""
+    out = np.zeros(n, dtype=np.int64)
+    ufunc.at(out, codes, values.astype(np.int64))
+    return out
+
+
+def _distinct_per_code(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """How many distinct non-blank values each code has (Series.nunique per group: NaN / None not counted)."""
+    value_codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    present = value_codes >= 0
+    pairs = np.unique(codes[present].astype(np.int64) * (len(uniques) + 1) + value_codes[present])
+    return np.bincount(pairs // (len(uniques) + 1), minlength=n).astype(np.int64)
+
+
+def _line_keys(due_dates: pd.Series, numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What the lines are sorted by, as pandas sorted them (stable, blanks last): the due dates as whole days (blank
+    after every date), and the rows in invoice-number order (Python's string order; equal numbers in row order)."""
+    due = day_numbers(due_dates)
+    valid = due != _NAT
+    due = np.where(valid, due, (due[valid].max() + 1) if valid.any() else 0)
+    blank = pd.isna(numbers)
+    texts = np.where(blank, "", numbers).tolist()
+    key = (lambda i: (blank[i], texts[i])) if blank.any() else texts.__getitem__
+    return due, np.array(sorted(range(len(texts)), key=key), dtype=np.int64)
+
+
+def _line_order(first: np.ndarray, due: np.ndarray, by_number: np.ndarray) -> np.ndarray:
+    """Rows ordered by `first` (a customer's code or its notice's place), then due date, then invoice number: one
+    stable sort of (first, due) over the rows taken in invoice-number order (a lexsort of three keys, in one)."""
+    if not len(due):
+        return by_number
+    low = due.min()
+    key = first.astype(np.int64) * (due.max() - low + 1) + (due - low)
+    return by_number[np.argsort(key[by_number], kind="stable")]
+
+
+def _joined_numbers(numbers: np.ndarray, codes: np.ndarray, order: np.ndarray, n: int) -> np.ndarray:
+    """Per customer code, its lines' invoice numbers in `order` joined by ', ' (None where a code has no line)."""
+    out = np.full(n, None, dtype=object)
+    if not len(order):
+        return out
+    ranked = codes[order]
+    starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])
+    ends = np.r_[starts[1:], len(ranked)]
+    texts = numbers[order].tolist()
+    out[ranked[starts]] = [", ".join(texts[a:b]) for a, b in zip(starts.tolist(), ends.tolist())]
+    return out
 
 
 # ---------------------------------------------------------------- after the letters

@@ -38,14 +38,15 @@ def due_date_sql(settings: Settings, invoice: str = "i", customer: str = "c") ->
 
 
 def open_items_sql(settings: Settings, as_of: dt.date) -> str:
-    """One row per open document: invoice_no, customer_id, due_date, days_overdue, bucket (0..n+1), outstanding."""
+    """One row per open document: invoice_no, customer_id, due_date, days_overdue, bucket (0..n+1), outstanding;
+    disputed, on_hold, invoice_date, is_cn, currency (what the dunning run reads of an item besides)."""
     a = sql_date(as_of)
     edges = tuple(int(e) for e in settings.aging_edges)
     basis = "COALESCE(due_date, invoice_date)" if settings.aging_basis == "due" else "invoice_date"
     cases = " ".join(f"WHEN age <= {e} THEN {i + 1}" for i, e in enumerate(edges))
     return f"""
 WITH docs AS (
-  SELECT i.invoice_no, i.customer_id, i.invoice_date, i.amount,
+  SELECT i.invoice_no, i.customer_id, i.invoice_date, i.amount, i.currency,
          COALESCE(i.doc_type = '{CREDIT_NOTE}', FALSE) AS is_cn,
          COALESCE(i.disputed, FALSE) AS disputed, COALESCE(c.dunning_hold, FALSE) AS on_hold,
          {due_date_sql(settings)} AS due_date
@@ -67,7 +68,7 @@ credited AS (
   FROM ledger_allocations al WHERE al.rule = 'credit_note' GROUP BY al.invoice_no
 ),
 items AS (
-  SELECT d.invoice_no, d.customer_id, d.due_date, d.invoice_date, d.disputed, d.on_hold,
+  SELECT d.invoice_no, d.customer_id, d.due_date, d.invoice_date, d.disputed, d.on_hold, d.is_cn, d.currency,
          CASE WHEN d.is_cn THEN -(d.amount - COALESCE(cr.applied, 0))
               ELSE d.amount - COALESCE(ca.applied, 0) - COALESCE(cd.applied, 0) END AS outstanding
   FROM docs d
@@ -76,12 +77,12 @@ items AS (
   LEFT JOIN credit cr ON cr.doc = d.invoice_no AND d.is_cn
 ),
 aged AS (
-  SELECT invoice_no, customer_id, due_date, outstanding, disputed, on_hold,
+  SELECT invoice_no, customer_id, due_date, outstanding, disputed, on_hold, invoice_date, is_cn, currency,
          GREATEST({a} - due_date, 0) AS days_overdue,
          {a} - {basis} AS age
   FROM items WHERE outstanding <> 0
 )
-SELECT invoice_no, customer_id, due_date, days_overdue, outstanding, disputed, on_hold,
+SELECT invoice_no, customer_id, due_date, days_overdue, outstanding, disputed, on_hold, invoice_date, is_cn, currency,
        CASE WHEN age IS NULL THEN NULL WHEN age <= 0 THEN 0 {cases} ELSE {len(edges) + 1} END AS bucket
 FROM aged"""
 

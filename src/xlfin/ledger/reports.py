@@ -6,32 +6,24 @@ Each reads one customer chunk (`chunks.plan`) or one row per customer at a time;
   counted in SQL, fetched in the engine's order when it fits the sheet, else inserted whole into
   report_aging_detail by INSERT ... SELECT when the workbook is saved, the sheet showing the oldest rows and a note.
 - Scorecard: `xlfin.ledger.scorecard_sql.scorecard_from_ledger` (per-customer sums in SQL, the engine's scoring).
-- Dunning (`dunning_from_ledger`): the customers worth a notice come from SQL (`pushdown.dunning_candidates`:
-  undisputed overdue of at least dunning_min_amount, not on hold — a superset of whom the engine duns); then only
-  those customers' rows are read, a chunk at a time (invoices, posted allocations and their payments' dates,
-  unapplied cash posted to them, payment plans, the dunning log) and the engine (`build_dunning`) decides levels,
-  interest, fees and plans on them. The notices equal the engine's over the whole posted ledger; who was
-  *excluded* is only reported for the candidates (the others were never near a notice).
+- Dunning: `ledger.dunning_sql.dunning_from_ledger` (the overdue open items typed straight from SQL).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
-from typing import Sequence
 
 import pandas as pd
 
 import numpy as np
 
 from xlfin.engine import aging, openitems
-from xlfin.engine.dunning import DunningRun, build_dunning
 from xlfin.schema import AGING_DETAIL
-from xlfin.schema.settings import DunningLevel, Settings
+from xlfin.schema.settings import Settings
 
 from xlfin.ledger import pushdown
-from xlfin.ledger.chunks import CHUNK_ROWS, frames_for, plan, temp_frame
+from xlfin.ledger.chunks import frames_for, temp_frame
 from xlfin.ledger.overflow import Overflows, SqlOverflow, note_column, shares
 from xlfin.ledger.store import Store
 
@@ -67,67 +59,6 @@ def ledger_items(store: Store, settings: Settings, as_of: dt.date, lang: str, id
 
 def _read(store: Store, ids: pd.DataFrame | None, sql: str) -> pd.DataFrame:
     return store.frame(sql) if ids is None else temp_frame(store, _CUSTOMERS, ids, sql)
-
-
-def dunning_from_ledger(store: Store, settings: Settings, as_of: dt.date, levels: Sequence[DunningLevel],
-                        log: pd.DataFrame | None = None, lang: str = "en", chunk_rows: int = CHUNK_ROWS) -> DunningRun:
-    """The dunning run over the posted ledger, reading the candidate customers' rows only, a customer chunk at a
-    time (`chunks.plan`): the engine decides per customer, so the chunks' notices merged in the engine's order are
-    the one-pass result."""
-    candidates = set(pushdown.dunning_candidates(store, settings, as_of)["customer_id"].astype(str))
-    left_out = _payments_left_out(store)
-    runs = []
-    for chunk in plan(store, chunk_rows) if candidates else [None]:
-        ids = pd.DataFrame({"k": sorted(candidates & chunk.members if chunk else candidates)})
-        if chunk is not None and not len(ids):
-            continue
-        runs.append(_dunning_of(store, settings, as_of, levels, log, lang, ids, left_out))
-    return _merged(runs)
-
-
-def _dunning_of(store: Store, settings: Settings, as_of: dt.date, levels: Sequence[DunningLevel],
-                log: pd.DataFrame | None, lang: str, ids: pd.DataFrame, left_out: list[str]) -> DunningRun:
-    """build_dunning on the customers in `ids` (their invoices, allocations, unapplied cash, plans, log)."""
-    got = ledger_items(store, settings, as_of, lang, ids, ("customers", "invoices", "payment_plans"))
-    unapplied = temp_frame(store, _CUSTOMERS, ids, "SELECT customer_id, unapplied AS unapplied_amount "
-                            f"FROM ledger_posted WHERE unapplied > 0 AND customer_id IN (SELECT k FROM {_CUSTOMERS})")
-    unapplied["unapplied_amount"] = unapplied["unapplied_amount"].astype("int64")
-    if log is not None and len(log) and "customer_id" in log.columns:
-        log = log[log["customer_id"].astype(str).isin(set(ids["k"]))]
-    return build_dunning(got.open_items, got.frames["customers"], levels, log, settings, as_of, unapplied=unapplied,
-                         plans=got.frames["payment_plans"], payments_left_out=left_out)
-
-
-def _merged(runs: list[DunningRun]) -> DunningRun:
-    """Chunks' runs as one: notices by level, overdue amount (both descending), customer; each notice's lines
-    after it in that order; exclusions by customer (build_dunning's orders)."""
-    if len(runs) == 1:
-        return runs[0]
-
-    def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
-        full = [f for f in frames if len(f)]
-        return pd.concat(full, ignore_index=True) if full else frames[0]
-
-    notices = concat([r.notices for r in runs]).sort_values(
-        ["level", "overdue_amount", "customer_id"], ascending=[False, False, True], kind="stable")
-    notices = notices.reset_index(drop=True)
-    order = pd.Series(np.arange(len(notices)), index=notices["customer_id"].to_numpy())
-    items = concat([r.items for r in runs])
-    items = items.iloc[np.argsort(items["customer_id"].map(order).to_numpy(), kind="stable")].reset_index(drop=True)
-    excluded = concat([r.excluded for r in runs])
-    excluded = excluded.iloc[np.argsort(excluded["customer_id"].to_numpy(dtype=object).astype(str), kind="stable")]
-    return DunningRun(notices, items, excluded.reset_index(drop=True), runs[0].levels)
-
-
-def _payments_left_out(store: Store) -> list[str]:
-    """Customers named by payment rows the last load could not type (kept in ledger_rejects): not dunned, as in
-    the workbook run (a payment the book holds but xlfin could not read may have settled the debt)."""
-    out = set()
-    for (text,) in store.rows("SELECT cells FROM ledger_rejects WHERE table_key = 'payments'"):
-        for key, _tag, value in json.loads(text):
-            if key == "customer_id" and value not in (None, ""):
-                out.add(str(value))
-    return sorted(out)
 
 
 # ------------------------------------------------------------------------------------------------ ageing

@@ -71,7 +71,16 @@ from xlfin.engine.openitems import is_credit_note
 
 from .payers import NAME, PayerDirectory
 from .references import CANDIDATES as _CANDIDATES
-from .references import InvoiceIndex, join_numbers, names_nothing, scan, single_explicit, single_reference
+from .references import (
+    InvoiceIndex,
+    join_numbers,
+    names_nothing,
+    one_item_references,
+    scan,
+    single_explicit,
+    single_reference,
+    static_mentions,
+)
 
 
 class ReconcileInputError(ValueError):
@@ -400,17 +409,36 @@ class _Run:
         self.writeoffs["rule"].append(rule)
 
     # -- one payment
-    def settle_single(self, pid: str, p: int, amount: int, rule: str) -> bool:
-        """What ``payment`` (``_named``) does for a payment that names only invoice ``p`` (``_single_references``),
-        when ``p`` still owes at least the amount: settle it by ``rule``, high, and propose a write-off of a gap
-        within tolerance. False, with nothing done, when ``p`` owes less (``payment`` then decides)."""
-        before = self.book.out[p]
-        if before < amount:
+    def settle_named(self, pid: str, named: list[tuple[int, str]], amount: int) -> bool:
+        """What ``payment`` (``_named``) does for a payment whose texts name exactly ``named`` (position, rule) —
+        invoices of its customer, none a credit note, all in its currency, found by exact keys whatever is open
+        (``_static_names``) — when they still owe at least the amount together: settle them in order by their rule,
+        high, and propose a write-off of a gap within tolerance. False, with nothing done, when they owe less
+        (overpayment, one already settled: ``payment`` then decides, reasons and candidates included)."""
+        out = self.book.out
+        if len(named) == 1:  # the common case, without the loops
+            p, rule = named[0]
+            before = out[p]
+            if before < amount:
+                return False
+            self._allocate(pid, p, amount, rule, "high")
+            gap = before - amount
+            if 0 < gap <= self.s.tolerance(before):
+                self._propose_writeoff(pid, p, gap, rule)
+            return True
+        before = [out[p] for p, _ in named]
+        if sum(before) < amount:  # invoice outstanding is never negative: the sum is what the loop can take
             return False
-        self._allocate(pid, p, amount, rule, "high")
-        gap = before - amount
-        if 0 < gap <= self.s.tolerance(before):
-            self._propose_writeoff(pid, p, gap, rule)
+        remaining = amount
+        for p, rule in named:
+            take = min(remaining, out[p])
+            if take > 0:
+                self._allocate(pid, p, take, rule, "high")
+                remaining -= take
+        for (p, rule), was in zip(named, before):
+            gap = out[p]
+            if 0 < gap < was and gap <= self.s.tolerance(was):
+                self._propose_writeoff(pid, p, gap, rule)
         return True
 
     def payment(
@@ -817,11 +845,11 @@ def _reconcile(
     )
     currencies = [c.upper() for c in col("currency")]
     days = _days(payments["payment_date"]) if "payment_date" in payments else np.zeros(n, np.int64)
-    single = _single_references(book, custs, refs, applied, currencies)
+    static = _static_names(book, custs, refs, applied, currencies)
     cents, day_of = amounts.tolist(), days.tolist()
     for i in sorted(range(n), key=lambda i: (day_of[i], pids[i])):
-        p, rule = single[i]
-        if p < 0 or not run.settle_single(pids[i], p, cents[i], rule):
+        named = static[i]
+        if named is None or not run.settle_named(pids[i], named, cents[i]):
             run.payment(pids[i], custs[i], payer_names[i], cents[i], currencies[i], refs[i], applied[i])
     return ReconcileResult(
         allocations=_frame(_columns(run.alloc_rows, ALLOCATION_COLUMNS), ALLOCATION_COLUMNS, ("amount",)),
@@ -830,30 +858,72 @@ def _reconcile(
     )
 
 
-def _single_references(
+def _static_names(
     book: _Book, custs: list[str], refs: list[str], applied: list[str], currencies: list[str]
-) -> list[tuple[int, str]]:
-    """Per payment, (the one invoice it names, the rule) when the payment has a customer and names exactly one
-    invoice, not a credit note, in its currency, whatever is open: by its reference alone (``single_reference``;
-    rule ``reference``), or by its Applied To (``single_explicit``; rule ``explicit``) with a reference that names
-    the same invoice or nothing. Else (-1, "").
+) -> list[list[tuple[int, str]] | None]:
+    """Per payment, the invoices it names as ``payment`` would list them — [(position, rule)], explicit ones
+    first, each once — when the payment has a customer and names only invoices of that customer, none a credit
+    note, all in its currency, by exact keys whatever is open; else None.
 
-    Such a payment's result depends only on that invoice's outstanding when its turn comes (``settle_single``), so
-    the main loop settles it without scanning its texts again or going through the general rules."""
+    Two provers, tried in turn: ``static_mentions`` for texts that are lists of invoice numbers (Applied To and
+    Reference), and, for the other single-number shapes, ``single_explicit`` / ``single_reference`` (one invoice,
+    with a Reference that names the same one or nothing). Such a payment's result depends only on those invoices'
+    outstanding when its turn comes (``settle_named``), so the main loop settles it without scanning its texts
+    again or going through the general rules."""
     index, is_cn, cur = book.index, book.is_cn, book.cur
-    found = [(-1, "")] * len(custs)
-    for i, (cust, ref, named, currency) in enumerate(zip(custs, refs, applied, currencies)):
-        if not cust or cust not in book.slices or not (ref or named):
+    found: list[list[tuple[int, str]] | None] = [None] * len(custs)
+    todo = [i for i, (cust, ref, named) in enumerate(zip(custs, refs, applied))
+            if cust and (ref or named) and cust in book.slices]
+    by_reference = [i for i in todo if not applied[i]]
+    # the most common shape ("INV-1001" alone) for all payments in one pass; the others one by one below
+    one = one_item_references([refs[i] for i in by_reference], [custs[i] for i in by_reference], index)
+    simple = {by_reference[k]: p for k, p in one.items()}
+    for i in todo:
+        cust, ref, named, currency = custs[i], refs[i], applied[i], currencies[i]
+        p = simple.get(i)
+        if p is not None:
+            if p >= 0 and not is_cn[p] and _same_currency(currency, cur[p]):
+                found[i] = [(p, "reference")]
             continue
-        if named:
-            p, rule = single_explicit(named, index, cust), "explicit"
-            if p >= 0 and not names_nothing(ref) and single_reference(ref, index, cust) != p:
+        names = _listed_names(index, cust, ref, named)
+        if names is None:
+            p, rule = _single_name(index, cust, ref, named)
+            if p < 0:
                 continue
-        else:
-            p, rule = single_reference(ref, index, cust), "reference"
-        if p >= 0 and not is_cn[p] and _same_currency(currency, cur[p]):
-            found[i] = (p, rule)
+            names = [(p, rule)]
+        if names and all(not is_cn[p] and _same_currency(currency, cur[p]) for p, _ in names):
+            found[i] = names
     return found
+
+
+def _listed_names(index: InvoiceIndex, cust: str, ref: str, named: str) -> list[tuple[int, str]] | None:
+    """The invoices Applied To and Reference name when both are lists of numbers (or Reference names nothing),
+    as ``payment`` orders them: Applied To's first (explicit), then Reference's (reference), each once. None when a
+    text is not such a list; [] when one is but does not name its invoices by exact keys (no fast path: a single-
+    number prover would find no more in it, and the general path is right in any case)."""
+    explicit: list[int] = []
+    if named:
+        found = static_mentions(named, index, cust, explicit=True)
+        if not found:
+            return found
+        explicit = found
+    if names_nothing(ref):
+        return [(p, "explicit") for p in explicit] or None
+    found = static_mentions(ref, index, cust)
+    if not found:
+        return found
+    return [(p, "explicit") for p in explicit] + [(p, "reference") for p in found if p not in explicit]
+
+
+def _single_name(index: InvoiceIndex, cust: str, ref: str, named: str) -> tuple[int, str]:
+    """(the one invoice the payment names, the rule) by its reference alone (``single_reference``) or by its
+    Applied To (``single_explicit``) with a reference that names the same invoice or nothing; else (-1, "")."""
+    if named:
+        p = single_explicit(named, index, cust)
+        if p >= 0 and not names_nothing(ref) and single_reference(ref, index, cust) != p:
+            return -1, ""
+        return p, "explicit"
+    return single_reference(ref, index, cust), "reference"
 
 
 @contextlib.contextmanager

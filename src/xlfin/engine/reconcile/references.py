@@ -289,12 +289,18 @@ class InvoiceIndex:
                         else:
                             at.append(p)
             self._typo_cache[scope] = table
-        found: set[int] = set()
-        for v in deletion_variants(key):
-            for p in table.get(v, ()):
-                if (is_open is None or is_open(p)) and within_one_edit(key, self.keys[p]):
-                    found.add(p)
-        return sorted(found)
+        # the distinct positions that share a variant with the key, then each checked once (a position reached
+        # through several variants was checked once per variant before; the answer is the same set)
+        near: set[int] = set()
+        get = table.get
+        for v in [key, *(key[:i] + key[i + 1:] for i in range(n))]:  # deletion_variants(key), as a list
+            at = get(v)
+            if at:
+                near.update(at)
+        if not near:
+            return []
+        keys = self.keys
+        return sorted(p for p in near if (is_open is None or is_open(p)) and within_one_edit(key, keys[p]))
 
 
 class Mention(NamedTuple):
@@ -514,6 +520,110 @@ def single_explicit(text: str, index: InvoiceIndex, scope: str) -> int:
         if len(hit) > 1 or found >= 0:
             return -1
         found, last_prefix, i = hit[0], _alpha_prefix(index.keys[hit[0]]), hit_j
+    return found
+
+
+# A remittance text that is a list of invoice numbers: "INV-1001", "inv 1001, inv 1002", "1001 & 1002 & 1003",
+# "Payment for invoices 1001, 1002", "INV#1001 PAYMENT". Items (an optional INV/INVOICE prefix, one soft character,
+# digits) are separated by a hard separator (; & + with optional spaces, or a comma and a space), so a run of parts
+# never spans two items; letter-only words may stand before the list and (outside Applied To) after it.
+# ``static_mentions`` proves the rest for each text.
+_LIST_ITEM_TEXT = r"(?:(?:INVOICE|INV)[ \-#]?)?[0-9]+"
+_LIST_TEXT = rf"{_LIST_ITEM_TEXT}(?:(?: ?[;&+] ?| ?, ){_LIST_ITEM_TEXT})*"
+_REFERENCE_LIST = re.compile(rf"((?:[A-Z]+ )*)({_LIST_TEXT})((?: [A-Z]+)*)")
+_EXPLICIT_LIST = re.compile(_LIST_TEXT)
+_LIST_ITEM = re.compile(r"(?:(INVOICE|INV)([ \-#]?))?([0-9]+)")
+_PREFIX_WORDS = ("INV", "INVOICE")
+
+
+def static_mentions(text: str, index: InvoiceIndex, scope: str, explicit: bool = False) -> list[int] | None:
+    """The invoices ``scan(text, index, scope=scope, explicit=explicit, is_open=...)`` names, in order, each once,
+    whatever is open, when ``text`` is a list of invoice numbers (``_REFERENCE_LIST``; ``_EXPLICIT_LIST`` in Applied
+    To: items only) and every item names exactly one invoice of ``scope`` by its exact key. None when the text is not
+    such a list (the caller may try another prover); [] when it is one but an item names no invoice or several (the
+    scan decides). Why the scan finds exactly these:
+
+    - ASCII, and in such a list a digit is followed only by a digit, a space, ; & + , or the end, and a comma by a
+      space: no date or "1,234" pattern can match and there is no currency sign; a currency or range word can
+      only be one of the words, which are checked. So ``normalise_text`` only upper-cases the text, and its parts
+      are the words, the prefixes and the digit runs;
+    - a hard separator (not ``_SOFT_SEP``) stands between two items, so the run of parts that ``_run_hit`` tries
+      from an item's first part ends with the item, except after the last item, where the words after it join
+      the run: those longer runs must name nothing (checked; their keys end in letters, so neither the digits
+      index nor the previous prefix is tried); the item's own run comes next and names its one invoice (the
+      bare-number rule for a one-part item is applied as ``_run_hit`` applies it). The key of an item is its
+      digits without leading zeros (``key_of_alnum`` drops the INV/INVOICE prefix before digits);
+    - no hit follows another across "-" or "~", so no range; every part with a digit is consumed, so no typo (the
+      parts left are letter-only words); the words are plain (``_plain_word``), so the scan skips them unlooked.
+    """
+    if not text.isascii():
+        return None
+    norm = text.upper()
+    if explicit:
+        if _EXPLICIT_LIST.fullmatch(norm) is None:
+            return None
+        items, words, tail = norm, [], []
+    else:
+        m = _REFERENCE_LIST.fullmatch(norm)
+        if m is None:
+            return None
+        words, items, tail = m.group(1).split(), m.group(2), m.group(3).split()
+        if words and words[-1] in _PREFIX_WORDS:  # "INVOICE 1001": the prefix of the first item, one space before
+            items = words.pop() + " " + items
+        if (words or tail) and any(not _plain_word(word, index) or _CURRENCY_WORD.search(word) or "TO" in word
+                                   for word in words + tail):
+            return None
+    found: list[int] = []
+    item = None
+    for item in _LIST_ITEM.finditer(items):
+        prefix, sep, digits = item.groups()
+        key = digits.lstrip("0") or "0"
+        if not explicit and not (prefix and sep) and len(key) < MIN_BARE_DIGITS:  # a one-part bare number: skipped
+            return []
+        hit = index.lookup(key, (prefix or "") + digits, scope, True)
+        if len(hit) != 1:
+            return []
+        if hit[0] not in found:
+            found.append(hit[0])
+    if tail and item is not None:  # the last item's longer runs, with the words after it, must name nothing
+        prefix, sep, digits = item.groups()
+        own = [prefix, digits] if prefix and sep else [(prefix or "") + digits]
+        run = own + tail[: MAX_RUN_PARTS - len(own)]
+        for j in range(len(run), len(own), -1):
+            alnum = "".join(run[:j])
+            key = key_of_alnum(alnum)
+            if key and index.lookup(key, alnum, scope, True):
+                return []
+    return found
+
+
+# One invoice number and nothing else ("INV-1001", "inv 1001", "INVOICE#1001", "1001"), one text per line.
+_ONE_ITEM_LINE = re.compile(r"^(?:(INVOICE|INV)([ \-#]?))?([0-9]+)$", re.MULTILINE)
+
+
+def one_item_references(texts: Sequence[str], scopes: Sequence[str], index: InvoiceIndex) -> dict[int, int]:
+    """``static_mentions`` of the texts that are one invoice number and nothing else, found by one regular-expression
+    pass over all of them: {text's index: the invoice's position, or -1 when static_mentions gives []}. Texts of
+    other shapes are left out (the caller proves them one by one). Such a text has no words and no character that
+    could start a date, an amount or a range, so it is a one-item list of ``_REFERENCE_LIST`` and this is what
+    static_mentions decides for it (the bare-number rule, then exactly one invoice of the scope)."""
+    chosen = [k for k, text in enumerate(texts) if text.isascii() and "\n" not in text]
+    line_of: dict[int, int] = {}
+    start = 0
+    for k in chosen:
+        line_of[start] = k
+        start += len(texts[k]) + 1
+    found: dict[int, int] = {}
+    lookup = index.lookup
+    for m in _ONE_ITEM_LINE.finditer("\n".join([texts[k] for k in chosen]).upper()):
+        k = line_of[m.start()]
+        prefix, sep, digits = m.groups()
+        key = digits.lstrip("0") or "0"
+        if not (prefix and sep) and len(key) < MIN_BARE_DIGITS:
+            found[k] = -1
+            continue
+        hit = lookup(key, (prefix or "") + digits, scopes[k], True)
+        found[k] = hit[0] if len(hit) == 1 else -1
     return found
 
 
