@@ -196,8 +196,8 @@ def test_notices_beyond_the_sheet_follow_the_overflow_rule(plain_run, tmp_path) 
     from xlfin.app.ledger_report import execute_report
     from xlfin.ledger.view import ledger_view
 
-    book = ledger_view(open_workbook(view))  # the Dunning sheet alone (a Forecast table cut this short has no
-    try:  # text column for the note: overflow.note_column, reported to the integrator)
+    book = ledger_view(open_workbook(view))
+    try:
         execute_report(book, actions=["dunning"])
     finally:
         book.close()
@@ -208,3 +208,19 @@ def test_notices_beyond_the_sheet_follow_the_overflow_rule(plain_run, tmp_path) 
         stored = store.frame("SELECT customer_id, total_due FROM report_dunning ORDER BY row_no")
     assert list(stored["customer_id"]) == list(want["customer_id"])
     assert list(stored["total_due"].astype("int64")) == list(want["total_due"])
+
+
+def test_every_sheet_cut_short_keeps_a_note(tmp_path) -> None:
+    """ledger_sheet_rows = 8 for all five sheets: the Forecast's week table has no text column, so its note goes in
+    its first free column (it stopped `ledger report` with exit 3 before); every cut sheet shows the note."""
+    plain = _book(tmp_path / "plain.xlsm")
+    source = f"duckdb:{tmp_path / 'l.duckdb'}"
+    runner.invoke(app, ["ledger", "load", str(plain), "--source", source])
+    view = _book(tmp_path / "view.xlsm", inputs=False, source=source, config={"ledger_sheet_rows": 8})
+    assert runner.invoke(app, ["ledger", "reconcile", str(view)]).exit_code in (0, 1)
+    done = runner.invoke(app, ["ledger", "report", str(view)])
+    assert done.exit_code in (0, 1), done.output
+    sheets = sheet_values(view)
+    for name in ("Aging", "Dunning", "Forecast"):
+        cells = [v for row in sheets[name] for v in row]
+        assert len(sheets[name]) <= 8 and any(isinstance(v, str) and "rows in all" in v for v in cells), name

@@ -8,6 +8,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -106,3 +108,15 @@ def test_sheets_that_fit_are_unchanged(runs) -> None:
     plain, cut, _ = runs
     assert cut["Scorecard"] == plain["Scorecard"]
     assert cut["Dunning"] == plain["Dunning"]
+
+
+@given(st.integers(0, 400), st.integers(0, 4000), st.integers(5, 300))
+def test_a_table_cut_in_sql_is_not_cut_again(summary: int, detail: int, limit: int) -> None:
+    """The Aging detail is cut in SQL to its share of [summary, detail]; when the sheet is fitted, that table keeps
+    its rows (fixed) and the sheet fits: the note's rows and report table are written once."""
+    from xlfin.ledger.overflow import rows_needed, shares
+
+    keep = shares([summary, detail], limit)[1]
+    allowed = shares([summary, keep], limit, frozenset({1}))
+    assert allowed[1] == keep
+    assert rows_needed([max(a, 0) for a in allowed]) <= max(limit, rows_needed([0, 0]))

@@ -81,14 +81,20 @@ def rows_needed(counts: list[int]) -> int:
     return stacked_layout(counts)[-1] + max(counts[-1], 1) if counts else 0
 
 
-def shares(counts: list[int], limit: int) -> list[int]:
+def shares(counts: list[int], limit: int, fixed: frozenset[int] = frozenset()) -> list[int]:
     """Rows each table may use on a sheet that ends by row `limit`; a table cut gives one of them to the note.
-    Small tables keep all their rows; the large ones share what is left equally (water-filling)."""
+    Small tables keep all their rows; the large ones share what is left equally (water-filling). Tables at the
+    positions `fixed` were cut already (in SQL, with their note): they keep their rows and the others share the rest,
+    so cutting them again cannot happen (their rows were sized by this same rule)."""
     if rows_needed(counts) <= limit:
         return list(counts)
     budget = limit - len(counts) - max(len(counts) - 1, 0)  # rows for data (headers and gaps taken off)
     out = [0] * len(counts)
-    left = sorted(range(len(counts)), key=lambda i: counts[i])
+    for i in fixed:
+        out[i] = counts[i]
+        budget -= max(counts[i], 1)
+    budget = max(budget, 0)
+    left = sorted((i for i in range(len(counts)) if i not in fixed), key=lambda i: counts[i])
     while left:
         fair = budget // len(left)
         i = left.pop(0)
@@ -128,8 +134,11 @@ def note_for(table: str, total: int, shown: int, oldest: bool, run_id: str) -> s
 
 
 def note_column(table: Table) -> str:
-    """The first plain text column: where the note is written (numbers and closed lists cannot hold it)."""
-    return next(c.key for c in table.columns if c.type == "text")
+    """Where the note is written: the first plain text column; a table of numbers and dates only (the Forecast's
+    weeks) gets it in its first column without a closed list (a closed list would translate or drop the text)."""
+    text = [c.key for c in table.columns if c.type == "text"]
+    free = [c.key for c in table.columns if not c.choices]
+    return (text or free or [table.columns[0].key])[0]
 
 
 def with_note(over: Overflow, run_id: str) -> pd.DataFrame:
@@ -150,7 +159,8 @@ class Overflows:
     def fit(self, tables: list[tuple[Table, pd.DataFrame]], lang: Lang) -> list[tuple[Table, pd.DataFrame]]:
         """The blocks of one sheet as they are staged: unchanged when they fit; else the cut ones with note + top."""
         counts = [len(df) for _, df in tables]
-        allowed = shares(counts, self.limit)
+        cut = {c.table.key for c in self.in_sql}
+        allowed = shares(counts, self.limit, frozenset(i for i, (table, _) in enumerate(tables) if table.key in cut))
         out = []
         for (table, frame), n, keep in zip(tables, counts, allowed):
             if keep >= n:
