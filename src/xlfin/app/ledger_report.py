@@ -7,7 +7,7 @@ lays them out. What is read, and how memory stays bounded by one customer chunk 
 - Aging: the summary from SQL (one row per customer); the detail counted in SQL, fetched when it fits the sheet,
   else inserted whole into report_aging_detail by INSERT ... SELECT at commit, the sheet showing the oldest rows
   and a note (ledger.reports.aging_sheet);
-- Scorecard: the engine per customer chunk (ledger.reports.scorecard_from_ledger);
+- Scorecard: per-customer sums in SQL, scored by the engine (ledger.scorecard_sql.scorecard_from_ledger);
 - Dunning: the overdue open items typed straight from SQL, build_dunning on them (ledger.dunning_sql);
 - Forecast and Dashboard: ledger.forecast_sql / ledger.dashboard_sql.
 
@@ -74,12 +74,10 @@ class LedgerReportRun(Run):
 
     @cached_property
     def scorecard(self) -> pd.DataFrame:
-        from xlfin.ledger.chunks import CHUNK_ROWS
-        from xlfin.ledger.reports import scorecard_from_ledger
+        from xlfin.ledger.scorecard_sql import scorecard_from_ledger
 
         self.progress("scorecard")
-        return scorecard_from_ledger(self.store, self.settings, self.as_of, self.lang,
-                                     self.chunk_rows or CHUNK_ROWS)
+        return scorecard_from_ledger(self.store, self.settings, self.as_of, self.figures.TABLE)
 
     @cached_property
     def dunning(self):

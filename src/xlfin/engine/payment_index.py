@@ -26,6 +26,8 @@ from .ordering import sorted_frame, text_codes
 from .ratios import coerce_float_array
 
 __all__ = [
+    "INDEX_BEYOND_DAYS_PER_POINT",
+    "INDEX_FLOOR",
     "INDEX_KNOTS_DAYS",
     "INDEX_KNOTS_VALUE",
     "customer_payment_index",
@@ -36,6 +38,8 @@ __all__ = [
 
 INDEX_KNOTS_DAYS = np.array([-30, -20, 0, 15, 22, 30, 60, 90, 120], dtype=np.float64)
 INDEX_KNOTS_VALUE = np.array([100, 90, 80, 70, 60, 50, 40, 30, 20], dtype=np.float64)
+INDEX_BEYOND_DAYS_PER_POINT = 10  # past the last knot: one point less per this many days
+INDEX_FLOOR = 1  # never below
 _NAT = np.iinfo(np.int64).min
 EXPERIENCE_COLUMNS = ["customer_id", "invoice_no", "amount", "days_beyond_terms", "experience_date", "kind"]
 
@@ -45,7 +49,7 @@ def index_from_days(days_beyond_terms: Any) -> np.ndarray:
     d = coerce_float_array(days_beyond_terms)
     last_day, last_value = INDEX_KNOTS_DAYS[-1], INDEX_KNOTS_VALUE[-1]
     inside = np.interp(d, INDEX_KNOTS_DAYS, INDEX_KNOTS_VALUE)  # clamps to 100 before −30
-    beyond = np.maximum(last_value - (d - last_day) / 10.0, 1.0)
+    beyond = np.maximum(last_value - (d - last_day) / float(INDEX_BEYOND_DAYS_PER_POINT), float(INDEX_FLOOR))
     return np.where(np.isnan(d), np.nan, np.where(d > last_day, beyond, inside))
 
 

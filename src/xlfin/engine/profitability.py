@@ -21,7 +21,7 @@ import pandas as pd
 
 from .openitems import CREDIT_NOTE, is_credit_note
 
-__all__ = ["CREDIT_NOTE", "customer_revenue", "document_sign"]
+__all__ = ["CREDIT_NOTE", "customer_revenue", "document_sign", "gross_margin_of_sums"]
 
 _COLUMNS = ["customer_id", "revenue_12m", "cost_12m", "gross_margin"]
 
@@ -36,6 +36,14 @@ def _cents(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     given = col.notna().to_numpy(dtype=bool)
     values = pd.to_numeric(col, errors="raise").to_numpy(dtype=np.float64, na_value=np.nan)
     return np.where(given, np.nan_to_num(values), 0).astype(np.int64), given
+
+
+def gross_margin_of_sums(revenue_costed: np.ndarray, cost: np.ndarray, has_cost: np.ndarray) -> np.ndarray:
+    """gross_margin from a customer's sums over the documents with a cost (int cents): (revenue − cost) ÷ revenue;
+    NaN without such a document or with a non-positive revenue over them. Shared with the ledger's SQL sums."""
+    rev_c = np.asarray(revenue_costed).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(has_cost & (rev_c > 0), (rev_c - np.asarray(cost, dtype=np.int64)) / rev_c, np.nan)
 
 
 def customer_revenue(invoices: pd.DataFrame, as_of: dt.date, days: int = 365) -> pd.DataFrame:
@@ -63,9 +71,7 @@ def customer_revenue(invoices: pd.DataFrame, as_of: dt.date, days: int = 365) ->
     })
     g = frame.groupby("customer_id", sort=True, dropna=True).sum()
     has_cost = g["n_costed"].to_numpy() > 0
-    rev_c = g["revenue_costed"].to_numpy(dtype=np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        margin = np.where(has_cost & (rev_c > 0), (rev_c - g["cost_12m"].to_numpy()) / rev_c, np.nan)
+    margin = gross_margin_of_sums(g["revenue_costed"].to_numpy(), g["cost_12m"].to_numpy(), has_cost)
     cost_12m = pd.array(g["cost_12m"].to_numpy(dtype=np.int64), dtype="Int64")
     cost_12m[~has_cost] = pd.NA
     return pd.DataFrame({

@@ -69,8 +69,11 @@ __all__ = [
     "DEFAULT_OVERDUE_FLAG_AMOUNT",
     "INDEX_LOOKBACK_MONTHS",
     "SCORECARD_COLUMNS",
+    "AGGREGATE_COLUMNS",
     "build_scorecard",
+    "customer_figures",
     "newest_financials",
+    "score_customers",
     "score_errors",
 ]
 
@@ -80,6 +83,9 @@ SCORECARD_COLUMNS: tuple[str, ...] = (
     "credit_score", "grade", "credit_limit", "suggested_limit", "utilization", "over_limit", "abc_class", "clv",
     "risk_flags",
 )
+# What `customer_figures` adds up per customer and `score_customers` scores (one row per customer).
+AGGREGATE_COLUMNS: tuple[str, ...] = ("revenue_12m", "gross_margin", "outstanding", "overdue", "max_days_overdue",
+                                      "payment_index", "payment_index_before")
 DEFAULT_OVERDUE_FLAG_AMOUNT = Decimal(10000)
 DEFAULT_CLV_RETENTION = 0.8
 DEFAULT_CLV_DISCOUNT_RATE = 0.10
@@ -185,23 +191,19 @@ def _nullable_cents(values: np.ndarray) -> pd.arrays.IntegerArray:
     return out
 
 
-def build_scorecard(customers: pd.DataFrame, invoices: pd.DataFrame, open_items: pd.DataFrame,
-                    experiences: pd.DataFrame | None, financials: pd.DataFrame | None, settings_like: Any,
-                    as_of: dt.date) -> pd.DataFrame:
-    """tblScorecard (columns exactly SCORECARD_COLUMNS; money in cents; ratios float; grade text)."""
-    if customers is None or len(customers) == 0:
-        return _empty_scorecard()
-    settings = settings_like
-    cust = customers.drop_duplicates("customer_id", keep="first").reset_index(drop=True)
-    ids = pd.Index(cust["customer_id"].to_numpy(dtype=object), name="customer_id")
-    n = len(ids)
+def customer_figures(ids: pd.Index, invoices: pd.DataFrame | None, open_items: pd.DataFrame | None,
+                     experiences: pd.DataFrame | None, settings_like: Any, as_of: dt.date) -> pd.DataFrame:
+    """Part (a) of the scorecard: what each customer's rows add up to (AGGREGATE_COLUMNS, indexed by `ids`).
 
-    # sales and margin
+    Everything the scoring needs from invoices and open items, one row per customer: sales and margin, the
+    receivables, the oldest debt and the payment index now and six months earlier. A ledger computes the same
+    figures where its rows live (xlfin.ledger.scorecard_sql) and scores them with `score_customers`.
+    """
+    n = len(ids)
     revenue = customer_revenue(invoices, as_of).set_index("customer_id")
     revenue_12m = revenue["revenue_12m"].reindex(ids, fill_value=0).to_numpy(dtype=np.int64)
     gross_margin = revenue["gross_margin"].reindex(ids).to_numpy(dtype=np.float64, na_value=np.nan)
 
-    # receivables
     items = open_items if open_items is not None else pd.DataFrame(columns=["customer_id", "due_date", "outstanding"])
     item_ids = items["customer_id"].to_numpy(dtype=object)
     item_out = items["outstanding"].to_numpy(dtype=np.int64) if len(items) else np.zeros(0, np.int64)
@@ -212,13 +214,51 @@ def build_scorecard(customers: pd.DataFrame, invoices: pd.DataFrame, open_items:
     owing_days = np.where(item_out > 0, np.nan_to_num(late_days), 0.0)
     max_days = (pd.Series(owing_days).groupby(item_ids).max().reindex(ids, fill_value=0.0).to_numpy(np.float64)
                 if len(items) else np.zeros(n))
+
+    window = int(_setting(settings_like, "payment_window_months", 24))
+    index_now, index_before = _payment_indexes(ids, items, experiences, as_of, window)
+    return pd.DataFrame({"revenue_12m": revenue_12m, "gross_margin": gross_margin, "outstanding": outstanding,
+                         "overdue": overdue, "max_days_overdue": max_days, "payment_index": index_now,
+                         "payment_index_before": index_before}, index=ids)[list(AGGREGATE_COLUMNS)]
+
+
+def build_scorecard(customers: pd.DataFrame, invoices: pd.DataFrame, open_items: pd.DataFrame,
+                    experiences: pd.DataFrame | None, financials: pd.DataFrame | None, settings_like: Any,
+                    as_of: dt.date) -> pd.DataFrame:
+    """tblScorecard (columns exactly SCORECARD_COLUMNS; money in cents; ratios float; grade text):
+    `score_customers` of `customer_figures`."""
+    if customers is None or len(customers) == 0:
+        return _empty_scorecard()
+    cust = customers.drop_duplicates("customer_id", keep="first").reset_index(drop=True)
+    ids = pd.Index(cust["customer_id"].to_numpy(dtype=object), name="customer_id")
+    figures = customer_figures(ids, invoices, open_items, experiences, settings_like, as_of)
+    return score_customers(cust, figures, financials, settings_like, as_of)
+
+
+def score_customers(customers: pd.DataFrame, figures: pd.DataFrame, financials: pd.DataFrame | None,
+                    settings_like: Any, as_of: dt.date) -> pd.DataFrame:
+    """Part (b) of the scorecard: tblScorecard from one row per customer (`customers`, no repeated ids, in the
+    sheet's order), its AGGREGATE_COLUMNS (`figures`, in the same order) and the customers' Financials rows (the
+    newest per customer is used): ratios, Altman Z, score, grade, limits, utilisation, ABC, CLV, risk flags.
+
+    abc_class ranks every customer given against the others, so `customers` must be all of them."""
+    if customers is None or len(customers) == 0:
+        return _empty_scorecard()
+    settings = settings_like
+    cust = customers.reset_index(drop=True)
+    ids = pd.Index(cust["customer_id"].to_numpy(dtype=object), name="customer_id")
+    n = len(ids)
+    revenue_12m = figures["revenue_12m"].to_numpy(dtype=np.int64)
+    gross_margin = figures["gross_margin"].to_numpy(dtype=np.float64)
+    outstanding = figures["outstanding"].to_numpy(dtype=np.int64)
+    overdue = figures["overdue"].to_numpy(dtype=np.int64)
+    max_days = figures["max_days_overdue"].to_numpy(dtype=np.float64)
+    index_now = figures["payment_index"].to_numpy(dtype=np.float64)
+    index_before = figures["payment_index_before"].to_numpy(dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         per_day = np.where(revenue_12m > 0, 365.0 / np.where(revenue_12m > 0, revenue_12m, 1), np.nan)
     dso = outstanding * per_day
     best_dso = (outstanding - overdue) * per_day
-
-    window = int(_setting(settings, "payment_window_months", 24))
-    index_now, index_before = _payment_indexes(ids, items, experiences, as_of, window)
 
     # financial statements
     fin = newest_financials(financials, ids)

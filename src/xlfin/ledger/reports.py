@@ -5,8 +5,7 @@ Each reads one customer chunk (`chunks.plan`) or one row per customer at a time;
 - Aging (`aging_sheet`): the summary from SQL (`pushdown.aging_summary`, one row per customer); the detail
   counted in SQL, fetched in the engine's order when it fits the sheet, else inserted whole into
   report_aging_detail by INSERT ... SELECT when the workbook is saved, the sheet showing the oldest rows and a note.
-- Scorecard (`scorecard_from_ledger`): `build_scorecard` per customer chunk (the payment index needs each settled
-  document's dates, not a sum); abc_class, the one column ranking all customers, again over the whole card.
+- Scorecard: `xlfin.ledger.scorecard_sql.scorecard_from_ledger` (per-customer sums in SQL, the engine's scoring).
 - Dunning: `ledger.dunning_sql.dunning_from_ledger` (the overdue open items typed straight from SQL).
 """
 
@@ -19,14 +18,12 @@ import pandas as pd
 
 import numpy as np
 
-from xlfin.engine import aging, openitems, payment_index
-from xlfin.engine.scorecard import build_scorecard
-from xlfin.engine.segmentation import abc_class
+from xlfin.engine import aging, openitems
 from xlfin.schema import AGING_DETAIL
 from xlfin.schema.settings import Settings
 
 from xlfin.ledger import pushdown
-from xlfin.ledger.chunks import CHUNK_ROWS, frames_for, plan, temp_frame
+from xlfin.ledger.chunks import frames_for, temp_frame
 from xlfin.ledger.overflow import Overflows, SqlOverflow, note_column, shares
 from xlfin.ledger.store import Store
 
@@ -151,36 +148,6 @@ def aging_sheet(store: Store, settings: Settings, as_of: dt.date, overflows: Ove
     rows = detail.top(shown)
     head = pd.DataFrame({note_column(AGING_DETAIL): [note]})
     return summary, pd.concat([head, rows.astype(object)], ignore_index=True), total
-
-
-# ------------------------------------------------------------------------------------------------ scorecard
-
-
-def scorecard_from_ledger(store: Store, settings: Settings, as_of: dt.date, lang: str = "en",
-                          chunk_rows: int = CHUNK_ROWS) -> pd.DataFrame:
-    """tblScorecard, customer chunk by customer chunk: each chunk's customers, invoices, financials and posted
-    allocations are read and `build_scorecard` (unchanged) runs on them; every column is the customer's own except
-    abc_class (a rank over all customers), which the engine's `abc_class` then gives over the one row per customer.
-    Rows in the customers' order, as the workbook run."""
-    parts = []
-    for chunk in plan(store, chunk_rows):
-        ids = pd.DataFrame({"k": sorted(chunk.members)})
-        got = ledger_items(store, settings, as_of, lang, ids, ("customers", "invoices", "financials"))
-        f = got.frames
-        experiences = payment_index.payment_experiences(got.open_items, as_of)
-        parts.append(build_scorecard(f["customers"], f["invoices"], got.open_items, experiences, f["financials"],
-                                     settings, as_of))
-    card = pd.concat(parts, ignore_index=True) if parts else build_scorecard(None, None, None, None, None,
-                                                                             settings, as_of)
-    if not len(card):
-        return card
-    order = {str(c): i for i, (c,) in enumerate(store.rows("SELECT customer_id FROM customers ORDER BY _seq, "
-                                                            f"customer_id{_collate(store)}"))}
-    card = card.iloc[np.argsort([order[str(c)] for c in card["customer_id"]], kind="stable")].reset_index(drop=True)
-    ids = card["customer_id"].to_numpy(dtype=object)
-    revenue = card["revenue_12m"].to_numpy(dtype=np.int64)
-    card["abc_class"] = np.asarray(abc_class(revenue, tuple(settings.abc_cutoffs), keys=ids), dtype=object)
-    return card
 
 
 def unapplied_total(store: Store) -> int:
