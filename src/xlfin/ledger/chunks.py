@@ -296,9 +296,9 @@ def _open_sql(alloc_where: str = "", where: str = "", *, payment_filter: bool = 
                i.amount - COALESCE(CASE WHEN COALESCE(i.doc_type = 'Credit Note', FALSE) THEN g.given ELSE p.paid END, 0)
                  AS open_amount
         FROM invoices i
-        LEFT JOIN (SELECT invoice_no, SUM(amount) AS paid FROM ledger_allocations {alloc_where} GROUP BY invoice_no) p
+        LEFT JOIN (SELECT invoice_no, CAST(SUM(amount) AS BIGINT) AS paid FROM ledger_allocations {alloc_where} GROUP BY invoice_no) p
           ON p.invoice_no = i.invoice_no
-        LEFT JOIN (SELECT payment_id, SUM(amount) AS given FROM ledger_allocations
+        LEFT JOIN (SELECT payment_id, CAST(SUM(amount) AS BIGINT) AS given FROM ledger_allocations
                    WHERE rule = 'credit_note' {cn_filter} GROUP BY payment_id) g ON g.payment_id = i.invoice_no
         {w}"""
 

@@ -48,7 +48,7 @@ applied AS (
   UNION ALL
   SELECT a.payment_id AS doc, a.amount FROM alloc a JOIN docs ON docs.invoice_no = a.payment_id AND docs.is_cn
 ),
-paid AS (SELECT doc, SUM(amount) AS paid FROM applied GROUP BY doc),
+paid AS (SELECT doc, CAST(SUM(amount) AS BIGINT) AS paid FROM applied GROUP BY doc),
 items AS (
   SELECT d.customer_id, d.due_date,
          CASE WHEN d.is_cn THEN -(d.amount - COALESCE(p.paid, 0)) ELSE d.amount - COALESCE(p.paid, 0) END AS outstanding

@@ -39,7 +39,10 @@ def due_date_sql(settings: Settings, invoice: str = "i", customer: str = "c") ->
 
 def open_items_sql(settings: Settings, as_of: dt.date) -> str:
     """One row per open document: invoice_no, customer_id, due_date, days_overdue, bucket (0..n+1), outstanding;
-    disputed, on_hold, invoice_date, is_cn, currency (what the dunning run reads of an item besides)."""
+    disputed, on_hold, invoice_date, is_cn, currency (what the dunning run reads of an item besides).
+
+    Sums are cast to BIGINT before COALESCE meets them: DuckDB 2.0.1 was seen comparing COALESCE over a HUGEINT SUM
+    wrongly (tests/hostile/test_ledger_verbs.py), and cents fit in 64 bits."""
     a = sql_date(as_of)
     edges = tuple(int(e) for e in settings.aging_edges)
     basis = "COALESCE(due_date, invoice_date)" if settings.aging_basis == "due" else "invoice_date"
@@ -54,17 +57,17 @@ WITH docs AS (
   WHERE i.invoice_date <= {a}
 ),
 cash AS (
-  SELECT al.invoice_no AS doc, SUM(al.amount) AS applied
+  SELECT al.invoice_no AS doc, CAST(SUM(al.amount) AS BIGINT) AS applied
   FROM ledger_allocations al JOIN payments p ON p.payment_id = al.payment_id
   WHERE p.payment_date <= {a} AND al.rule <> 'credit_note'
   GROUP BY al.invoice_no
 ),
 credit AS (
-  SELECT al.payment_id AS doc, SUM(al.amount) AS applied
+  SELECT al.payment_id AS doc, CAST(SUM(al.amount) AS BIGINT) AS applied
   FROM ledger_allocations al WHERE al.rule = 'credit_note' GROUP BY al.payment_id
 ),
 credited AS (
-  SELECT al.invoice_no AS doc, SUM(al.amount) AS applied
+  SELECT al.invoice_no AS doc, CAST(SUM(al.amount) AS BIGINT) AS applied
   FROM ledger_allocations al WHERE al.rule = 'credit_note' GROUP BY al.invoice_no
 ),
 items AS (
