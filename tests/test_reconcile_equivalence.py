@@ -395,6 +395,8 @@ def test_static_mentions_are_what_scan_finds_whatever_is_open(text: str, scope: 
 
 @pytest.mark.parametrize(("text", "explicit", "expected"), [
     ("INV-20001, INV-20002", False, [4, 5]),
+    ("invoice INV001234", False, None),  # two prefixes: the scan's run "INVOICEINV001234" is ambiguous (hypothesis)
+    ("invoice INV001234, INV001234", False, None),
     ("Settlement of invoices 20001, 20002; 1235", False, [4, 5, 2]),
     ("Remittance for invoice 20002", False, [5]),
     ("20001 & 20002 & 20001", False, [4, 5]),  # a duplicate is named once

@@ -569,6 +569,8 @@ def static_mentions(text: str, index: InvoiceIndex, scope: str, explicit: bool =
             return None
         words, items, tail = m.group(1).split(), m.group(2), m.group(3).split()
         if words and words[-1] in _PREFIX_WORDS:  # "INVOICE 1001": the prefix of the first item, one space before
+            if not items[0].isdigit():  # "INVOICE INV001234": the scan reads the two prefixes as one run
+                return None
             items = words.pop() + " " + items
         if (words or tail) and any(not _plain_word(word, index) or _CURRENCY_WORD.search(word) or "TO" in word
                                    for word in words + tail):
