@@ -954,7 +954,9 @@ def _empty_if_none(frame: pd.DataFrame | None, columns: list[str]) -> pd.DataFra
 
 def _columns(rows: list[tuple], columns: list[str]) -> dict[str, list[Any]]:
     """Rows (tuples in ``columns`` order) -> a list per column."""
-    return {c: [row[k] for row in rows] for k, c in enumerate(columns)}
+    if not rows:
+        return {c: [] for c in columns}
+    return dict(zip(columns, map(list, zip(*rows))))  # one transpose in C instead of a listcomp per column
 
 
 def _frame(data: dict[str, list[Any]], columns: list[str], money: tuple[str, ...]) -> pd.DataFrame:
