@@ -610,3 +610,24 @@ def test_reason_cells_read_in_both_languages():
     assert localise_reason(reason, "zh-CN") == "named_not_found: 指定核销的发票号不存在 (INV-9)"
     assert localise_reason(reason, "en") == reason
     assert reason_code(localise_reason(reason, "zh-CN")) == "named_not_found"
+
+
+def test_book_open_counts_and_sorted_outstanding_follow_the_buckets():
+    """_Book's open_count and sorted_out (made from each customer's slice) equal what the buckets say."""
+    import pandas as pd
+
+    from xlfin.engine.reconcile.engine import _Book
+
+    invoices = pd.DataFrame({
+        "invoice_no": [f"INV-{i}" for i in range(12)],
+        "customer_id": ["C2", "C1", "C1", "C2", "C1", "C3", "C1", "C2", "C3", "C1", "C4", "C2"],
+        "amount": [500, 300, 300, 700, 100, 900, 300, 500, 200, 50, 80, 10],
+        "doc_type": ["invoice"] * 10 + ["credit_note", "invoice"],
+        "disputed": [False, False, False, False, False, True, False, False, False, False, False, False],
+        "due_date": pd.to_datetime(["2024-01-0%d" % (1 + i % 9) for i in range(12)]),
+    })
+    book = _Book(invoices)
+    assert book.open_count == {c: sum(len(v) for v in d.values()) for c, d in book.by_amount.items()}
+    assert book.sorted_out == {c: sorted(d) for c, d in book.by_amount.items()}
+    assert book.open_count == {"C1": 5, "C2": 4, "C3": 1}  # C3's 900 is disputed, C4 has a credit note only
+    assert book.sorted_out["C1"] == [50, 100, 300]

@@ -190,3 +190,14 @@ def test_payer_directory_exact_truncated_and_ambiguous():
     assert d.customers_for("BLUE STAR FOODS") == ["C3", "C4"]  # same name twice: ambiguous
     assert d.customers_for("ACME") == []  # too short to be a truncation
     assert d.customers_for("") == []
+
+
+def test_index_keys_batch_equals_one_by_one_all_ascii_and_mixed():
+    """The batch fast path (every number ASCII) and the mixed path give what ``_index_keys`` gives one by one."""
+    from xlfin.engine.reconcile.references import _index_keys, _index_keys_batch
+
+    ascii_numbers = ["INV-1001", "007", "000", "inv 0042", "CN-7", "A1B2", "No. 1234", "1001", "", "INV-0"]
+    mixed = [*ascii_numbers, "发票 1003", "ＩＮＶ－１００４", "INV-1005"]
+    for numbers in (ascii_numbers, mixed, ["INV-1"], []):
+        keys, alnums, digits = _index_keys_batch(numbers)
+        assert list(zip(keys, alnums, digits)) == [_index_keys(n) for n in numbers]

@@ -252,7 +252,7 @@ class _Book:
         # outstanding -> positions (ascending = oldest first) of open, undisputed invoices, per customer
         targets = (~np.asarray(self.is_cn, bool) & ~np.asarray(self.disputed, bool)
                    & (amounts[order_a] > 0)) if n else np.zeros(0, bool)
-        self.by_amount = _amount_buckets(self.cust, self.out, cuts, targets)
+        self.by_amount, self.open_count, self.sorted_out = _amount_buckets(self.cust, self.out, cuts, targets)
         # all customers: candidates for unidentified payers. Kept as the targets by their first outstanding (a
         # position whose outstanding still equals it was never reduced) plus the positions reduce() moved to a
         # new outstanding; _global_candidates checks the current outstanding, so stale entries cost nothing.
@@ -261,9 +261,6 @@ class _Book:
         self.by_first_out = tpos[np.argsort(first_out[tpos], kind="stable")]
         self.first_sorted = first_out[self.by_first_out]
         self.moved_to: dict[int, set[int]] = {}
-        # the same open items as counts and as sorted distinct outstanding values (range queries for tolerance)
-        self.open_count = {c: sum(len(v) for v in d.values()) for c, d in self.by_amount.items()}
-        self.sorted_out = {c: sorted(d) for c, d in self.by_amount.items()}
 
     def open_at(self, amount: int) -> list[int]:
         """Positions of every customer's open, undisputed invoices whose outstanding is ``amount`` (any order)."""
@@ -333,27 +330,39 @@ class _Book:
         ]
 
 
-def _amount_buckets(cust: list[str], out: list[int], cuts: list[int], targets: np.ndarray) -> dict[str, dict[int, list[int]]]:
-    """Per customer, outstanding -> positions (ascending) of the ``targets`` positions. A customer's positions are
-    one slice (``cuts``); where its amounts are all distinct (nearly always) the dict is made in one call."""
+def _amount_buckets(
+    cust: list[str], out: list[int], cuts: list[int], targets: np.ndarray
+) -> tuple[dict[str, dict[int, list[int]]], dict[str, int], dict[str, list[int]]]:
+    """Per customer, outstanding -> positions (ascending) of the ``targets`` positions; with the same open items
+    as counts and as sorted distinct outstanding values (range queries for tolerance). A customer's positions are
+    one slice (``cuts``); where its amounts are all distinct (nearly always) the dict is made in one call. The
+    amounts are taken for all targets in one numpy gather (not per customer), and the counts and sorted values
+    come from the slice itself, not from a second pass over the dicts."""
     found: dict[str, dict[int, list[int]]] = {}
+    counts: dict[str, int] = {}
+    sorted_out: dict[str, list[int]] = {}
     tpos = np.flatnonzero(targets)
     bounds = np.searchsorted(tpos, cuts).tolist()
     positions = tpos.tolist()
+    target_out = np.asarray(out, dtype=np.int64)[tpos].tolist() if len(tpos) else []
     for k in range(len(cuts) - 1):
         lo, hi = bounds[k], bounds[k + 1]
         if lo == hi:
             continue
         mine = positions[lo:hi]
-        amounts = [out[p] for p in mine]
-        if len(set(amounts)) == len(amounts):
-            found[cust[mine[0]]] = dict(zip(amounts, [[p] for p in mine]))
-            continue
-        buckets: dict[int, list[int]] = {}
-        for p, o in zip(mine, amounts):
-            buckets.setdefault(o, []).append(p)
-        found[cust[mine[0]]] = buckets
-    return found
+        amounts = target_out[lo:hi]
+        c = cust[mine[0]]
+        counts[c] = hi - lo
+        distinct = set(amounts)
+        if len(distinct) == len(amounts):
+            found[c] = dict(zip(amounts, [[p] for p in mine]))
+        else:
+            buckets: dict[int, list[int]] = {}
+            for p, o in zip(mine, amounts):
+                buckets.setdefault(o, []).append(p)
+            found[c] = buckets
+        sorted_out[c] = sorted(distinct)
+    return found, counts, sorted_out
 
 
 def _same_currency(a: str, b: str) -> bool:
@@ -945,7 +954,9 @@ def _empty_if_none(frame: pd.DataFrame | None, columns: list[str]) -> pd.DataFra
 
 def _columns(rows: list[tuple], columns: list[str]) -> dict[str, list[Any]]:
     """Rows (tuples in ``columns`` order) -> a list per column."""
-    return {c: [row[k] for row in rows] for k, c in enumerate(columns)}
+    if not rows:
+        return {c: [] for c in columns}
+    return dict(zip(columns, map(list, zip(*rows))))  # one transpose in C instead of a listcomp per column
 
 
 def _frame(data: dict[str, list[Any]], columns: list[str], money: tuple[str, ...]) -> pd.DataFrame:

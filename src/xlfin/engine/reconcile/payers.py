@@ -140,11 +140,12 @@ class PayerDirectory:
     def build(cls, customer_ids: Sequence[str], names: Sequence[object]) -> PayerDirectory:
         directory = cls()
         for cid, name in zip(customer_ids, names):
-            key = normalise_name(name)
+            all_words = _words(name)  # once per name: normalise_name(name) is _key(_words(name))
+            key = _key(all_words)
             if not (key and cid):
                 continue
             _add(directory.by_name, key, cid)
-            words = [w for w in _words(name) if w not in _LATIN_SUFFIXES]
+            words = [w for w in all_words if w not in _LATIN_SUFFIXES]
             if len(words) > 1:
                 _add(directory.by_words, frozenset(words), cid)
             if _is_cjk(key):

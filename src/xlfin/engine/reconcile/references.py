@@ -187,6 +187,8 @@ def _index_keys_batch(numbers: list[str]) -> tuple[list[str], list[str], list[st
     digit_text = _LEADING_ZEROS.sub("\n", joined.translate(_KEEP_DIGITS))[1:]
     alnum_text = alnum_text[1:]
     n = len(numbers)
+    if len(plain) == n and n:  # all ASCII (nearly always): the split texts are the lists, in order
+        return key_text.split("\n"), alnum_text.split("\n"), digit_text.split("\n")
     keys, alnums, digits = [""] * n, [""] * n, [""] * n
     if plain:
         for i, key, alnum, digit in zip(plain, key_text.split("\n"), alnum_text.split("\n"),
