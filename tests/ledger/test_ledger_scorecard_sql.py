@@ -16,11 +16,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from books import computed_run, posted_store  # noqa: E402
 
 from xlfin.app.demo import DEMO_AS_OF  # noqa: E402
+from xlfin.engine import openitems  # noqa: E402
 from xlfin.engine import payment_index as pix  # noqa: E402
 from xlfin.engine.scorecard import build_scorecard, customer_figures  # noqa: E402
 from xlfin.ledger import scorecard_sql  # noqa: E402
 from xlfin.ledger.pushdown import Figures  # noqa: E402
-from xlfin.ledger.reports import ledger_items  # noqa: E402
+from xlfin.ledger.chunks import frames_for  # noqa: E402
 from xlfin.ledger.scorecard_sql import SCALE, fragile_customers, scaled_index, scaled_index_sql  # noqa: E402
 
 BOOK = {"customers": 25, "invoices": 300, "payments": 260}
@@ -63,11 +64,16 @@ def db(request):
 
 def _reference(store, settings, as_of: dt.date) -> pd.DataFrame:
     """The engine over the whole posted ledger (the rows read and typed as a workbook run, in one chunk)."""
-    got = ledger_items(store, settings, as_of, "en", None, ("customers", "invoices", "financials"))
-    f = got.frames
-    experiences = pix.payment_experiences(got.open_items, as_of)
-    return build_scorecard(f["customers"], f["invoices"], got.open_items, experiences, f["financials"], settings,
-                           as_of)
+    f = frames_for(store, settings, as_of, "en", "", None, ("customers", "invoices", "financials"))
+    allocations = store.frame("SELECT payment_id, invoice_no, customer_id, amount, rule, confidence "
+                              "FROM ledger_allocations")
+    allocations["amount"] = allocations["amount"].astype("int64")
+    dates = store.frame("SELECT payment_id, payment_date FROM payments WHERE payment_id IN "
+                        "(SELECT payment_id FROM ledger_allocations)")
+    items = openitems.open_items(f["invoices"], openitems.invoice_payment_dates(allocations, dates, f["invoices"]),
+                                 as_of)
+    return build_scorecard(f["customers"], f["invoices"], items, pix.payment_experiences(items, as_of),
+                           f["financials"], settings, as_of)
 
 
 def _from_sql(store, settings, as_of: dt.date) -> pd.DataFrame:

@@ -1,6 +1,6 @@
 """Per-customer reports from the posted ledger, fetching only the customers they work on (issue #16 item 2).
 
-Each reads one customer chunk (`chunks.plan`) or one row per customer at a time; the engine is unchanged.
+Each reads one row per customer, or the detail in SQL; the engine is unchanged.
 
 - Aging (`aging_sheet`): the summary from SQL (`pushdown.aging_summary`, one row per customer); the detail
   counted in SQL, fetched in the engine's order when it fits the sheet, else inserted whole into
@@ -18,48 +18,13 @@ import pandas as pd
 
 import numpy as np
 
-from xlfin.engine import aging, openitems
+from xlfin.engine import aging
 from xlfin.schema import AGING_DETAIL
 from xlfin.schema.settings import Settings
 
 from xlfin.ledger import pushdown
-from xlfin.ledger.chunks import frames_for, temp_frame
 from xlfin.ledger.overflow import Overflows, SqlOverflow, note_column, shares
 from xlfin.ledger.store import Store
-
-_CUSTOMERS = "xlfin_customers"
-
-
-@dataclass
-class LedgerItems:
-    """Typed input frames of a set of customers, their posted allocations dated, and their open items."""
-
-    frames: dict[str, pd.DataFrame]
-    allocations: pd.DataFrame  # posted allocations with payment_date (openitems.invoice_payment_dates)
-    open_items: pd.DataFrame
-
-
-def ledger_items(store: Store, settings: Settings, as_of: dt.date, lang: str, ids: pd.DataFrame | None,
-                 keys: tuple[str, ...] = ("customers", "invoices")) -> LedgerItems:
-    """What a workbook run's `Run.open_items` is, for the customers in `ids` (column k; None: every customer):
-    their rows of the input tables `keys` typed and validated, the allocations posted to their documents with the
-    payments' dates, and the open items the engine builds from them."""
-    inside = "" if ids is None else f"customer_id IN (SELECT k FROM {_CUSTOMERS})"
-    where = f"WHERE {inside}" if inside else ""
-    temp = None if ids is None else (_CUSTOMERS, ids)
-    frames = frames_for(store, settings, as_of, lang, where, temp, keys)
-    allocations = _read(store, ids, "SELECT payment_id, invoice_no, customer_id, amount, rule, confidence "
-                                    f"FROM ledger_allocations {where}")
-    allocations["amount"] = allocations["amount"].astype("int64")
-    dates = _read(store, ids, "SELECT payment_id, payment_date FROM payments WHERE payment_id IN "
-                              f"(SELECT payment_id FROM ledger_allocations {where})")
-    dated = openitems.invoice_payment_dates(allocations, dates, frames["invoices"])
-    return LedgerItems(frames, dated, openitems.open_items(frames["invoices"], dated, as_of))
-
-
-def _read(store: Store, ids: pd.DataFrame | None, sql: str) -> pd.DataFrame:
-    return store.frame(sql) if ids is None else temp_frame(store, _CUSTOMERS, ids, sql)
-
 
 # ------------------------------------------------------------------------------------------------ ageing
 
