@@ -47,6 +47,8 @@ def text_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     texts = uniques.tolist() if isinstance(uniques, np.ndarray) else list(uniques)
     if set(map(type, texts)) - {str}:
         return None  # numbers, subclasses of str, mixed classes: pandas' own comparison rules
+    if any(t.endswith("\x00") for t in texts):
+        return None  # older numpy compares texts without their trailing NULs: pandas' own order, whatever version
     order = sorted(range(len(texts)), key=texts.__getitem__)
     rank = np.empty(len(texts), dtype=np.int64)
     rank[order] = np.arange(len(texts), dtype=np.int64)
