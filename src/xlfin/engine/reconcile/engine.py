@@ -791,7 +791,9 @@ def _dfs_size(
                     return found
         return None
 
-    return dfs(0, target, size, []) or [], steps
+    found = dfs(0, target, size, []) or []
+    del dfs  # dfs refers to itself through its closure: a cycle that only the collector would free, with the tables
+    return found, steps
 
 
 # ---------------------------------------------------------------------------------------------- public API
