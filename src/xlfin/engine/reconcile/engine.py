@@ -249,10 +249,13 @@ class _Book:
         self.slices: dict[str, range] = {self.cust[a]: range(a, b) for a, b in zip(cuts, cuts[1:])}
         self.head = {c: r.start for c, r in self.slices.items()}  # first possibly-open position (FIFO)
         self.index = InvoiceIndex.build(self.nos, self.cust)
-        # outstanding -> positions (ascending = oldest first) of open, undisputed invoices, per customer
+        # outstanding -> positions (ascending = oldest first) of open, undisputed invoices, per customer. Lazy:
+        # reduce() adds a position under its new outstanding but never takes one out (most allocations close the
+        # invoice), so a bucket also holds positions that left it; readers keep those with out[p] == the amount.
+        # ``amounts_seen`` is the sorted keys of a customer's buckets; ``open_count`` stays exact.
         targets = (~np.asarray(self.is_cn, bool) & ~np.asarray(self.disputed, bool)
                    & (amounts[order_a] > 0)) if n else np.zeros(0, bool)
-        self.by_amount, self.open_count, self.sorted_out = _amount_buckets(self.cust, self.out, cuts, targets)
+        self.at_amount, self.open_count, self.amounts_seen = _amount_buckets(self.cust, self.out, cuts, targets)
         # all customers: candidates for unidentified payers. Kept as the targets by their first outstanding (a
         # position whose outstanding still equals it was never reduced) plus the positions reduce() moved to a
         # new outstanding; _global_candidates checks the current outstanding, so stale entries cost nothing.
@@ -279,27 +282,34 @@ class _Book:
     def reduce(self, p: int, cents: int) -> None:
         old = self.out[p]
         new = old - cents
-        if old > 0 and not self.is_cn[p] and not self.disputed[p]:  # _amount_rule_target, inline (hot)
-            cust = self.cust[p]
-            amounts, values = self.by_amount[cust], self.sorted_out[cust]
-            bucket = amounts[old]
-            bucket.remove(p)
-            if not bucket:
-                del amounts[old]
-                del values[bisect.bisect_left(values, old)]
-            if new > 0:
-                if new not in amounts:
-                    amounts[new] = []
-                    bisect.insort(values, new)
-                bisect.insort(amounts[new], p)
-                moved = self.moved_to.get(new)
-                if moved is None:
-                    self.moved_to[new] = {p}
-                else:
-                    moved.add(p)
-            else:
-                self.open_count[cust] -= 1
         self.out[p] = new
+        if old > 0 and new != old and not self.is_cn[p] and not self.disputed[p]:  # _amount_rule_target (hot)
+            if new > 0:
+                self._moved(p, new)
+            else:  # closed: its stale bucket entry is skipped by the readers
+                self.open_count[self.cust[p]] -= 1
+
+    def _moved(self, p: int, new: int) -> None:
+        """A target position part-paid down to ``new`` (> 0): listed under it too (outstanding only falls, so p
+        was never there before)."""
+        cust = self.cust[p]
+        buckets = self.at_amount[cust]
+        bucket = buckets.get(new)
+        if bucket is None:
+            buckets[new] = [p]
+            bisect.insort(self.amounts_seen[cust], new)
+        else:
+            bisect.insort(bucket, p)
+        moved = self.moved_to.get(new)
+        if moved is None:
+            self.moved_to[new] = {p}
+        else:
+            moved.add(p)
+
+    def at(self, cust: str, amount: int) -> list[int]:
+        """Positions (ascending) of the customer's open, undisputed invoices whose outstanding is ``amount``."""
+        out = self.out
+        return [p for p in self.at_amount.get(cust, {}).get(amount, ()) if out[p] == amount]
 
     def open_list(self, cust: str, currency: str, include_disputed: bool = False, most: int | None = None
                   ) -> list[int]:
@@ -575,7 +585,7 @@ class _Run:
         def conf(level: str) -> str:  # a payer known only by name (1) or by a name in the text (2) is less sure
             return _LEVELS[min(_LEVELS.index(level) + by_name, len(_LEVELS) - 1)]
 
-        exact = [p for p in b.by_amount.get(cust, {}).get(amount, ()) if _same_currency(currency, b.cur[p])]
+        exact = [p for p in b.at(cust, amount) if _same_currency(currency, b.cur[p])]
         if exact:
             self._allocate(
                 pid, exact[0], amount, "exact_amount", conf("high" if len(exact) == 1 else "medium")
@@ -628,7 +638,7 @@ class _Run:
     def _within_tolerance(self, cust: str, amount: int, currency: str) -> list[tuple[int, int]]:
         """(gap, position) of the open invoices the payment falls short of by no more than the tolerance."""
         b = self.book
-        values = b.sorted_out.get(cust, [])
+        values = b.amounts_seen.get(cust, [])
         # out − amount ≤ max(abs, pct × out)  ⇔  out ≤ max(amount + abs, amount ÷ (1 − pct))
         top = max(amount + self.s.tolerance_abs_cents, int(amount / (1 - self.s.tolerance_pct)) + 1)
         lo, hi = bisect.bisect_right(values, amount), bisect.bisect_right(values, top)
@@ -636,8 +646,8 @@ class _Run:
             (out - amount, p)
             for out in values[lo:hi]
             if out - amount <= self.s.tolerance(out)
-            for p in b.by_amount[cust][out]
-            if _same_currency(currency, b.cur[p])
+            for p in b.at_amount[cust][out]
+            if b.out[p] == out and _same_currency(currency, b.cur[p])
         ]
 
     def _nothing_open(self, pid: str, cust: str, amount: int, currency: str) -> None:
