@@ -14,6 +14,8 @@ import random
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from xlfin.engine.reconcile.engine import _Book, _Run, _Settings
 from xlfin.engine.reconcile.payers import PayerDirectory
@@ -104,3 +106,53 @@ def test_part_payment_to_an_amount_another_invoice_had_is_found_in_order() -> No
     assert book.open_count["C1"] == 2
     book.reduce(a, 100)
     assert book.at("C1", 500) == [c] and book.at("C1", 400) == [a]
+
+
+# ------------------------------------------------------------------------------------- the invoice index build
+
+_PREFIXES = ["INV-", "INV", "inv ", "INV0", "INVOICE", "INVNO", "INVX", "NO.", "N", "I", "NR", "X-", "", "0", "发票号"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_PREFIXES), st.sampled_from(["", "0", "00", "7", "1001", "0042", "12a"]),
+                          st.sampled_from(["", "", "-B", "/7"])).map("".join), max_size=25))
+def test_index_build_fast_paths_equal_the_reference_index(numbers: list[str]) -> None:
+    """Numbers shaped like real ones (mostly "INV-" + digits, where the key batch strips "INV" with one replace and
+    the digit and letter-start indexes are skipped), mixed with every other prefix: the index is the reference
+    engine's, and the batch is ``_index_keys`` one by one."""
+    from support.reconcile_reference.references import InvoiceIndex as ReferenceIndex
+    from xlfin.engine.reconcile.references import InvoiceIndex, _index_keys, _index_keys_batch
+
+    for batch in (numbers, [n for n in numbers if n.startswith("INV-")]):
+        keys, alnums, digits = _index_keys_batch(batch)
+        assert list(zip(keys, alnums, digits)) == [_index_keys(n) for n in batch]
+        customers = ["C1"] * len(batch)
+        new, old = InvoiceIndex.build(batch, customers), ReferenceIndex.build(batch, customers)
+        assert (new.keys, new.alnums, new.by_key, new.by_digits, new.alpha_starts) == (
+            old.keys, old.alnums, old.by_key, old.by_digits, old.alpha_starts)
+
+
+# ------------------------------------------------------------------------------------- column conversions
+
+
+def test_text_fast_path_and_cell_path_agree() -> None:
+    """All-text columns go through one C loop; a column with a blank or a number takes the per-cell way. Both
+    strip, and a number Excel sent as a double reads as its digits."""
+    import numpy as np
+
+    from xlfin.engine.reconcile.engine import _text
+
+    assert _text(pd.Series([" INV-1 ", "INV-2", "\tC3\u3000", ""])) == ["INV-1", "INV-2", "C3", ""]
+    assert _text(pd.Series(["INV-1 ", None, 1001.0, 12.5, np.nan, 7])) == ["INV-1", "", "1001", "12.5", "", "7"]
+    assert _text(pd.Series([" a", pd.NA, "b "], dtype="string")) == ["a", "", "b"]
+    assert _text(pd.Series([], dtype=object)) == []
+
+
+def test_duplicate_and_blank_ids_are_still_reported() -> None:
+    from xlfin.engine.reconcile.engine import ReconcileInputError, _unique
+
+    _unique(["A", "B"], "invoices", "invoice_no")
+    with pytest.raises(ReconcileInputError, match="duplicate invoice_no A, C"):
+        _unique(["C", "A", "B", "A", "C"], "invoices", "invoice_no")
+    with pytest.raises(ReconcileInputError, match="1 row\\(s\\) without invoice_no"):
+        _unique(["A", "", "B"], "invoices", "invoice_no")
