@@ -156,3 +156,54 @@ def test_duplicate_and_blank_ids_are_still_reported() -> None:
         _unique(["C", "A", "B", "A", "C"], "invoices", "invoice_no")
     with pytest.raises(ReconcileInputError, match="1 row\\(s\\) without invoice_no"):
         _unique(["A", "", "B"], "invoices", "invoice_no")
+
+
+# ------------------------------------------------------------------------------------- result frames
+
+
+@pytest.mark.parametrize("rows", [0, 1, 7])
+def test_result_frames_have_the_types_a_frame_from_lists_had(rows: int) -> None:
+    """_frame builds each column with its final type; the frame equals the one the lists made, converted after."""
+    import numpy as np
+
+    from xlfin.engine.reconcile.engine import ALLOCATION_COLUMNS, UNAPPLIED_COLUMNS, _columns, _frame
+
+    alloc = [(f"P{i}", f"INV-{i}", "C1", 100 * i + 1, "fifo", "low") for i in range(rows)]
+    data = _columns(alloc, ALLOCATION_COLUMNS)
+    old = pd.DataFrame(data, columns=ALLOCATION_COLUMNS).astype(
+        {c: (np.int64 if c == "amount" else "str") for c in ALLOCATION_COLUMNS})
+    pd.testing.assert_frame_equal(_frame(data, ALLOCATION_COLUMNS, ("amount",)), old)
+    assert list(_frame(data, ALLOCATION_COLUMNS, ("amount",)).dtypes) == list(old.dtypes)
+    left = {c: [] for c in UNAPPLIED_COLUMNS}
+    for i in range(rows):
+        for c, v in zip(UNAPPLIED_COLUMNS, (f"P{i}", "", 5 + i, "no_match: x", "INV-1, INV-2" if i else "")):
+            left[c].append(v)
+    old = pd.DataFrame(left, columns=UNAPPLIED_COLUMNS).astype(
+        {c: (np.int64 if c == "unapplied_amount" else "str") for c in UNAPPLIED_COLUMNS})
+    new = _frame(left, UNAPPLIED_COLUMNS, ("unapplied_amount",))
+    pd.testing.assert_frame_equal(new, old)
+    assert list(new.dtypes) == list(old.dtypes)
+
+
+# ------------------------------------------------------------------------------------- payer directory
+
+_NAME_PARTS = ["The", "ACME", "Acme", "Trading", "Co.", "Co.,Ltd.", "Ltd", "S.A.", "B.V.", "s.a", "John", "Smith",
+               "GmbH", "上海", "华信贸易", "有限公司", "（上海）", "股份", "公司", "Ｌｔｄ", "-", ".", "A.", "b.", "  ",
+               "Haddock", "Archibald", "123", "Σ", "ß", "Ltd."]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_NAME_PARTS), max_size=6).map(" ".join), max_size=12))
+def test_payer_directory_is_built_as_before(names: list[str]) -> None:
+    """The directory (precompiled patterns, ASCII names skip the Chinese legal forms, the dot patterns only run on
+    names with a dot) is the frozen reference engine's, and so are the keys."""
+    from support.reconcile_reference import payers as old_payers
+    from xlfin.engine.reconcile import payers
+
+    ids = [f"C{i % 7}" for i in range(len(names))]
+    new, old = payers.PayerDirectory.build(ids, names), old_payers.PayerDirectory.build(ids, names)
+    fields = ("by_name", "sorted_names", "by_words", "distinct", "by_word", "cjk_keys")
+    assert [getattr(new, f) for f in fields] == [getattr(old, f) for f in fields]
+    for name in names + ["".join(names)]:
+        assert payers.normalise_name(name) == old_payers.normalise_name(name)
+        assert new.find(name, " ".join(names[:2])) == old.find(name, " ".join(names[:2]))

@@ -976,8 +976,13 @@ def _columns(rows: list[tuple], columns: list[str]) -> dict[str, list[Any]]:
 
 
 def _frame(data: dict[str, list[Any]], columns: list[str], money: tuple[str, ...]) -> pd.DataFrame:
-    frame = pd.DataFrame(data, columns=columns)
-    return frame.astype({c: (np.int64 if c in money else "str") for c in columns})
+    """Each column made once with its final type (a frame made from the lists inferred every column's type, then
+    astype converted it again): money as int64, the rest as an object column turned into 'str'."""
+    return pd.DataFrame(
+        {c: np.array(data[c], dtype=np.int64) if c in money else pd.Series(data[c], dtype=object).astype("str")
+         for c in columns},
+        columns=columns,
+    )
 
 
 def summarize(result: ReconcileResult, payments: pd.DataFrame) -> dict[str, Any]:
