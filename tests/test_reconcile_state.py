@@ -207,3 +207,46 @@ def test_payer_directory_is_built_as_before(names: list[str]) -> None:
     for name in names + ["".join(names)]:
         assert payers.normalise_name(name) == old_payers.normalise_name(name)
         assert new.find(name, " ".join(names[:2])) == old.find(name, " ".join(names[:2]))
+
+
+# ------------------------------------------------------------------------------------- the book's order
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["C1", "C1\x00", "c1", "C2", "C10", "客户", "C2 "]),
+                          st.integers(0, 4), st.sampled_from([None, 0, 1, 2]),
+                          st.sampled_from(["usd", "USD", " eur", "", None, "Usd"]),
+                          st.booleans(), st.integers(1, 5)), max_size=25),
+       st.randoms(use_true_random=False))
+def test_book_order_is_a_plain_sort(rows, rng) -> None:
+    """_Book gathers its lists through customer and currency codes; they equal a plain stable sort by (customer,
+    due, invoice date, number) in numpy's text order (trailing NULs ignored, as np.array(..., dtype=str) does)."""
+    numbers = rng.sample(["INV-1", "INV-1\x00", "inv-2", "10", "9", "A", "B\x00\x00", "Z9", "发票3", "INV-01",
+                          "INV-10", "X", "Y", "INV-7", "77", "78", "INV-8", "INV-9", "Q1", "Q2", "Q3", "Q4", "Q5",
+                          "Q6", "Q7"], len(rows))
+    days = pd.to_datetime(["2026-01-01", "2026-01-02", "2026-01-03", "2025-12-31", None])
+    frame = pd.DataFrame({
+        "invoice_no": numbers,
+        "customer_id": [r[0] for r in rows],
+        "due_date": pd.Series([days[r[1]] for r in rows], dtype="datetime64[ns]"),
+        "invoice_date": pd.Series([days[r[2]] if r[2] is not None else pd.NaT for r in rows], dtype="datetime64[ns]"),
+        "currency": pd.Series([r[3] for r in rows], dtype=object),
+        "disputed": [r[4] for r in rows],
+        "amount": [r[5] * 100 for r in rows],
+    })
+    book = _Book(frame)
+    ids = [n.strip() for n in numbers]
+    custs = [r[0].strip() for r in rows]
+    from xlfin.engine.reconcile.engine import _BIG, _days
+
+    inv_date = _days(frame["invoice_date"]).tolist()
+    due = [d if d != _BIG else i for d, i in zip(_days(frame["due_date"]).tolist(), inv_date)]
+    order = sorted(range(len(rows)), key=lambda i: (custs[i].rstrip("\x00"), due[i], inv_date[i], ids[i].rstrip("\x00")))
+    assert book.nos == [ids[i] for i in order]
+    assert book.cust == [custs[i] for i in order]
+    assert book.due == [due[i] for i in order]
+    assert book.cur == [(rows[i][3] or "").strip().upper() for i in order]
+    assert book.disputed == [rows[i][4] for i in order]
+    assert book.out == [rows[i][5] * 100 for i in order]
+    cuts = [0, *(k for k in range(1, len(order)) if book.cust[k] != book.cust[k - 1]), len(order)]
+    assert book.slices == {book.cust[a]: range(a, b) for a, b in zip(cuts, cuts[1:]) if b > a}

@@ -236,20 +236,26 @@ class _Book:
         due = _days(invoices["due_date"]) if "due_date" in invoices else inv_date.copy()
         due = np.where(due == _BIG, inv_date, due)
         is_cn = is_credit_note(invoices["doc_type"]) if "doc_type" in invoices else np.zeros(n, bool)
-        cur = list(map(str.upper, _text(invoices["currency"]))) if "currency" in invoices else [""] * n
         disputed = _flags(invoices["disputed"]) if "disputed" in invoices else np.zeros(n, bool)
-        order_a = np.lexsort((np.array(nos, dtype=str), inv_date, due, np.array(custs, dtype=str)))
-        order = order_a.tolist()
-        self.nos = [nos[i] for i in order]
-        self.cust = [custs[i] for i in order]
+        # customers (and currencies) as codes of their distinct values: the sorted lists are then gathered from a
+        # few thousand objects, not by a Python loop over a million positions in random order
+        cust_codes, cust_names = pd.factorize(np.array(custs, dtype=object))
+        # each customer's rank in numpy's text order: the order np.array(custs, dtype=str) gave the sort
+        cust_rank = np.unique(np.array(cust_names, dtype=str), return_inverse=True)[1].reshape(-1)
+        order_a = np.lexsort((np.array(nos, dtype=str), inv_date, due, cust_rank[cust_codes]))
+        sorted_codes = cust_codes[order_a]
+        self.nos = np.array(nos, dtype=object)[order_a].tolist()
+        self.cust = cust_names[sorted_codes].tolist()
         self.due = due[order_a].tolist()
-        self.cur = [cur[i] for i in order]
-        self.is_cn = np.asarray(is_cn, dtype=bool)[order_a].tolist()
-        self.disputed = np.asarray(disputed, dtype=bool)[order_a].tolist()
-        self.out = amounts[order_a].tolist()  # invoices: outstanding; credit notes: credit left
+        self.cur = _sorted_currencies(invoices, order_a)
+        sorted_cn = np.asarray(is_cn, dtype=bool)[order_a]
+        sorted_disputed = np.asarray(disputed, dtype=bool)[order_a]
+        sorted_amounts = amounts[order_a]
+        self.is_cn = sorted_cn.tolist()
+        self.disputed = sorted_disputed.tolist()
+        self.out = sorted_amounts.tolist()  # invoices: outstanding; credit notes: credit left
         # a customer's invoices are one run of the sorted order: cut it where the customer changes
-        sorted_cust = np.array(self.cust, dtype=object)
-        cuts = [0, *(np.flatnonzero(sorted_cust[1:] != sorted_cust[:-1]) + 1).tolist(), n] if n else [0]
+        cuts = [0, *(np.flatnonzero(sorted_codes[1:] != sorted_codes[:-1]) + 1).tolist(), n] if n else [0]
         self.slices: dict[str, range] = {self.cust[a]: range(a, b) for a, b in zip(cuts, cuts[1:])}
         self.head = {c: r.start for c, r in self.slices.items()}  # first possibly-open position (FIFO)
         self.index = InvoiceIndex.build(self.nos, self.cust)
@@ -257,13 +263,12 @@ class _Book:
         # reduce() adds a position under its new outstanding but never takes one out (most allocations close the
         # invoice), so a bucket also holds positions that left it; readers keep those with out[p] == the amount.
         # ``amounts_seen`` is the sorted keys of a customer's buckets; ``open_count`` stays exact.
-        targets = (~np.asarray(self.is_cn, bool) & ~np.asarray(self.disputed, bool)
-                   & (amounts[order_a] > 0)) if n else np.zeros(0, bool)
+        targets = ~sorted_cn & ~sorted_disputed & (sorted_amounts > 0)
         self.at_amount, self.open_count, self.amounts_seen = _amount_buckets(self.cust, self.out, cuts, targets)
         # all customers: candidates for unidentified payers. Kept as the targets by their first outstanding (a
         # position whose outstanding still equals it was never reduced) plus the positions reduce() moved to a
         # new outstanding; _global_candidates checks the current outstanding, so stale entries cost nothing.
-        first_out = np.asarray(amounts[order_a], dtype=np.int64)
+        first_out = np.asarray(sorted_amounts, dtype=np.int64)
         tpos = np.flatnonzero(targets)
         self.by_first_out = tpos[np.argsort(first_out[tpos], kind="stable")]
         self.first_sorted = first_out[self.by_first_out]
@@ -342,6 +347,16 @@ class _Book:
             if out[p] > 0 and not is_cn[p] and (include_disputed or not disputed[p])
             and (not currency or not cur[p] or currency == cur[p])
         ]
+
+
+def _sorted_currencies(invoices: pd.DataFrame, order: np.ndarray) -> list[str]:
+    """The currency column, upper case, in the book's order ('' for every invoice when there is none): each
+    distinct spelling is upper-cased once."""
+    if "currency" not in invoices:
+        return [""] * len(order)
+    codes, spellings = pd.factorize(np.array(_text(invoices["currency"]), dtype=object))
+    upper = np.array([c.upper() for c in spellings] + [""], dtype=object)  # "": a 1-D array even when empty
+    return upper[codes[order]].tolist()
 
 
 def _amount_buckets(
