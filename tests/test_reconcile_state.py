@@ -250,3 +250,12 @@ def test_book_order_is_a_plain_sort(rows, rng) -> None:
     assert book.out == [rows[i][5] * 100 for i in order]
     cuts = [0, *(k for k in range(1, len(order)) if book.cust[k] != book.cust[k - 1]), len(order)]
     assert book.slices == {book.cust[a]: range(a, b) for a, b in zip(cuts, cuts[1:]) if b > a}
+
+
+def test_index_build_takes_numbers_that_are_not_texts() -> None:
+    from support.reconcile_reference.references import InvoiceIndex as ReferenceIndex
+    from xlfin.engine.reconcile.references import InvoiceIndex
+
+    numbers = [1001, "INV-2", 7.0]
+    new, old = InvoiceIndex.build(numbers, ["C1"] * 3), ReferenceIndex.build(numbers, ["C1"] * 3)
+    assert (new.keys, new.alnums, new.by_key, new.by_digits) == (old.keys, old.alnums, old.by_key, old.by_digits)

@@ -264,7 +264,7 @@ class _Book:
         # invoice), so a bucket also holds positions that left it; readers keep those with out[p] == the amount.
         # ``amounts_seen`` is the sorted keys of a customer's buckets; ``open_count`` stays exact.
         targets = ~sorted_cn & ~sorted_disputed & (sorted_amounts > 0)
-        self.at_amount, self.open_count, self.amounts_seen = _amount_buckets(self.cust, self.out, cuts, targets)
+        self.at_amount, self.open_count, self.amounts_seen = _amount_buckets(self.cust, sorted_amounts, cuts, targets)
         # all customers: candidates for unidentified payers. Kept as the targets by their first outstanding (a
         # position whose outstanding still equals it was never reduced) plus the positions reduce() moved to a
         # new outstanding; _global_candidates checks the current outstanding, so stale entries cost nothing.
@@ -360,7 +360,7 @@ def _sorted_currencies(invoices: pd.DataFrame, order: np.ndarray) -> list[str]:
 
 
 def _amount_buckets(
-    cust: list[str], out: list[int], cuts: list[int], targets: np.ndarray
+    cust: list[str], out: np.ndarray, cuts: list[int], targets: np.ndarray
 ) -> tuple[dict[str, dict[int, list[int]]], dict[str, int], dict[str, list[int]]]:
     """Per customer, outstanding -> positions (ascending) of the ``targets`` positions; with the same open items
     as counts and as sorted distinct outstanding values (range queries for tolerance). A customer's positions are

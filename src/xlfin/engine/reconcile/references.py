@@ -26,6 +26,8 @@ Calendar dates (``2026-03-05``, ``05.03.2026``, ``2026年3月5日``) and written
 
 from __future__ import annotations
 
+import itertools
+import operator
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
@@ -230,10 +232,14 @@ class InvoiceIndex:
     @classmethod
     def build(cls, invoice_nos: Sequence[str], customers: Sequence[str]) -> InvoiceIndex:
         """Same rules as ``invoice_key``/``digits_key`` (100k numbers in well under 0.1 s)."""
-        keys, alnums, digits = _index_keys_batch([str(number) for number in invoice_nos])
+        try:  # the engine passes texts: no str() per number
+            keys, alnums, digits = _index_keys_batch(list(invoice_nos))
+        except TypeError:  # "\n".join met a number that is not a text
+            keys, alnums, digits = _index_keys_batch([str(number) for number in invoice_nos])
         idx = cls(keys=keys, alnums=alnums, customers=list(customers))
-        if len(set(keys)) == len(keys):  # distinct keys (nearly always): one dict() call
-            idx.by_key = dict(zip(keys, [[pos] for pos in range(len(keys))]))
+        by_key = dict(zip(keys, [[pos] for pos in range(len(keys))]))
+        if len(by_key) == len(keys):  # distinct keys (nearly always): one dict() call, no set to check it first
+            idx.by_key = by_key
             idx.by_key.pop("", None)
         else:
             for pos, key in enumerate(keys):
@@ -241,9 +247,9 @@ class InvoiceIndex:
                     idx.by_key.setdefault(key, []).append(pos)
         by_digits = idx.by_digits
         if digits != keys:  # equal lists (numbers such as INV-1001: the key is the digits) index nothing here
-            for pos in [pos for pos, key, digit in zip(range(len(keys)), keys, digits)
-                        if digit != key and len(digit) >= 4]:
-                by_digits.setdefault(digits[pos], []).append(pos)
+            for pos in itertools.compress(range(len(keys)), map(operator.ne, digits, keys)):  # in C: few differ
+                if len(digits[pos]) >= 4:
+                    by_digits.setdefault(digits[pos], []).append(pos)
         key_text = "\n".join(keys)
         if _ASCII_LETTER.search(key_text):  # keys of digits only (most books) start with no letters
             idx.alpha_starts = set(_ALPHA_STARTS.findall(key_text))
