@@ -259,3 +259,16 @@ def test_index_build_takes_numbers_that_are_not_texts() -> None:
     numbers = [1001, "INV-2", 7.0]
     new, old = InvoiceIndex.build(numbers, ["C1"] * 3), ReferenceIndex.build(numbers, ["C1"] * 3)
     assert (new.keys, new.alnums, new.by_key, new.by_digits) == (old.keys, old.alnums, old.by_key, old.by_digits)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(-3, 3), st.text(alphabet="P0a\x00 é", max_size=4)), max_size=30,
+                unique_by=lambda t: t[1]))
+def test_payment_order_is_the_sort_by_date_and_id(rows) -> None:
+    import numpy as np
+
+    from xlfin.engine.reconcile.engine import _payment_order
+
+    days, pids = [d for d, _ in rows], [p for _, p in rows]
+    assert _payment_order(np.array(days, dtype=np.int64), pids) == sorted(range(len(rows)),
+                                                                          key=lambda i: (days[i], pids[i]))

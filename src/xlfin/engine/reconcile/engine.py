@@ -886,8 +886,8 @@ def _reconcile(
     currencies = list(map(str.upper, col("currency")))
     days = _days(payments["payment_date"]) if "payment_date" in payments else np.zeros(n, np.int64)
     static = _static_names(book, custs, refs, applied, currencies)
-    cents, day_of = amounts.tolist(), days.tolist()
-    for i in sorted(range(n), key=lambda i: (day_of[i], pids[i])):
+    cents = amounts.tolist()
+    for i in _payment_order(days, pids):
         named = static[i]
         if named is None or not run.settle_named(pids[i], named, cents[i]):
             run.payment(pids[i], custs[i], payer_names[i], cents[i], currencies[i], refs[i], applied[i])
@@ -896,6 +896,16 @@ def _reconcile(
         unapplied=_frame(run.unapplied, UNAPPLIED_COLUMNS, ("unapplied_amount",)),
         writeoffs=_frame(run.writeoffs, WRITEOFF_COLUMNS, ("amount",)),
     )
+
+
+def _payment_order(days: np.ndarray, pids: list[str]) -> list[int]:
+    """Payments by (date, payment id), as sorting by that pair does: the ids ranked in Python's text order (one
+    sort with a C key), then one numpy sort by date and rank (a key function per payment cost twice as much). Ids
+    are unique, so no two payments tie."""
+    n = len(pids)
+    rank = np.empty(n, dtype=np.int64)
+    rank[sorted(range(n), key=pids.__getitem__)] = np.arange(n)
+    return np.lexsort((rank, days)).tolist()
 
 
 def _static_names(
