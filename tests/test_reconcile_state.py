@@ -24,13 +24,15 @@ from xlfin.engine.reconcile.payers import PayerDirectory
 def _random_invoices(rng: random.Random, n: int) -> pd.DataFrame:
     amounts = [rng.choice([100, 250, 999, 1000, 1001, 1005, 5000]) if rng.random() < 0.6
                else rng.randint(1, 6000) for _ in range(n)]
+    uniform, one = rng.random() < 0.5, rng.choice(["USD", ""])
     return pd.DataFrame({
         "invoice_no": [f"INV-{i:04d}" for i in rng.sample(range(10_000), n)],
         "customer_id": [rng.choice(["C1", "C2", "C3", "C4"]) for _ in range(n)],
         "amount": amounts,
         "doc_type": [rng.choice(["invoice"] * 9 + ["credit_note"]) for _ in range(n)],
-        "disputed": [rng.random() < 0.1 for _ in range(n)],
-        "currency": [rng.choice(["USD", "USD", "EUR", ""]) for _ in range(n)],
+        # half the books: no disputes and one currency per book (open_list's unfiltered way)
+        "disputed": [rng.random() < 0.1 and not uniform for _ in range(n)],
+        "currency": [rng.choice(["USD", "USD", "EUR", ""]) if not uniform else one for _ in range(n)],
         "due_date": pd.to_datetime([f"2026-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}" for _ in range(n)]),
     })
 
@@ -56,17 +58,20 @@ def _check_readers(book: _Book, run: _Run, rng: random.Random) -> None:
                 )
                 # the engine lists by outstanding, then position: the same order as (gap, position)
                 assert run._within_tolerance(cust, amount, currency) == expected
-        for currency in ("", "USD"):
-            assert book.open_list(cust, currency) == [
-                p for p in r if out[p] > 0 and not book.is_cn[p] and not book.disputed[p]
-                and (not currency or not book.cur[p] or book.cur[p] == currency)
-            ]
+        for currency in ("", "USD", "EUR"):
+            for include_disputed in (False, True):
+                expected = [p for p in r if out[p] > 0 and not book.is_cn[p]
+                            and (include_disputed or not book.disputed[p])
+                            and (not currency or not book.cur[p] or book.cur[p] == currency)]
+                assert book.open_list(cust, currency, include_disputed) == expected
+                for most in (1, 3):
+                    assert book.open_list(cust, currency, include_disputed, most=most) == expected[:most]
     for amount in values:
         assert sorted(set(book.open_at(amount))) == [p for p in range(len(out)) if _target(book, p)
                                                      and out[p] == amount]
 
 
-@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("seed", range(16))
 def test_book_readers_match_brute_force_under_random_allocations(seed: int) -> None:
     rng = random.Random(seed)
     book = _Book(_random_invoices(rng, rng.randint(5, 60)))

@@ -273,6 +273,10 @@ class _Book:
         self.by_first_out = tpos[np.argsort(first_out[tpos], kind="stable")]
         self.first_sorted = first_out[self.by_first_out]
         self.moved_to: dict[int, set[int]] = {}
+        # per customer, once open_list has looked: (positions open then, not credit notes, ascending; True when all
+        # its invoices are undisputed and in one currency; that currency). Each look keeps only those still open
+        # (outstanding never grows back), so a look costs the open items, not the customer's whole slice.
+        self.live: dict[str, tuple[list[int], bool, str]] = {}
 
     def open_at(self, amount: int) -> list[int]:
         """Positions of every customer's open, undisputed invoices whose outstanding is ``amount`` (any order)."""
@@ -333,12 +337,31 @@ class _Book:
             h += 1
         self.head[cust] = h
         if most is None:
-            return self._open_in(h, r.stop, currency, include_disputed)
+            return self._open_all(cust, r, h, currency, include_disputed)
         found: list[int] = []
         while h < r.stop and len(found) < most:  # windows of the slice, until enough are found
             found += self._open_in(h, min(r.stop, h + 4 * most), currency, include_disputed)
             h += 4 * most
         return found[:most]
+
+    def _open_all(self, cust: str, r: range, head: int, currency: str, include_disputed: bool) -> list[int]:
+        """open_list without ``most``: from the customer's ``live`` positions, kept to those still open."""
+        out = self.out
+        entry = self.live.get(cust)
+        if entry is None:
+            is_cn = self.is_cn
+            live = [p for p in range(head, r.stop) if out[p] > 0 and not is_cn[p]]
+            plain = not any(self.disputed[r.start:r.stop]) and len(set(self.cur[r.start:r.stop])) == 1
+            the_currency = self.cur[r.start]
+        else:
+            was, plain, the_currency = entry
+            live = [p for p in was if out[p] > 0]
+        self.live[cust] = (live, plain, the_currency)
+        if plain:  # the filters below keep every live position or none
+            return list(live) if not currency or not the_currency or currency == the_currency else []
+        disputed, cur = self.disputed, self.cur
+        return [p for p in live if (include_disputed or not disputed[p])
+                and (not currency or not cur[p] or currency == cur[p])]
 
     def _open_in(self, start: int, stop: int, currency: str, include_disputed: bool) -> list[int]:
         out, is_cn, disputed, cur = self.out, self.is_cn, self.disputed, self.cur
