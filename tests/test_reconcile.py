@@ -613,7 +613,7 @@ def test_reason_cells_read_in_both_languages():
 
 
 def test_book_open_counts_and_sorted_outstanding_follow_the_buckets():
-    """_Book's open_count and sorted_out (made from each customer's slice) equal what the buckets say."""
+    """_Book's open_count and amounts_seen (made from each customer's slice) equal what the buckets say."""
     import pandas as pd
 
     from xlfin.engine.reconcile.engine import _Book
@@ -627,7 +627,7 @@ def test_book_open_counts_and_sorted_outstanding_follow_the_buckets():
         "due_date": pd.to_datetime(["2024-01-0%d" % (1 + i % 9) for i in range(12)]),
     })
     book = _Book(invoices)
-    assert book.open_count == {c: sum(len(v) for v in d.values()) for c, d in book.by_amount.items()}
-    assert book.sorted_out == {c: sorted(d) for c, d in book.by_amount.items()}
+    assert book.open_count == {c: sum(len(v) for v in d.values()) for c, d in book.at_amount.items()}
+    assert book.amounts_seen == {c: sorted(d) for c, d in book.at_amount.items()}
     assert book.open_count == {"C1": 5, "C2": 4, "C3": 1}  # C3's 900 is disputed, C4 has a credit note only
-    assert book.sorted_out["C1"] == [50, 100, 300]
+    assert book.amounts_seen["C1"] == [50, 100, 300]

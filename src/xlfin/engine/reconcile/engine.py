@@ -163,7 +163,10 @@ def _flags(series: pd.Series) -> np.ndarray:
 
 def _text(series: pd.Series) -> list[str]:
     """A column -> stripped strings, '' for blanks; 1001.0 (a number Excel sent as a double) -> '1001'."""
-    return [v.strip() if isinstance(v, str) else "" if v is None else _cell_text(v) for v in series.tolist()]
+    values = series.tolist()
+    with contextlib.suppress(TypeError):  # a blank or a number among the texts: the per-cell way below
+        return list(map(str.strip, values))  # all texts (nearly always): one loop in C
+    return [v.strip() if isinstance(v, str) else "" if v is None else _cell_text(v) for v in values]
 
 
 def _cell_text(v: Any) -> str:
@@ -194,12 +197,13 @@ def _days(series: pd.Series) -> np.ndarray:
 
 
 def _unique(ids: list[str], name: str, what: str) -> None:
-    seen: set[str] = set()
-    dupes = sorted({i for i in ids if i in seen or seen.add(i)})  # type: ignore[func-returns-value]
-    if dupes:
+    distinct = set(ids)
+    if len(distinct) < len(ids):
+        seen: set[str] = set()
+        dupes = sorted({i for i in ids if i in seen or seen.add(i)})  # type: ignore[func-returns-value]
         raise ReconcileInputError(f"{name}: duplicate {what} {', '.join(dupes[:5])}")
-    blanks = sum(1 for i in ids if not i)
-    if blanks:
+    if "" in distinct:
+        blanks = ids.count("")
         raise ReconcileInputError(f"{name}: {blanks} row(s) without {what}")
 
 
@@ -232,35 +236,47 @@ class _Book:
         due = _days(invoices["due_date"]) if "due_date" in invoices else inv_date.copy()
         due = np.where(due == _BIG, inv_date, due)
         is_cn = is_credit_note(invoices["doc_type"]) if "doc_type" in invoices else np.zeros(n, bool)
-        cur = [c.upper() for c in _text(invoices["currency"])] if "currency" in invoices else [""] * n
         disputed = _flags(invoices["disputed"]) if "disputed" in invoices else np.zeros(n, bool)
-        order_a = np.lexsort((np.array(nos, dtype=str), inv_date, due, np.array(custs, dtype=str)))
-        order = order_a.tolist()
-        self.nos = [nos[i] for i in order]
-        self.cust = [custs[i] for i in order]
+        # customers (and currencies) as codes of their distinct values: the sorted lists are then gathered from a
+        # few thousand objects, not by a Python loop over a million positions in random order
+        cust_codes, cust_names = pd.factorize(np.array(custs, dtype=object))
+        # each customer's rank in numpy's text order: the order np.array(custs, dtype=str) gave the sort
+        cust_rank = np.unique(np.array(cust_names, dtype=str), return_inverse=True)[1].reshape(-1)
+        order_a = np.lexsort((np.array(nos, dtype=str), inv_date, due, cust_rank[cust_codes]))
+        sorted_codes = cust_codes[order_a]
+        self.nos = np.array(nos, dtype=object)[order_a].tolist()
+        self.cust = cust_names[sorted_codes].tolist()
         self.due = due[order_a].tolist()
-        self.cur = [cur[i] for i in order]
-        self.is_cn = np.asarray(is_cn, dtype=bool)[order_a].tolist()
-        self.disputed = np.asarray(disputed, dtype=bool)[order_a].tolist()
-        self.out = amounts[order_a].tolist()  # invoices: outstanding; credit notes: credit left
+        self.cur = _sorted_currencies(invoices, order_a)
+        sorted_cn = np.asarray(is_cn, dtype=bool)[order_a]
+        sorted_disputed = np.asarray(disputed, dtype=bool)[order_a]
+        sorted_amounts = amounts[order_a]
+        self.is_cn = sorted_cn.tolist()
+        self.disputed = sorted_disputed.tolist()
+        self.out = sorted_amounts.tolist()  # invoices: outstanding; credit notes: credit left
         # a customer's invoices are one run of the sorted order: cut it where the customer changes
-        sorted_cust = np.array(self.cust, dtype=object)
-        cuts = [0, *(np.flatnonzero(sorted_cust[1:] != sorted_cust[:-1]) + 1).tolist(), n] if n else [0]
+        cuts = [0, *(np.flatnonzero(sorted_codes[1:] != sorted_codes[:-1]) + 1).tolist(), n] if n else [0]
         self.slices: dict[str, range] = {self.cust[a]: range(a, b) for a, b in zip(cuts, cuts[1:])}
         self.head = {c: r.start for c, r in self.slices.items()}  # first possibly-open position (FIFO)
         self.index = InvoiceIndex.build(self.nos, self.cust)
-        # outstanding -> positions (ascending = oldest first) of open, undisputed invoices, per customer
-        targets = (~np.asarray(self.is_cn, bool) & ~np.asarray(self.disputed, bool)
-                   & (amounts[order_a] > 0)) if n else np.zeros(0, bool)
-        self.by_amount, self.open_count, self.sorted_out = _amount_buckets(self.cust, self.out, cuts, targets)
+        # outstanding -> positions (ascending = oldest first) of open, undisputed invoices, per customer. Lazy:
+        # reduce() adds a position under its new outstanding but never takes one out (most allocations close the
+        # invoice), so a bucket also holds positions that left it; readers keep those with out[p] == the amount.
+        # ``amounts_seen`` is the sorted keys of a customer's buckets; ``open_count`` stays exact.
+        targets = ~sorted_cn & ~sorted_disputed & (sorted_amounts > 0)
+        self.at_amount, self.open_count, self.amounts_seen = _amount_buckets(self.cust, sorted_amounts, cuts, targets)
         # all customers: candidates for unidentified payers. Kept as the targets by their first outstanding (a
         # position whose outstanding still equals it was never reduced) plus the positions reduce() moved to a
         # new outstanding; _global_candidates checks the current outstanding, so stale entries cost nothing.
-        first_out = np.asarray(amounts[order_a], dtype=np.int64)
+        first_out = np.asarray(sorted_amounts, dtype=np.int64)
         tpos = np.flatnonzero(targets)
         self.by_first_out = tpos[np.argsort(first_out[tpos], kind="stable")]
         self.first_sorted = first_out[self.by_first_out]
         self.moved_to: dict[int, set[int]] = {}
+        # per customer, once open_list has looked: (positions open then, not credit notes, ascending; True when all
+        # its invoices are undisputed and in one currency; that currency). Each look keeps only those still open
+        # (outstanding never grows back), so a look costs the open items, not the customer's whole slice.
+        self.live: dict[str, tuple[list[int], bool, str]] = {}
 
     def open_at(self, amount: int) -> list[int]:
         """Positions of every customer's open, undisputed invoices whose outstanding is ``amount`` (any order)."""
@@ -279,27 +295,34 @@ class _Book:
     def reduce(self, p: int, cents: int) -> None:
         old = self.out[p]
         new = old - cents
-        if old > 0 and not self.is_cn[p] and not self.disputed[p]:  # _amount_rule_target, inline (hot)
-            cust = self.cust[p]
-            amounts, values = self.by_amount[cust], self.sorted_out[cust]
-            bucket = amounts[old]
-            bucket.remove(p)
-            if not bucket:
-                del amounts[old]
-                del values[bisect.bisect_left(values, old)]
-            if new > 0:
-                if new not in amounts:
-                    amounts[new] = []
-                    bisect.insort(values, new)
-                bisect.insort(amounts[new], p)
-                moved = self.moved_to.get(new)
-                if moved is None:
-                    self.moved_to[new] = {p}
-                else:
-                    moved.add(p)
-            else:
-                self.open_count[cust] -= 1
         self.out[p] = new
+        if old > 0 and new != old and not self.is_cn[p] and not self.disputed[p]:  # _amount_rule_target (hot)
+            if new > 0:
+                self._moved(p, new)
+            else:  # closed: its stale bucket entry is skipped by the readers
+                self.open_count[self.cust[p]] -= 1
+
+    def _moved(self, p: int, new: int) -> None:
+        """A target position part-paid down to ``new`` (> 0): listed under it too (outstanding only falls, so p
+        was never there before)."""
+        cust = self.cust[p]
+        buckets = self.at_amount[cust]
+        bucket = buckets.get(new)
+        if bucket is None:
+            buckets[new] = [p]
+            bisect.insort(self.amounts_seen[cust], new)
+        else:
+            bisect.insort(bucket, p)
+        moved = self.moved_to.get(new)
+        if moved is None:
+            self.moved_to[new] = {p}
+        else:
+            moved.add(p)
+
+    def at(self, cust: str, amount: int) -> list[int]:
+        """Positions (ascending) of the customer's open, undisputed invoices whose outstanding is ``amount``."""
+        out = self.out
+        return [p for p in self.at_amount.get(cust, {}).get(amount, ()) if out[p] == amount]
 
     def open_list(self, cust: str, currency: str, include_disputed: bool = False, most: int | None = None
                   ) -> list[int]:
@@ -314,12 +337,31 @@ class _Book:
             h += 1
         self.head[cust] = h
         if most is None:
-            return self._open_in(h, r.stop, currency, include_disputed)
+            return self._open_all(cust, r, h, currency, include_disputed)
         found: list[int] = []
         while h < r.stop and len(found) < most:  # windows of the slice, until enough are found
             found += self._open_in(h, min(r.stop, h + 4 * most), currency, include_disputed)
             h += 4 * most
         return found[:most]
+
+    def _open_all(self, cust: str, r: range, head: int, currency: str, include_disputed: bool) -> list[int]:
+        """open_list without ``most``: from the customer's ``live`` positions, kept to those still open."""
+        out = self.out
+        entry = self.live.get(cust)
+        if entry is None:
+            is_cn = self.is_cn
+            live = [p for p in range(head, r.stop) if out[p] > 0 and not is_cn[p]]
+            plain = not any(self.disputed[r.start:r.stop]) and len(set(self.cur[r.start:r.stop])) == 1
+            the_currency = self.cur[r.start]
+        else:
+            was, plain, the_currency = entry
+            live = [p for p in was if out[p] > 0]
+        self.live[cust] = (live, plain, the_currency)
+        if plain:  # the filters below keep every live position or none
+            return list(live) if not currency or not the_currency or currency == the_currency else []
+        disputed, cur = self.disputed, self.cur
+        return [p for p in live if (include_disputed or not disputed[p])
+                and (not currency or not cur[p] or currency == cur[p])]
 
     def _open_in(self, start: int, stop: int, currency: str, include_disputed: bool) -> list[int]:
         out, is_cn, disputed, cur = self.out, self.is_cn, self.disputed, self.cur
@@ -330,8 +372,18 @@ class _Book:
         ]
 
 
+def _sorted_currencies(invoices: pd.DataFrame, order: np.ndarray) -> list[str]:
+    """The currency column, upper case, in the book's order ('' for every invoice when there is none): each
+    distinct spelling is upper-cased once."""
+    if "currency" not in invoices:
+        return [""] * len(order)
+    codes, spellings = pd.factorize(np.array(_text(invoices["currency"]), dtype=object))
+    upper = np.array([c.upper() for c in spellings] + [""], dtype=object)  # "": a 1-D array even when empty
+    return upper[codes[order]].tolist()
+
+
 def _amount_buckets(
-    cust: list[str], out: list[int], cuts: list[int], targets: np.ndarray
+    cust: list[str], out: np.ndarray, cuts: list[int], targets: np.ndarray
 ) -> tuple[dict[str, dict[int, list[int]]], dict[str, int], dict[str, list[int]]]:
     """Per customer, outstanding -> positions (ascending) of the ``targets`` positions; with the same open items
     as counts and as sorted distinct outstanding values (range queries for tolerance). A customer's positions are
@@ -575,7 +627,7 @@ class _Run:
         def conf(level: str) -> str:  # a payer known only by name (1) or by a name in the text (2) is less sure
             return _LEVELS[min(_LEVELS.index(level) + by_name, len(_LEVELS) - 1)]
 
-        exact = [p for p in b.by_amount.get(cust, {}).get(amount, ()) if _same_currency(currency, b.cur[p])]
+        exact = [p for p in b.at(cust, amount) if _same_currency(currency, b.cur[p])]
         if exact:
             self._allocate(
                 pid, exact[0], amount, "exact_amount", conf("high" if len(exact) == 1 else "medium")
@@ -628,7 +680,7 @@ class _Run:
     def _within_tolerance(self, cust: str, amount: int, currency: str) -> list[tuple[int, int]]:
         """(gap, position) of the open invoices the payment falls short of by no more than the tolerance."""
         b = self.book
-        values = b.sorted_out.get(cust, [])
+        values = b.amounts_seen.get(cust, [])
         # out − amount ≤ max(abs, pct × out)  ⇔  out ≤ max(amount + abs, amount ÷ (1 − pct))
         top = max(amount + self.s.tolerance_abs_cents, int(amount / (1 - self.s.tolerance_pct)) + 1)
         lo, hi = bisect.bisect_right(values, amount), bisect.bisect_right(values, top)
@@ -636,8 +688,8 @@ class _Run:
             (out - amount, p)
             for out in values[lo:hi]
             if out - amount <= self.s.tolerance(out)
-            for p in b.by_amount[cust][out]
-            if _same_currency(currency, b.cur[p])
+            for p in b.at_amount[cust][out]
+            if b.out[p] == out and _same_currency(currency, b.cur[p])
         ]
 
     def _nothing_open(self, pid: str, cust: str, amount: int, currency: str) -> None:
@@ -854,11 +906,11 @@ def _reconcile(
         col("reference"),
         col("applied_to"),
     )
-    currencies = [c.upper() for c in col("currency")]
+    currencies = list(map(str.upper, col("currency")))
     days = _days(payments["payment_date"]) if "payment_date" in payments else np.zeros(n, np.int64)
     static = _static_names(book, custs, refs, applied, currencies)
-    cents, day_of = amounts.tolist(), days.tolist()
-    for i in sorted(range(n), key=lambda i: (day_of[i], pids[i])):
+    cents = amounts.tolist()
+    for i in _payment_order(days, pids):
         named = static[i]
         if named is None or not run.settle_named(pids[i], named, cents[i]):
             run.payment(pids[i], custs[i], payer_names[i], cents[i], currencies[i], refs[i], applied[i])
@@ -867,6 +919,16 @@ def _reconcile(
         unapplied=_frame(run.unapplied, UNAPPLIED_COLUMNS, ("unapplied_amount",)),
         writeoffs=_frame(run.writeoffs, WRITEOFF_COLUMNS, ("amount",)),
     )
+
+
+def _payment_order(days: np.ndarray, pids: list[str]) -> list[int]:
+    """Payments by (date, payment id), as sorting by that pair does: the ids ranked in Python's text order (one
+    sort with a C key), then one numpy sort by date and rank (a key function per payment cost twice as much). Ids
+    are unique, so no two payments tie."""
+    n = len(pids)
+    rank = np.empty(n, dtype=np.int64)
+    rank[sorted(range(n), key=pids.__getitem__)] = np.arange(n)
+    return np.lexsort((rank, days)).tolist()
 
 
 def _static_names(
@@ -962,8 +1024,13 @@ def _columns(rows: list[tuple], columns: list[str]) -> dict[str, list[Any]]:
 
 
 def _frame(data: dict[str, list[Any]], columns: list[str], money: tuple[str, ...]) -> pd.DataFrame:
-    frame = pd.DataFrame(data, columns=columns)
-    return frame.astype({c: (np.int64 if c in money else "str") for c in columns})
+    """Each column made once with its final type (a frame made from the lists inferred every column's type, then
+    astype converted it again): money as int64, the rest as an object column turned into 'str'."""
+    return pd.DataFrame(
+        {c: np.array(data[c], dtype=np.int64) if c in money else pd.Series(data[c], dtype=object).astype("str")
+         for c in columns},
+        columns=columns,
+    )
 
 
 def summarize(result: ReconcileResult, payments: pd.DataFrame) -> dict[str, Any]:

@@ -58,6 +58,9 @@ _LATIN_SUFFIXES = frozenset(
 )
 _ZH_SUFFIX = re.compile(r"(?:股份有限公司|有限责任公司|有限公司|股份公司|公司|股份)$")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_INITIAL_BEFORE_INITIAL = re.compile(r"\b([a-z])\.(?=[a-z]\.)")  # "s.a." -> "sa." -> "sa"
+_LAST_INITIAL = re.compile(r"\b([a-z])\.\b")
+_CJK = re.compile("[\u4e00-\u9fff]")
 MIN_TRUNCATED = 8
 
 
@@ -68,8 +71,9 @@ def _words(name: object) -> list[str]:
     if not text:
         return []
     # "S.A." / "B.V." / "Co.,Ltd" -> letters of one word; other punctuation separates words
-    text = re.sub(r"\b([a-z])\.(?=[a-z]\.)", r"\1", text)
-    text = re.sub(r"\b([a-z])\.\b", r"\1", text)
+    if "." in text:  # the two patterns below need a dot: most names have none
+        text = _INITIAL_BEFORE_INITIAL.sub(r"\1", text)
+        text = _LAST_INITIAL.sub(r"\1", text)
     words = _WORD.findall(text)
     if words and words[0] == "the" and len(words) > 1:
         words = words[1:]
@@ -86,6 +90,8 @@ def _key(words: list[str]) -> str:
     if not kept:  # a name made only of legal-form words is still a name
         kept = words
     joined = "".join(kept)
+    if joined.isascii():  # the Chinese legal forms cannot end it
+        return joined
     for _ in range(2):  # "...有限公司" and a trailing "公司" after a latin suffix pass
         stripped = _ZH_SUFFIX.sub("", joined)
         if not stripped or stripped == joined:
@@ -121,7 +127,7 @@ def _distinctive(words: list[str]) -> frozenset[str]:
 
 
 def _is_cjk(text: str) -> bool:
-    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+    return _CJK.search(text) is not None
 
 
 @dataclass

@@ -26,6 +26,8 @@ Calendar dates (``2026-03-05``, ``05.03.2026``, ``2026年3月5日``) and written
 
 from __future__ import annotations
 
+import itertools
+import operator
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
@@ -166,6 +168,9 @@ _KEEP_ALNUM = {c: None for c in range(128) if not (chr(c).isalnum() and chr(c).i
                                                     or chr(c) == "\n")}
 _KEEP_DIGITS = {c: None for c in range(128) if not (chr(c).isdigit() or chr(c) == "\n")}
 _ALPHA_STARTS = re.compile("^([A-Z]+)[0-9]", re.MULTILINE)
+# a line starting with I or N other than "INV" + digit: when there is none, _LINE_PREFIX strips exactly "INV"
+_OTHER_PREFIX_LINE = re.compile("\n(?!INV[0-9])[IN]")
+_ASCII_LETTER = re.compile("[A-Z]")
 
 
 def _index_keys(number: str) -> tuple[str, str, str]:
@@ -180,13 +185,21 @@ def _index_keys(number: str) -> tuple[str, str, str]:
 def _index_keys_batch(numbers: list[str]) -> tuple[list[str], list[str], list[str]]:
     """``_index_keys`` of every number. The ASCII ones (nearly all) go through each regular expression once, as
     one newline-joined text (NFKC and the Chinese prefix words change nothing in ASCII); the rest one by one."""
-    plain = [i for i, number in enumerate(numbers) if number.isascii() and "\n" not in number]
-    joined = "\n" + "\n".join(numbers[i] for i in plain)
+    n = len(numbers)
+    joined = "\n" + "\n".join(numbers)
+    if joined.isascii() and joined.count("\n") == n:  # nearly always: no line to set aside
+        plain = range(n)
+    else:
+        plain = [i for i, number in enumerate(numbers) if number.isascii() and "\n" not in number]
+        joined = "\n" + "\n".join(numbers[i] for i in plain)
     alnum_text = joined.upper().translate(_KEEP_ALNUM)
-    key_text = _LEADING_ZEROS_KEEP_ONE.sub("\n", _LINE_PREFIX.sub("\n", alnum_text))[1:]
+    if _OTHER_PREFIX_LINE.search(alnum_text):
+        key_text = _LINE_PREFIX.sub("\n", alnum_text)
+    else:  # every prefix is "INV" before a digit: one replace instead of a match per line
+        key_text = alnum_text.replace("\nINV", "\n")
+    key_text = _LEADING_ZEROS_KEEP_ONE.sub("\n", key_text)[1:]
     digit_text = _LEADING_ZEROS.sub("\n", joined.translate(_KEEP_DIGITS))[1:]
     alnum_text = alnum_text[1:]
-    n = len(numbers)
     if len(plain) == n and n:  # all ASCII (nearly always): the split texts are the lists, in order
         return key_text.split("\n"), alnum_text.split("\n"), digit_text.split("\n")
     keys, alnums, digits = [""] * n, [""] * n, [""] * n
@@ -219,19 +232,27 @@ class InvoiceIndex:
     @classmethod
     def build(cls, invoice_nos: Sequence[str], customers: Sequence[str]) -> InvoiceIndex:
         """Same rules as ``invoice_key``/``digits_key`` (100k numbers in well under 0.1 s)."""
-        keys, alnums, digits = _index_keys_batch([str(number) for number in invoice_nos])
+        try:  # the engine passes texts: no str() per number
+            keys, alnums, digits = _index_keys_batch(list(invoice_nos))
+        except TypeError:  # "\n".join met a number that is not a text
+            keys, alnums, digits = _index_keys_batch([str(number) for number in invoice_nos])
         idx = cls(keys=keys, alnums=alnums, customers=list(customers))
-        if len(set(keys)) == len(keys):  # distinct keys (nearly always): one dict() call
-            idx.by_key = dict(zip(keys, [[pos] for pos in range(len(keys))]))
+        by_key = dict(zip(keys, [[pos] for pos in range(len(keys))]))
+        if len(by_key) == len(keys):  # distinct keys (nearly always): one dict() call, no set to check it first
+            idx.by_key = by_key
             idx.by_key.pop("", None)
         else:
             for pos, key in enumerate(keys):
                 if key:
                     idx.by_key.setdefault(key, []).append(pos)
         by_digits = idx.by_digits
-        for pos in [pos for pos, (key, digit) in enumerate(zip(keys, digits)) if len(digit) >= 4 and digit != key]:
-            by_digits.setdefault(digits[pos], []).append(pos)
-        idx.alpha_starts = set(_ALPHA_STARTS.findall("\n".join(keys)))
+        if digits != keys:  # equal lists (numbers such as INV-1001: the key is the digits) index nothing here
+            for pos in itertools.compress(range(len(keys)), map(operator.ne, digits, keys)):  # in C: few differ
+                if len(digits[pos]) >= 4:
+                    by_digits.setdefault(digits[pos], []).append(pos)
+        key_text = "\n".join(keys)
+        if _ASCII_LETTER.search(key_text):  # keys of digits only (most books) start with no letters
+            idx.alpha_starts = set(_ALPHA_STARTS.findall(key_text))
         return idx
 
     def lookup(self, key: str, alnum: str, scope: str | None, use_digits: bool) -> list[int]:
