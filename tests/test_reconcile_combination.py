@@ -17,11 +17,14 @@ import math
 import random
 from collections.abc import Iterator
 
+import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from xlfin.engine.reconcile import engine
-from xlfin.engine.reconcile import find_combination
+from support.reconcile_check import checked_reconcile
+from support.synth import generate
+
+from xlfin.engine.reconcile import engine, find_combination
 
 # ------------------------------------------------------------------------------------------ the oracle (fa2197a)
 
@@ -343,3 +346,26 @@ def test_huge_amounts_stay_exact() -> None:
         assert find_combination(items, target, 6, 40, 20_000, 1e9) == old_find_combination(
             items, target, 6, 40, 20_000, 1e9
         )
+
+
+@pytest.mark.parametrize(
+    ("seed", "options"),
+    [(0, {}), (1, {"fifo": False}), (2, {"combination_max_candidates": 8, "combination_max_nodes": 300}),
+     (3, {"tolerance_abs_cents": 0, "tolerance_pct": 0.03})],
+)
+def test_open_lists_kept_per_customer_are_the_books(seed: int, options: dict, monkeypatch: pytest.MonkeyPatch):
+    """The amount rules read a customer's open invoices from the list they read last time (still-open ones):
+    at every call it is what the book lists, and the whole run is the reference engine's."""
+    data = generate(1_500, 1_200, seed)  # fewer invoices than payments: lists shrink between a customer's payments
+    kept = engine._Run._open_now
+    seen: list[int] = []
+
+    def both(self, cust: str, currency: str) -> list[int]:
+        now = kept(self, cust, currency)
+        assert now == self.book.open_list(cust, currency)
+        seen.append(len(now))
+        return now
+
+    monkeypatch.setattr(engine._Run, "_open_now", both)
+    checked_reconcile(data.invoices, data.payments, data.customers, **options)
+    assert len(seen) > 40
