@@ -747,7 +747,7 @@ def _combination(
             steps += math.comb(n, k - 1) - 1
         else:
             steps += 1
-    if steps > max_nodes or steps <= _FEW_STEPS or total >= _NUMPY_SAFE:
+    if steps > max_nodes or steps <= _FEW_STEPS or total >= _NUMPY_SAFE or last > 6 or n > _NUMPY_ITEMS:
         return _search(positions, amounts, target, last, inside, max_nodes)
     found = _sums_of_sizes(amounts, target, inside)
     return [positions[i] for i in found], True
@@ -755,6 +755,7 @@ def _combination(
 
 _FEW_STEPS = 150  # below this many DFS steps at most, the DFS itself is cheaper than numpy's set-up
 _NUMPY_SAFE = 1 << 62  # every subset sum is below the total: int64 holds them
+_NUMPY_ITEMS = 48  # the numpy test lists every 3-subset (C(48, 3) = 17,296); sizes above 6 would need 4-subsets
 _ENUMERATE = 6_000  # a size with at most this many subsets is checked by listing all their sums
 _COMBOS: dict[tuple[int, int], np.ndarray] = {}
 
