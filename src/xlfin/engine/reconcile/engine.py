@@ -844,9 +844,8 @@ def _sums_of_sizes(amounts: list[int], target: int, sizes: list[int]) -> list[in
             want = target - big[lo:hi + 1]
         else:
             want = target - sums_of(x)
-        at = np.searchsorted(big, want)
-        at[at == len(big)] = 0
-        if not (big[at] == want).any():
+        # the sum at or after each wanted one ("clip": past the end is the largest, which then differs)
+        if not (big.take(np.searchsorted(big, want), mode="clip") == want).any():
             continue
         if math.comb(n, k) <= _ENUMERATE:
             hits = np.flatnonzero(sums_of(k) == target)
