@@ -1,11 +1,13 @@
 """The combination search (engine.find_combination) gives exactly the answer of the depth-first search it
 replaced — the same positions and the same ``complete`` flag — on random item lists: targets that are and are not
 sums, tiny step budgets (so that the budget stops the search), few candidates, any chance cut. The oracle is the
-search as it was at fa2197a, copied below verbatim (names prefixed ``old``).
+search as it was at fa2197a, copied below (only the names changed: prefixed ``old``).
 
 The faster search rests on one lemma, tested on its own: for a size k the DFS takes one step when the target lies
 outside the band of k-sums and at most C(n, k-1) - 1 steps otherwise, so while those bounds sum to no more than the
 budget the budget cannot stop it and any exact method may answer for it.
+
+The amount rules' open list kept per customer (``_Run._open_now``) is checked against the book's at every call.
 """
 
 from __future__ import annotations
