@@ -59,7 +59,9 @@ from __future__ import annotations
 import bisect
 import contextlib
 import gc
+import itertools
 import math
+import operator
 from dataclasses import dataclass
 from typing import Any
 
@@ -447,6 +449,7 @@ class _Run:
         self.alloc_rows: list[tuple[str, str, str, int, str, str]] = []
         self.unapplied: dict[str, list[Any]] = {c: [] for c in UNAPPLIED_COLUMNS}
         self.writeoffs: dict[str, list[Any]] = {c: [] for c in WRITEOFF_COLUMNS}
+        self.open_lists: dict[tuple[str, str], list[int]] = {}  # _open_now: a customer's last open list
 
     # -- output rows
     def _allocate(self, pid: str, p: int, cents: int, rule: str, confidence: str) -> None:
@@ -633,15 +636,17 @@ class _Run:
                 pid, exact[0], amount, "exact_amount", conf("high" if len(exact) == 1 else "medium")
             )
             return
-        open_now = b.open_list(cust, currency)  # nothing is allocated below before the answer: it stays true
+        open_now = self._open_now(cust, currency)  # nothing is allocated below before the answer: it stays true
         if not open_now:
             self._nothing_open(pid, cust, amount, currency)
             return
         # thousands of open items: sums of them match anything by chance
         if b.open_count.get(cust, 0) <= _SCAN_LIMIT:
             out = b.out
-            combo, complete = find_combination(
-                [(p, out[p]) for p in open_now if out[p] < amount],
+            under = [p for p in open_now if out[p] < amount]
+            combo, complete = _combination(
+                under,
+                [out[p] for p in under],
                 amount,
                 self.s.max_combination_size,
                 self.s.combination_max_candidates,
@@ -676,6 +681,20 @@ class _Run:
             b.nos[p] for p in open_now[:11]
         ]
         self._leave(pid, cust, amount, "no_match", "", candidates)
+
+    def _open_now(self, cust: str, currency: str) -> list[int]:
+        """``book.open_list(cust, currency)``, from the list it gave last time for the same customer and currency:
+        an invoice never reopens (outstanding only falls) and the other conditions do not change, so the open ones
+        now are the still-open ones of that list, in the same order — fewer positions to look at than the slice."""
+        key = (cust, currency)
+        before = self.open_lists.get(key)
+        if before is None:
+            now = self.book.open_list(cust, currency)
+        else:
+            out = self.book.out
+            now = [p for p in before if out[p] > 0]
+        self.open_lists[key] = now
+        return now
 
     def _within_tolerance(self, cust: str, amount: int, currency: str) -> list[tuple[int, int]]:
         """(gap, position) of the open invoices the payment falls short of by no more than the tolerance."""
@@ -727,41 +746,169 @@ def find_combination(
     (:func:`chance_of_a_hit`); above ``max_chance`` an exact sum of that many invoices is no evidence that the
     customer meant them, so that size and larger ones are not tried (the search is then complete: the later rules
     decide).
+
+    The steps are those of a depth-first search in age order (:func:`_dfs_size`), which defines where the bound
+    falls; when that search provably cannot run out of steps, faster means give its answer (:func:`_combination`).
     """
-    n = len(items)
-    amounts = [a for _, a in items]
+    return _combination([p for p, _ in items], [a for _, a in items], target, max_size, max_candidates,
+                        max_nodes, max_chance)
+
+
+def _combination(
+    positions: list[int], amounts: list[int], target: int, max_size: int, max_candidates: int, max_nodes: int,
+    max_chance: float,
+) -> tuple[list[int], bool]:
+    """:func:`find_combination` on the items' positions and amounts as two lists."""
+    n = len(amounts)
     total = sum(amounts)
     if n < 2 or total < target:
         return [], True
     if total == target:
-        return [p for p, _ in items], True
+        return list(positions), True
+    top = min(max_size, n)
+    ranked = sorted(amounts)
+    # least[k], most[k]: the sum of the k smallest and of the k largest amounts (k <= top; not the whole list)
+    least = list(itertools.accumulate(ranked[:top], initial=0))
+    most = list(itertools.accumulate(ranked[:-top - 1:-1], initial=0))
+    mean = total / n
+    if top < 2 or _chance(n, least, most, 2, mean) > max_chance:
+        return [], True
+    # pairs: one C-level pass rules them out (a + b == target for no two amounts); else the first i whose
+    # complement occurs after it, and the first such occurrence (list.index from i + 1)
+    seen = set(amounts)
+    if not seen.isdisjoint(map(operator.sub, itertools.repeat(target), amounts)):
+        for i, a in enumerate(amounts):
+            if target - a in seen:
+                with contextlib.suppress(ValueError):  # the complement occurs only before i (or is a itself)
+                    return [positions[i], positions[amounts.index(target - a, i + 1)]], True
+    if top < 3 or _chance(n, least, most, 3, mean) > max_chance:
+        return [], True
+    if n > max_candidates:
+        return [], False
+    last = 3  # sizes 3..last are tried: the chance cut does not depend on the search
+    while last < top and _chance(n, least, most, last + 1, mean) <= max_chance:
+        last += 1
+    # The most steps the DFS can take for a size k: one when the target lies outside the band of k-sums (its first
+    # step stops it), else one per prefix (i1 < … < il), l < k, of a k-list — C(n, k-1) - 1 of them. While the
+    # sum over the sizes stays within max_nodes the bound cannot stop it, and any exact method gives its answer.
+    inside: list[int] = []
+    steps = 0
+    for k in range(3, last + 1):
+        if least[k] <= target <= most[k]:
+            inside.append(k)
+            steps += math.comb(n, k - 1) - 1
+        else:
+            steps += 1
+    if steps > max_nodes or steps <= _FEW_STEPS or total >= _NUMPY_SAFE or last > 6 or n > _NUMPY_ITEMS:
+        return _search(positions, amounts, target, last, inside, max_nodes)
+    found = _sums_of_sizes(amounts, target, inside)
+    return [positions[i] for i in found], True
+
+
+_FEW_STEPS = 150  # below this many DFS steps at most, the DFS itself is cheaper than numpy's set-up
+_NUMPY_SAFE = 1 << 62  # every subset sum is below the total: int64 holds them
+_NUMPY_ITEMS = 48  # the numpy test lists every 3-subset (C(48, 3) = 17,296); sizes above 6 would need 4-subsets
+_ENUMERATE = 6_000  # a size with at most this many subsets is checked by listing all their sums
+_COMBOS: dict[tuple[int, int], np.ndarray] = {}
+
+
+def _chance(n: int, least: list[int], most: list[int], size: int, mean: float) -> float:
+    """:func:`chance_of_a_hit` of n amounts from the sums of their ``size`` smallest and largest (the same integers,
+    so the same float)."""
+    spread = most[size] - least[size] + 1
+    return min(math.comb(n, size), spread) / max(spread, size * mean)
+
+
+def _positions_by_amount(amounts: list[int]) -> dict[int, list[int]]:
     where: dict[int, list[int]] = {}
     for i, a in enumerate(amounts):
         where.setdefault(a, []).append(i)
+    return where
+
+
+def _search(
+    positions: list[int], amounts: list[int], target: int, last: int, inside: list[int], max_nodes: int
+) -> tuple[list[int], bool]:
+    """Sizes 3..last by the budgeted DFS, its steps counted across the sizes. A size whose band of sums misses the
+    target (not in ``inside``) is the DFS's one step that stops at once, counted without running it."""
+    if not inside:
+        return ([], True) if last - 2 <= max_nodes else ([], False)
+    where = _positions_by_amount(amounts)
+    # one table serves every size: a size only reads rows up to itself, so the largest size searched is enough
+    bounds = _suffix_bounds(amounts, inside[-1])
     budget = max_nodes
-    bounds: tuple[list[list[int]], list[list[int]]] | None = None
-    ranked = sorted(amounts)
-    mean = total / n
-    for size in range(2, min(max_size, n) + 1):
-        if chance_of_a_hit(ranked, size, mean) > max_chance:
-            break
-        if size == 2:
-            for i, a in enumerate(amounts):
-                for j in where.get(target - a, ()):  # _first_at_or_after(where, target - a, i + 1), inline
-                    if j > i:
-                        return [items[i][0], items[j][0]], True
+    for size in range(3, last + 1):
+        if size not in inside:
+            if budget < 1:
+                return [], False
+            budget -= 1
             continue
-        if n > max_candidates:
-            return [], False
-        if bounds is None:  # one table serves every size (a size only reads rows up to itself)
-            bounds = _suffix_bounds(amounts, min(max_size, n))
         found, used = _dfs_size(amounts, target, size, budget, where, bounds)
         if found:
-            return [items[i][0] for i in found], True
+            return [positions[i] for i in found], True
         if used > budget:
             return [], False
         budget -= used
     return [], True
+
+
+def _combos(n: int, r: int) -> np.ndarray:
+    """Every r-subset of range(n) in lexicographic order, one column each (kept: a few sizes of n recur)."""
+    got = _COMBOS.get((n, r))
+    if got is None:
+        flat = itertools.chain.from_iterable(itertools.combinations(range(n), r))  # C-level: no tuple list
+        got = np.fromiter(flat, dtype=np.intp, count=math.comb(n, r) * r).reshape(-1, r).T.copy()
+        _COMBOS[(n, r)] = got
+    return got
+
+
+def _sums_of_sizes(amounts: list[int], target: int, sizes: list[int]) -> list[int]:
+    """Lexicographically first index list, of the first of ``sizes`` that has one, whose amounts sum to target.
+
+    A size k is ruled out when no sum of x items plus a sum of k - x items (x = k // 2, k <= 6: each side at most
+    three) is the target: a k-subset splits into two such parts, so this misses none; it may pass where the parts
+    share an item, and then the exact step decides: every k-subset's sum in lexicographic order when there are few,
+    else the DFS (not bounded: the caller proved the bound cannot stop it).
+    """
+    n = len(amounts)
+    a = np.array(amounts, dtype=np.int64)
+    sums: dict[int, np.ndarray] = {1: a}
+    ordered: dict[int, np.ndarray] = {}
+
+    def sums_of(r: int) -> np.ndarray:
+        if r not in sums:
+            sums[r] = a[_combos(n, r)].sum(axis=0)
+        return sums[r]
+
+    for k in sizes:
+        if k == 3 and math.comb(n, 3) <= _ENUMERATE:  # listing the triples costs no more than the test
+            hits = np.flatnonzero(sums_of(3) == target)
+            if len(hits):
+                return _combos(n, 3)[:, hits[0]].tolist()
+            continue
+        x = k // 2
+        y = k - x
+        if y not in ordered:
+            ordered[y] = np.sort(sums_of(y))
+        big = ordered[y]
+        if x == y:  # s + t = target with s <= t: s from target - max to target // 2 of the same sorted sums
+            lo, hi = np.searchsorted(big, [target - big[-1], target // 2], side="left").tolist()
+            want = target - big[lo:hi + 1]
+        else:
+            want = target - sums_of(x)
+        # the sum at or after each wanted one ("clip": past the end is the largest, which then differs)
+        if not (big.take(np.searchsorted(big, want), mode="clip") == want).any():
+            continue
+        if math.comb(n, k) <= _ENUMERATE:
+            hits = np.flatnonzero(sums_of(k) == target)
+            if len(hits):
+                return _combos(n, k)[:, hits[0]].tolist()
+            continue
+        found, _ = _dfs_size(amounts, target, k, math.comb(n, k - 1), _positions_by_amount(amounts),
+                             _suffix_bounds(amounts, k))
+        if found:
+            return found
+    return []
 
 
 def chance_of_a_hit(ranked: list[int], size: int, mean: float) -> float:
@@ -838,7 +985,7 @@ def _dfs_size(
             if r >= len(lo) or rest < lo[r] or rest > hi[r]:
                 break
             if amounts[i] < rest:
-                found = dfs(i + 1, rest - amounts[i], r - 1, chosen + [i])
+                found = dfs(i + 1, rest - amounts[i], r - 1, chosen + [i])  # noqa: F821 (del below)
                 if found is not None or steps > budget:
                     return found
         return None
