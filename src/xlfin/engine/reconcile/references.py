@@ -212,6 +212,7 @@ class InvoiceIndex:
     alpha_starts: set[str] = field(default_factory=set)
     _typo_cache: dict[str, dict[str, list[int]]] = field(default_factory=dict)
     _typo_lengths: dict[str, set[int]] = field(default_factory=dict)  # lengths of a customer's keys
+    _typo_near: dict[tuple[str, str], list[int]] = field(default_factory=dict)  # typo_near's answers
     _prepared: dict[str, tuple[str, list[str], list[str], list[bool]]] = field(default_factory=dict)
     # scan() answers that did not depend on what is open, by (text, scope, explicit, no is_open); callers only read
     _static_scans: dict[tuple[str, str | None, bool, bool], ScanResult] = field(default_factory=dict)
@@ -266,9 +267,27 @@ class InvoiceIndex:
         self, key: str, scope: str, scope_positions: range, is_open: Callable[[int], bool] | None = None
     ) -> list[int]:
         """Positions of the scope's invoices whose key is within one edit of ``key`` (and at least
-        MIN_TYPO_KEY - 1 long), ascending. With ``is_open``, the scope's table is made from the invoices open when
-        it is first needed and only open ones are returned: an invoice never reopens (outstanding only falls), so
-        an invoice open later was open then, and the closed ones need no table entry."""
+        MIN_TYPO_KEY - 1 long), ascending; with ``is_open``, the open ones only. Callers only read the list.
+
+        ``is_open`` is asked only about the invoices one edit away (open or not, ``typo_near``): a search with none
+        asks nothing, so a scan whose typo search found nothing near does not depend on the open state and is kept."""
+        near = self.typo_near(key, scope, scope_positions)
+        if not near or is_open is None:
+            return near
+        return [p for p in near if is_open(p)]
+
+    def typo_near(self, key: str, scope: str, scope_positions: range) -> list[int]:
+        """Positions of the scope's invoices, open or not, whose key is within one edit of ``key`` and at least
+        MIN_TYPO_KEY - 1 long, ascending: the same whatever is open, so kept per (key, scope) for the run. (The
+        deletion-variant table used to hold only the invoices open when it was made: an invoice never reopens, so
+        filtering by ``is_open`` at query time gives the same set.)"""
+        memo = (key, scope)
+        near = self._typo_near.get(memo)
+        if near is None:
+            near = self._typo_near[memo] = self._find_near(key, scope, scope_positions)
+        return near
+
+    def _find_near(self, key: str, scope: str, scope_positions: range) -> list[int]:
         lengths = self._typo_lengths.get(scope)
         if lengths is None:
             lengths = {len(self.keys[p]) for p in scope_positions}
@@ -278,31 +297,35 @@ class InvoiceIndex:
             return []  # one edit changes the length by one at most: no key of the payer is that close
         table = self._typo_cache.get(scope)
         if table is None:
-            table = {}
-            keys = self.keys
-            for p in scope_positions:
-                k = keys[p]
-                if len(k) >= MIN_TYPO_KEY - 1 and (is_open is None or is_open(p)):
-                    # the variants as a list: a variant twice only lists p twice, and ``found`` is a set
-                    for v in [k, *(k[:i] + k[i + 1:] for i in range(len(k)))]:
-                        at = table.get(v)
-                        if at is None:
-                            table[v] = [p]
-                        else:
-                            at.append(p)
-            self._typo_cache[scope] = table
-        # the distinct positions that share a variant with the key, then each checked once (a position reached
-        # through several variants was checked once per variant before; the answer is the same set)
+            table = self._typo_cache[scope] = self._typo_table(scope_positions)
+        # the distinct positions that share a deletion variant with the key, each then checked once
         near: set[int] = set()
         get = table.get
-        for v in [key, *(key[:i] + key[i + 1:] for i in range(n))]:  # deletion_variants(key), as a list
+        for v in [key, *[key[:i] + key[i + 1:] for i in range(n)]]:  # deletion_variants(key), as a list
             at = get(v)
             if at:
                 near.update(at)
         if not near:
             return []
         keys = self.keys
-        return sorted(p for p in near if (is_open is None or is_open(p)) and within_one_edit(key, keys[p]))
+        return sorted([p for p in near if within_one_edit(key, keys[p])])
+
+    def _typo_table(self, scope_positions: range) -> dict[str, list[int]]:
+        """Deletion variant -> positions, of every invoice of the scope whose key is at least MIN_TYPO_KEY - 1
+        long. The (variant, position) pairs come from one comprehension (no generator per key); a variant twice
+        for one key lists the position twice, which the callers' sets absorb."""
+        keys = self.keys
+        shortest = MIN_TYPO_KEY - 1
+        pairs = [(k[:i] + k[i + 1:], p) for p in scope_positions if len(k := keys[p]) >= shortest
+                 for i in range(len(k) + 1)]  # i = len(k): the key itself
+        table: dict[str, list[int]] = {}
+        for v, p in pairs:
+            at = table.get(v)
+            if at is None:
+                table[v] = [p]
+            else:
+                at.append(p)
+        return table
 
 
 class Mention(NamedTuple):
@@ -577,7 +600,7 @@ def static_mentions(text: str, index: InvoiceIndex, scope: str, explicit: bool =
         if (words or tail) and any(not _plain_word(word, index) or _CURRENCY_WORD.search(word) or "TO" in word
                                    for word in words + tail):
             return None
-    found: list[int] = []
+    found: dict[int, None] = {}  # in order, each once (a list's ``in`` made long lists quadratic: 1,500 items at 1M)
     item = None
     for item in _LIST_ITEM.finditer(items):
         prefix, sep, digits = item.groups()
@@ -587,8 +610,7 @@ def static_mentions(text: str, index: InvoiceIndex, scope: str, explicit: bool =
         hit = index.lookup(key, (prefix or "") + digits, scope, True)
         if len(hit) != 1:
             return []
-        if hit[0] not in found:
-            found.append(hit[0])
+        found[hit[0]] = None
     if tail and item is not None:  # the last item's longer runs, with the words after it, must name nothing
         prefix, sep, digits = item.groups()
         own = [prefix, digits] if prefix and sep else [(prefix or "") + digits]
@@ -598,7 +620,7 @@ def static_mentions(text: str, index: InvoiceIndex, scope: str, explicit: bool =
             key = key_of_alnum(alnum)
             if key and index.lookup(key, alnum, scope, True):
                 return []
-    return found
+    return list(found)
 
 
 # One invoice number and nothing else ("INV-1001", "inv 1001", "INVOICE#1001", "1001"), one text per line.
