@@ -294,16 +294,25 @@ class InvoiceIndex:
 
     def lookup(self, key: str, alnum: str, scope: str | None, use_digits: bool) -> list[int]:
         """Invoices with this key (of the scope customer when given). Several only when genuinely ambiguous."""
-        hits = self.by_key.get(key, ())
+        hits = self.by_key.get(key)
         if scope is not None:
-            if hits:
-                hits = [p for p in hits if self.customers[p] == scope]
-            if not hits:
+            customers = self.customers
+            if hits is not None:
+                if len(hits) == 1:  # nearly always: no list to filter
+                    if customers[hits[0]] == scope:
+                        return [hits[0]]
+                    hits = None
+                else:
+                    hits = [p for p in hits if customers[p] == scope] or None
+            if hits is None:
                 if not (use_digits and key.isdigit()):
                     return []
-                hits = [p for p in self.by_digits.get(key, ()) if self.customers[p] == scope]
+                at = self.by_digits.get(key)
+                if at is None:
+                    return []
+                hits = [p for p in at if customers[p] == scope]
         else:
-            hits = list(hits)
+            hits = list(hits or ())
         if len(hits) > 1:  # 'INV-1001' and '1001' both exist: the spelling that matches exactly wins
             exact = [p for p in hits if self.alnums[p] == alnum]
             if len(exact) == 1:
