@@ -213,6 +213,61 @@ def _index_keys_batch(numbers: list[str]) -> tuple[list[str], list[str], list[st
     return keys, alnums, digits
 
 
+# A typo probe (``_probe_near``) costs about as much as making this many invoices' deletion-variant table entries
+# (measured: 11 at 100k invoices, 15 at 1M). A payer makes ~0.3 distinct typo queries per payment in both demo books
+# (~6 per payer, 1 to 40). A payer whose table would cost less than the probes it is expected to make gets its table
+# at once; a larger one probes until the probes have cost as much as its table would, then makes it (a payer
+# queried more than expected pays at most about twice). At 100k invoices a payer has ~20 invoices and ~16 payments
+# (tables); at 1M ~200 invoices and the same ~16 payments (probes).
+_PROBE_COST = 15
+_PROBE_FIRST = 6 * _PROBE_COST  # a payer's expected probes when its payments are not known
+_QUERIES_PER_PAYMENT = 0.3
+
+
+@dataclass
+class _ScopeKeys:
+    """What the typo search knows of one customer's keys before (or instead of) making its table."""
+
+    keys: list[str]
+    positions: range
+    lengths: set[int]
+    probes: int = 0  # typo queries answered by probing so far
+    letters: list[str] = field(default_factory=list)  # for probing: the distinct characters of its keys
+    at: dict[str, list[int]] = field(default_factory=dict)  # for probing: key -> its positions (a small dict)
+
+    def ready_to_probe(self) -> _ScopeKeys:
+        if not self.at:
+            self.letters = sorted(set("".join(self.keys)))
+            at = dict(zip(self.keys, [[p] for p in self.positions]))
+            if len(at) < len(self.keys):  # a key twice in the scope (rare): every position listed
+                at = {}
+                for k, p in zip(self.keys, self.positions):
+                    at.setdefault(k, []).append(p)
+            self.at = at
+        return self
+
+
+def _probe_near(key: str, keys_of: _ScopeKeys) -> list[int]:
+    """The scope's invoices (key at least MIN_TYPO_KEY - 1 long) within one edit of ``key``, by looking up every
+    string one edit away among the scope's keys: the key itself, its deletions, neighbour swaps, and its
+    substitutions and insertions of the characters the scope's keys are made of (a key with another character is
+    no key of the scope). Only edits to a length the scope has, and long enough, are made: a string found is the
+    key of every position listed for it."""
+    n, shortest, lengths, letters = len(key), MIN_TYPO_KEY - 1, keys_of.lengths, keys_of.letters
+    heads = [key[:i] for i in range(n + 1)]
+    tails = [key[i:] for i in range(n + 1)]
+    probes = []
+    if n in lengths and n >= shortest:
+        probes.append(key)
+        probes += [heads[i] + c + tails[i + 1] for i in range(n) for c in letters if c != key[i]]
+        probes += [heads[i] + key[i + 1] + key[i] + tails[i + 2] for i in range(n - 1) if key[i] != key[i + 1]]
+    if n - 1 in lengths and n - 1 >= shortest:
+        probes += [heads[i] + tails[i + 1] for i in range(n)]
+    if n + 1 in lengths and n + 1 >= shortest:
+        probes += [heads[i] + c + tails[i] for i in range(n + 1) for c in letters]
+    return sorted({p for at in map(keys_of.at.get, probes) if at for p in at})
+
+
 @dataclass
 class InvoiceIndex:
     """Invoice positions by key, built once per run. Positions refer to the engine's sorted invoice arrays."""
@@ -224,7 +279,10 @@ class InvoiceIndex:
     by_digits: dict[str, list[int]] = field(default_factory=dict)
     alpha_starts: set[str] = field(default_factory=set)
     _typo_cache: dict[str, dict[str, list[int]]] = field(default_factory=dict)
-    _typo_lengths: dict[str, set[int]] = field(default_factory=dict)  # lengths of a customer's keys
+    _typo_scope: dict[str, _ScopeKeys] = field(default_factory=dict)  # lengths and letters of a customer's keys
+    _typo_near: dict[tuple[str, str], list[int]] = field(default_factory=dict)  # typo_near's answers
+    # payments per customer, when the caller knows them: how many typo queries a payer will make (see _PROBE_COST)
+    payments_of: dict[str, int] = field(default_factory=dict)
     _prepared: dict[str, tuple[str, list[str], list[str], list[bool]]] = field(default_factory=dict)
     # scan() answers that did not depend on what is open, by (text, scope, explicit, no is_open); callers only read
     _static_scans: dict[tuple[str, str | None, bool, bool], ScanResult] = field(default_factory=dict)
@@ -257,16 +315,25 @@ class InvoiceIndex:
 
     def lookup(self, key: str, alnum: str, scope: str | None, use_digits: bool) -> list[int]:
         """Invoices with this key (of the scope customer when given). Several only when genuinely ambiguous."""
-        hits = self.by_key.get(key, ())
+        hits = self.by_key.get(key)
         if scope is not None:
-            if hits:
-                hits = [p for p in hits if self.customers[p] == scope]
-            if not hits:
+            customers = self.customers
+            if hits is not None:
+                if len(hits) == 1:  # nearly always: no list to filter
+                    if customers[hits[0]] == scope:
+                        return [hits[0]]
+                    hits = None
+                else:
+                    hits = [p for p in hits if customers[p] == scope] or None
+            if hits is None:
                 if not (use_digits and key.isdigit()):
                     return []
-                hits = [p for p in self.by_digits.get(key, ()) if self.customers[p] == scope]
+                at = self.by_digits.get(key)
+                if at is None:
+                    return []
+                hits = [p for p in at if customers[p] == scope]
         else:
-            hits = list(hits)
+            hits = list(hits or ())
         if len(hits) > 1:  # 'INV-1001' and '1001' both exist: the spelling that matches exactly wins
             exact = [p for p in hits if self.alnums[p] == alnum]
             if len(exact) == 1:
@@ -287,43 +354,74 @@ class InvoiceIndex:
         self, key: str, scope: str, scope_positions: range, is_open: Callable[[int], bool] | None = None
     ) -> list[int]:
         """Positions of the scope's invoices whose key is within one edit of ``key`` (and at least
-        MIN_TYPO_KEY - 1 long), ascending. With ``is_open``, the scope's table is made from the invoices open when
-        it is first needed and only open ones are returned: an invoice never reopens (outstanding only falls), so
-        an invoice open later was open then, and the closed ones need no table entry."""
-        lengths = self._typo_lengths.get(scope)
-        if lengths is None:
-            lengths = {len(self.keys[p]) for p in scope_positions}
-            self._typo_lengths[scope] = lengths
-        n = len(key)
+        MIN_TYPO_KEY - 1 long), ascending; with ``is_open``, the open ones only. Callers only read the list.
+
+        ``is_open`` is asked only about the invoices one edit away (open or not, ``typo_near``): a search with none
+        asks nothing, so a scan whose typo search found nothing near does not depend on the open state and is kept."""
+        near = self.typo_near(key, scope, scope_positions)
+        if not near or is_open is None:
+            return near
+        return [p for p in near if is_open(p)]
+
+    def typo_near(self, key: str, scope: str, scope_positions: range) -> list[int]:
+        """Positions of the scope's invoices, open or not, whose key is within one edit of ``key`` and at least
+        MIN_TYPO_KEY - 1 long, ascending: the same whatever is open, so kept per (key, scope) for the run. (The
+        deletion-variant table used to hold only the invoices open when it was made: an invoice never reopens, so
+        filtering by ``is_open`` at query time gives the same set.)"""
+        memo = (key, scope)
+        near = self._typo_near.get(memo)
+        if near is None:
+            near = self._typo_near[memo] = self._find_near(key, scope, scope_positions)
+        return near
+
+    def _find_near(self, key: str, scope: str, scope_positions: range) -> list[int]:
+        """``typo_near`` computed, by the cheaper of two ways that give the same set: probing the scope's keys with
+        every string one edit from the key, or the scope's deletion-variant table (see ``_PROBE_COST``). At 1M
+        invoices a payer has ~200 and its table costs ~14 probes; at 100k, ~20 and ~1.5 probes."""
+        keys_of = self._typo_scope.get(scope)
+        if keys_of is None:
+            keys = [self.keys[p] for p in scope_positions]
+            keys_of = self._typo_scope[scope] = _ScopeKeys(keys, scope_positions, set(map(len, keys)))
+        lengths, n = keys_of.lengths, len(key)
         if n not in lengths and n - 1 not in lengths and n + 1 not in lengths:
             return []  # one edit changes the length by one at most: no key of the payer is that close
         table = self._typo_cache.get(scope)
         if table is None:
-            table = {}
-            keys = self.keys
-            for p in scope_positions:
-                k = keys[p]
-                if len(k) >= MIN_TYPO_KEY - 1 and (is_open is None or is_open(p)):
-                    # the variants as a list: a variant twice only lists p twice, and ``found`` is a set
-                    for v in [k, *(k[:i] + k[i + 1:] for i in range(len(k)))]:
-                        at = table.get(v)
-                        if at is None:
-                            table[v] = [p]
-                        else:
-                            at.append(p)
-            self._typo_cache[scope] = table
-        # the distinct positions that share a variant with the key, then each checked once (a position reached
-        # through several variants was checked once per variant before; the answer is the same set)
+            size = len(scope_positions)
+            payments = self.payments_of.get(scope)
+            expected = _PROBE_FIRST if payments is None else payments * _QUERIES_PER_PAYMENT * _PROBE_COST
+            if size >= expected and keys_of.probes * _PROBE_COST < size:
+                keys_of.probes += 1
+                return _probe_near(key, keys_of.ready_to_probe())
+            table = self._typo_cache[scope] = self._typo_table(scope_positions)
+        # the distinct positions that share a deletion variant with the key, each then checked once
         near: set[int] = set()
         get = table.get
-        for v in [key, *(key[:i] + key[i + 1:] for i in range(n))]:  # deletion_variants(key), as a list
+        for v in [key, *[key[:i] + key[i + 1:] for i in range(len(key))]]:  # deletion_variants(key), as a list
             at = get(v)
             if at:
                 near.update(at)
         if not near:
             return []
         keys = self.keys
-        return sorted(p for p in near if (is_open is None or is_open(p)) and within_one_edit(key, keys[p]))
+        return sorted([p for p in near if within_one_edit(key, keys[p])])
+
+    def _typo_table(self, scope_positions: range) -> dict[str, list[int]]:
+        """Deletion variant -> positions, of every invoice of the scope whose key is at least MIN_TYPO_KEY - 1
+        long. The (variant, position) pairs come from one comprehension (no generator per key); a variant twice
+        for one key lists the position twice, which the callers' sets absorb."""
+        keys = self.keys
+        shortest = MIN_TYPO_KEY - 1
+        pairs = [(k[:i] + k[i + 1:], p) for p in scope_positions if len(k := keys[p]) >= shortest
+                 for i in range(len(k) + 1)]  # i = len(k): the key itself
+        table: dict[str, list[int]] = {}
+        for v, p in pairs:
+            at = table.get(v)
+            if at is None:
+                table[v] = [p]
+            else:
+                at.append(p)
+        return table
 
 
 class Mention(NamedTuple):
@@ -598,7 +696,7 @@ def static_mentions(text: str, index: InvoiceIndex, scope: str, explicit: bool =
         if (words or tail) and any(not _plain_word(word, index) or _CURRENCY_WORD.search(word) or "TO" in word
                                    for word in words + tail):
             return None
-    found: list[int] = []
+    found: dict[int, None] = {}  # in order, each once (a list's ``in`` made long lists quadratic: 1,500 items at 1M)
     item = None
     for item in _LIST_ITEM.finditer(items):
         prefix, sep, digits = item.groups()
@@ -608,8 +706,7 @@ def static_mentions(text: str, index: InvoiceIndex, scope: str, explicit: bool =
         hit = index.lookup(key, (prefix or "") + digits, scope, True)
         if len(hit) != 1:
             return []
-        if hit[0] not in found:
-            found.append(hit[0])
+        found[hit[0]] = None
     if tail and item is not None:  # the last item's longer runs, with the words after it, must name nothing
         prefix, sep, digits = item.groups()
         own = [prefix, digits] if prefix and sep else [(prefix or "") + digits]
@@ -619,7 +716,7 @@ def static_mentions(text: str, index: InvoiceIndex, scope: str, explicit: bool =
             key = key_of_alnum(alnum)
             if key and index.lookup(key, alnum, scope, True):
                 return []
-    return found
+    return list(found)
 
 
 # One invoice number and nothing else ("INV-1001", "inv 1001", "INVOICE#1001", "1001"), one text per line.
