@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
+from pandas.api.types import infer_dtype
 from python_calamine import CalamineError, CalamineWorkbook
 
 from xlfin.schema.tables import WorkbookError
@@ -234,6 +235,9 @@ def _sheet_values(book: CalamineWorkbook, name: str) -> tuple[list[list[object]]
 
 
 _CLASS_OF = np.frompyfunc(type, 1, 1)  # each cell's class, in one C-level loop
+# Column kinds (pandas' infer_dtype over every cell, blanks included) that hold no text and no float: nothing to
+# change in them. A column of one kind is the usual case (an amount column is all floats, an id column all text).
+_UNCHANGED_KINDS = frozenset({"integer", "boolean", "date", "datetime", "time", "timedelta"})
 
 
 def normalise(rows: list[list[object]]) -> np.ndarray:
@@ -244,17 +248,53 @@ def normalise(rows: list[list[object]]) -> np.ndarray:
     if any(len(row) != width for row in rows):  # python-calamine's rows are a rectangle; kept general all the same
         grid = np.empty((len(rows), width), dtype=object)
         grid[:] = rows
-        flat = grid.reshape(-1)
-    else:  # one C-level pass over the cells (numpy's assignment of nested lists looks at each row as a sequence)
-        flat = np.fromiter(chain.from_iterable(rows), dtype=object, count=len(rows) * width)
-        grid = flat.reshape(len(rows), width)
+        _normalise_cells(grid.reshape(-1))
+        return grid
+    # one C-level pass over the cells (numpy's assignment of nested lists looks at each row as a sequence)
+    flat = np.fromiter(chain.from_iterable(rows), dtype=object, count=len(rows) * width)
+    grid = flat.reshape(len(rows), width)
+    # The first row (a table's header: text above numbers) cell by cell, the rest of each column as one piece
+    _normalise_cells(flat[:width])
+    for j in range(width):
+        _normalise_column(grid[1:, j])  # a view: the changes land in the grid
+    return grid
+
+
+def _normalise_column(column: np.ndarray) -> None:
+    """One column of the grid (a view), in place, by vectorised steps: pandas' infer_dtype (one C-level pass, no
+    object made per cell) says what the column holds, and only the kinds of cell that change are looked at — the
+    usual column is of one kind (ids text, amounts floats), or one kind and blanks (an optional date or amount)."""
+    kind = infer_dtype(column, skipna=False)
+    if kind in _UNCHANGED_KINDS:
+        return
+    if kind == "floating":  # floats only: the whole ones become ints
+        _whole_floats_to_ints(column, np.arange(len(column)))
+        return
+    # An empty cell is "" (the only value equal to "": calamine gives str, float, int, bool and date/time values)
+    blank = column == ""
+    column[blank] = None
+    if kind == "string":
+        return
+    filled = np.flatnonzero(~blank)
+    values = column[filled]
+    kind = infer_dtype(values, skipna=False)
+    if kind == "floating":
+        _whole_floats_to_ints(column, filled)
+    elif kind not in _UNCHANGED_KINDS and kind not in ("string", "empty"):
+        _whole_floats_to_ints(column, filled[np.flatnonzero(_CLASS_OF(values) == float)])  # noqa: E721
+
+
+def _normalise_cells(flat: np.ndarray) -> None:
+    """Any mix of cells, in place (a 1-D array)."""
     # An empty cell is "" (the only value equal to "": calamine gives str, float, int, bool and date/time values);
     # one comparison of every cell, rather than finding the text cells first and comparing those
     flat[flat == ""] = None
     kinds = _CLASS_OF(flat) if flat.size else flat
-    is_float = np.flatnonzero(kinds == float)  # noqa: E721
+    _whole_floats_to_ints(flat, np.flatnonzero(kinds == float))  # noqa: E721
+
+
+def _whole_floats_to_ints(flat: np.ndarray, is_float: np.ndarray) -> None:
     if is_float.size:
         values = flat[is_float].astype(np.float64)
         whole = np.isfinite(values) & (values == np.floor(values)) & (np.abs(values) < 2.0 ** 53)
         flat[is_float[whole]] = values[whole].astype(np.int64).astype(object)
-    return grid
