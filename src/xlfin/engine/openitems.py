@@ -142,7 +142,8 @@ def _doc_types(s: pd.Series) -> np.ndarray:
 def normalise_invoices(invoices: pd.DataFrame) -> pd.DataFrame:
     """Check and canonicalise an invoices frame: typed dates, int64 cents, doc_type and disputed filled in."""
     _require(invoices, _INVOICE_REQUIRED, "invoices")
-    inv = invoices.reset_index(drop=True).copy()
+    # reset_index makes a frame of its own (copy-on-write; a deep copy before pandas 3): only whole columns are set
+    inv = invoices.reset_index(drop=True)
     numbers = inv["invoice_no"]
     blank_no = _blank_numbers(numbers)
     if blank_no.any():
