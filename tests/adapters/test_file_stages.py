@@ -481,3 +481,30 @@ def test_the_grid_is_normalised_as_each_cell_would_be(shape, data) -> None:
         return [["NaN" if isinstance(v, float) and math.isnan(v) else v for v in row] for row in table]
 
     assert nan_as_text(got) == nan_as_text(expected)
+
+
+def test_python_calamine_reads_the_checked_bytes_from_memory_as_from_a_file_object(monkeypatch) -> None:
+    """The sealed in-memory file python-calamine opens by path gives what the file object gives, cell for cell; it
+    cannot be changed, and closing the reader closes it."""
+    import os
+
+    import xlfin.xlsx.read as read_module
+
+    names = ["Invoices", "Payments", "Customers"]
+    by_memory = PackageReader(Package(small_workbook_package()))
+    grids = {name: by_memory.grid(name) for name in names}
+    fd = by_memory._memory_file
+    if fd is None or fd < 0:
+        pytest.skip("no sealed in-memory files on this system")
+    with pytest.raises(OSError):
+        os.write(fd, b"x")  # sealed: the bytes checked are the bytes read
+    monkeypatch.setattr(read_module, "_sealed_memory_file", lambda data: -1)
+    by_object = PackageReader(Package(small_workbook_package()))
+    for name in names:
+        a, b = grids[name], by_object.grid(name)
+        assert a.shape == b.shape and all(type(x) is type(y) and x == y for x, y in zip(a.flat, b.flat)), name
+    assert by_object._memory_file == -1
+    by_memory.close()
+    assert by_memory._memory_file is None
+    with pytest.raises(OSError):
+        os.fstat(fd)
