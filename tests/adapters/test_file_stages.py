@@ -435,3 +435,76 @@ def test_text_holding_the_separator_character_does_not_shift_the_other_texts(tex
     chunks, _ = sheet.encode(styles)
     got = dict(re.findall(r'<row r="(\d+)">(.*?)</row>', b"".join(chunks).decode("utf-8"), re.S))
     assert {int(r): cells for r, cells in got.items()} == reference_rows([(4, texts, CellStyle(), _plain)], styles)
+
+
+def _normalised_cell(value: object) -> object:
+    """The definition `xlsx.read.normalise` applies to every cell: "" is blank, a whole finite float below 2**53 is
+    an int, anything else as python-calamine gives it."""
+    if isinstance(value, str) and value == "":
+        return None
+    if type(value) is float and math.isfinite(value) and value == math.floor(value) and abs(value) < 2.0 ** 53:
+        return int(value)
+    return value
+
+
+# The values python-calamine gives a cell: text ("" for an empty cell), floats, ints, booleans, dates and times
+_CALAMINE_VALUES = st.one_of(
+    st.just(""), st.text(max_size=4), st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([0.0, -0.0, 1.0, 2.5, 2.0 ** 53, 2.0 ** 53 - 1, -3.0, 1e300]), st.integers(-10**20, 10**20),
+    st.booleans(), st.dates(), st.datetimes(), st.times())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 5).flatmap(lambda width: st.tuples(
+    st.just(width),
+    st.lists(st.sampled_from(["text", "float", "float or blank", "date or blank", "int", "bool", "any"]),
+             min_size=width, max_size=width),
+    st.integers(1, 12))), st.data())
+def test_the_grid_is_normalised_as_each_cell_would_be(shape, data) -> None:
+    """Columns of one kind (every kind python-calamine gives, with and without blanks) and mixed columns, below a
+    header row of text: the column-at-a-time normalisation gives, cell for cell and class for class, the
+    definition applied to each cell."""
+    from xlfin.xlsx.read import normalise
+
+    width, kinds, height = shape
+    by_kind = {"text": st.text(max_size=3), "float": st.floats(allow_nan=True, allow_infinity=True),
+               "float or blank": st.one_of(st.just(""), st.floats(-1e6, 1e6)),
+               "date or blank": st.one_of(st.just(""), st.dates()), "int": st.integers(-10**20, 10**20),
+               "bool": st.booleans(), "any": _CALAMINE_VALUES}
+    columns = [data.draw(st.lists(by_kind[k], min_size=height, max_size=height)) for k in kinds]
+    rows = [[f"h{j}" for j in range(width)]] + [list(row) for row in zip(*columns)]
+    grid = normalise(rows)
+    expected = [[_normalised_cell(v) for v in row] for row in rows]
+    got = grid.tolist()
+    assert [[type(v) for v in row] for row in got] == [[type(v) for v in row] for row in expected]
+    def nan_as_text(table: list[list[object]]) -> list[list[object]]:
+        return [["NaN" if isinstance(v, float) and math.isnan(v) else v for v in row] for row in table]
+
+    assert nan_as_text(got) == nan_as_text(expected)
+
+
+def test_python_calamine_reads_the_checked_bytes_from_memory_as_from_a_file_object(monkeypatch) -> None:
+    """The sealed in-memory file python-calamine opens by path gives what the file object gives, cell for cell; it
+    cannot be changed, and closing the reader closes it."""
+    import os
+
+    import xlfin.xlsx.read as read_module
+
+    names = ["Invoices", "Payments", "Customers"]
+    by_memory = PackageReader(Package(small_workbook_package()))
+    grids = {name: by_memory.grid(name) for name in names}
+    fd = by_memory._memory_file
+    if fd is None or fd < 0:
+        pytest.skip("no sealed in-memory files on this system")
+    with pytest.raises(OSError):
+        os.write(fd, b"x")  # sealed: the bytes checked are the bytes read
+    monkeypatch.setattr(read_module, "_sealed_memory_file", lambda data: -1)
+    by_object = PackageReader(Package(small_workbook_package()))
+    for name in names:
+        a, b = grids[name], by_object.grid(name)
+        assert a.shape == b.shape and all(type(x) is type(y) and x == y for x, y in zip(a.flat, b.flat)), name
+    assert by_object._memory_file == -1
+    by_memory.close()
+    assert by_memory._memory_file is None
+    with pytest.raises(OSError):
+        os.fstat(fd)

@@ -13,6 +13,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_cli import small_workbook
 
 from xlfin import schema
@@ -169,3 +171,26 @@ def _ref(table) -> str:
     from xlfin.xlsx.sheet import column_letter
 
     return f"{column_letter(table.first_col)}{table.first_row}:{column_letter(table.last_col)}{table.last_row}"
+
+
+_ADDRESS_BITS = st.sampled_from([' r="', ' r="A', ' r="AB', ' r="XFD', ' r="1', ' r="A1', ' r="1048576', ' r="A1048577',
+                                 ' r="B9999999', ' r="ZZ12', ' r="a12', '"', ' ', 'r=', '="', 'Q', 'AA', '7', '1234567',
+                                 '99', '<c', '/>', ' s="1"', '\u00e9'])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_ADDRESS_BITS, max_size=60), st.sampled_from([1, 5, 16, 64, 1 << 22]))
+def test_the_vector_prefilter_finds_every_far_address_the_regex_finds(bits: list[str], window: int) -> None:
+    """The numpy pass only says where the far-address regex must start: from there it finds, in every layout of
+    addresses across the windows (tiny windows put boundaries everywhere), what it finds over the whole part."""
+    import xlfin.xlsx.limits as limits_module
+
+    chunk = "".join(bits).encode("utf-8")
+    original = limits_module._WINDOW
+    limits_module._WINDOW = window
+    try:
+        start = limits_module._first_far_window(chunk)
+    finally:
+        limits_module._WINDOW = original
+    found = limits_module._FAR.findall(chunk, start) if start is not None else []
+    assert found == limits_module._FAR.findall(chunk)
