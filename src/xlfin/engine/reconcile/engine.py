@@ -272,8 +272,10 @@ class _Book:
         # new outstanding; _global_candidates checks the current outstanding, so stale entries cost nothing.
         first_out = np.asarray(sorted_amounts, dtype=np.int64)
         tpos = np.flatnonzero(targets)
-        self.by_first_out = tpos[np.argsort(first_out[tpos], kind="stable")]
-        self.first_sorted = first_out[self.by_first_out]
+        by_first_out = tpos[np.argsort(first_out[tpos], kind="stable")]
+        # Python lists: open_at bisects them once per unidentified payer (np.searchsorted costs ~5 µs a call)
+        self.by_first_out: list[int] = by_first_out.tolist()
+        self.first_sorted: list[int] = first_out[by_first_out].tolist()
         self.moved_to: dict[int, set[int]] = {}
         # per customer, once open_list has looked: (positions open then, not credit notes, ascending; True when all
         # its invoices are undisputed and in one currency; that currency). Each look keeps only those still open
@@ -282,9 +284,10 @@ class _Book:
 
     def open_at(self, amount: int) -> list[int]:
         """Positions of every customer's open, undisputed invoices whose outstanding is ``amount`` (any order)."""
-        lo, hi = np.searchsorted(self.first_sorted, [amount, amount + 1]).tolist()
+        lo = bisect.bisect_left(self.first_sorted, amount)
+        hi = bisect.bisect_right(self.first_sorted, amount, lo)
         out = self.out
-        found = [p for p in self.by_first_out[lo:hi].tolist() if out[p] == amount]
+        found = [p for p in self.by_first_out[lo:hi] if out[p] == amount]
         found += [p for p in self.moved_to.get(amount, ()) if out[p] == amount]
         return found
 
