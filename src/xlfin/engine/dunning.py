@@ -143,7 +143,9 @@ class DunningRun:
 # ---------------------------------------------------------------- inputs
 
 
-def _ladder(levels: Sequence[DunningLevel]) -> tuple[DunningLevel, ...]:
+def check_ladder(levels: Sequence[DunningLevel]) -> tuple[DunningLevel, ...]:
+    """The ladder sorted by level, or DunningError when it cannot be used: what a run with open items checks
+    (a caller that found no open item to read, but whose ledger has documents, checks it as the run would)."""
     ladder = tuple(sorted(levels, key=lambda lv: lv.level))
     if not ladder:
         raise DunningError("tblDunningLevels is empty: at least one dunning level is needed")
@@ -154,12 +156,6 @@ def _ladder(levels: Sequence[DunningLevel]) -> tuple[DunningLevel, ...]:
     if any(b <= a for a, b in pairwise(days)):
         raise DunningError(f"tblDunningLevels: from_days must increase with the level, got {days}")
     return ladder
-
-
-def check_ladder(levels: Sequence[DunningLevel]) -> tuple[DunningLevel, ...]:
-    """The ladder sorted by level, or DunningError when it cannot be used: what a run with open items checks
-    (a caller that found no open item to read, but whose ledger has documents, checks it as the run would)."""
-    return _ladder(levels)
 
 
 def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
@@ -403,7 +399,7 @@ def build_dunning(open_items: pd.DataFrame, customers: pd.DataFrame, levels: Seq
     ``payments_left_out``: customers with a payment row that validation left out (not dunned, see the docstring)."""
     if open_items is None or len(open_items) == 0:
         return _empty_run(tuple(sorted(levels, key=lambda lv: lv.level)))
-    ladder = _ladder(levels)
+    ladder = check_ladder(levels)
     items = _overdue_items(open_items, as_of)
     if items.empty:
         return _empty_run(ladder)
