@@ -7,7 +7,8 @@ The faster search rests on one lemma, tested on its own: for a size k the DFS ta
 outside the band of k-sums and at most C(n, k-1) - 1 steps otherwise, so while those bounds sum to no more than the
 budget the budget cannot stop it and any exact method may answer for it.
 
-The amount rules' open list kept per customer (``_Run._open_now``) is checked against the book's at every call.
+The open lists the book keeps per customer (``_Book.open_list``, compacted on every look) are checked against a
+fresh look at the customer's invoices at every call of a run.
 """
 
 from __future__ import annotations
@@ -310,7 +311,7 @@ def test_chance_from_the_smallest_and_largest_sums_is_chance_of_a_hit(amounts, s
     mean = sum(ranked) / len(ranked)
     least = list(itertools.accumulate(ranked[:size], initial=0))
     most = list(itertools.accumulate(ranked[:-size - 1:-1], initial=0))
-    assert engine._chance(len(ranked), least, most, size, mean) == old_chance_of_a_hit(ranked, size, mean)
+    assert engine._chance(len(ranked), least[size], most[size], size, mean) == old_chance_of_a_hit(ranked, size, mean)
     assert engine.chance_of_a_hit(ranked, size, mean) == old_chance_of_a_hit(ranked, size, mean)
 
 
@@ -356,18 +357,20 @@ def test_huge_amounts_stay_exact() -> None:
      (3, {"tolerance_abs_cents": 0, "tolerance_pct": 0.03})],
 )
 def test_open_lists_kept_per_customer_are_the_books(seed: int, options: dict, monkeypatch: pytest.MonkeyPatch):
-    """The amount rules read a customer's open invoices from the list they read last time (still-open ones):
-    at every call it is what the book lists, and the whole run is the reference engine's."""
+    """The book keeps a customer's open list and compacts it on every look (outstanding never grows back): at every
+    call it is what a fresh look at the customer's invoices lists, and the whole run is the reference engine's."""
     data = generate(1_500, 1_200, seed)  # fewer invoices than payments: lists shrink between a customer's payments
-    kept = engine._Run._open_now
+    kept = engine._Book.open_list
     seen: list[int] = []
 
-    def both(self, cust: str, currency: str) -> list[int]:
-        now = kept(self, cust, currency)
-        assert now == self.book.open_list(cust, currency)
+    def both(self, cust: str, currency: str, include_disputed: bool = False, most: int | None = None) -> list[int]:
+        now = kept(self, cust, currency, include_disputed, most)
+        whole = self.slices.get(cust, range(0))
+        fresh = self._open_in(whole.start, whole.stop, currency, include_disputed)
+        assert now == (fresh if most is None else fresh[:most])
         seen.append(len(now))
         return now
 
-    monkeypatch.setattr(engine._Run, "_open_now", both)
+    monkeypatch.setattr(engine._Book, "open_list", both)
     checked_reconcile(data.invoices, data.payments, data.customers, **options)
     assert len(seen) > 40

@@ -62,6 +62,7 @@ import gc
 import itertools
 import math
 import operator
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -291,9 +292,6 @@ class _Book:
         found += [p for p in self.moved_to.get(amount, ()) if out[p] == amount]
         return found
 
-    def _amount_rule_target(self, p: int) -> bool:
-        return not self.is_cn[p] and not self.disputed[p] and self.out[p] > 0
-
     def is_open(self, p: int) -> bool:
         return self.out[p] > 0
 
@@ -301,7 +299,7 @@ class _Book:
         old = self.out[p]
         new = old - cents
         self.out[p] = new
-        if old > 0 and new != old and not self.is_cn[p] and not self.disputed[p]:  # _amount_rule_target (hot)
+        if old > 0 and new != old and not self.is_cn[p] and not self.disputed[p]:  # an amount-rule target (inline: hot)
             if new > 0:
                 self._moved(p, new)
             else:  # closed: its stale bucket entry is skipped by the readers
@@ -452,7 +450,6 @@ class _Run:
         self.alloc_rows: list[tuple[str, str, str, int, str, str]] = []
         self.unapplied: dict[str, list[Any]] = {c: [] for c in UNAPPLIED_COLUMNS}
         self.writeoffs: dict[str, list[Any]] = {c: [] for c in WRITEOFF_COLUMNS}
-        self.open_lists: dict[tuple[str, str], list[int]] = {}  # _open_now: a customer's last open list
 
     # -- output rows
     def _allocate(self, pid: str, p: int, cents: int, rule: str, confidence: str) -> None:
@@ -639,7 +636,7 @@ class _Run:
                 pid, exact[0], amount, "exact_amount", conf("high" if len(exact) == 1 else "medium")
             )
             return
-        open_now = self._open_now(cust, currency)  # nothing is allocated below before the answer: it stays true
+        open_now = b.open_list(cust, currency)  # nothing is allocated below before the answer: it stays true
         if not open_now:
             self._nothing_open(pid, cust, amount, currency)
             return
@@ -684,20 +681,6 @@ class _Run:
             b.nos[p] for p in open_now[:11]
         ]
         self._leave(pid, cust, amount, "no_match", "", candidates)
-
-    def _open_now(self, cust: str, currency: str) -> list[int]:
-        """``book.open_list(cust, currency)``, from the list it gave last time for the same customer and currency:
-        an invoice never reopens (outstanding only falls) and the other conditions do not change, so the open ones
-        now are the still-open ones of that list, in the same order — fewer positions to look at than the slice."""
-        key = (cust, currency)
-        before = self.open_lists.get(key)
-        if before is None:
-            now = self.book.open_list(cust, currency)
-        else:
-            out = self.book.out
-            now = [p for p in before if out[p] > 0]
-        self.open_lists[key] = now
-        return now
 
     def _within_tolerance(self, cust: str, amount: int, currency: str) -> list[tuple[int, int]]:
         """(gap, position) of the open invoices the payment falls short of by no more than the tolerance."""
@@ -774,7 +757,7 @@ def _combination(
     least = list(itertools.accumulate(ranked[:top], initial=0))
     most = list(itertools.accumulate(ranked[:-top - 1:-1], initial=0))
     mean = total / n
-    if top < 2 or _chance(n, least, most, 2, mean) > max_chance:
+    if top < 2 or _chance(n, least[2], most[2], 2, mean) > max_chance:
         return [], True
     # pairs: one C-level pass rules them out (a + b == target for no two amounts); else the first i whose
     # complement occurs after it, and the first such occurrence (list.index from i + 1)
@@ -784,12 +767,12 @@ def _combination(
             if target - a in seen:
                 with contextlib.suppress(ValueError):  # the complement occurs only before i (or is a itself)
                     return [positions[i], positions[amounts.index(target - a, i + 1)]], True
-    if top < 3 or _chance(n, least, most, 3, mean) > max_chance:
+    if top < 3 or _chance(n, least[3], most[3], 3, mean) > max_chance:
         return [], True
     if n > max_candidates:
         return [], False
     last = 3  # sizes 3..last are tried: the chance cut does not depend on the search
-    while last < top and _chance(n, least, most, last + 1, mean) <= max_chance:
+    while last < top and _chance(n, least[last + 1], most[last + 1], last + 1, mean) <= max_chance:
         last += 1
     # The most steps the DFS can take for a size k: one when the target lies outside the band of k-sums (its first
     # step stops it), else one per prefix (i1 < … < il), l < k, of a k-list — C(n, k-1) - 1 of them. While the
@@ -815,10 +798,10 @@ _ENUMERATE = 6_000  # a size with at most this many subsets is checked by listin
 _COMBOS: dict[tuple[int, int], np.ndarray] = {}
 
 
-def _chance(n: int, least: list[int], most: list[int], size: int, mean: float) -> float:
-    """:func:`chance_of_a_hit` of n amounts from the sums of their ``size`` smallest and largest (the same integers,
-    so the same float)."""
-    spread = most[size] - least[size] + 1
+def _chance(n: int, least: int, most: int, size: int, mean: float) -> float:
+    """:func:`chance_of_a_hit` of n amounts from the sums of their ``size`` smallest (``least``) and largest
+    (``most``)."""
+    spread = most - least + 1
     return min(math.comb(n, size), spread) / max(spread, size * mean)
 
 
@@ -923,9 +906,7 @@ def chance_of_a_hit(ranked: list[int], size: int, mean: float) -> float:
     instalments have one 3-sum, and a payment of exactly that is no coincidence). So the chance is the number of
     distinct sums over the wider of the two bands.
     """
-    spread = sum(ranked[-size:]) - sum(ranked[:size]) + 1
-    distinct = min(math.comb(len(ranked), size), spread)
-    return distinct / max(spread, size * mean)
+    return _chance(len(ranked), sum(ranked[:size]), sum(ranked[-size:]), size, mean)
 
 
 def _first_at_or_after(where: dict[int, list[int]], amount: int, start: int) -> int:
@@ -1093,8 +1074,6 @@ def _static_names(
     with a Reference that names the same one or nothing). Such a payment's result depends only on those invoices'
     outstanding when its turn comes (``settle_named``), so the main loop settles it without scanning its texts
     again or going through the general rules."""
-    from collections import Counter  # here, not at the top: three branches edit this module's imports
-
     index, is_cn, cur = book.index, book.is_cn, book.cur
     index.payments_of = Counter(custs)  # how often each payer's typo table would be asked (a cost hint)
     found: list[list[tuple[int, str]] | None] = [None] * len(custs)

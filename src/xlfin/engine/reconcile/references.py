@@ -154,8 +154,9 @@ def within_one_edit(a: str, b: str) -> bool:
     return a[i:] == b[i + 1 :]
 
 
-def deletion_variants(key: str) -> set[str]:
-    return {key} | {key[:i] + key[i + 1 :] for i in range(len(key))}
+def deletion_variants(key: str) -> list[str]:
+    """The key and every string one deletion from it (a list: a variant twice is harmless to the set callers)."""
+    return [key, *[key[:i] + key[i + 1:] for i in range(len(key))]]
 
 
 _NOT_ALNUM = re.compile("[^A-Z0-9\n]")
@@ -397,7 +398,7 @@ class InvoiceIndex:
         # the distinct positions that share a deletion variant with the key, each then checked once
         near: set[int] = set()
         get = table.get
-        for v in [key, *[key[:i] + key[i + 1:] for i in range(len(key))]]:  # deletion_variants(key), as a list
+        for v in deletion_variants(key):
             at = get(v)
             if at:
                 near.update(at)
